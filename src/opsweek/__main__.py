@@ -1,0 +1,3 @@
+from opsweek.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""The ``opsweek`` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
+
+from opsweek import __version__
+from opsweek.cli import config_cmd, db_cmd, demo, rotation, team
+from opsweek.cli.output import errors, fail
+from opsweek.cli.state import State
+from opsweek.errors import OpsweekError
+
+
+class OpsweekGroup(TyperGroup):
+    """Turns typed errors into one line on stderr and the right exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OpsweekError as exc:
+            fail(str(exc), exc.exit_code)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            fail(f"database error: {reason}", 2)
+        finally:
+            if isinstance(ctx.obj, State):
+                ctx.obj.close()
+
+
+app = typer.Typer(
+    cls=OpsweekGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="opsweek: the ops-week assistant for data-platform teams.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"opsweek {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="opsweek.toml to use (default: $OPSWEEK_CONFIG or ./opsweek.toml).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    ctx.obj = State(config)
+
+
+app.add_typer(team.app, name="team")
+app.add_typer(rotation.app, name="rotation")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+app.command("who")(rotation.who)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    """Console entry point: never a traceback, unless OPSWEEK_DEBUG is set."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("OPSWEEK_DEBUG"):
+            raise
+        errors.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
+            "(set OPSWEEK_DEBUG=1 for the traceback and please report it)",
+            soft_wrap=True,
+            markup=True,
+        )
+        sys.exit(70)

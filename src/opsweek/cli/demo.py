@@ -1,0 +1,73 @@
+"""``opsweek demo``: set up the embedded default with a realistic team and rotation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from opsweek.cli.output import JsonOption, console, print_json
+from opsweek.cli.rotation import rotation_for, show
+from opsweek.cli.state import state
+from opsweek.config import mask_url
+from opsweek.demo import reset, seed
+from opsweek.rotation.service import RotationConfig
+from opsweek.timeutil import utcnow
+
+NEXT_STEPS = """
+Try next:
+  opsweek who                        who is on duty now, and who is next
+  opsweek rotation show              the schedule, published and draft weeks
+  opsweek team away {who} --from {a} --to {b} --reason vacation
+                                     a vacation in a published week: a conflict and a fix
+  opsweek rotation conflicts         published weeks that need a swap or a cover
+  opsweek rotation ics -o ops.ics    import the rotation into a calendar
+  opsweek config show                where all of this is stored
+Add --json to any command for machine-readable output.
+"""
+
+
+def demo(
+    ctx: typer.Context,
+    reset_: Annotated[bool, typer.Option("--reset", help="Delete all data first.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Fill the store with a demo team (8 people, 3 regions) and a planned rotation."""
+    app_state = state(ctx)
+    settings = app_state.settings
+    now = utcnow()
+    with app_state.session() as session:
+        if reset_:
+            reset(session)
+        result = seed(session, RotationConfig.from_settings(settings), now)
+        rotation = rotation_for(app_state, session)
+        duty = rotation.who()
+        published = [w for w in rotation.weeks(rotation.current_week) if w.published]
+        example = published[min(2, len(published) - 1)]
+    if json_:
+        print_json(
+            {
+                "database": mask_url(settings.database_url),
+                "created": result.created,
+                "people": result.people,
+                "away": result.away,
+                "weeks": result.weeks,
+                "on_duty": duty.current.username if duty.current else None,
+            }
+        )
+        return
+    if result.created:
+        console.print(
+            f"demo team ready in {mask_url(settings.database_url)}: {result.people} "
+            f"people, {result.away} away periods, {result.weeks} ops weeks"
+        )
+    else:
+        console.print(
+            f"demo data already present in {mask_url(settings.database_url)} "
+            "(use --reset to start over)"
+        )
+    ctx.invoke(show, ctx=ctx, past=2, json_=False)
+    console.print(
+        NEXT_STEPS.format(who=example.username, a=example.week, b=example.week + timedelta(days=4))
+    )

@@ -1,0 +1,229 @@
+"""``opsweek team``: who is on the team and when they are away."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from opsweek.cli.output import JsonOption, console, fail, print_json
+from opsweek.cli.rotation import print_conflicts, rotation_for
+from opsweek.cli.state import state
+from opsweek.db.models import Person
+from opsweek.errors import BadInput
+from opsweek.rotation.availability import AwayPeriod
+from opsweek.rotation.imports import (
+    checked_period,
+    parse_away_csv,
+    parse_away_ics,
+    parse_team_csv,
+    parse_team_toml,
+)
+from opsweek.rotation.people import PersonRecord
+from opsweek.rotation.team import Team
+from opsweek.timeutil import parse_date
+
+app = typer.Typer(no_args_is_help=True, help="Team members and their away periods.")
+
+
+def person_json(person: Person) -> dict[str, object]:
+    return {
+        "username": person.username,
+        "name": person.name,
+        "email": person.email,
+        "irc_nick": person.irc_nick,
+        "slack_id": person.slack_id,
+        "timezone": person.timezone,
+        "active": person.active,
+    }
+
+
+def period_json(period: AwayPeriod) -> dict[str, object]:
+    return {
+        "username": period.username,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "reason": period.reason,
+    }
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    username: str,
+    name: Annotated[str, typer.Option(help="Full name.")] = "",
+    email: Annotated[str, typer.Option(help="E-mail address.")] = "",
+    irc: Annotated[str, typer.Option("--irc", help="IRC nick.")] = "",
+    slack: Annotated[str, typer.Option("--slack", help="Slack member id.")] = "",
+    timezone: Annotated[str, typer.Option(help="IANA timezone, e.g. Europe/Paris.")] = "UTC",
+    json_: JsonOption = False,
+) -> None:
+    """Add someone to the team."""
+    with state(ctx).session() as session:
+        person = Team(session).add(PersonRecord(username, name, email, irc, slack, timezone))
+        data = person_json(person)
+    if json_:
+        print_json(data)
+    else:
+        console.print(f"added {username} ({timezone})")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include people who left.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """List team members."""
+    with state(ctx).session() as session:
+        people = [person_json(p) for p in Team(session).members(include_inactive=all_)]
+    if json_:
+        print_json({"people": people})
+        return
+    table = Table(title=f"Team ({len(people)})")
+    for column in ("username", "name", "e-mail", "IRC", "timezone", "active"):
+        table.add_column(column)
+    for p in people:
+        table.add_row(
+            str(p["username"]),
+            str(p["name"]),
+            str(p["email"]),
+            str(p["irc_nick"]),
+            str(p["timezone"]),
+            "yes" if p["active"] else "left",
+        )
+    console.print(table)
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, username: str, json_: JsonOption = False) -> None:
+    """Take someone off the team. Their past weeks stay; published weeks become conflicts."""
+    app_state = state(ctx)
+    with app_state.session() as session:
+        person = Team(session).remove(username)
+        data = person_json(person)
+        conflicts = rotation_for(app_state, session).conflicts()
+    if json_:
+        print_json({**data, "conflicts": [c.as_json() for c in conflicts]})
+        return
+    console.print(f"removed {username} from the team")
+    print_conflicts(conflicts)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="CSV, TOML or iCalendar (.ics) file.")],
+    kind: Annotated[str, typer.Option(help="people, away, or auto (from the file).")] = "auto",
+    json_: JsonOption = False,
+) -> None:
+    """Import people (CSV username,name,email,irc_nick,timezone or TOML [[people]]) or away
+    periods (CSV username,start,end,reason or an iCalendar export of the team calendar)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    detected = _detect(path, data) if kind == "auto" else kind
+    if detected not in ("people", "away"):
+        fail(f"unknown --kind {kind!r}: expected people, away or auto")
+    app_state = state(ctx)
+    with app_state.session() as session:
+        team = Team(session)
+        if detected == "people":
+            text = _text(path, data)
+            records = parse_team_toml(text) if path.suffix == ".toml" else parse_team_csv(text)
+            counts = team.import_people(records)
+            conflicts = []
+        else:
+            if path.suffix.lower() == ".ics":
+                periods = parse_away_ics(data, team.records())
+                source = "ics"
+            else:
+                periods = parse_away_csv(_text(path, data))
+                source = "csv"
+            counts = team.import_away(periods, source)
+            conflicts = rotation_for(app_state, session).conflicts()
+    result = {
+        "kind": detected,
+        "added": counts.added,
+        "updated": counts.updated,
+        "skipped": counts.skipped,
+        "conflicts": [c.as_json() for c in conflicts],
+    }
+    if json_:
+        print_json(result)
+        return
+    what = "people" if detected == "people" else "away periods"
+    console.print(
+        f"imported {what} from {path}: {counts.added} added, {counts.updated} "
+        f"updated, {counts.skipped} already known"
+    )
+    print_conflicts(conflicts)
+
+
+def _text(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text") from None
+
+
+def _detect(path: Path, data: bytes) -> str:
+    if path.suffix.lower() == ".ics" or data.lstrip().startswith(b"BEGIN:VCALENDAR"):
+        return "away"
+    if path.suffix.lower() == ".toml":
+        return "people"
+    header = data.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    columns = {column.strip() for column in header.split(",")}
+    return "away" if {"start", "end"} <= columns else "people"
+
+
+@app.command("away")
+def away(
+    ctx: typer.Context,
+    username: str,
+    start: Annotated[str, typer.Option("--from", help="First day away (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="Last day away (YYYY-MM-DD), inclusive.")],
+    reason: Annotated[str, typer.Option(help="vacation, leave, conference...")] = "",
+    json_: JsonOption = False,
+) -> None:
+    """Record that someone is away; reports published weeks it collides with."""
+    period = checked_period(username, parse_date(start, "--from"), parse_date(end, "--to"), reason)
+    app_state = state(ctx)
+    with app_state.session() as session:
+        Team(session).add_away(period)
+        conflicts = rotation_for(app_state, session).conflicts()
+    if json_:
+        print_json({**period_json(period), "conflicts": [c.as_json() for c in conflicts]})
+        return
+    console.print(
+        f"{username} is away {period.start} to {period.end}"
+        + (f" ({period.reason})" if period.reason else "")
+    )
+    print_conflicts(conflicts)
+
+
+@app.command("away-list")
+def away_list(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Only periods ending on or after this date (default: today).")
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """List away periods."""
+    first = parse_date(since, "--since") if since else date.today()
+    with state(ctx).session() as session:
+        periods = [p for p in Team(session).away_periods() if p.end >= first]
+    if json_:
+        print_json({"away": [period_json(p) for p in periods]})
+        return
+    table = Table(title=f"Away from {first.isoformat()}")
+    for column in ("username", "from", "to", "reason"):
+        table.add_column(column)
+    for p in periods:
+        table.add_row(p.username, p.start.isoformat(), p.end.isoformat(), p.reason)
+    console.print(table)

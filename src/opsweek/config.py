@@ -1,0 +1,266 @@
+"""Settings: every setting is declared once below, with its default and help.
+
+Values come from, in increasing priority: the defaults, ``opsweek.toml`` (found through
+``--config``, ``OPSWEEK_CONFIG`` or the working directory) and ``OPSWEEK_*`` environment
+variables (``rotation.published_weeks`` is ``OPSWEEK_ROTATION_PUBLISHED_WEEKS``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from opsweek.errors import ConfigError
+from opsweek.timeutil import WEEKDAYS, parse_clock, parse_weekday, parse_weekdays, zone
+
+CONFIG_FILE_NAME = "opsweek.toml"
+ENV_PREFIX = "OPSWEEK_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+    secret: bool = False
+    check: Callable[[Any], object] | None = None
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper().replace(".", "_")
+
+
+def _positive(value: int) -> None:
+    if value < 0:
+        raise ValueError("must be zero or more")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "data_dir",
+        str,
+        "",
+        "Directory for the SQLite file and local state "
+        "(default: the platform's user data directory).",
+    ),
+    Setting(
+        "database_url",
+        str,
+        "",
+        "SQLAlchemy URL of the store; default: SQLite file "
+        "<data_dir>/opsweek.db. PostgreSQL: postgresql+psycopg://user:pw@host/db.",
+        secret=True,
+    ),
+    Setting(
+        "user",
+        str,
+        "",
+        "Your username, the actor recorded for changes made from this "
+        "machine (default: the login name).",
+    ),
+    Setting(
+        "team.timezone", str, "UTC", "IANA timezone in which ops weeks begin and end.", check=zone
+    ),
+    Setting(
+        "rotation.handoff_weekday",
+        str,
+        "thursday",
+        "Weekday on which an ops week ends and the next begins.",
+        check=parse_weekday,
+    ),
+    Setting(
+        "rotation.handoff_time",
+        str,
+        "09:00",
+        "Local time (team timezone) of the handoff.",
+        check=parse_clock,
+    ),
+    Setting(
+        "rotation.working_days",
+        str,
+        "mon,tue,wed,thu,fri",
+        "Days that count when checking whether someone is away during a week.",
+        check=parse_weekdays,
+    ),
+    Setting(
+        "rotation.max_away_days",
+        int,
+        0,
+        "Working days someone may be away and still be assigned that week.",
+        check=_positive,
+    ),
+    Setting(
+        "rotation.published_weeks",
+        int,
+        8,
+        "Weeks ahead that are published and stay fixed when re-planning.",
+        check=_positive,
+    ),
+    Setting(
+        "rotation.lookback_weeks",
+        int,
+        26,
+        "Past weeks counted when balancing load.",
+        check=_positive,
+    ),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings:
+    """Effective settings: values plus where each came from."""
+
+    def __init__(
+        self, values: Mapping[str, Any], sources: Mapping[str, str], config_path: Path | None
+    ) -> None:
+        self._values = dict(values)
+        self.sources = dict(sources)
+        self.config_path = config_path
+
+    def get(self, name: str) -> Any:
+        return self._values[name]
+
+    @property
+    def data_dir(self) -> Path:
+        configured = self._values["data_dir"]
+        return (
+            Path(configured).expanduser()
+            if configured
+            else Path(platformdirs.user_data_dir("opsweek", appauthor=False))
+        )
+
+    @property
+    def database_url(self) -> str:
+        return self._values["database_url"] or f"sqlite:///{self.data_dir / 'opsweek.db'}"
+
+    @property
+    def user(self) -> str:
+        return self._values["user"] or getpass.getuser()
+
+    @property
+    def team_timezone(self) -> str:
+        return self._values["team.timezone"]
+
+    def shown(self) -> list[dict[str, Any]]:
+        """Every setting with its effective value (secrets masked), source and help."""
+        rows = []
+        for setting in SETTINGS:
+            value = self._values[setting.name]
+            if setting.name == "data_dir":
+                value = str(self.data_dir)
+            elif setting.name == "database_url":
+                value = mask_url(self.database_url)
+            elif setting.name == "user":
+                value = self.user
+            elif setting.secret and value:
+                value = "********"
+            rows.append(
+                {
+                    "name": setting.name,
+                    "value": value,
+                    "source": self.sources[setting.name],
+                    "env": setting.env_var,
+                    "help": setting.help,
+                }
+            )
+        return rows
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a database URL."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1********@", url)
+
+
+def find_config_file(explicit: str | Path | None, env: Mapping[str, str], cwd: Path) -> Path | None:
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        return path
+    if env.get("OPSWEEK_CONFIG"):
+        path = Path(env["OPSWEEK_CONFIG"]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"OPSWEEK_CONFIG points to {path}, which does not exist")
+        return path
+    candidate = cwd / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
+    try:
+        if setting.type is bool:
+            if isinstance(raw, bool):
+                value: Any = raw
+            elif str(raw).lower() in {"1", "true", "yes", "on"}:
+                value = True
+            elif str(raw).lower() in {"0", "false", "no", "off"}:
+                value = False
+            else:
+                raise ValueError("expected true or false")
+        elif setting.type is int:
+            if isinstance(raw, bool):
+                raise ValueError("expected a whole number")
+            value = int(raw)
+        elif setting.type is str and isinstance(raw, list):
+            value = ",".join(str(item) for item in raw)
+        else:
+            value = setting.type(raw)
+        if setting.check is not None:
+            setting.check(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{origin}: invalid value {raw!r} for {setting.name}: {exc}") from None
+    return value
+
+
+def load_settings(
+    config: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    env = os.environ if env is None else env
+    path = find_config_file(config, env, cwd or Path.cwd())
+    values = {s.name: s.default for s in SETTINGS}
+    sources = dict.fromkeys(values, "default")
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        for name, raw in _flatten(data).items():
+            setting = SETTINGS_BY_NAME.get(name)
+            if setting is None:
+                raise ConfigError(f"{path}: unknown setting {name!r}")
+            values[name] = _coerce(setting, raw, str(path))
+            sources[name] = "file"
+    for setting in SETTINGS:
+        if setting.env_var in env:
+            values[setting.name] = _coerce(setting, env[setting.env_var], setting.env_var)
+            sources[setting.name] = "env"
+    for name, raw in (overrides or {}).items():
+        values[name] = _coerce(SETTINGS_BY_NAME[name], raw, "override")
+        sources[name] = "override"
+    return Settings(values, sources, path)
+
+
+__all__ = ["SETTINGS", "WEEKDAYS", "Setting", "Settings", "load_settings", "mask_url"]

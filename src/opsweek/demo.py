@@ -1,0 +1,87 @@
+"""The demo team: realistic data in the embedded default, so opsweek can be tried at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from opsweek.db.models import Base, Person
+from opsweek.rotation.availability import AwayPeriod
+from opsweek.rotation.people import PersonRecord
+from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.rotation.solver import WEEK
+from opsweek.rotation.team import Team
+
+DEMO_TEAM = (
+    PersonRecord(
+        "amartin", "Ana Martín", "amartin@example.org", "ana", "U01AMARTIN", "Europe/Madrid"
+    ),
+    PersonRecord(
+        "bdubois", "Bastien Dubois", "bdubois@example.org", "bastien", "U01BDUBOIS", "Europe/Paris"
+    ),
+    PersonRecord(
+        "cweber", "Clara Weber", "cweber@example.org", "clara", "U01CWEBER", "Europe/Berlin"
+    ),
+    PersonRecord(
+        "dokafor",
+        "David Okafor",
+        "dokafor@example.org",
+        "dokafor",
+        "U01DOKAFOR",
+        "America/New_York",
+    ),
+    PersonRecord("eli", "Eli Goldberg", "eli@example.org", "eli", "U01ELI", "America/New_York"),
+    PersonRecord(
+        "fnguyen", "Fran Nguyen", "fnguyen@example.org", "fran", "U01FNGUYEN", "America/Chicago"
+    ),
+    PersonRecord(
+        "gsato", "Gen Sato", "gsato@example.org", "gsato", "U01GSATO", "America/Los_Angeles"
+    ),
+    PersonRecord(
+        "hpatel", "Hema Patel", "hpatel@example.org", "hema", "U01HPATEL", "America/Los_Angeles"
+    ),
+)
+
+HISTORY_WEEKS = 6
+PLANNED_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created: bool
+    people: int
+    away: int
+    weeks: int
+
+
+def reset(session: Session) -> None:
+    """Delete every row of every table (the schema stays)."""
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(delete(table))
+
+
+def seed(
+    session: Session, config: RotationConfig, now: datetime, actor: str = "demo"
+) -> DemoResult:
+    if session.scalar(select(Person.id).limit(1)) is not None:
+        return DemoResult(False, 0, 0, 0)
+    team = Team(session, now)
+    team.import_people(DEMO_TEAM)
+    today = now.astimezone(config.rule.tz).date()
+    away = [
+        AwayPeriod("cweber", today + timedelta(days=9), today + timedelta(days=20), "vacation"),
+        AwayPeriod("dokafor", today + timedelta(days=23), today + timedelta(days=25), "conference"),
+        AwayPeriod(
+            "gsato", today + timedelta(days=40), today + timedelta(days=54), "parental leave"
+        ),
+        AwayPeriod("amartin", today + timedelta(days=62), today + timedelta(days=69), "vacation"),
+        AwayPeriod("hpatel", today - timedelta(days=10), today - timedelta(days=6), "sick"),
+    ]
+    team.import_away(away, "demo")
+    earlier = now - WEEK * HISTORY_WEEKS
+    Rotation(session, config, actor, earlier).plan(HISTORY_WEEKS)
+    Rotation(session, config, actor, now).plan(PLANNED_WEEKS)
+    return DemoResult(True, len(DEMO_TEAM), len(away), HISTORY_WEEKS + PLANNED_WEEKS)
