@@ -101,6 +101,8 @@ def _assigned(week: date, planned: Mapping[date, str], history: Mapping[date, st
 def _why_nobody(team: set[str]) -> str:
     if not team:
         return "the team has no active members"
+    if len(team) == 1:
+        return f"the only team member ({next(iter(team))}) is away"
     return f"all {len(team)} team members are away"
 
 

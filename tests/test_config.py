@@ -1,0 +1,84 @@
+"""Settings: defaults, opsweek.toml, OPSWEEK_* variables, validation, masking, documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from opsweek.config import SETTINGS, load_settings, mask_url
+from opsweek.errors import ConfigError
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings(env={}, cwd=tmp_path)
+    assert settings.get("rotation.handoff_weekday") == "thursday"
+    assert settings.get("rotation.published_weeks") == 8
+    assert settings.database_url == f"sqlite:///{settings.data_dir / 'opsweek.db'}"
+    assert settings.config_path is None
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    (tmp_path / "opsweek.toml").write_text(
+        'data_dir = "/srv/ow"\n[team]\ntimezone = "Europe/Paris"\n'
+        "[rotation]\npublished_weeks = 10\nworking_days = ['mon', 'tue']\n"
+    )
+    env = {"OPSWEEK_ROTATION_PUBLISHED_WEEKS": "4"}
+    settings = load_settings(env=env, cwd=tmp_path)
+    assert settings.data_dir == Path("/srv/ow")
+    assert settings.team_timezone == "Europe/Paris"
+    assert settings.get("rotation.published_weeks") == 4
+    assert settings.get("rotation.working_days") == "mon,tue"
+    assert settings.sources["rotation.published_weeks"] == "env"
+    assert settings.sources["team.timezone"] == "file"
+
+
+def test_explicit_and_env_config_paths(tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text('[team]\ntimezone = "Asia/Tokyo"\n')
+    assert load_settings(other, env={}, cwd=tmp_path).team_timezone == "Asia/Tokyo"
+    env = {"OPSWEEK_CONFIG": str(other)}
+    assert load_settings(env=env, cwd=tmp_path).team_timezone == "Asia/Tokyo"
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", env={}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[team]\ntimezone = 'Mars/Base'\n", "unknown timezone"),
+        ("[rotation]\nhandoff_weekday = 'someday'\n", "unknown weekday"),
+        ("[rotation]\npublished_weeks = 'many'\n", "published_weeks"),
+        ("[rotation]\npublished_weeks = -1\n", "must be zero or more"),
+        ("[rotation]\nhandoff_time = '9 o clock'\n", "expected a time"),
+        ("[rotaton]\npublished_weeks = 3\n", "unknown setting 'rotaton.published_weeks'"),
+        ("this is = not toml [", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "opsweek.toml").write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env={}, cwd=tmp_path)
+
+
+def test_bad_environment_value(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="OPSWEEK_ROTATION_LOOKBACK_WEEKS"):
+        load_settings(env={"OPSWEEK_ROTATION_LOOKBACK_WEEKS": "x"}, cwd=tmp_path)
+
+
+def test_database_password_is_masked(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://ops:s3cret@db.example.org:5432/opsweek"
+    settings = load_settings(env={"OPSWEEK_DATABASE_URL": url}, cwd=tmp_path)
+    shown = {row["name"]: row["value"] for row in settings.shown()}
+    assert "s3cret" not in str(shown)
+    assert shown["database_url"] == "postgresql+psycopg://ops:********@db.example.org:5432/opsweek"
+    assert mask_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = README.read_text()
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
+    assert not missing, f"document these settings in README.md: {missing}"
+    assert all(s.help for s in SETTINGS)
