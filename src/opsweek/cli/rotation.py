@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from opsweek.cli.output import JsonOption, console, local_time, print_json
+from opsweek.cli.output import JsonOption, console, local_time, print_json, short_time
 from opsweek.cli.state import State, state
 from opsweek.rotation.service import ConflictView, Rotation, RotationConfig, WeekView
 from opsweek.rotation.solver import WEEK
@@ -38,17 +38,18 @@ def print_conflicts(conflicts: Sequence[ConflictView]) -> None:
 
 
 def _weeks_table(weeks: Sequence[WeekView], config: RotationConfig, title: str) -> Table:
+    tz = config.rule.tz
     table = Table(title=title)
-    for column in ("week", "starts", "ends", "on duty", "status"):
+    for column in ("week", f"from ({tz.key})", "to", "on duty", "status"):
         table.add_column(column)
     for week in weeks:
-        status = "published" if week.published else "draft"
+        status = week.state
         if week.origin in ("swap", "cover"):
             status += f" ({week.origin})"
         table.add_row(
             week.week.isoformat(),
-            local_time(week.starts_at, config.rule.tz),
-            local_time(week.ends_at, config.rule.tz),
+            short_time(week.starts_at, tz),
+            short_time(week.ends_at, tz),
             week.username or "-",
             status,
         )

@@ -53,6 +53,7 @@ class WeekView:
     username: str | None
     origin: str = ""
     published: bool = False
+    state: str = "draft"  # past, current, published or draft
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ class WeekView:
             "person": self.username,
             "origin": self.origin,
             "published": self.published,
+            "state": self.state,
         }
 
 
@@ -131,6 +133,13 @@ class Rotation:
             query = query.where(RotationWeek.week < end)
         return list(self.session.scalars(query))
 
+    def _state(self, week: date) -> str:
+        if week < self.current_week:
+            return "past"
+        if week == self.current_week:
+            return "current"
+        return "published" if week < self.published_until else "draft"
+
     def _view(self, row: RotationWeek) -> WeekView:
         return WeekView(
             row.week,
@@ -139,6 +148,7 @@ class Rotation:
             row.person.username,
             row.origin,
             row.week < self.published_until,
+            self._state(row.week),
         )
 
     def weeks(self, start: date | None = None, end: date | None = None) -> list[WeekView]:
@@ -201,6 +211,7 @@ class Rotation:
                 plan[w],
                 "fixed" if w in fixed else "plan",
                 w < self.published_until,
+                self._state(w),
             )
             for w in weeks
         ]
