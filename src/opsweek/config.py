@@ -112,6 +112,52 @@ SETTINGS: tuple[Setting, ...] = (
         "Past weeks counted when balancing load.",
         check=_positive,
     ),
+    Setting(
+        "alerts.flap_threshold",
+        int,
+        3,
+        "Re-fires within the flap window that mark an alert as flapping.",
+        check=_positive,
+    ),
+    Setting(
+        "alerts.flap_window_minutes", int, 60, "Window for counting re-fires.", check=_positive
+    ),
+    Setting(
+        "intake.max_body_bytes",
+        int,
+        10 * 1024 * 1024,
+        "Largest webhook or e-mail body accepted over HTTP or SMTP; larger ones get HTTP 413.",
+        check=_positive,
+    ),
+    Setting(
+        "intake.smtp_listen",
+        str,
+        "",
+        "host:port for the SMTP listener started by "
+        "`opsweek serve` (e.g. 127.0.0.1:8025); empty: no listener.",
+    ),
+    Setting(
+        "intake.imap_host",
+        str,
+        "",
+        "IMAP server polled for alert e-mails by `opsweek serve`; empty: no polling.",
+    ),
+    Setting("intake.imap_port", int, 993, "IMAP port.", check=_positive),
+    Setting("intake.imap_ssl", bool, True, "Use TLS for IMAP."),
+    Setting("intake.imap_user", str, "", "IMAP login."),
+    Setting("intake.imap_password", str, "", "IMAP password.", secret=True),
+    Setting(
+        "intake.imap_folder", str, "INBOX", "Folder to read; messages read are flagged as seen."
+    ),
+    Setting("intake.imap_interval", int, 60, "Seconds between IMAP polls.", check=_positive),
+    Setting("web.host", str, "127.0.0.1", "Address `opsweek serve` listens on."),
+    Setting("web.port", int, 8080, "Port `opsweek serve` listens on.", check=_positive),
+    Setting(
+        "web.base_url",
+        str,
+        "",
+        "Public URL of the web app, used in links (default: http://<web.host>:<web.port>).",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -149,6 +195,13 @@ class Settings:
     @property
     def team_timezone(self) -> str:
         return self._values["team.timezone"]
+
+    @property
+    def base_url(self) -> str:
+        configured = self._values["web.base_url"]
+        if configured:
+            return configured.rstrip("/")
+        return f"http://{self._values['web.host']}:{self._values['web.port']}"
 
     def shown(self) -> list[dict[str, Any]]:
         """Every setting with its effective value (secrets masked), source and help."""

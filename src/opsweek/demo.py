@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from opsweek.db.models import Base, Person
+from opsweek.demo_alerts import seed_alerts
 from opsweek.rotation.availability import AwayPeriod
 from opsweek.rotation.people import PersonRecord
 from opsweek.rotation.service import Rotation, RotationConfig
@@ -55,6 +56,7 @@ class DemoResult:
     people: int
     away: int
     weeks: int
+    alerts: int = 0
 
 
 def reset(session: Session) -> None:
@@ -67,7 +69,7 @@ def seed(
     session: Session, config: RotationConfig, now: datetime, actor: str = "demo"
 ) -> DemoResult:
     if session.scalar(select(Person.id).limit(1)) is not None:
-        return DemoResult(False, 0, 0, 0)
+        return DemoResult(False, 0, 0, 0, 0)
     team = Team(session, now)
     team.import_people(DEMO_TEAM)
     today = now.astimezone(config.rule.tz).date()
@@ -83,5 +85,8 @@ def seed(
     team.import_away(away, "demo")
     earlier = now - WEEK * HISTORY_WEEKS
     Rotation(session, config, actor, earlier).plan(HISTORY_WEEKS)
-    Rotation(session, config, actor, now).plan(PLANNED_WEEKS)
-    return DemoResult(True, len(DEMO_TEAM), len(away), HISTORY_WEEKS + PLANNED_WEEKS)
+    rotation = Rotation(session, config, actor, now)
+    rotation.plan(PLANNED_WEEKS)
+    on_duty = rotation.who().current
+    alerts = seed_alerts(session, now, on_duty.username if on_duty else None)
+    return DemoResult(True, len(DEMO_TEAM), len(away), HISTORY_WEEKS + PLANNED_WEEKS, alerts)

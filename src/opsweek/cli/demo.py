@@ -9,9 +9,9 @@ import typer
 
 from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.rotation import rotation_for, show
-from opsweek.cli.state import state
+from opsweek.cli.state import State, state
 from opsweek.config import mask_url
-from opsweek.demo import reset, seed
+from opsweek.demo import DemoResult, reset, seed
 from opsweek.rotation.service import RotationConfig
 from opsweek.timeutil import utcnow
 
@@ -23,9 +23,20 @@ Try next:
                                      a vacation in a published week: a conflict and a fix
   opsweek rotation conflicts         published weeks that need a swap or a cover
   opsweek rotation ics -o ops.ics    import the rotation into a calendar
+  opsweek alerts list --status open  the inbox: unacknowledged first
+  opsweek alerts show 1              details, the runbook's next steps, history
+  opsweek serve                      the API (and later the dashboard) on 127.0.0.1:8080
   opsweek config show                where all of this is stored
 Add --json to any command for machine-readable output.
 """
+
+
+def seed_all(app_state: State, reset_first: bool = False) -> DemoResult:
+    """Seed the demo data into the configured store (nothing happens if data exists)."""
+    with app_state.session() as session:
+        if reset_first:
+            reset(session)
+        return seed(session, RotationConfig.from_settings(app_state.settings), utcnow())
 
 
 def demo(
@@ -33,14 +44,12 @@ def demo(
     reset_: Annotated[bool, typer.Option("--reset", help="Delete all data first.")] = False,
     json_: JsonOption = False,
 ) -> None:
-    """Fill the store with a demo team (8 people, 3 regions) and a planned rotation."""
+    """Fill the store with a demo team (8 people, 3 regions), a planned rotation and a week
+    of alerts of every kind."""
     app_state = state(ctx)
     settings = app_state.settings
-    now = utcnow()
+    result = seed_all(app_state, reset_)
     with app_state.session() as session:
-        if reset_:
-            reset(session)
-        result = seed(session, RotationConfig.from_settings(settings), now)
         rotation = rotation_for(app_state, session)
         duty = rotation.who()
         published = [w for w in rotation.weeks(rotation.current_week) if w.published]
@@ -53,14 +62,16 @@ def demo(
                 "people": result.people,
                 "away": result.away,
                 "weeks": result.weeks,
+                "alerts": result.alerts,
                 "on_duty": duty.current.username if duty.current else None,
             }
         )
         return
     if result.created:
         console.print(
-            f"demo team ready in {mask_url(settings.database_url)}: {result.people} "
-            f"people, {result.away} away periods, {result.weeks} ops weeks"
+            f"demo data ready in {mask_url(settings.database_url)}: {result.people} "
+            f"people, {result.away} away periods, {result.weeks} ops weeks, "
+            f"{result.alerts} alerts"
         )
     else:
         console.print(

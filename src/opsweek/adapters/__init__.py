@@ -1,0 +1,1 @@
+"""I/O at the edge: one module per real system (mail, ...)."""

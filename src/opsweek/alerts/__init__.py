@@ -1,0 +1,1 @@
+"""The alert inbox: one parser per source kind, triage into deduplicated alerts, runbook steps."""

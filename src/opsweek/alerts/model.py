@@ -1,0 +1,69 @@
+"""Alert values shared by parsers, triage and the store. Pure: no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
+STATUSES = (FIRING, ACKNOWLEDGED, RESOLVED)
+SEVERITIES = ("critical", "error", "warning", "info")
+
+# input formats
+EMAIL, MBOX, MAILDIR, ALERTMANAGER, LOG = "email", "mbox", "maildir", "alertmanager", "log"
+FORMATS = (EMAIL, MBOX, MAILDIR, ALERTMANAGER, LOG)
+
+UNPARSED = "unparsed"
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """One thing that arrived: an e-mail, a webhook body, a log line. Kept as received."""
+
+    content: bytes
+    format: str  # one of FORMATS except mbox/maildir, which are split into e-mails first
+    received_at: datetime
+    origin: str = ""  # file path, "smtp", "imap", "http", ...
+
+
+@dataclass(frozen=True)
+class ParsedAlert:
+    kind: str
+    source: str
+    title: str
+    fingerprint: str
+    severity: str = "warning"
+    status: str = FIRING  # what the source says: firing or resolved
+    details: dict[str, Any] = field(default_factory=dict)
+    group_key: str = ""
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A source saying things are fine again: resolves open alerts of ``kind`` last seen
+    within ``within`` before ``at`` (the runbook's canary rule)."""
+
+    kind: str
+    at: datetime
+    within: timedelta
+    note: str
+
+
+class ParseError(ValueError):
+    """The input was recognised but could not be read; it is kept as an unparsed alert."""
+
+
+def digest(*parts: object) -> str:
+    """A short stable fingerprint of ``parts``."""
+    text = "\x1f".join(str(part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def clean_text(text: str, limit: int = 500) -> str:
+    """One line without control characters, for titles built from hostile input."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -1,0 +1,96 @@
+"""The one entry point from raw input to parsed alerts. It never raises and never loses input:
+what no parser can read becomes an ``unparsed`` alert carrying the reason."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from opsweek.alerts.mail import read_mail
+from opsweek.alerts.model import (
+    ALERTMANAGER,
+    EMAIL,
+    LOG,
+    UNPARSED,
+    ParsedAlert,
+    ParseError,
+    RawInput,
+    Recovery,
+    clean_text,
+    digest,
+)
+from opsweek.alerts.sources import EMAIL_PARSERS, alertmanager, canary_failure
+
+
+@dataclass
+class ParseOutcome:
+    alerts: list[ParsedAlert] = field(default_factory=list)
+    recoveries: list[Recovery] = field(default_factory=list)
+    error: str | None = None  # why the input became an unparsed alert
+
+
+def parse_raw(raw: RawInput) -> ParseOutcome:
+    try:
+        if raw.format == EMAIL:
+            return _email(raw)
+        if raw.format == ALERTMANAGER:
+            return _webhook(raw)
+        if raw.format == LOG:
+            alerts, recoveries = canary_failure.parse_line(_text(raw), raw.received_at)
+            return ParseOutcome(alerts, recoveries)
+        raise ParseError(f"unknown input format {raw.format!r}")
+    except ParseError as exc:
+        return unparsed(raw, str(exc))
+    except Exception as exc:  # a parser bug must not lose the input: keep it, say why
+        return unparsed(raw, f"parser error: {type(exc).__name__}: {exc}")
+
+
+def _text(raw: RawInput) -> str:
+    return raw.content.decode("utf-8", errors="replace")
+
+
+def _email(raw: RawInput) -> ParseOutcome:
+    mail = read_mail(raw.content)
+    for parser in EMAIL_PARSERS:
+        if parser.matches(mail):
+            return ParseOutcome(parser.parse(mail))
+    reason = "no parser recognises this e-mail"
+    if not mail.subject:
+        reason += " (it has no subject" + (
+            f"; MIME defects: {', '.join(mail.defects)})" if mail.defects else ")"
+        )
+    return unparsed(raw, reason, mail.subject)
+
+
+def _webhook(raw: RawInput) -> ParseOutcome:
+    try:
+        payload = json.loads(raw.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ParseError(f"webhook body is not valid JSON: {exc}") from None
+    return ParseOutcome(alertmanager.parse_webhook(payload))
+
+
+def unparsed(raw: RawInput, reason: str, subject: str = "") -> ParseOutcome:
+    first_line = subject or next(
+        (line for line in _text(raw)[:4000].splitlines() if line.strip()), ""
+    )
+    alert = ParsedAlert(
+        kind=UNPARSED,
+        source=raw.format,
+        title=clean_text(f"unparsed {raw.format}: {first_line or '(empty)'}", 200),
+        fingerprint=digest(
+            UNPARSED,
+            raw.content.hex() if len(raw.content) < 64 else digest(raw.content.decode("latin-1")),
+        ),
+        severity="warning",
+        details={
+            "reason": reason,
+            "format": raw.format,
+            "origin": raw.origin,
+            "size": len(raw.content),
+            "first_line": clean_text(first_line, 300),
+        },
+        group_key=digest(UNPARSED, raw.format),
+        occurred_at=raw.received_at,
+    )
+    return ParseOutcome([alert], [], reason)

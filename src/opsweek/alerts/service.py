@@ -1,0 +1,163 @@
+"""The inbox: list, show, acknowledge, resolve and annotate alerts. Every change appends a
+history event with its actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from opsweek.alerts.model import ACKNOWLEDGED, FIRING, RESOLVED, STATUSES
+from opsweek.alerts.runbook import steps_for
+from opsweek.db.models import Alert, AlertEvent, RawInputRow
+from opsweek.errors import BadInput, NotFound
+from opsweek.timeutil import iso, utcnow
+
+SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: str | None = None  # a status, or "open" for firing + acknowledged
+    kind: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    limit: int = 200
+
+    def check(self) -> AlertFilter:
+        if self.status and self.status not in (*STATUSES, "open"):
+            raise BadInput(
+                f"unknown status {self.status!r}: expected one of {', '.join((*STATUSES, 'open'))}"
+            )
+        if self.limit < 1:
+            raise BadInput("--limit must be at least 1")
+        return self
+
+
+def alert_json(alert: Alert, with_runbook: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": alert.id,
+        "source": alert.source,
+        "kind": alert.kind,
+        "title": alert.title,
+        "severity": alert.severity,
+        "status": alert.status,
+        "fingerprint": alert.fingerprint,
+        "group": alert.group_key,
+        "count": alert.count,
+        "fire_count": alert.fire_count,
+        "flapping": alert.flapping,
+        "first_seen": iso(alert.first_seen),
+        "last_seen": iso(alert.last_seen),
+        "acked_by": alert.acked_by,
+        "acked_at": iso(alert.acked_at) if alert.acked_at else None,
+        "resolved_by": alert.resolved_by,
+        "resolved_at": iso(alert.resolved_at) if alert.resolved_at else None,
+        "resolution_note": alert.resolution_note,
+        "details": alert.details,
+    }
+    if with_runbook:
+        data["runbook"] = [step.as_json() for step in steps_for(alert.kind, alert.details)]
+    return data
+
+
+def event_json(event: AlertEvent) -> dict[str, Any]:
+    return {"at": iso(event.at), "actor": event.actor, "action": event.action, "note": event.note}
+
+
+class Inbox:
+    def __init__(self, session: Session, now: datetime | None = None) -> None:
+        self.session = session
+        self.now = now or utcnow()
+
+    def list(self, flt: AlertFilter) -> list[Alert]:
+        flt.check()
+        query = select(Alert)
+        if flt.status == "open":
+            query = query.where(Alert.status != RESOLVED)
+        elif flt.status:
+            query = query.where(Alert.status == flt.status)
+        if flt.kind:
+            query = query.where(Alert.kind == flt.kind)
+        if flt.source:
+            query = query.where(Alert.source == flt.source)
+        if flt.since:
+            query = query.where(Alert.last_seen >= flt.since)
+        query = query.order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(flt.limit)
+        return list(self.session.scalars(query))
+
+    def get(self, alert_id: int) -> Alert:
+        alert = self.session.get(Alert, alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id}")
+        return alert
+
+    def history(self, alert_id: int) -> list[AlertEvent]:
+        return list(
+            self.session.scalars(
+                select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+            )
+        )
+
+    def raw(self, alert: Alert) -> RawInputRow | None:
+        return self.session.get(RawInputRow, alert.raw_id) if alert.raw_id else None
+
+    def counts(self) -> dict[str, int]:
+        rows = self.session.execute(select(Alert.status, func.count()).group_by(Alert.status))
+        found = dict.fromkeys(STATUSES, 0)
+        found.update({status: count for status, count in rows})
+        return found
+
+    def ack(self, alert_id: int, actor: str) -> Alert:
+        alert = self.get(alert_id)
+        if alert.status == ACKNOWLEDGED:
+            raise BadInput(f"alert {alert_id} is already acknowledged by {alert.acked_by}")
+        if alert.status == RESOLVED:
+            raise BadInput(f"alert {alert_id} is resolved; nothing to acknowledge")
+        alert.status, alert.acked_by, alert.acked_at = ACKNOWLEDGED, actor, self.now
+        self._event(alert, actor, "acked")
+        return alert
+
+    def resolve(self, alert_id: int, actor: str, note: str) -> Alert:
+        alert = self.get(alert_id)
+        note = note.strip()
+        if not note:
+            raise BadInput("say how the alert was treated: --note TEXT")
+        if alert.status == RESOLVED:
+            raise BadInput(f"alert {alert_id} is already resolved by {alert.resolved_by}")
+        if alert.acked_by is None:
+            alert.acked_by, alert.acked_at = actor, self.now
+        alert.status, alert.resolved_by, alert.resolved_at = RESOLVED, actor, self.now
+        alert.resolution_note = note
+        self._event(alert, actor, "resolved", note)
+        return alert
+
+    def note(self, alert_id: int, actor: str, text: str) -> Alert:
+        alert = self.get(alert_id)
+        if not text.strip():
+            raise BadInput("the note is empty")
+        self._event(alert, actor, "note", text.strip())
+        return alert
+
+    def _event(self, alert: Alert, actor: str, action: str, note: str = "") -> None:
+        alert.updated_at = self.now
+        self.session.add(
+            AlertEvent(alert_id=alert.id, at=self.now, actor=actor, action=action, note=note)
+        )
+        self.session.flush()
+
+
+def inbox_order(alerts: list[Alert]) -> list[Alert]:
+    """Unacknowledged first, then by severity, then oldest first (what to look at first)."""
+    return sorted(
+        alerts,
+        key=lambda a: (
+            a.status != FIRING,
+            a.status == RESOLVED,
+            SEVERITY_ORDER.get(a.severity, 9),
+            a.first_seen,
+        ),
+    )

@@ -1,0 +1,38 @@
+"""One parser per alert source kind. E-mail parsers share one interface:
+
+    KIND: str
+    matches(mail: MailMessage) -> bool
+    parse(mail: MailMessage) -> list[ParsedAlert]   # may raise ParseError
+
+The order of EMAIL_PARSERS is the order in which they are tried.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from opsweek.alerts.sources import (
+    airflow_sla_miss,
+    airflow_task_failed,
+    alertmanager,
+    anomaly_report,
+    data_loss,
+    mediawiki_history_available,
+    refine_failure,
+    refine_monitor,
+    systemd_timer_failed,
+    unexpected_pageview_values,
+)
+
+EMAIL_PARSERS: tuple[ModuleType, ...] = (
+    airflow_task_failed,
+    airflow_sla_miss,
+    refine_failure,
+    refine_monitor,
+    systemd_timer_failed,
+    data_loss,
+    anomaly_report,
+    unexpected_pageview_values,
+    mediawiki_history_available,
+    alertmanager,
+)

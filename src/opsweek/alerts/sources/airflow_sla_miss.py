@@ -1,0 +1,57 @@
+"""Airflow SLA miss e-mails: ``[airflow] SLA miss on DAG=<dag_id>``."""
+
+from __future__ import annotations
+
+import re
+
+from opsweek.alerts.mail import MailMessage
+from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+
+KIND = "airflow_sla_miss"
+SUBJECT = re.compile(r"SLA miss on DAG=(?P<dag_id>\S+)")
+TASK_LINE = re.compile(r"^\s*(?P<task_id>\S+) on (?P<date>\d{4}-\d\d-\d\dT\S+)\s*$", re.MULTILINE)
+WEB_URL = re.compile(r"Airflow Webserver URL:\s*(?P<url>\S+)")
+
+
+def matches(mail: MailMessage) -> bool:
+    return SUBJECT.search(mail.subject) is not None
+
+
+def parse(mail: MailMessage) -> list[ParsedAlert]:
+    subject = SUBJECT.search(mail.subject)
+    if subject is None:
+        raise ParseError("subject is not an Airflow SLA miss")
+    missed_part, _, blocking_part = mail.text.partition("Blocking tasks:")
+    missed = _tasks(missed_part)
+    if not missed:
+        raise ParseError("no missed task listed in the SLA miss e-mail")
+    web = WEB_URL.search(mail.text)
+    dag_id = subject["dag_id"]
+    details = {
+        "dag_id": dag_id,
+        "missed": missed,
+        "blocking": _tasks(blocking_part.split("Airflow Webserver URL:")[0]),
+        "base_url": web["url"].rstrip("/") if web else "",
+    }
+    first = missed[0]
+    title = f"SLA miss on {dag_id}: {len(missed)} task(s) from {first['execution_date']}"
+    return [
+        ParsedAlert(
+            kind=KIND,
+            source="airflow",
+            title=clean_text(title),
+            fingerprint=digest(
+                KIND, dag_id, *(f"{t['task_id']}@{t['execution_date']}" for t in missed)
+            ),
+            severity="warning",
+            details=details,
+            group_key=digest(KIND, dag_id),
+            occurred_at=mail.date,
+        )
+    ]
+
+
+def _tasks(text: str) -> list[dict[str, str]]:
+    return [
+        {"task_id": m["task_id"], "execution_date": m["date"]} for m in TASK_LINE.finditer(text)
+    ]

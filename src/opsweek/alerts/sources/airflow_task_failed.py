@@ -1,0 +1,90 @@
+"""Airflow task failure e-mails:
+``Airflow alert: <TaskInstance: dag.task run_id [failed]>`` with an HTML body."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+from opsweek.alerts.mail import MailMessage
+from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+
+KIND = "airflow_task_failed"
+SUBJECT = re.compile(
+    r"Airflow alert: <TaskInstance: (?P<ti>\S+) (?P<run_id>\S+)"
+    r"(?: map_index=(?P<map_index>-?\d+))? \[(?P<state>[a-z_]+)\]>"
+)
+TRIES = re.compile(r"Try (?P<try>\d+) out of (?P<max>\d+)")
+LINK = re.compile(r"^\s*(?P<label>Log|Mark success):\s*\S*\s*\((?P<url>[^)\s]+)\)", re.MULTILINE)
+HOST = re.compile(r"^\s*Host:\s*(?P<host>\S+)", re.MULTILINE)
+
+
+def matches(mail: MailMessage) -> bool:
+    return SUBJECT.search(mail.subject) is not None
+
+
+def parse(mail: MailMessage) -> list[ParsedAlert]:
+    subject = SUBJECT.search(mail.subject)
+    if subject is None:
+        raise ParseError("subject is not an Airflow task alert")
+    links = {m["label"]: m["url"] for m in LINK.finditer(mail.text)}
+    log_url = links.get("Log", "")
+    dag_id, task_id = _dag_and_task(subject["ti"], log_url)
+    tries = TRIES.search(mail.text)
+    host = HOST.search(mail.text)
+    map_index = int(subject["map_index"]) if subject["map_index"] else None
+    details = {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": subject["run_id"],
+        "state": subject["state"],
+        "map_index": map_index,
+        "try_number": int(tries["try"]) if tries else None,
+        "max_tries": int(tries["max"]) if tries else None,
+        "log_url": log_url,
+        "mark_success_url": links.get("Mark success", ""),
+        "host": host["host"] if host else "",
+        "exception": _exception(mail.text),
+        "airflow_instance": _instance(mail.sender),
+        "base_url": _base_url(log_url),
+    }
+    title = f"{dag_id}.{task_id} {subject['state']} ({subject['run_id']})"
+    return [
+        ParsedAlert(
+            kind=KIND,
+            source="airflow",
+            title=clean_text(title),
+            fingerprint=digest(KIND, dag_id, task_id, subject["run_id"], map_index),
+            severity="error" if subject["state"] == "failed" else "warning",
+            details=details,
+            group_key=digest(KIND, dag_id, subject["run_id"]),
+            occurred_at=mail.date,
+        )
+    ]
+
+
+def _dag_and_task(ti: str, log_url: str) -> tuple[str, str]:
+    """dag_id and task_id may both contain dots: the log URL names them unambiguously."""
+    query = parse_qs(urlparse(log_url).query)
+    if query.get("dag_id") and query.get("task_id"):
+        return query["dag_id"][0], query["task_id"][0]
+    path = urlparse(log_url).path.split("/")
+    if "dags" in path and "runs" in path and "tasks" in path:  # Airflow 3 style URL
+        return path[path.index("dags") + 1], path[path.index("tasks") + 1]
+    dag_id, _, task_id = ti.partition(".")
+    return dag_id, task_id
+
+
+def _exception(text: str) -> str:
+    match = re.search(r"Exception:\s*\n(?P<body>.*?)(?:\n\s*Log:|\Z)", text, re.DOTALL)
+    return match["body"].strip()[:4000] if match else ""
+
+
+def _instance(sender: str) -> str:
+    match = re.match(r'\s*"?(airflow-[\w-]+)', sender)
+    return match.group(1) if match else ""
+
+
+def _base_url(url: str) -> str:
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc}" if parsed.scheme and parsed.netloc else ""

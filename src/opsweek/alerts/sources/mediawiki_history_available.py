@@ -1,0 +1,39 @@
+"""``Mediawiki_history for YYYY-MM now available``: opens the monthly redeploy duty."""
+
+from __future__ import annotations
+
+import re
+
+from opsweek.alerts.mail import MailMessage
+from opsweek.alerts.model import ParsedAlert, ParseError, digest
+
+KIND = "mediawiki_history_available"
+SUBJECT = re.compile(r"Mediawiki_history for (?P<snapshot>\d{4}-\d\d) now available", re.I)
+
+
+def matches(mail: MailMessage) -> bool:
+    return SUBJECT.search(mail.subject) is not None
+
+
+def parse(mail: MailMessage) -> list[ParsedAlert]:
+    subject = SUBJECT.search(mail.subject)
+    if subject is None:
+        raise ParseError("subject does not announce a MediaWiki history snapshot")
+    snapshot = subject["snapshot"]
+    return [
+        ParsedAlert(
+            kind=KIND,
+            source="airflow",
+            title=f"MediaWiki history snapshot {snapshot} available: redeploy AQS services",
+            fingerprint=digest(KIND, snapshot),
+            severity="info",
+            details={
+                "snapshot": snapshot,
+                "duty": "mediawiki_history_deploy",
+                "druid_datasource": f"mediawiki_history_reduced_{snapshot.replace('-', '_')}",
+                "services": ["edit-analytics", "editor-analytics"],
+            },
+            group_key=digest(KIND, snapshot),
+            occurred_at=mail.date,
+        )
+    ]

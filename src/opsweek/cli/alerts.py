@@ -1,0 +1,205 @@
+"""``opsweek alerts``: ingest, list, show, acknowledge, resolve, annotate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from opsweek.alerts.inputs import AUTO, from_bytes, from_path
+from opsweek.alerts.intake import IngestCounts, Intake
+from opsweek.alerts.model import FORMATS
+from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
+from opsweek.cli.output import JsonOption, console, fail, print_json, short_time
+from opsweek.cli.state import State, state
+from opsweek.timeutil import parse_instant, utcnow, zone
+
+app = typer.Typer(no_args_is_help=True, help="The alert inbox.")
+
+STATUS_STYLE = {"firing": "bold red", "acknowledged": "yellow", "resolved": "green"}
+STATUS_MARK = {"firing": "● firing", "acknowledged": "◐ acked", "resolved": "○ resolved"}
+
+By = Annotated[str | None, typer.Option("--by", help="Who does it (default: the configured user).")]
+
+
+def _actor(app_state: State, by: str | None) -> str:
+    return by or app_state.settings.user
+
+
+@app.command("ingest")
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, directories, mbox or maildir folders; - for stdin.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help=f"auto, {', '.join(FORMATS)}.")] = AUTO,
+    json_: JsonOption = False,
+) -> None:
+    """Read alerts from files: e-mails, mbox/maildir, Alertmanager payloads, canary job logs."""
+    if fmt != AUTO and fmt not in FORMATS:
+        fail(f"unknown --format {fmt!r}: expected auto or one of {', '.join(FORMATS)}")
+    app_state = state(ctx)
+    now = utcnow()
+    total = IngestCounts()
+    for name in paths:
+        inputs = (
+            from_bytes(sys.stdin.buffer.read(), fmt, now, "stdin")
+            if name == "-"
+            else from_path(Path(name), fmt, now)
+        )
+        batch = list(inputs)
+        with app_state.session() as session:
+            counts = Intake(session).ingest(batch)
+        for field in ("received", "new", "updated", "unparsed", "resolved", "inputs"):
+            setattr(total, field, getattr(total, field) + getattr(counts, field))
+    if json_:
+        print_json(total.as_json())
+        return
+    console.print(
+        f"received {total.received} alert(s) from {total.inputs} input(s): "
+        f"{total.new} new, {total.updated} updated, {total.resolved} resolved, "
+        f"{total.unparsed} unparsed"
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None,
+        typer.Option(help="firing, acknowledged, resolved, or open (firing + acknowledged)."),
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only alerts seen since (ISO 8601).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 200,
+    json_: JsonOption = False,
+) -> None:
+    """List alerts, unacknowledged first."""
+    app_state = state(ctx)
+    tz = zone(app_state.settings.team_timezone)
+    flt = AlertFilter(status, kind, source, parse_instant(since, tz) if since else None, limit)
+    with app_state.session() as session:
+        alerts = inbox_order(Inbox(session).list(flt))
+        rows = [(a.first_seen, alert_json(a, with_runbook=False)) for a in alerts]
+    if json_:
+        print_json({"alerts": [r for _, r in rows]})
+        return
+    table = Table(title=f"Alerts ({len(rows)})")
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("status", no_wrap=True)
+    table.add_column("kind", no_wrap=True, max_width=20, overflow="ellipsis")
+    table.add_column("title", ratio=1, overflow="fold")
+    table.add_column("n", no_wrap=True, justify="right")
+    table.add_column(f"first seen ({tz.key})", no_wrap=True)
+    table.add_column("acked by", no_wrap=True)
+    for first_seen, r in rows:
+        table.add_row(
+            str(r["id"]),
+            f"[{STATUS_STYLE[r['status']]}]{STATUS_MARK[r['status']]}[/]",
+            r["kind"],
+            escape(r["title"]),
+            f"{r['count']}" + (" ↻" if r["flapping"] else ""),
+            short_time(first_seen, tz),
+            escape(r["acked_by"] or "-"),
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    alert_id: int,
+    raw: Annotated[bool, typer.Option(help="Also print the raw input.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """An alert's details, runbook steps and history."""
+    app_state = state(ctx)
+    with app_state.session() as session:
+        inbox = Inbox(session)
+        alert = inbox.get(alert_id)
+        data = alert_json(alert)
+        data["history"] = [event_json(e) for e in inbox.history(alert_id)]
+        raw_row = inbox.raw(alert)
+        raw_text = raw_row.content.decode("utf-8", errors="replace") if raw_row else ""
+    if json_:
+        if raw:
+            data["raw"] = raw_text
+        print_json(data)
+        return
+    style = STATUS_STYLE[data["status"]]
+    console.print(
+        f"[bold]#{data['id']}[/] [{style}]{data['status']}[/] {data['severity']} "
+        f"{data['kind']}: {escape(data['title'])}"
+    )
+    console.print(
+        f"first seen {data['first_seen']}, last seen {data['last_seen']}, "
+        f"{data['count']} time(s)" + (", flapping" if data["flapping"] else "")
+    )
+    if data["acked_by"]:
+        console.print(f"acknowledged by {escape(data['acked_by'])} at {data['acked_at']}")
+    if data["resolution_note"]:
+        console.print(f"treated: {escape(data['resolution_note'])}")
+    console.print("\n[bold]Runbook[/]")
+    for number, step in enumerate(data["runbook"], start=1):
+        console.print(f" {number}. {escape(step['text'])}", soft_wrap=True)
+        if step["command"]:
+            console.print(f"    [cyan]$ {escape(step['command'])}[/]", soft_wrap=True)
+    console.print("\n[bold]Details[/]")
+    for key, value in data["details"].items():
+        if value not in (None, "", [], {}):
+            console.print(f"  {key}: {escape(str(value))[:400]}", soft_wrap=True)
+    console.print("\n[bold]History[/]")
+    for event in data["history"]:
+        console.print(
+            f"  {event['at']} {escape(event['actor'])} {event['action']} {escape(event['note'])}"
+        )
+    if raw:
+        console.print("\n[bold]Raw input[/]")
+        console.print(escape(raw_text), soft_wrap=True, markup=False)
+
+
+@app.command("ack")
+def ack(ctx: typer.Context, alert_id: int, by: By = None, json_: JsonOption = False) -> None:
+    """Acknowledge an alert: the team sees it is taken."""
+    app_state = state(ctx)
+    with app_state.session() as session:
+        data = alert_json(Inbox(session).ack(alert_id, _actor(app_state, by)), False)
+    _done(data, f"acknowledged alert {alert_id}", json_)
+
+
+@app.command("resolve")
+def resolve(
+    ctx: typer.Context,
+    alert_id: int,
+    note: Annotated[str, typer.Option("--note", help="How it was treated (for the handoff).")],
+    by: By = None,
+    json_: JsonOption = False,
+) -> None:
+    """Resolve an alert, saying how it was treated."""
+    app_state = state(ctx)
+    with app_state.session() as session:
+        data = alert_json(Inbox(session).resolve(alert_id, _actor(app_state, by), note), False)
+    _done(data, f"resolved alert {alert_id}", json_)
+
+
+@app.command("note")
+def note(
+    ctx: typer.Context, alert_id: int, text: str, by: By = None, json_: JsonOption = False
+) -> None:
+    """Add a note to an alert's history."""
+    app_state = state(ctx)
+    with app_state.session() as session:
+        data = alert_json(Inbox(session).note(alert_id, _actor(app_state, by), text), False)
+    _done(data, f"noted on alert {alert_id}", json_)
+
+
+def _done(data: dict[str, object], message: str, json_: bool) -> None:
+    if json_:
+        print_json(data)
+    else:
+        console.print(f"{message}: {escape(str(data['title']))}")

@@ -1,0 +1,90 @@
+"""``opsweek serve``: the web app, plus the intake services enabled in opsweek.toml."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from opsweek.adapters.mail import ImapPoller, SmtpListener
+from opsweek.alerts.intake import Intake
+from opsweek.alerts.model import RawInput
+from opsweek.cli.output import JsonOption, console, fail, print_json
+from opsweek.cli.state import state
+from opsweek.db.session import Store
+from opsweek.web import create_app
+
+
+def _sink(store: Store) -> Callable[[RawInput], None]:
+    def ingest(raw: RawInput) -> None:
+        with store.session() as session:
+            Intake(session).ingest([raw])
+
+    return ingest
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        fail(f"intake.smtp_listen must be host:port, not {text!r}")
+    return host, int(port)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (web.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (web.port).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Run the web app and API, with the SMTP listener and IMAP poller when configured."""
+    app_state = state(ctx)
+    settings = app_state.settings
+    if demo:
+        from opsweek.cli.demo import seed_all
+
+        seed_all(app_state)
+    store = app_state.store
+    host = host or settings.get("web.host")
+    port = port or settings.get("web.port")
+    services: list[SmtpListener | ImapPoller] = []
+    if settings.get("intake.smtp_listen"):
+        smtp_host, smtp_port = _host_port(settings.get("intake.smtp_listen"))
+        services.append(
+            SmtpListener(smtp_host, smtp_port, _sink(store), settings.get("intake.max_body_bytes"))
+        )
+    if settings.get("intake.imap_host"):
+        services.append(
+            ImapPoller(
+                settings.get("intake.imap_host"),
+                settings.get("intake.imap_port"),
+                settings.get("intake.imap_user"),
+                settings.get("intake.imap_password"),
+                settings.get("intake.imap_folder"),
+                settings.get("intake.imap_ssl"),
+                settings.get("intake.imap_interval"),
+                _sink(store),
+            )
+        )
+    started = {
+        "url": f"http://{host}:{port}",
+        "smtp": settings.get("intake.smtp_listen") or None,
+        "imap": settings.get("intake.imap_host") or None,
+    }
+    if json_:
+        print_json(started)
+    else:
+        console.print(
+            f"opsweek on {started['url']} (API docs at /docs)"
+            + (f", SMTP intake on {started['smtp']}" if started["smtp"] else "")
+            + (f", polling IMAP {started['imap']}" if started["imap"] else "")
+        )
+    for service in services:
+        service.start()
+    try:
+        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+    finally:
+        for service in services:
+            service.stop()

@@ -1,0 +1,31 @@
+"""Prometheus metrics of the web app: intake counts and request latency."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from opsweek.alerts.intake import IngestCounts
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.received = Counter(
+            "opsweek_intake_alerts_total",
+            "Alerts received, by format and outcome.",
+            ["format", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "opsweek_http_request_seconds",
+            "HTTP request latency.",
+            ["route", "method"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+
+    def intake(self, fmt: str, counts: IngestCounts) -> None:
+        for outcome in ("new", "updated", "unparsed"):
+            value = getattr(counts, outcome)
+            if value:
+                self.received.labels(fmt, outcome).inc(value)
