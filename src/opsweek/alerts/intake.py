@@ -1,9 +1,14 @@
 """Intake: every source (files, SMTP, IMAP, webhooks) goes through ``Intake.ingest``:
-keep the raw input, parse it, triage each parsed alert into the store, apply recoveries."""
+keep the raw input, parse it, triage each parsed alert into the store, apply recoveries.
+
+Inputs are handled in batches: one insert for the raw inputs, one lookup for the
+fingerprints, one insert and one update for the alerts, so a burst of webhooks costs a few
+statements instead of a few per alert. Recoveries (a canary success) split a batch, since they
+must see the failures that came before them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -11,9 +16,10 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from opsweek.alerts.model import UNPARSED, RawInput
-from opsweek.alerts.parse import parse_raw
+from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Recovery
+from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
+from opsweek.db.bulk import BulkStatement
 from opsweek.db.models import Alert, AlertEvent, RawInputRow
 from opsweek.timeutil import utcnow
 
@@ -47,6 +53,35 @@ STATE_COLUMNS = [
     ALERTS.c.source,
     *(ALERTS.c[name] for name in MUTABLE),
 ]
+# what a repeat of an alert that is still firing changes
+REPEATED = (
+    "title",
+    "severity",
+    "first_seen",
+    "last_seen",
+    "count",
+    "details",
+    "raw_id",
+    "updated_at",
+)
+INSERT_COLUMNS = ("fingerprint", "kind", "source", "group_key", *MUTABLE)
+RAW_COLUMNS = ("intake_key", "received_at", "format", "origin", "size", "content", "parse_error")
+INSERT_RAW = BulkStatement(insert(RAW), RAW_COLUMNS)
+INSERT_ALERT = BulkStatement(insert(ALERTS), INSERT_COLUMNS)
+INSERT_EVENT = BulkStatement(insert(EVENTS), ("alert_id", "at", "actor", "action", "note"))
+
+
+def _update(columns: tuple[str, ...]) -> BulkStatement:
+    statement = (
+        update(ALERTS)
+        .where(ALERTS.c.id == bindparam("alert_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
+    return BulkStatement(statement, ["alert_id", *columns])
+
+
+UPDATE_ALERT = _update(MUTABLE)
+UPDATE_REPEATED = _update(REPEATED)
 
 
 @dataclass
@@ -57,6 +92,10 @@ class IngestCounts:
     unparsed: int = 0
     resolved: int = 0
     inputs: int = 0
+
+    def add(self, other: IngestCounts) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
 
     def as_json(self) -> dict[str, int]:
         return asdict(self)
@@ -71,98 +110,146 @@ class Intake:
         self.flap = flap
 
     def ingest(self, inputs: Iterable[RawInput]) -> IngestCounts:
-        counts = IngestCounts()
-        for raw in inputs:
-            self._one(raw, counts)
+        total = IngestCounts()
+        for counts in self.ingest_each(inputs):
+            total.add(counts)
+        return total
+
+    def ingest_each(self, inputs: Iterable[RawInput]) -> list[IngestCounts]:
+        """Ingest ``inputs`` in order; the counts of each input, in the same order."""
+        at = self.now or utcnow()
+        raws = list(inputs)
+        outcomes = [parse_raw(raw) for raw in raws]
+        counts = [IngestCounts(inputs=1) for _ in raws]
+        if not raws:
+            return counts
+        raw_ids = (
+            self.session.execute(
+                insert(RAW).returning(RAW.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "received_at": raw.received_at,
+                        "format": raw.format,
+                        "origin": raw.origin[:500],
+                        "size": len(raw.content),
+                        "content": raw.content,
+                        "parse_error": outcome.error,
+                    }
+                    for raw, outcome in zip(raws, outcomes, strict=True)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        start = 0
+        for index, outcome in enumerate(outcomes):
+            if outcome.recoveries:
+                self._triage(
+                    outcomes[start : index + 1],
+                    raw_ids[start : index + 1],
+                    counts[start : index + 1],
+                    at,
+                )
+                for recovery in outcome.recoveries:
+                    counts[index].resolved += self._recover(recovery, at)
+                start = index + 1
+        self._triage(outcomes[start:], raw_ids[start:], counts[start:], at)
         return counts
 
-    def _one(self, raw: RawInput, counts: IngestCounts) -> None:
-        at = self.now or utcnow()
-        outcome = parse_raw(raw)
-        raw_id = self.session.execute(
-            insert(RAW).returning(RAW.c.id),
-            {
-                "received_at": raw.received_at,
-                "format": raw.format,
-                "origin": raw.origin[:500],
-                "size": len(raw.content),
-                "content": raw.content,
-                "parse_error": outcome.error,
-            },
-        ).scalar_one()
-        counts.inputs += 1
-        fingerprints = list(dict.fromkeys(a.fingerprint for a in outcome.alerts))
-        states = self._load(fingerprints)
+    def _triage(
+        self,
+        outcomes: Sequence[ParseOutcome],
+        raw_ids: Sequence[int],
+        counts: Sequence[IngestCounts],
+        at: datetime,
+    ) -> None:
+        batch: list[tuple[ParsedAlert, int, IngestCounts]] = [
+            (alert, raw_id, count)
+            for outcome, raw_id, count in zip(outcomes, raw_ids, counts, strict=True)
+            for alert in outcome.alerts
+        ]
+        if not batch:
+            return
+        states = self._load(list(dict.fromkeys(alert.fingerprint for alert, _, _ in batch)))
         changes: list[tuple[str, Outcome]] = []
-        for parsed in outcome.alerts:
-            counts.received += 1
-            counts.unparsed += parsed.kind == UNPARSED
+        for parsed, raw_id, count in batch:
             result = apply(states.get(parsed.fingerprint), parsed, at, raw_id, self.flap)
-            if result.outcome == "new":
-                counts.new += 1
-            elif result.outcome != "unchanged":
-                counts.updated += 1
-            counts.resolved += result.outcome == "resolved" or (
-                result.outcome == "new" and result.state["status"] == "resolved"
+            count.received += 1
+            count.unparsed += parsed.kind == UNPARSED
+            count.new += result.outcome == "new"
+            count.updated += result.outcome not in ("new", "unchanged")
+            count.resolved += result.outcome == "resolved" or (
+                result.outcome == "new" and result.state["status"] == RESOLVED
             )
             states[parsed.fingerprint] = result.state
             changes.append((parsed.fingerprint, result))
         self._write(states, changes)
-        for recovery in outcome.recoveries:
-            counts.resolved += self._recover(recovery, at)
 
     def _load(self, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
-        if not fingerprints:
-            return {}
-        rows = self.session.execute(
-            select(*STATE_COLUMNS).where(ALERTS.c.fingerprint.in_(fingerprints))
-        )
-        return {row.fingerprint: dict(row._mapping) for row in rows}
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(fingerprints), 500):
+            chunk = fingerprints[start : start + 500]
+            rows = self.session.execute(
+                select(*STATE_COLUMNS).where(ALERTS.c.fingerprint.in_(chunk))
+            )
+            found.update({row.fingerprint: dict(row._mapping) for row in rows})
+        return found
 
     def _write(self, states: dict[str, dict[str, Any]], changes: list[tuple[str, Outcome]]) -> None:
+        connection = self.session.connection()
         fresh = [fp for fp, state in states.items() if "id" not in state]
         if fresh:
-            rows = [{k: v for k, v in states[fp].items()} for fp in fresh]
-            ids = (
-                self.session.execute(
-                    insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
-            for fp, alert_id in zip(fresh, ids, strict=True):
+            INSERT_ALERT.execute(connection, [states[fp] for fp in fresh])
+            for fp, alert_id in self._ids(fresh).items():
                 states[fp]["id"] = alert_id
-        changed = {fp for fp, result in changes if result.outcome not in ("new", "unchanged")}
-        changed -= set(fresh)
-        if changed:
-            self.session.execute(
-                update(ALERTS)
-                .where(ALERTS.c.id == bindparam("alert_id"))
-                .values({name: bindparam(name) for name in MUTABLE}),
+        last = {fp: result.outcome for fp, result in changes}
+        transitions = {
+            fp for fp, result in changes if result.outcome not in ("unchanged", "repeated")
+        }
+        repeats = {fp for fp, outcome in last.items() if outcome == "repeated"} - transitions
+        for statement, columns, which in (
+            (UPDATE_ALERT, MUTABLE, transitions),
+            (UPDATE_REPEATED, REPEATED, repeats),
+        ):
+            statement.execute(
+                connection,
                 [
-                    {"alert_id": states[fp]["id"], **{n: states[fp][n] for n in MUTABLE}}
-                    for fp in changed
+                    {"alert_id": states[fp]["id"], **{n: states[fp][n] for n in columns}}
+                    for fp in which - set(fresh)
                 ],
             )
-        events = [
-            {
-                "alert_id": states[fp]["id"],
-                "at": result.state["updated_at"],
-                "actor": result.actor,
-                "action": result.action,
-                "note": result.note,
-            }
-            for fp, result in changes
-            if result.action
-        ]
-        if events:
-            self.session.execute(insert(EVENTS), events)
+        INSERT_EVENT.execute(
+            connection,
+            [
+                {
+                    "alert_id": states[fp]["id"],
+                    "at": result.state["updated_at"],
+                    "actor": result.actor,
+                    "action": result.action,
+                    "note": result.note,
+                }
+                for fp, result in changes
+                if result.action
+            ],
+        )
 
-    def _recover(self, recovery: Any, at: datetime) -> int:
+    def _ids(self, fingerprints: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(fingerprints), 500):
+            found.update(
+                self.session.execute(
+                    select(ALERTS.c.fingerprint, ALERTS.c.id).where(
+                        ALERTS.c.fingerprint.in_(fingerprints[start : start + 500])
+                    )
+                ).all()
+            )
+        return found
+
+    def _recover(self, recovery: Recovery, at: datetime) -> int:
         rows = self.session.execute(
             select(*STATE_COLUMNS).where(
                 ALERTS.c.kind == recovery.kind,
-                ALERTS.c.status != "resolved",
+                ALERTS.c.status != RESOLVED,
                 ALERTS.c.last_seen >= recovery.at - recovery.within,
             )
         ).all()
@@ -172,7 +259,7 @@ class Intake:
                 update(ALERTS)
                 .where(ALERTS.c.id == state["id"])
                 .values(
-                    status="resolved",
+                    status=RESOLVED,
                     resolved_by=f"source:{recovery.kind}",
                     resolved_at=recovery.at,
                     resolution_note=recovery.note,

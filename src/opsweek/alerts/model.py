@@ -64,6 +64,7 @@ def digest(*parts: object) -> str:
 
 def clean_text(text: str, limit: int = 500) -> str:
     """One line without control characters, for titles built from hostile input."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
-    cleaned = " ".join(cleaned.split())
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+    cleaned = " ".join(text.split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

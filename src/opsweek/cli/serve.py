@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from opsweek.adapters.mail import ImapPoller, SmtpListener
-from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import RawInput
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
-from opsweek.db.session import Store
 from opsweek.web import create_app
-
-
-def _sink(store: Store) -> Callable[[RawInput], None]:
-    def ingest(raw: RawInput) -> None:
-        with store.session() as session:
-            Intake(session).ingest([raw])
-
-    return ingest
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -49,11 +37,13 @@ def serve(
     store = app_state.store
     host = host or settings.get("web.host")
     port = port or settings.get("web.port")
+    app = create_app(settings, store)
+    sink = app.state.writer.ingest  # SMTP and IMAP share the web app's intake writer
     services: list[SmtpListener | ImapPoller] = []
     if settings.get("intake.smtp_listen"):
         smtp_host, smtp_port = _host_port(settings.get("intake.smtp_listen"))
         services.append(
-            SmtpListener(smtp_host, smtp_port, _sink(store), settings.get("intake.max_body_bytes"))
+            SmtpListener(smtp_host, smtp_port, sink, settings.get("intake.max_body_bytes"))
         )
     if settings.get("intake.imap_host"):
         services.append(
@@ -65,7 +55,7 @@ def serve(
                 settings.get("intake.imap_folder"),
                 settings.get("intake.imap_ssl"),
                 settings.get("intake.imap_interval"),
-                _sink(store),
+                sink,
             )
         )
     started = {
@@ -84,7 +74,7 @@ def serve(
     for service in services:
         service.start()
     try:
-        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         for service in services:
             service.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -91,6 +92,11 @@ class RawInputRow(Base):
     __tablename__ = "raw_inputs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # unique per row, set by the client, so batched INSERT ... RETURNING can hand back ids in
+    # the order of the inputs (SQLite cannot order RETURNING otherwise)
+    intake_key: Mapped[str] = mapped_column(
+        String(32), unique=True, insert_sentinel=True, default=lambda: uuid.uuid4().hex
+    )
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     format: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(500), default="")
@@ -106,7 +112,7 @@ class Alert(Base):
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True, insert_sentinel=True)
     kind: Mapped[str] = mapped_column(String(48), index=True)
     source: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(500))

@@ -41,7 +41,7 @@ def bearer(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def require_token(request: Request) -> str:
+async def require_token(request: Request) -> str:
     """FastAPI dependency: the username of a valid API token, else 401."""
     token = bearer(request)
     user = request.app.state.tokens.user_for(request, token) if token else None

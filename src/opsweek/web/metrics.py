@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opsweek.alerts.intake import IngestCounts
 
@@ -29,3 +32,22 @@ class Metrics:
             value = getattr(counts, outcome)
             if value:
                 self.received.labels(fmt, outcome).inc(value)
+
+
+class LatencyMiddleware:
+    """Records the latency of every HTTP request by route template (plain ASGI: cheap)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.latency.labels(route, scope["method"]).observe(time.perf_counter() - began)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from opsweek.alerts.mail import MailMessage
@@ -40,6 +41,7 @@ SEVERITY = {
 }
 
 
+@lru_cache(maxsize=1024)
 def topic(alertname: str) -> str:
     return next((name for pattern, name in TOPICS if pattern.search(alertname)), "")
 
@@ -63,12 +65,13 @@ def _alert(entry: Any, payload: dict[str, Any], group: str) -> ParsedAlert:
     labels = {str(k): str(v) for k, v in entry["labels"].items()}
     annotations = {str(k): str(v) for k, v in (entry.get("annotations") or {}).items()}
     alertname = labels.get("alertname", "")
+    alert_topic = topic(alertname)
     source_fingerprint = str(entry.get("fingerprint") or "")
     summary = annotations.get("summary") or annotations.get("description") or ""
     where = labels.get("name") or labels.get("instance") or labels.get("job", "")
     details = {
         "alertname": alertname,
-        "topic": topic(alertname),
+        "topic": alert_topic,
         "labels": labels,
         "annotations": annotations,
         "generator_url": str(entry.get("generatorURL") or ""),
@@ -77,7 +80,7 @@ def _alert(entry: Any, payload: dict[str, Any], group: str) -> ParsedAlert:
         "ends_at": entry.get("endsAt"),
         "receiver": payload.get("receiver"),
         "external_url": payload.get("externalURL"),
-        "unit": labels.get("name", "") if topic(alertname) == "systemd_unit" else "",
+        "unit": labels.get("name", "") if alert_topic == "systemd_unit" else "",
         "instance": labels.get("instance", ""),
         "stream": labels.get("stream", ""),
     }

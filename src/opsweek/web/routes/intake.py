@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 
-from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import ALERTMANAGER, EMAIL, RawInput
 from opsweek.timeutil import utcnow
 from opsweek.web.auth import require_token
@@ -31,10 +31,12 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _ingest(request: Request, raw: RawInput) -> dict[str, Any]:
-    store = request.app.state.store
-    with store.session() as session:
-        counts = Intake(session, flap=request.app.state.flap).ingest([raw])
+async def _ingest(request: Request, raw: RawInput) -> dict[str, Any]:
+    """Hand the input to the app's single intake writer and wait until it is stored."""
+    try:
+        counts = await asyncio.wrap_future(request.app.state.writer.submit(raw))
+    except SQLAlchemyError:
+        raise HTTPException(503, "the store is unavailable; retry later") from None
     request.app.state.metrics.intake(raw.format, counts)
     return counts.as_json()
 
@@ -45,7 +47,7 @@ async def alertmanager(request: Request, caller: Caller) -> dict[str, Any]:
     kept; one that is not a version 4 payload becomes an unparsed alert."""
     body = await read_body(request)
     raw = RawInput(body, ALERTMANAGER, utcnow(), f"http:{caller}")
-    return await run_in_threadpool(_ingest, request, raw)
+    return await _ingest(request, raw)
 
 
 @router.post("/email", summary="One raw RFC 822 e-mail")
@@ -53,4 +55,4 @@ async def email(request: Request, caller: Caller) -> dict[str, Any]:
     """POST the raw message (for instance from a mail filter or procmail)."""
     body = await read_body(request)
     raw = RawInput(body, EMAIL, utcnow(), f"http:{caller}")
-    return await run_in_threadpool(_ingest, request, raw)
+    return await _ingest(request, raw)

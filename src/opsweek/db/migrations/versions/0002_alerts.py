@@ -17,6 +17,7 @@ def upgrade() -> None:
     op.create_table(
         "raw_inputs",
         sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("intake_key", sa.String(32), nullable=False, unique=True),
         sa.Column("received_at", UTCDateTime, nullable=False, index=True),
         sa.Column("format", sa.String(16), nullable=False),
         sa.Column("origin", sa.String(500), nullable=False),

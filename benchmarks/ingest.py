@@ -1,0 +1,333 @@
+"""Intake benchmark.
+
+1. 100,000 alerts through the Alertmanager webhook path: `opsweek serve` in its own process,
+   HTTP POSTs of 10 alerts each (20 % of the alerts repeat an earlier one), SQLite store.
+   Prints alerts/s and the p50/p99 latency of a webhook request.
+2. The same alerts posted to a real Prometheus Alertmanager on the same machine, in the same run
+   (its /api/v2/alerts), and the ratio of the two rates.
+3. 10,000 mixed e-mails (every kind of the fixtures, made distinct) through the e-mail path
+   (read_mail, parsers, triage, store), as `opsweek alerts ingest` of an mbox runs it.
+
+The HTTP load comes from wrk (Debian package `wrk`) with post_bodies.lua: every body is
+posted once; a Python client would be the bottleneck on this 2-core machine.
+
+Targets: >= 5,000 alerts/s, >= 2,000 e-mails/s, p99 per webhook request < 50 ms.
+
+    python benchmarks/ingest.py [--alerts N] [--emails N] [--concurrency N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from opsweek.alerts.intake import Intake
+from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.db.session import open_store
+from opsweek.tokens import Tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "alerts"
+NAMES = [
+    "HdfsCorruptBlocks",
+    "SystemdUnitFailed",
+    "EventgateValidationErrors",
+    "FlinkKubernetesOperatorNotRunning",
+    "PageContentChangeEnrichSLO",
+]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_alerts(count: int, seed: int) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    unique = int(count * 0.8)
+    alerts: list[dict[str, object]] = []
+    started = datetime(2026, 11, 1, tzinfo=UTC).isoformat()
+    for i in range(count):
+        n = i if i < unique else rng.randrange(unique)
+        alerts.append(
+            {
+                "labels": {
+                    "alertname": NAMES[n % len(NAMES)],
+                    "instance": f"an-worker{n}:9100",
+                    "severity": rng.choice(["warning", "critical"]),
+                    "team": "data-engineering",
+                },
+                "annotations": {"summary": f"problem number {n} on an-worker{n}"},
+                "startsAt": started,
+                "generatorURL": f"https://prometheus.example.org/graph?g0.expr=up{{n={n}}}",
+                "fingerprint": f"{n:016x}",
+            }
+        )
+    rng.shuffle(alerts)
+    return alerts
+
+
+def webhook_body(batch: list[dict[str, object]]) -> bytes:
+    return json.dumps(
+        {
+            "version": "4",
+            "groupKey": '{}:{team="data-engineering"}',
+            "truncatedAlerts": 0,
+            "status": "firing",
+            "receiver": "opsweek",
+            "groupLabels": {},
+            "commonLabels": {},
+            "commonAnnotations": {},
+            "externalURL": "http://127.0.0.1:9093",
+            "alerts": [{"status": "firing", "endsAt": "0001-01-01T00:00:00Z", **a} for a in batch],
+        }
+    ).encode()
+
+
+def am_body(batch: list[dict[str, object]]) -> bytes:
+    return json.dumps([{k: v for k, v in a.items() if k != "fingerprint"} for a in batch]).encode()
+
+
+def metric_total(url: str, name: str) -> float:
+    """Sum of a Prometheus counter over its labels, read from a /metrics page."""
+    text = httpx.get(url, timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name + "{") or line.startswith(name + " ")
+    )
+
+
+def post_all(
+    url: str,
+    bodies: list[bytes],
+    authorization: str,
+    concurrency: int,
+    tmp: Path,
+    idle_path: str,
+    finished: Callable[[], bool],
+) -> tuple[float, float, float]:
+    """POST every body once with wrk (C, event-driven: a Python client would be the
+    bottleneck on 2 cores) until ``finished()`` says the server has taken everything.
+    Returns (seconds, p50 ms, p99 ms)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("this benchmark needs wrk (Debian package wrk)")
+    lines = tmp / f"bodies-{random.random():.6f}.jsonl"
+    lines.write_bytes(b"\n".join(bodies) + b"\n")
+    process = subprocess.Popen(
+        [
+            wrk,
+            "-t",
+            "1",
+            "-c",
+            str(concurrency),
+            "-d",
+            "900s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(Path(__file__).with_name("post_bodies.lua")),
+            url,
+            "--",
+            str(lines),
+            authorization,
+            idle_path,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    began = time.perf_counter()
+    while not finished():
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"wrk ended early: {process.stdout.read() if process.stdout else ''}"
+            )
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - began
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    line = next(x for x in output.splitlines() if x.startswith("RESULT "))
+    fields = dict(part.split("=") for part in line.split()[1:])
+    if int(fields["errors"]):
+        raise RuntimeError(f"{url}: {fields['errors']} failed requests\n{output}")
+    return elapsed, float(fields["p50_ms"]), float(fields["p99_ms"])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start")
+
+
+def bench_opsweek(tmp: Path, bodies: list[bytes], alerts: int, concurrency: int) -> float:
+    data_dir = tmp / "opsweek"
+    store = open_store(f"sqlite:///{data_dir / 'opsweek.db'}")
+    with store.session() as session:
+        token = Tokens(session).create("bench", "benchmark")[1]
+    store.close()
+    port = free_port()
+    env = {**os.environ, "OPSWEEK_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "opsweek", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz", server, "opsweek serve")
+        base = f"http://127.0.0.1:{port}"
+        elapsed, p50, p99 = post_all(
+            f"{base}/api/v1/intake/alertmanager",
+            bodies,
+            f"Bearer {token}",
+            concurrency,
+            tmp,
+            "/healthz",
+            lambda: metric_total(f"{base}/metrics", "opsweek_intake_alerts_total") >= alerts,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    store = open_store(f"sqlite:///{data_dir / 'opsweek.db'}")
+    with store.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT count(*), sum(count) FROM alerts").one()
+    store.close()
+    rate = alerts / elapsed
+    print(
+        f"  opsweek webhook: {alerts} alerts in {len(bodies)} requests, {elapsed:.1f} s: "
+        f"{rate:,.0f} alerts/s; request p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+        f"({concurrency} connections)"
+    )
+    print(
+        f"    stored {stored[0]:,} distinct alerts, {stored[1]:,} occurrences "
+        f"(duplicates folded into counts)"
+    )
+    return rate
+
+
+def bench_alertmanager(
+    tmp: Path, bodies: list[bytes], alerts: int, concurrency: int
+) -> float | None:
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if binary is None:
+        print("  Alertmanager: not installed (Debian package prometheus-alertmanager); skipped")
+        return None
+    root = tmp / "am"
+    root.mkdir()
+    (root / "am.yml").write_text("route:\n  receiver: none\nreceivers:\n  - name: none\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={root / 'am.yml'}",
+            f"--storage.path={root}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/-/ready", process, "Alertmanager")
+        base = f"http://127.0.0.1:{port}"
+        elapsed, p50, p99 = post_all(
+            f"{base}/api/v2/alerts",
+            bodies,
+            "",
+            concurrency,
+            tmp,
+            "/-/healthy",
+            lambda: metric_total(f"{base}/metrics", "alertmanager_alerts_received_total") >= alerts,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    rate = alerts / elapsed
+    print(
+        f"  Alertmanager /api/v2/alerts: {alerts} alerts in {elapsed:.1f} s: {rate:,.0f} "
+        f"alerts/s; request p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+    )
+    return rate
+
+
+def make_emails(count: int) -> list[bytes]:
+    samples = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
+    mails = []
+    for i in range(count):
+        sample = samples[i % len(samples)]
+        # distinct messages: a new Message-ID, and a partition hour / date that varies
+        header = f"Message-ID: <bench-{i}@example.org>\r\n".encode()
+        varied = sample.replace(b"hour=3", f"hour={i % 24}".encode()).replace(
+            b"2023-11-07", f"2023-11-{1 + i % 28:02d}".encode()
+        )
+        mails.append(header + varied)
+    return mails
+
+
+def bench_emails(tmp: Path, count: int, batch: int = 500) -> float:
+    mails = make_emails(count)
+    store = open_store(f"sqlite:///{tmp / 'emails.db'}")
+    now = datetime.now(UTC)
+    began = time.perf_counter()
+    for start in range(0, count, batch):
+        with store.session() as session:
+            Intake(session).ingest(
+                RawInput(m, EMAIL, now, "bench") for m in mails[start : start + batch]
+            )
+    elapsed = time.perf_counter() - began
+    store.close()
+    rate = count / elapsed
+    print(f"  e-mails: {count} mixed e-mails in {elapsed:.1f} s: {rate:,.0f} e-mails/s")
+    return rate
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alerts", type=int, default=100_000)
+    parser.add_argument("--emails", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    alerts = make_alerts(args.alerts, args.seed)
+    batches = [alerts[i : i + 10] for i in range(0, len(alerts), 10)]
+    print(f"intake benchmark ({os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        ours = bench_opsweek(tmp, [webhook_body(b) for b in batches], len(alerts), args.concurrency)
+        theirs = bench_alertmanager(
+            tmp, [am_body(b) for b in batches], len(alerts), args.concurrency
+        )
+        if theirs:
+            print(f"  ratio opsweek / Alertmanager: {ours / theirs:.2f}")
+        emails = bench_emails(tmp, args.emails)
+    ok = ours >= 5000 and emails >= 2000
+    print(f"targets (>= 5,000 alerts/s, >= 2,000 e-mails/s): {'met' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

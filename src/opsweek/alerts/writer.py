@@ -1,0 +1,90 @@
+"""One writer for concurrent intake (webhooks, SMTP, IMAP): callers hand over raw inputs and
+wait; a single thread takes everything queued so far and ingests it in one transaction
+(group commit). SQLite has one writer at a time anyway, and one commit for many webhooks is
+what makes thousands of alerts per second possible."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from opsweek.alerts.intake import IngestCounts, Intake
+from opsweek.alerts.model import RawInput
+from opsweek.alerts.triage import FlapRule
+from opsweek.db.session import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    raw: RawInput
+    result: Future[IngestCounts]
+
+
+class IntakeWriter:
+    def __init__(self, store: Store, flap: FlapRule = FlapRule(), max_batch: int = 200) -> None:
+        self.store = store
+        self.flap = flap
+        self.max_batch = max_batch
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, raw: RawInput) -> Future[IngestCounts]:
+        self._ensure_started()
+        job = _Job(raw, Future())
+        self._queue.put(job)
+        return job.result
+
+    def ingest(self, raw: RawInput, timeout: float = 60) -> IngestCounts:
+        """Hand over one input and wait until it is stored."""
+        return self.submit(raw).result(timeout)
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="intake-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            stop = False
+            while len(jobs) < self.max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                jobs.append(job)
+            self._write(jobs)
+            if stop:
+                return
+
+    def _write(self, jobs: list[_Job]) -> None:
+        try:
+            with self.store.session() as session:
+                counts = Intake(session, flap=self.flap).ingest_each([j.raw for j in jobs])
+        except Exception as exc:  # the callers answer with an error; senders retry
+            log.exception("intake batch of %d inputs failed", len(jobs))
+            for job in jobs:
+                job.result.set_exception(exc)
+            return
+        for job, count in zip(jobs, counts, strict=True):
+            job.result.set_result(count)
+
+    def close(self) -> None:
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout=30)
