@@ -158,6 +158,31 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Public URL of the web app, used in links (default: http://<web.host>:<web.port>).",
     ),
+    Setting("sal.project", str, "analytics", "Project of SAL entries that name none."),
+    Setting(
+        "sal.projects",
+        str,
+        "analytics,analytics-dumps",
+        "Projects `!log <project> ...` may name; another first word is part of the message.",
+    ),
+    Setting(
+        "sal.related_window_hours",
+        int,
+        72,
+        "How far before an alert's first occurrence SAL entries count as related.",
+        check=_positive,
+    ),
+    Setting("irc.server", str, "", "IRC server for the SAL bot (`opsweek irc`); empty: no bot."),
+    Setting("irc.port", int, 6697, "IRC port.", check=_positive),
+    Setting("irc.tls", bool, True, "Connect with TLS."),
+    Setting("irc.nick", str, "opsweek-bot", "The bot's nick (and SASL account)."),
+    Setting("irc.password", str, "", "SASL password (or server password).", secret=True),
+    Setting("irc.sasl", bool, False, "Log in with SASL PLAIN."),
+    Setting("irc.channels", str, "#wikimedia-analytics", "Channels to join, comma separated."),
+    Setting(
+        "irc.relay_nicks", str, "", "Nicks of relays whose `user@host message` lines credit `user`."
+    ),
+    Setting("irc.allow_ack", bool, False, "Let team members acknowledge alerts with `!ack ID`."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

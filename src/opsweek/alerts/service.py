@@ -4,7 +4,7 @@ history event with its actor."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from opsweek.alerts.model import ACKNOWLEDGED, FIRING, RESOLVED, STATUSES
 from opsweek.alerts.runbook import steps_for
-from opsweek.db.models import Alert, AlertEvent, RawInputRow
+from opsweek.db.models import Alert, AlertEvent, RawInputRow, SalEntry
 from opsweek.errors import BadInput, NotFound
+from opsweek.sal.log import SalLog, record_action
+from opsweek.sal.refs import alert_refs
 from opsweek.timeutil import iso, utcnow
 
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -119,6 +121,7 @@ class Inbox:
             raise BadInput(f"alert {alert_id} is resolved; nothing to acknowledge")
         alert.status, alert.acked_by, alert.acked_at = ACKNOWLEDGED, actor, self.now
         self._event(alert, actor, "acked")
+        self._log(actor, f"acked alert {alert.id} ({alert.kind} {alert.title})")
         return alert
 
     def resolve(self, alert_id: int, actor: str, note: str) -> Alert:
@@ -133,6 +136,7 @@ class Inbox:
         alert.status, alert.resolved_by, alert.resolved_at = RESOLVED, actor, self.now
         alert.resolution_note = note
         self._event(alert, actor, "resolved", note)
+        self._log(actor, f"resolved alert {alert.id} ({alert.kind} {alert.title}): {note}")
         return alert
 
     def note(self, alert_id: int, actor: str, text: str) -> Alert:
@@ -140,7 +144,26 @@ class Inbox:
         if not text.strip():
             raise BadInput("the note is empty")
         self._event(alert, actor, "note", text.strip())
+        self._log(actor, f"note on alert {alert.id} ({alert.kind} {alert.title}): {text.strip()}")
         return alert
+
+    def _log(self, actor: str, message: str) -> None:
+        record_action(self.session, actor, message, self.now)
+
+    def related_sal(self, alert: Alert, window: timedelta, limit: int = 10) -> list[SalEntry]:
+        """SAL entries about the same job, DAG, table, task or alert, newest first."""
+        values = alert_refs(alert.id, alert.title, alert.details)
+        return SalLog(self.session).related(values, alert.first_seen - window, limit)
+
+    def with_related_sal(self, alerts: list[Alert], window: timedelta) -> set[int]:
+        """Ids of the alerts that have related SAL entries (one query for the whole list)."""
+        refs = {a.id: alert_refs(a.id, a.title, a.details) for a in alerts}
+        latest = SalLog(self.session).latest_by_value(set().union(*refs.values()))
+        return {
+            a.id
+            for a in alerts
+            if any(latest.get(v, a.first_seen - window) > a.first_seen - window for v in refs[a.id])
+        }
 
     def _event(self, alert: Alert, actor: str, action: str, note: str = "") -> None:
         alert.updated_at = self.now

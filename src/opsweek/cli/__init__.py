@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from opsweek import __version__
-from opsweek.cli import alerts, config_cmd, db_cmd, demo, rotation, serve, team, token
+from opsweek.cli import alerts, config_cmd, db_cmd, demo, irc, rotation, sal, serve, team, token
 from opsweek.cli.output import errors, fail
 from opsweek.cli.state import State
 from opsweek.errors import OpsweekError
@@ -75,11 +75,14 @@ app.add_typer(team.app, name="team")
 app.add_typer(rotation.app, name="rotation")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(token.app, name="token")
+app.add_typer(sal.app, name="sal")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.command("who")(rotation.who)
+app.command("log")(sal.log)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("irc")(irc.irc)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from opsweek.alerts.model import FORMATS
 from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
 from opsweek.cli.output import JsonOption, console, fail, print_json, short_time
 from opsweek.cli.state import State, state
+from opsweek.sal.log import entry_json
 from opsweek.timeutil import parse_instant, utcnow, zone
 
 app = typer.Typer(no_args_is_help=True, help="The alert inbox.")
@@ -24,6 +26,10 @@ STATUS_STYLE = {"firing": "bold red", "acknowledged": "yellow", "resolved": "gre
 STATUS_MARK = {"firing": "● firing", "acknowledged": "◐ acked", "resolved": "○ resolved"}
 
 By = Annotated[str | None, typer.Option("--by", help="Who does it (default: the configured user).")]
+
+
+def _window(app_state: State) -> timedelta:
+    return timedelta(hours=app_state.settings.get("sal.related_window_hours"))
 
 
 def _actor(app_state: State, by: str | None) -> str:
@@ -84,8 +90,13 @@ def list_(
     tz = zone(app_state.settings.team_timezone)
     flt = AlertFilter(status, kind, source, parse_instant(since, tz) if since else None, limit)
     with app_state.session() as session:
-        alerts = inbox_order(Inbox(session).list(flt))
-        rows = [(a.first_seen, alert_json(a, with_runbook=False)) for a in alerts]
+        inbox = Inbox(session)
+        alerts = inbox_order(inbox.list(flt))
+        related = inbox.with_related_sal(alerts, _window(app_state))
+        rows = [
+            (a.first_seen, alert_json(a, with_runbook=False) | {"has_related_sal": a.id in related})
+            for a in alerts
+        ]
     if json_:
         print_json({"alerts": [r for _, r in rows]})
         return
@@ -102,7 +113,7 @@ def list_(
             str(r["id"]),
             f"[{STATUS_STYLE[r['status']]}]{STATUS_MARK[r['status']]}[/]",
             r["kind"],
-            escape(r["title"]),
+            escape(r["title"]) + (" [cyan]✎SAL[/]" if r["has_related_sal"] else ""),
             f"{r['count']}" + (" ↻" if r["flapping"] else ""),
             short_time(first_seen, tz),
             escape(r["acked_by"] or "-"),
@@ -124,6 +135,7 @@ def show(
         alert = inbox.get(alert_id)
         data = alert_json(alert)
         data["history"] = [event_json(e) for e in inbox.history(alert_id)]
+        data["related_sal"] = [entry_json(e) for e in inbox.related_sal(alert, _window(app_state))]
         raw_row = inbox.raw(alert)
         raw_text = raw_row.content.decode("utf-8", errors="replace") if raw_row else ""
     if json_:
@@ -149,6 +161,13 @@ def show(
         console.print(f" {number}. {escape(step['text'])}", soft_wrap=True)
         if step["command"]:
             console.print(f"    [cyan]$ {escape(step['command'])}[/]", soft_wrap=True)
+    if data["related_sal"]:
+        console.print("\n[bold]Related SAL entries[/] (newest first: has someone already acted?)")
+        for entry in data["related_sal"]:
+            console.print(
+                f"  {entry['logged_at']} {escape(entry['nick'])}: {escape(entry['message'])}",
+                soft_wrap=True,
+            )
     console.print("\n[bold]Details[/]")
     for key, value in data["details"].items():
         if value not in (None, "", [], {}):

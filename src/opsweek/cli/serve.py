@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ import uvicorn
 from opsweek.adapters.mail import ImapPoller, SmtpListener
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
+from opsweek.sal.ircbot import BotConfig, SalBot
 from opsweek.web import create_app
 
 
@@ -62,6 +64,7 @@ def serve(
         "url": f"http://{host}:{port}",
         "smtp": settings.get("intake.smtp_listen") or None,
         "imap": settings.get("intake.imap_host") or None,
+        "irc": settings.get("irc.server") or None,
     }
     if json_:
         print_json(started)
@@ -73,8 +76,13 @@ def serve(
         )
     for service in services:
         service.start()
+    stop_bot = threading.Event()
+    if settings.get("irc.server"):
+        bot = SalBot(BotConfig.from_settings(settings), store, settings)
+        threading.Thread(target=bot.run, args=(stop_bot,), name="irc-bot", daemon=True).start()
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
+        stop_bot.set()
         for service in services:
             service.stop()

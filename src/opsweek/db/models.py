@@ -160,3 +160,31 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SalEntry(Base):
+    """A Server Admin Log entry. Append-only: a correction is a new entry pointing at the old."""
+
+    __tablename__ = "sal_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    nick: Mapped[str] = mapped_column(String(64), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(64), default="")
+    project: Mapped[str] = mapped_column(String(64), default="")
+    host: Mapped[str] = mapped_column(String(255), default="")
+    source: Mapped[str] = mapped_column(String(16), default="cli")
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("sal_entries.id"), nullable=True)
+
+
+class SalRef(Base):
+    """A reference found in a SAL entry (task, job, table, host, alert id), for lookups."""
+
+    __tablename__ = "sal_refs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("sal_entries.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(200))
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from opsweek.rotation.ics import WeekEvent, rotation_calendar
 from opsweek.rotation.solver import WEEK, Candidate, Suggestion, plan_weeks, suggest_fix
 from opsweek.rotation.team import Team
 from opsweek.rotation.weeks import WeekRule
+from opsweek.sal.log import record_action
 from opsweek.timeutil import iso, parse_clock, parse_weekday, parse_weekdays, utcnow, zone
 
 
@@ -336,6 +337,7 @@ class Rotation:
         return row
 
     def _record(self, action: str, summary: str, detail: dict[str, Any]) -> None:
+        record_action(self.session, self.actor, f"rotation: {summary}", self.now)
         self.session.add(
             RotationChange(
                 at=self.now, actor=self.actor, action=action, summary=summary, detail=detail

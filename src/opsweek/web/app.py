@@ -17,7 +17,7 @@ from opsweek.db.session import Store
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.metrics import LatencyMiddleware, Metrics
-from opsweek.web.routes import intake
+from opsweek.web.routes import intake, sal
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -45,6 +45,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.metrics = Metrics()
     problems.install(app)
     app.include_router(intake.router)
+    app.include_router(sal.router)
 
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
 

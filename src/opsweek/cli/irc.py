@@ -1,0 +1,34 @@
+"""``opsweek irc``: the SAL bot in the team's IRC channel."""
+
+from __future__ import annotations
+
+import typer
+
+from opsweek.cli.output import JsonOption, console, fail, print_json
+from opsweek.cli.state import state
+from opsweek.sal.ircbot import BotConfig, SalBot
+
+
+def irc(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """Run the SAL bot: records `!log` lines and answers `!opsweek who|alerts` (Ctrl-C stops)."""
+    app_state = state(ctx)
+    settings = app_state.settings
+    config = BotConfig.from_settings(settings)
+    if not config.server:
+        fail("irc.server is not set (opsweek.toml [irc] server = ... or OPSWEEK_IRC_SERVER)")
+    started = {
+        "server": f"{config.server}:{config.port}",
+        "nick": config.nick,
+        "channels": list(config.channels),
+        "tls": config.tls,
+    }
+    if json_:
+        print_json(started)
+    else:
+        console.print(
+            f"SAL bot {config.nick} on {started['server']} in {', '.join(config.channels)}"
+        )
+    try:
+        SalBot(config, app_state.store, settings).run()
+    except KeyboardInterrupt:
+        console.print("stopped")

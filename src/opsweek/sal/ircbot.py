@@ -1,0 +1,157 @@
+"""The SAL bot on IRC: records `!log` lines, answers `Logged the message at <url>`, answers
+`!opsweek who` / `!opsweek alerts`, and (when enabled) `!ack ID` from team members.
+Reconnects with exponential backoff when the server goes away; every entry is committed as it
+arrives, so nothing recorded before a disconnect is lost."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import irc.bot
+import irc.client
+import irc.connection
+
+from opsweek.alerts.service import Inbox
+from opsweek.config import Settings
+from opsweek.db.models import Person
+from opsweek.db.session import Store
+from opsweek.errors import OpsweekError
+from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.sal.commands import Ack, LogEntry, Question, parse
+from opsweek.sal.log import SalLog
+from opsweek.timeutil import zone
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    server: str
+    port: int
+    nick: str
+    channels: tuple[str, ...]
+    tls: bool = False
+    sasl: bool = False
+    password: str = ""
+    projects: tuple[str, ...] = ()
+    relay_nicks: tuple[str, ...] = ()
+    allow_ack: bool = False
+    base_url: str = ""
+    default_project: str = ""
+    min_reconnect: float = 2.0
+    max_reconnect: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotConfig:
+        def split(name: str) -> tuple[str, ...]:
+            return tuple(p.strip() for p in settings.get(name).split(",") if p.strip())
+
+        return cls(
+            server=settings.get("irc.server"),
+            port=settings.get("irc.port"),
+            nick=settings.get("irc.nick"),
+            channels=split("irc.channels"),
+            tls=settings.get("irc.tls"),
+            sasl=settings.get("irc.sasl"),
+            password=settings.get("irc.password"),
+            projects=split("sal.projects"),
+            relay_nicks=split("irc.relay_nicks"),
+            allow_ack=settings.get("irc.allow_ack"),
+            base_url=settings.base_url,
+            default_project=settings.get("sal.project"),
+        )
+
+
+class SalBot(irc.bot.SingleServerIRCBot):
+    def __init__(self, config: BotConfig, store: Store, settings: Settings) -> None:
+        connect: dict[str, Any] = {}
+        if config.tls:
+            context = ssl.create_default_context()
+            connect["connect_factory"] = irc.connection.Factory(
+                wrapper=functools.partial(context.wrap_socket, server_hostname=config.server)
+            )
+        if config.sasl:
+            connect["sasl_login"] = config.nick
+        server = irc.bot.ServerSpec(config.server, config.port, config.password or None)
+        backoff = irc.bot.ExponentialBackoff(
+            min_interval=config.min_reconnect, max_interval=config.max_reconnect
+        )
+        super().__init__([server], config.nick, "opsweek SAL bot", recon=backoff, **connect)
+        self.config = config
+        self.store = store
+        self.settings = settings
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Connect and serve until ``stop`` is set (forever without one). Reconnecting after
+        a lost connection is scheduled by the bot's backoff on the same reactor."""
+        self._connect()  # what SingleServerIRCBot.start() does first
+        while stop is None or not stop.is_set():
+            self.reactor.process_once(timeout=0.2)
+        self.connection.disconnect("opsweek stopping")
+
+    def on_welcome(self, connection: irc.client.ServerConnection, _event: Any) -> None:
+        for channel in self.config.channels:
+            connection.join(channel)
+
+    def on_pubmsg(self, connection: irc.client.ServerConnection, event: Any) -> None:
+        text = event.arguments[0] if event.arguments else ""
+        command = parse(event.source.nick, text, self.config.projects, self.config.relay_nicks)
+        if command is None:
+            return
+        try:
+            answer = self.handle(command, event.source.nick, event.target)
+        except OpsweekError as exc:
+            answer = f"{event.source.nick}: {exc}"
+        except Exception:  # a bad line must never take the bot down
+            log.exception("could not handle %r", text)
+            answer = f"{event.source.nick}: sorry, that failed; see the opsweek log"
+        if answer:
+            connection.privmsg(event.target, answer[:400])
+
+    def handle(self, command: LogEntry | Question | Ack, sender: str, channel: str) -> str:
+        with self.store.session() as session:
+            if isinstance(command, LogEntry):
+                entry = SalLog(session).append(
+                    command.nick,
+                    command.message,
+                    channel=channel,
+                    project=command.project or self.config.default_project,
+                    host=command.host,
+                    source="irc",
+                )
+                return f"Logged the message at {self.config.base_url}/sal/{entry.id}"
+            if isinstance(command, Question):
+                return self._answer(session, command.topic)
+            if not self.config.allow_ack:
+                return ""
+            person = (
+                session.query(Person)
+                .filter(Person.irc_nick == sender, Person.active.is_(True))
+                .one_or_none()
+            )
+            if person is None:
+                return f"{sender}: only team members can !ack (set your IRC nick in opsweek)"
+            alert = Inbox(session).ack(command.alert_id, person.username)
+            return f"alert {alert.id} acknowledged by {person.username}: {alert.title[:200]}"
+
+    def _answer(self, session: Any, topic: str) -> str:
+        if topic == "who":
+            rotation = Rotation(session, RotationConfig.from_settings(self.settings), "irc")
+            duty = rotation.who()
+            tz = zone(self.settings.team_timezone)
+            if duty.current is None:
+                return "nobody is on ops duty (the rotation is not planned)"
+            until = duty.current.ends_at.astimezone(tz).strftime("%a %d %b %H:%M %Z")
+            after = f"; next: {duty.next.username}" if duty.next else ""
+            return f"{duty.current.username} is on ops duty until {until}{after}"
+        counts = Inbox(session).counts()
+        open_alerts = counts["firing"] + counts["acknowledged"]
+        return (
+            f"{open_alerts} open alert(s), {counts['firing']} unacknowledged: "
+            f"{self.config.base_url}/inbox"
+        )

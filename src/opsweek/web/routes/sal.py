@@ -1,0 +1,53 @@
+"""The SAL over HTTP: read and search it; log an entry (token required)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from opsweek.sal.log import SalFilter, SalLog, entry_json
+from opsweek.web.auth import require_token
+
+router = APIRouter(prefix="/api/v1/sal", tags=["sal"])
+Caller = Annotated[str, Depends(require_token)]
+
+
+class NewEntry(BaseModel):
+    message: str = Field(min_length=1, max_length=20_000)
+    nick: str | None = Field(default=None, max_length=64, description="default: the token's user")
+    project: str | None = Field(default=None, max_length=64)
+    corrects: int | None = Field(default=None, ge=1)
+
+
+@router.post("", status_code=201, summary="Log an entry")
+async def create(entry: NewEntry, request: Request, caller: Caller) -> dict[str, Any]:
+    def write() -> dict[str, Any]:
+        with request.app.state.store.session() as session:
+            sal = SalLog(session)
+            row = sal.append(
+                entry.nick or caller,
+                entry.message,
+                source="web",
+                project=entry.project or request.app.state.settings.get("sal.project"),
+                corrects=entry.corrects,
+            )
+            return entry_json(row, sal.refs([row.id])[row.id])
+
+    return await run_in_threadpool(write)
+
+
+@router.get("", summary="The newest entries, or a full-text search")
+def read(
+    request: Request,
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    nick: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> dict[str, Any]:
+    with request.app.state.store.session() as session:
+        sal = SalLog(session)
+        entries = sal.search(q, limit) if q else sal.list(SalFilter(nick=nick, limit=limit))
+        refs = sal.refs([e.id for e in entries])
+        return {"entries": [entry_json(e, refs[e.id]) for e in entries]}

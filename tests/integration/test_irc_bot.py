@@ -1,0 +1,162 @@
+"""The SAL bot against a real ngIRCd on 127.0.0.1: a `!log` from a second client is stored
+within a second and answered; the bot survives a server restart; it answers questions and,
+when enabled, `!ack` from team members."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from opsweek.alerts.intake import Intake
+from opsweek.config import load_settings
+from opsweek.db.models import Alert, SalEntry
+from opsweek.db.session import Store, open_store
+from opsweek.rotation.people import PersonRecord
+from opsweek.rotation.team import Team
+from opsweek.sal.ircbot import BotConfig, SalBot
+from tests.alerts.helpers import raw_inputs
+from tests.services.ngircd import IrcClient, IrcServer, ngircd
+
+pytestmark = pytest.mark.integration
+CHANNEL = "#wikimedia-analytics"
+
+
+@pytest.fixture
+def irc_server() -> Iterator[IrcServer]:
+    with ngircd() as server:
+        yield server
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path / 'irc.db'}")
+    with store.session() as session:
+        Team(session).add(PersonRecord("ann", "Ann", irc_nick="ann_irc"))
+        Intake(session).ingest(raw_inputs("airflow_task_failed.eml"))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def bot(irc_server: IrcServer, store: Store) -> Iterator[SalBot]:
+    settings = load_settings(env={"OPSWEEK_WEB_BASE_URL": "https://opsweek.example.org"})
+    config = BotConfig(
+        server="127.0.0.1",
+        port=irc_server.port,
+        nick="opsweek-bot",
+        channels=(CHANNEL,),
+        projects=("analytics", "analytics-dumps"),
+        relay_nicks=("logmsgbot",),
+        allow_ack=True,
+        base_url="https://opsweek.example.org",
+        default_project="analytics",
+        min_reconnect=0.5,
+        max_reconnect=2,
+    )
+    bot = SalBot(config, store, settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=bot.run, args=(stop,), daemon=True)
+    thread.start()
+    yield bot
+    stop.set()
+    thread.join(timeout=10)
+
+
+def entries(store: Store) -> list[SalEntry]:
+    with store.session() as session:
+        return list(session.scalars(select(SalEntry).order_by(SalEntry.id)))
+
+
+def join(client: IrcClient) -> IrcClient:
+    """Join the channel and wait until the bot is in it too."""
+    if "opsweek-bot" not in client.join(CHANNEL):
+        client.wait_for(
+            lambda line: line.startswith(":opsweek-bot!") and " JOIN " in line, timeout=15
+        )
+    return client
+
+
+def test_log_is_stored_within_a_second_and_answered(
+    irc_server: IrcServer, bot: SalBot, store: Store
+) -> None:
+    alice = IrcClient(irc_server.port, "alice")
+    join(alice)
+    began = time.monotonic()
+    alice.say(CHANNEL, "!log reran refine_event for event.mediawiki_foo 2024-01-02T03 (T123456)")
+    answer = alice.wait_for(lambda line: "Logged the message at" in line)
+    elapsed = time.monotonic() - began
+    assert elapsed < 1.0, elapsed
+    (entry,) = entries(store)
+    assert (entry.nick, entry.channel, entry.project, entry.source) == (
+        "alice",
+        CHANNEL,
+        "analytics",
+        "irc",
+    )
+    assert answer.endswith(f"https://opsweek.example.org/sal/{entry.id}")
+
+    alice.say(CHANNEL, "!log analytics-dumps \x02bold\x02 restarted dumps on snapshot1010")
+    alice.wait_for(lambda line: "Logged the message at" in line)
+    alice.say(CHANNEL, "just chatting, not a log line")
+    alice.say(CHANNEL, "!opsweek alerts")
+    assert "1 open alert(s), 1 unacknowledged" in alice.wait_for(lambda line: "open alert" in line)
+    second = entries(store)[1]
+    assert (second.project, second.message) == (
+        "analytics-dumps",
+        "bold restarted dumps on snapshot1010",
+    )
+    assert len(entries(store)) == 2
+    alice.close()
+
+
+def test_relayed_lines_credit_the_user(irc_server: IrcServer, bot: SalBot, store: Store) -> None:
+    relay = IrcClient(irc_server.port, "logmsgbot")
+    join(relay)
+    relay.say(CHANNEL, "!log elukey@cumin1001 restart hive-server2 on an-coord1001")
+    relay.wait_for(lambda line: "Logged the message at" in line)
+    (entry,) = entries(store)
+    assert (entry.nick, entry.host, entry.message) == (
+        "elukey",
+        "cumin1001",
+        "restart hive-server2 on an-coord1001",
+    )
+    relay.close()
+
+
+def test_ack_only_for_team_members(irc_server: IrcServer, bot: SalBot, store: Store) -> None:
+    stranger = IrcClient(irc_server.port, "stranger")
+    join(stranger)
+    stranger.say(CHANNEL, "!ack 1")
+    assert "only team members" in stranger.wait_for(lambda line: "stranger:" in line)
+    ann = IrcClient(irc_server.port, "ann_irc")
+    join(ann)
+    ann.say(CHANNEL, "!ack 1")
+    assert "acknowledged by ann" in ann.wait_for(lambda line: "acknowledged by" in line)
+    with store.session() as session:
+        alert = session.get(Alert, 1)
+        assert alert is not None and alert.acked_by == "ann"
+    assert entries(store)[-1].message.startswith("acked alert 1 ")
+    stranger.close()
+    ann.close()
+
+
+def test_bot_survives_a_server_restart(irc_server: IrcServer, bot: SalBot, store: Store) -> None:
+    alice = IrcClient(irc_server.port, "alice")
+    join(alice)
+    alice.say(CHANNEL, "!log before the restart")
+    alice.wait_for(lambda line: "Logged the message at" in line)
+    alice.close()
+    irc_server.stop()
+    time.sleep(1)
+    irc_server.start()
+    bob = IrcClient(irc_server.port, "bob")
+    join(bob)  # the bot reconnected and rejoined
+    bob.say(CHANNEL, "!log after the restart")
+    bob.wait_for(lambda line: "Logged the message at" in line)
+    assert [e.message for e in entries(store)] == ["before the restart", "after the restart"]
+    bob.close()

@@ -1,0 +1,102 @@
+"""The SAL in the store (SQLite and PostgreSQL): append-only entries, search, related entries,
+and the entries every opsweek action leaves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from opsweek.alerts.intake import Intake
+from opsweek.alerts.service import Inbox
+from opsweek.db.models import SalEntry
+from opsweek.db.session import Store
+from opsweek.errors import BadInput, NotFound
+from opsweek.sal.log import SalFilter, SalLog
+from tests.alerts.helpers import raw_inputs
+
+T0 = datetime(2024, 1, 2, 19, 0, tzinfo=UTC)
+
+
+def test_append_cleans_and_keeps_hostile_text(store: Store) -> None:
+    with store.session() as session:
+        sal = SalLog(session, T0)
+        entry = sal.append(
+            "joal", "\x0304red\x03 <script>alert(1)</script>\x07 done\r\nx" + "y" * 20_000
+        )
+        assert entry.message.startswith("red <script>alert(1)</script> done x")
+        assert len(entry.message) == 10_000
+        with pytest.raises(BadInput, match="empty"):
+            sal.append("joal", "\x02\x02  ")
+        with pytest.raises(BadInput, match="invalid nick"):
+            sal.append("jo al", "x")
+        with pytest.raises(NotFound):
+            sal.append("joal", "fix", corrects=999)
+        fix = sal.append("joal", "correction: it was refine_event", corrects=entry.id)
+        assert fix.corrects_id == entry.id
+
+
+def test_search_and_list(store: Store) -> None:
+    with store.session() as session:
+        sal = SalLog(session)
+        for minute, (nick, text) in enumerate(
+            [
+                ("joal", "reran refine_event for event.mediawiki_foo"),
+                ("milimetric", "deployed refinery v0.2.30"),
+                ("joal", "reran refine_eventlogging_analytics for contenttranslation"),
+                ("btullis", "restarted hive-server2 on an-coord1001 (T123456)"),
+            ]
+        ):
+            sal.append(nick, text, at=T0 + timedelta(minutes=minute))
+    with store.session() as session:
+        sal = SalLog(session)
+        assert [e.nick for e in sal.search("reran")] == ["joal", "joal"]
+        assert [e.message for e in sal.search("refine_event mediawiki_foo")] == [
+            "reran refine_event for event.mediawiki_foo"
+        ]
+        assert [e.nick for e in sal.search("T123456")] == ["btullis"]
+        assert sal.search("nothing-like-this") == []
+        with pytest.raises(BadInput):
+            sal.search("  ")
+        assert [e.nick for e in sal.list(SalFilter(nick="joal"))] == ["joal", "joal"]
+        assert len(sal.list(SalFilter(since=T0 + timedelta(minutes=2)))) == 2
+
+
+def test_related_entries_of_an_alert(store: Store) -> None:
+    with store.session() as session:
+        Intake(session, T0).ingest(raw_inputs("refine_failure.eml"))
+        sal = SalLog(session)
+        sal.append("joal", "reran refine_event for the failed hours", at=T0)
+        sal.append("joal", "unrelated: deployed the dashboard", at=T0)
+        sal.append("ottomata", "looked at event.navigationtiming", at=T0 + timedelta(minutes=5))
+        sal.append("old", "reran refine_event long ago", at=T0 - timedelta(days=30))
+    with store.session() as session:
+        inbox = Inbox(session)
+        alert = inbox.get(1)  # event.mediawiki_foo hour 3
+        related = inbox.related_sal(alert, timedelta(hours=72))
+        assert [e.message for e in related] == ["reran refine_event for the failed hours"]
+        third = inbox.get(3)  # event.navigationtiming
+        assert [e.nick for e in inbox.related_sal(third, timedelta(hours=72))] == [
+            "ottomata",
+            "joal",
+        ]
+        assert inbox.with_related_sal([alert, third], timedelta(hours=72)) == {1, 3}
+
+
+def test_every_alert_action_leaves_an_entry(store: Store) -> None:
+    with store.session() as session:
+        Intake(session, T0).ingest(raw_inputs("refine_failure.eml"))
+        inbox = Inbox(session, T0)
+        inbox.ack(1, "joal")
+        inbox.note(1, "joal", "rerunning")
+        inbox.resolve(1, "joal", "reran the hour")
+    with store.session() as session:
+        messages = [e.message for e in session.scalars(select(SalEntry).order_by(SalEntry.id))]
+    assert messages[0] == (
+        "acked alert 1 (refine_failure refine_event: event.mediawiki_foo 2024-01-02T03)"
+    )
+    assert messages[1].startswith("note on alert 1 ") and messages[1].endswith(": rerunning")
+    assert messages[2].endswith(": reran the hour")
+    with store.session() as session:
+        assert "alert:1" in {r.value for r in SalLog(session).refs([1])[1]}
