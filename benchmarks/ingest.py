@@ -19,6 +19,7 @@ Targets: >= 5,000 alerts/s, >= 2,000 e-mails/s, p99 per webhook request < 50 ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -175,11 +176,9 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], what: str) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
+        with contextlib.suppress(httpx.HTTPError):
             if httpx.get(url, timeout=1).status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not start")
 

@@ -15,6 +15,7 @@ from opsweek.rotation.people import PersonRecord
 from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.rotation.solver import WEEK
 from opsweek.rotation.team import Team
+from opsweek.sal.log import SalLog
 
 DEMO_TEAM = (
     PersonRecord(
@@ -59,6 +60,30 @@ class DemoResult:
     alerts: int = 0
 
 
+DEMO_SAL = (  # (hours ago, nick, message): what a team's channel logs during a week
+    (150, "joal", "deployed refinery v0.2.31 to hdfs (T354412)"),
+    (143, "ana", "reran refine_event for event.mediawiki_page_change, the failed hour"),
+    (120, "bastien", "msck repair table wmf.webrequest; refinery-drop-webrequest happy again"),
+    (98, "elukey", "restarted hive-server2 on an-coord1001 after jstack dump (T355010)"),
+    (75, "clara", "paused webrequest_actor_metrics_hourly until the upstream partition lands"),
+    (30, "ottomata", "restarted eventgate-analytics-external to flush the schema cache"),
+    (4, "gsato", "Tuesday train: deployed airflow-dags analytics instance"),
+)
+
+
+def seed_sal(session: Session, now: datetime) -> None:
+    sal = SalLog(session)
+    for hours, nick, message in DEMO_SAL:
+        sal.append(
+            nick,
+            message,
+            channel="#wikimedia-analytics",
+            project="analytics",
+            source="irc",
+            at=now - timedelta(hours=hours),
+        )
+
+
 def reset(session: Session) -> None:
     """Delete every row of every table (the schema stays)."""
     for table in reversed(Base.metadata.sorted_tables):
@@ -89,4 +114,5 @@ def seed(
     rotation.plan(PLANNED_WEEKS)
     on_duty = rotation.who().current
     alerts = seed_alerts(session, now, on_duty.username if on_duty else None)
+    seed_sal(session, now)
     return DemoResult(True, len(DEMO_TEAM), len(away), HISTORY_WEEKS + PLANNED_WEEKS, alerts)

@@ -68,6 +68,9 @@ def test_mutating_commands_leave_sal_entries(cli: Cli) -> None:
     cli.ok("alerts", "note", "1", "rerunning")
     cli.ok("alerts", "resolve", "1", "--note", "reran the hour")
     messages = [e["message"] for e in cli.json("sal", "list")["entries"]][::-1]
+    assert messages[0].startswith("team: imported people from team.csv")
+    assert messages[4].startswith("ingested 3 alert(s) from")
+    messages = messages[1:4] + messages[5:]
     assert messages[0].startswith("rotation: planned 4 weeks")
     assert messages[1].startswith("rotation: swapped")
     assert messages[2].startswith("rotation: ") and "covers" in messages[2]
@@ -79,3 +82,25 @@ def test_mutating_commands_leave_sal_entries(cli: Cli) -> None:
     assert shown["related_sal"][0]["message"].startswith("resolved alert 1")
     listed = {a["id"]: a["has_related_sal"] for a in cli.json("alerts", "list")["alerts"]}
     assert listed[1] is True
+
+
+def test_team_token_and_ingest_commands_leave_entries(cli: Cli) -> None:
+    steps = [
+        (("team", "add", "zoe", "--timezone", "UTC"), "team: added zoe"),
+        (
+            ("team", "away", "zoe", "--from", "2030-01-01", "--to", "2030-01-02"),
+            "team: zoe away 2030-01-01 to 2030-01-02",
+        ),
+        (("team", "import", FIXTURES / "team.csv"), "team: imported people from team.csv"),
+        (("team", "remove", "zoe"), "team: removed zoe"),
+        (("token", "create", "bot"), "created API token 1 for bot"),
+        (("token", "revoke", "1"), "revoked API token 1"),
+        (("alerts", "ingest", ALERT_FIXTURES / "airflow_sla_miss.eml"), "ingested 1 alert(s)"),
+    ]
+    for args, expected in steps:
+        cli.ok(*args)
+        newest = cli.json("sal", "list", "--limit", "1")["entries"][0]
+        assert newest["message"].startswith(expected), (args, newest["message"])
+        assert newest["nick"] == "tester" and newest["source"] == "opsweek"
+    token = cli.json("token", "create", "bot2")["token"]
+    assert token not in cli.ok("sal", "wiki").stdout  # token values never reach the SAL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +55,13 @@ class Recovery:
 
 class ParseError(ValueError):
     """The input was recognised but could not be read; it is kept as an unparsed alert."""
+
+
+def expect(match: re.Match[str] | None, reason: str) -> re.Match[str]:
+    """``match``, or ParseError(reason) when there is none."""
+    if match is None:
+        raise ParseError(reason)
+    return match
 
 
 def digest(*parts: object) -> str:

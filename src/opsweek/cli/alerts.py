@@ -17,7 +17,7 @@ from opsweek.alerts.model import FORMATS
 from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
 from opsweek.cli.output import JsonOption, console, fail, print_json, short_time
 from opsweek.cli.state import State, state
-from opsweek.sal.log import entry_json
+from opsweek.sal.log import entry_json, record_action
 from opsweek.timeutil import parse_instant, utcnow, zone
 
 app = typer.Typer(no_args_is_help=True, help="The alert inbox.")
@@ -60,6 +60,12 @@ def ingest(
         batch = list(inputs)
         with app_state.session() as session:
             counts = Intake(session).ingest(batch)
+            record_action(
+                session,
+                app_state.settings.user,
+                f"ingested {counts.received} alert(s) from {name}: {counts.new} new, "
+                f"{counts.unparsed} unparsed",
+            )
         for field in ("received", "new", "updated", "unparsed", "resolved", "inputs"):
             setattr(total, field, getattr(total, field) + getattr(counts, field))
     if json_:

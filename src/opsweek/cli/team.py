@@ -24,6 +24,7 @@ from opsweek.rotation.imports import (
 )
 from opsweek.rotation.people import PersonRecord
 from opsweek.rotation.team import Team
+from opsweek.sal.log import record_action
 from opsweek.timeutil import parse_date
 
 app = typer.Typer(no_args_is_help=True, help="Team members and their away periods.")
@@ -64,6 +65,7 @@ def add(
     """Add someone to the team."""
     with state(ctx).session() as session:
         person = Team(session).add(PersonRecord(username, name, email, irc, slack, timezone))
+        record_action(session, state(ctx).settings.user, f"team: added {username}")
         data = person_json(person)
     if json_:
         print_json(data)
@@ -104,6 +106,7 @@ def remove(ctx: typer.Context, username: str, json_: JsonOption = False) -> None
     app_state = state(ctx)
     with app_state.session() as session:
         person = Team(session).remove(username)
+        record_action(session, app_state.settings.user, f"team: removed {username}")
         data = person_json(person)
         conflicts = rotation_for(app_state, session).conflicts()
     if json_:
@@ -136,6 +139,12 @@ def import_(
             text = _text(path, data)
             records = parse_team_toml(text) if path.suffix == ".toml" else parse_team_csv(text)
             counts = team.import_people(records)
+            record_action(
+                session,
+                app_state.settings.user,
+                f"team: imported people from {path.name} ({counts.added} added, "
+                f"{counts.updated} updated)",
+            )
             conflicts = []
         else:
             if path.suffix.lower() == ".ics":
@@ -145,6 +154,11 @@ def import_(
                 periods = parse_away_csv(_text(path, data))
                 source = "csv"
             counts = team.import_away(periods, source)
+            record_action(
+                session,
+                app_state.settings.user,
+                f"team: imported {counts.added} away period(s) from {path.name}",
+            )
             conflicts = rotation_for(app_state, session).conflicts()
     result = {
         "kind": detected,
@@ -195,6 +209,11 @@ def away(
     app_state = state(ctx)
     with app_state.session() as session:
         Team(session).add_away(period)
+        record_action(
+            session,
+            app_state.settings.user,
+            f"team: {username} away {period.start} to {period.end}",
+        )
         conflicts = rotation_for(app_state, session).conflicts()
     if json_:
         print_json({**period_json(period), "conflicts": [c.as_json() for c in conflicts]})

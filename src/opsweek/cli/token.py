@@ -9,6 +9,7 @@ from rich.table import Table
 
 from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.state import state
+from opsweek.sal.log import record_action
 from opsweek.timeutil import iso
 from opsweek.tokens import Tokens
 
@@ -25,6 +26,11 @@ def create(
     """Create a token acting as USERNAME. It is shown once; only its hash is stored."""
     with state(ctx).session() as session:
         row, token = Tokens(session).create(username, name)
+        record_action(
+            session,
+            state(ctx).settings.user,
+            f"created API token {row.id} for {username} ({name or 'unnamed'})",
+        )
         token_id = row.id
     if json_:
         print_json({"id": token_id, "username": username, "name": name, "token": token})
@@ -69,6 +75,7 @@ def revoke(ctx: typer.Context, token_id: int, json_: JsonOption = False) -> None
     """Revoke a token (it stops working within 30 seconds)."""
     with state(ctx).session() as session:
         row = Tokens(session).revoke(token_id)
+        record_action(session, state(ctx).settings.user, f"revoked API token {token_id}")
         data = {"id": row.id, "revoked_at": iso(row.revoked_at) if row.revoked_at else None}
     if json_:
         print_json(data)

@@ -22,7 +22,7 @@ from opsweek.db.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
-    pass
+    """Base of every opsweek table."""
 
 
 class Person(Base):

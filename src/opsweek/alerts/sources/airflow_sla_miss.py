@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, expect
 
 KIND = "airflow_sla_miss"
 SUBJECT = re.compile(r"SLA miss on DAG=(?P<dag_id>\S+)")
@@ -18,9 +18,7 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not an Airflow SLA miss")
+    subject = expect(SUBJECT.search(mail.subject), "subject is not an Airflow SLA miss")
     missed_part, _, blocking_part = mail.text.partition("Blocking tasks:")
     missed = _tasks(missed_part)
     if not missed:

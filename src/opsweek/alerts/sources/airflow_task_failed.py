@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 
 KIND = "airflow_task_failed"
 SUBJECT = re.compile(
@@ -24,9 +24,7 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not an Airflow task alert")
+    subject = expect(SUBJECT.search(mail.subject), "subject is not an Airflow task alert")
     links = {m["label"]: m["url"] for m in LINK.finditer(mail.text)}
     log_url = links.get("Log", "")
     dag_id, task_id = _dag_and_task(subject["ti"], log_url)

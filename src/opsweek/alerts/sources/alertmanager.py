@@ -8,7 +8,15 @@ from functools import lru_cache
 from typing import Any
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import FIRING, RESOLVED, ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import (
+    FIRING,
+    RESOLVED,
+    ParsedAlert,
+    ParseError,
+    clean_text,
+    digest,
+    expect,
+)
 
 KIND = "alertmanager"
 SUBJECT = re.compile(
@@ -102,9 +110,9 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.raw_subject)
-    if subject is None:
-        raise ParseError("subject is not an Alertmanager notification")
+    subject = expect(
+        SUBJECT.search(mail.raw_subject), "subject is not an Alertmanager notification"
+    )
     alertname, rest = subject["name"], subject["rest"].strip()
     label_values = rest.strip("()").replace("(", " ").replace(")", " ").split()
     details = {

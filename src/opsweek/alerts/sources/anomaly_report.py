@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 
 KIND = "anomaly_report"
 SUBJECT = re.compile(r"Anomaly report (?P<name>\S+) (?P<date>\d{4}-\d\d-\d\d)")
@@ -20,9 +20,7 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not an anomaly report")
+    subject = expect(SUBJECT.search(mail.subject), "subject is not an anomaly report")
     metrics = [
         {"metric": m["metric"], "deviation": float(m["deviation"])}
         for m in METRIC.finditer(mail.text)

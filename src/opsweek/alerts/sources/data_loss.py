@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 
 KIND = "data_loss"
 SUBJECT = re.compile(r"Data Loss (?P<level>ERROR|Warning|WARNING)\s*-\s*(?P<what>.+)$", re.I)
@@ -22,9 +22,7 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not a data loss report")
+    subject = expect(SUBJECT.search(mail.subject), "subject is not a data loss report")
     what = subject["what"].strip()
     rows = [
         {

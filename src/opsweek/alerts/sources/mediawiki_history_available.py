@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, digest
+from opsweek.alerts.model import ParsedAlert, digest, expect
 
 KIND = "mediawiki_history_available"
 SUBJECT = re.compile(r"Mediawiki_history for (?P<snapshot>\d{4}-\d\d) now available", re.I)
@@ -16,9 +16,9 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject does not announce a MediaWiki history snapshot")
+    subject = expect(
+        SUBJECT.search(mail.subject), "subject does not announce a MediaWiki history snapshot"
+    )
     snapshot = subject["snapshot"]
     return [
         ParsedAlert(

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, expect
 
 KIND = "refine_failure"
 SUBJECT = re.compile(r"Refine failures? (?:report )?for (?:job )?'?(?P<job>[\w.-]+)'?")
@@ -29,9 +29,7 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not a Refine failure report")
+    subject = expect(SUBJECT.search(mail.subject), "subject is not a Refine failure report")
     job = subject["job"]
     header = HEADER.search(mail.text)
     app_id = APP_ID.search(mail.text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, expect
 
 KIND = "refine_monitor"
 SUBJECT = re.compile(r"RefineMonitor problem report for job (?P<job>[\w.-]+)")
@@ -18,9 +18,7 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not a RefineMonitor report")
+    subject = expect(SUBJECT.search(mail.subject), "subject is not a RefineMonitor report")
     job = subject["job"]
     sections = _sections(mail.text)
     if not any(sections.values()):

@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import FIRING, RESOLVED, ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import (
+    FIRING,
+    RESOLVED,
+    ParsedAlert,
+    clean_text,
+    digest,
+    expect,
+)
 
 KIND = "systemd_timer_failed"
 SUBJECT = re.compile(r"^(?P<state>FAIL|PASS):\s*(?P<title>.+)$")
@@ -27,9 +34,7 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.match(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not a systemd timer report")
+    subject = expect(SUBJECT.match(mail.subject), "subject is not a systemd timer report")
     title = subject["title"].strip()
     command = COMMAND.search(mail.text + "\n\n")
     rc = RETURN.search(mail.text)

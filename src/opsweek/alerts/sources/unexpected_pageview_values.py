@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 
 KIND = "unexpected_pageview_values"
 SUBJECT = re.compile(
@@ -25,9 +25,9 @@ def matches(mail: MailMessage) -> bool:
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = SUBJECT.search(mail.subject)
-    if subject is None:
-        raise ParseError("subject is not an unexpected pageview values report")
+    subject = expect(
+        SUBJECT.search(mail.subject), "subject is not an unexpected pageview values report"
+    )
     values = [
         {
             "field_name": m["field"],
