@@ -16,7 +16,7 @@ from opsweek.errors import BadInput, NotFound
 from opsweek.sal.refs import extract_refs
 from opsweek.timeutil import iso, utcnow
 
-MAX_MESSAGE = 10_000  # characters kept of one message
+MAX_MESSAGE = 65_536  # characters in one message; longer ones are refused, never cut
 IRC_FORMATTING = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]")
 NICK = re.compile(r"^[^\s\x00-\x1f]{1,64}$")
 PG_SPLIT = "._/-:@"
@@ -25,11 +25,10 @@ PG_TABLE = str.maketrans(PG_SPLIT, " " * len(PG_SPLIT))
 
 def clean_message(message: str) -> str:
     """IRC colour and formatting codes removed, other control characters made spaces, one
-    line, at most MAX_MESSAGE characters. Stored as text; escaped wherever shown."""
+    line. Stored as text; escaped wherever shown."""
     text = IRC_FORMATTING.sub("", message)
     text = "".join(ch if ch.isprintable() or ch == " " else " " for ch in text)
-    text = " ".join(text.split())
-    return text[:MAX_MESSAGE]
+    return " ".join(text.split())
 
 
 def entry_json(entry: SalEntry, refs: Sequence[SalRef] = ()) -> dict[str, Any]:
@@ -78,6 +77,11 @@ class SalLog:
         cleaned = clean_message(message)
         if not cleaned:
             raise BadInput("the SAL message is empty")
+        if len(cleaned) > MAX_MESSAGE:
+            raise BadInput(
+                f"the SAL message is {len(cleaned)} characters long; at most "
+                f"{MAX_MESSAGE} are accepted (log a summary and a link instead)"
+            )
         if corrects is not None and self.session.get(SalEntry, corrects) is None:
             raise NotFound(f"no SAL entry {corrects} to correct")
         entry = SalEntry(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from opsweek.sal.log import SalFilter, SalLog, entry_json
+from opsweek.sal.log import MAX_MESSAGE, SalFilter, SalLog, entry_json
 from opsweek.web.auth import require_token
 
 router = APIRouter(prefix="/api/v1/sal", tags=["sal"])
@@ -16,7 +16,7 @@ Caller = Annotated[str, Depends(require_token)]
 
 
 class NewEntry(BaseModel):
-    message: str = Field(min_length=1, max_length=20_000)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE)
     nick: str | None = Field(default=None, max_length=64, description="default: the token's user")
     project: str | None = Field(default=None, max_length=64)
     corrects: int | None = Field(default=None, ge=1)
