@@ -65,8 +65,6 @@ REPEATED = (
     "updated_at",
 )
 INSERT_COLUMNS = ("fingerprint", "kind", "source", "group_key", *MUTABLE)
-RAW_COLUMNS = ("intake_key", "received_at", "format", "origin", "size", "content", "parse_error")
-INSERT_RAW = BulkStatement(insert(RAW), RAW_COLUMNS)
 INSERT_ALERT = BulkStatement(insert(ALERTS), INSERT_COLUMNS)
 INSERT_EVENT = BulkStatement(insert(EVENTS), ("alert_id", "at", "actor", "action", "note"))
 
@@ -123,6 +121,7 @@ class Intake:
         counts = [IngestCounts(inputs=1) for _ in raws]
         if not raws:
             return counts
+        # batched: raw_inputs.intake_key is the insert sentinel that orders RETURNING
         raw_ids = (
             self.session.execute(
                 insert(RAW).returning(RAW.c.id, sort_by_parameter_order=True),
