@@ -92,8 +92,12 @@ class IngestCounts:
     inputs: int = 0
 
     def add(self, other: IngestCounts) -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
+        self.received += other.received
+        self.new += other.new
+        self.updated += other.updated
+        self.unparsed += other.unparsed
+        self.resolved += other.resolved
+        self.inputs += other.inputs
 
     def as_json(self) -> dict[str, int]:
         return asdict(self)

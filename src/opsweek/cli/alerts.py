@@ -66,8 +66,7 @@ def ingest(
                 f"ingested {counts.received} alert(s) from {name}: {counts.new} new, "
                 f"{counts.unparsed} unparsed",
             )
-        for field in ("received", "new", "updated", "unparsed", "resolved", "inputs"):
-            setattr(total, field, getattr(total, field) + getattr(counts, field))
+        total.add(counts)
     if json_:
         print_json(total.as_json())
         return

@@ -28,7 +28,9 @@ JSON_CODEC: dict[str, Any] = {
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode, no fsync per commit
+    # WAL + NORMAL: no fsync per commit; a crash keeps the file consistent, a power cut may
+    # lose the last commits (the SQLite documentation's recommended setting for WAL)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
