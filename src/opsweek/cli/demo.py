@@ -24,7 +24,8 @@ Try next:
   opsweek rotation conflicts         published weeks that need a swap or a cover
   opsweek rotation ics -o ops.ics    import the rotation into a calendar
   opsweek alerts list --status open  the inbox: unacknowledged first
-  opsweek alerts show 1              details, the runbook's next steps, history
+  opsweek alerts show 1              details, the runbook's next steps, related SAL entries
+  opsweek log "reran refine_event"   a Server Admin Log entry; opsweek sal wiki shows the log
   opsweek serve                      the API (and later the dashboard) on 127.0.0.1:8080
   opsweek config show                where all of this is stored
 Add --json to any command for machine-readable output.
