@@ -37,6 +37,8 @@ class MailMessage:
 def decode_header(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and "=?" not in value:  # nothing encoded: the common case
+        return " ".join(value.split())
     try:
         return str(email.header.make_header(email.header.decode_header(str(value))))
     except (UnicodeError, LookupError, ValueError, email.errors.HeaderParseError):
