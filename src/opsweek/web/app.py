@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from opsweek import __version__
@@ -17,7 +19,7 @@ from opsweek.db.session import Store
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.metrics import LatencyMiddleware, Metrics
-from opsweek.web.routes import intake, sal
+from opsweek.web.routes import intake, pages, sal
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -46,6 +48,10 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     problems.install(app)
     app.include_router(intake.router)
     app.include_router(sal.router)
+    app.include_router(pages.router)
+    app.mount(
+        "/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static"
+    )
 
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
 

@@ -1,0 +1,134 @@
+"""Server-rendered, read-only pages: Today, Inbox, Alert, SAL, Rotation. Every value is
+escaped by Jinja2's autoescape (alert payloads are hostile text)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from opsweek.alerts.runbook import steps_for
+from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
+from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.rotation.solver import WEEK
+from opsweek.sal.log import SalFilter, SalLog
+from opsweek.timeutil import iso, zone
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
+templates.env.filters["iso"] = lambda moment: iso(moment) if moment else ""
+templates.env.filters["local"] = lambda moment, tz: (
+    moment.astimezone(zone(tz) if isinstance(tz, str) else tz).strftime("%a %d %b %H:%M %Z")
+    if isinstance(moment, datetime)
+    else ""
+)
+
+
+def _context(request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    return {
+        "tz": zone(settings.team_timezone),
+        "window": timedelta(hours=settings.get("sal.related_window_hours")),
+    }
+
+
+def _render(request: Request, name: str, values: dict[str, Any]) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, values)
+
+
+@router.get("/", response_class=HTMLResponse, name="today")
+def today(request: Request) -> HTMLResponse:
+    context = _context(request)
+    settings = request.app.state.settings
+    with request.app.state.store.session() as session:
+        rotation = Rotation(session, RotationConfig.from_settings(settings), "web")
+        inbox = Inbox(session)
+        open_alerts = inbox_order(inbox.list(AlertFilter(status="open", limit=100)))
+        values = {
+            **context,
+            "duty": rotation.who(),
+            "people": {p.username: p for p in rotation.team.members(include_inactive=True)},
+            "counts": inbox.counts(),
+            "open_alerts": open_alerts,
+            "related": inbox.with_related_sal(open_alerts, context["window"]),
+            "sal": SalLog(session).list(SalFilter(limit=10)),
+        }
+        return _render(request, "today.html", values)
+
+
+@router.get("/inbox", response_class=HTMLResponse, name="inbox")
+def inbox(
+    request: Request,
+    status: Annotated[str, Query(max_length=20)] = "open",
+    kind: Annotated[str | None, Query(max_length=48)] = None,
+) -> HTMLResponse:
+    context = _context(request)
+    with request.app.state.store.session() as session:
+        box = Inbox(session)
+        alerts = inbox_order(box.list(AlertFilter(status=status or None, kind=kind or None)))
+        values = {
+            **context,
+            "alerts": alerts,
+            "status": status,
+            "kind": kind,
+            "related": box.with_related_sal(alerts, context["window"]),
+        }
+        return _render(request, "inbox.html", values)
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse, name="alert_page")
+def alert_page(request: Request, alert_id: int) -> HTMLResponse:
+    context = _context(request)
+    with request.app.state.store.session() as session:
+        box = Inbox(session)
+        alert = box.get(alert_id)
+        raw = box.raw(alert)
+        values = {
+            **context,
+            "alert": alert,
+            "history": box.history(alert_id),
+            "runbook": steps_for(alert.kind, alert.details),
+            "related_sal": box.related_sal(alert, context["window"]),
+            "details_json": json.dumps(alert.details, indent=2, ensure_ascii=False, default=str),
+            "raw": raw.content.decode("utf-8", errors="replace") if raw else "",
+        }
+        return _render(request, "alert.html", values)
+
+
+@router.get("/sal", response_class=HTMLResponse, name="sal_page")
+def sal_page(
+    request: Request, q: Annotated[str | None, Query(max_length=500)] = None
+) -> HTMLResponse:
+    context = _context(request)
+    with request.app.state.store.session() as session:
+        sal = SalLog(session)
+        entries = sal.search(q, 100) if q and q.strip() else sal.list(SalFilter(limit=100))
+        return _render(request, "sal.html", {**context, "entries": entries, "q": q})
+
+
+@router.get("/sal/{entry_id}", response_class=HTMLResponse, name="sal_entry")
+def sal_entry(request: Request, entry_id: int) -> HTMLResponse:
+    """The page the IRC bot links to: one entry (and its corrections' target)."""
+    context = _context(request)
+    with request.app.state.store.session() as session:
+        entry = SalLog(session).get(entry_id)
+        return _render(request, "sal.html", {**context, "entries": [entry], "q": None})
+
+
+@router.get("/rotation", response_class=HTMLResponse, name="rotation_page")
+def rotation_page(request: Request) -> HTMLResponse:
+    context = _context(request)
+    settings = request.app.state.settings
+    with request.app.state.store.session() as session:
+        rotation = Rotation(session, RotationConfig.from_settings(settings), "web")
+        values = {
+            **context,
+            "weeks": rotation.weeks(rotation.current_week - WEEK * 4),
+            "conflicts": rotation.conflicts(),
+        }
+        return _render(request, "rotation.html", values)

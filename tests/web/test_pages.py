@@ -1,0 +1,62 @@
+"""The read-only pages render the demo data, and hostile alert text is shown as text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from opsweek.alerts.intake import Intake
+from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.config import load_settings
+from opsweek.db.session import Store
+from opsweek.demo import seed
+from opsweek.rotation.service import RotationConfig
+
+HOSTILE = (
+    b"From: x@example.org\r\nSubject: <script>alert(1)</script>\r\n\r\n"
+    b"<img src=x onerror=alert(2)>\r\n"
+)
+
+
+def load_demo(store: Store) -> None:
+    with store.session() as session:
+        seed(session, RotationConfig.from_settings(load_settings(env={})), datetime.now(UTC))
+        Intake(session).ingest([RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")])
+
+
+def test_every_page_renders(client: TestClient, web_store: Store) -> None:
+    load_demo(web_store)
+    for path in (
+        "/",
+        "/inbox",
+        "/inbox?status=resolved",
+        "/alerts/1",
+        "/sal",
+        "/sal/1",
+        "/sal?q=refine_event",
+        "/rotation",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/html")
+    today = client.get("/").text
+    assert "is on ops duty until" in today and "Open alerts" in today
+    alert = client.get("/alerts/1").text
+    assert "Runbook" in alert and "<pre><code>sudo -u analytics" in alert
+
+
+def test_hostile_text_is_escaped(client: TestClient, web_store: Store) -> None:
+    load_demo(web_store)
+    inbox = client.get("/inbox").text
+    assert "<script>alert(1)</script>" not in inbox
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in inbox
+    hostile_id = inbox.split("&lt;script&gt;")[0].rsplit("/alerts/", 1)[1].split('"')[0]
+    page = client.get(f"/alerts/{hostile_id}").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+
+
+def test_bad_filters_and_missing_alert(client: TestClient, web_store: Store) -> None:
+    assert client.get("/inbox?status=bogus").status_code == 400
+    missing = client.get("/alerts/424242")
+    assert missing.status_code == 404 and missing.json()["detail"] == "no alert 424242"
