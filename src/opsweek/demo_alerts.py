@@ -317,7 +317,7 @@ def seed_alerts(session: Session, now: datetime, on_duty: str | None) -> int:
         (
             "refine_failure",
             "resolve",
-            "reran refine_event for the failed hour; yarn logs show 'Finished refinement'",
+            "reran the failed hour with the e-mail's flags; yarn logs show 'Finished refinement'",
         ),
         ("airflow_task_failed", "resolve", "cleared the task; it succeeded on retry"),
         ("data_loss", "resolve", "false positive: cp4037 was depooled that hour"),
