@@ -249,15 +249,7 @@ def who(
         people = {p.username: p for p in rotation.team.members(include_inactive=True)}
     current, upcoming = duty.current, duty.next
     if json_:
-        print_json(
-            {
-                "person": current.username if current else None,
-                "start": iso(current.starts_at) if current else None,
-                "end": iso(current.ends_at) if current else None,
-                "next": upcoming.username if upcoming else None,
-                "next_start": iso(upcoming.starts_at) if upcoming else None,
-            }
-        )
+        print_json(duty.as_json())
         return
     if current is None:
         console.print("nobody is on duty: plan the rotation with `opsweek rotation plan`")

@@ -105,6 +105,16 @@ class OnDuty:
     current: WeekView | None
     next: WeekView | None
 
+    def as_json(self) -> dict[str, Any]:
+        current, upcoming = self.current, self.next
+        return {
+            "person": current.username if current else None,
+            "start": iso(current.starts_at) if current else None,
+            "end": iso(current.ends_at) if current else None,
+            "next": upcoming.username if upcoming else None,
+            "next_start": iso(upcoming.starts_at) if upcoming else None,
+        }
+
 
 class Rotation:
     def __init__(

@@ -19,7 +19,7 @@ from opsweek.db.session import Store
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.metrics import LatencyMiddleware, Metrics
-from opsweek.web.routes import intake, pages, sal
+from opsweek.web.routes import api, intake, pages, sal
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -48,6 +48,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     problems.install(app)
     app.include_router(intake.router)
     app.include_router(sal.router)
+    app.include_router(api.router)
     app.include_router(pages.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static"

@@ -1,0 +1,105 @@
+"""The REST API for the inbox and the rotation: reading is open like the pages; every change
+needs an API token, and the token's user is the actor in the history and the SAL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
+from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.sal.log import entry_json
+from opsweek.web.auth import require_token
+
+router = APIRouter(prefix="/api/v1", tags=["inbox", "rotation"])
+Caller = Annotated[str, Depends(require_token)]
+
+
+class Note(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class Resolution(BaseModel):
+    note: str = Field(min_length=1, max_length=10_000, description="how it was treated")
+
+
+def _window(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.get("sal.related_window_hours"))
+
+
+@router.get("/alerts", summary="List alerts, unacknowledged first")
+def list_alerts(
+    request: Request,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    kind: Annotated[str | None, Query(max_length=48)] = None,
+    source: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    with request.app.state.store.session() as session:
+        inbox = Inbox(session)
+        alerts = inbox_order(inbox.list(AlertFilter(status, kind, source, None, limit)))
+        related = inbox.with_related_sal(alerts, _window(request))
+        return {
+            "alerts": [
+                alert_json(a, with_runbook=False) | {"has_related_sal": a.id in related}
+                for a in alerts
+            ]
+        }
+
+
+@router.get("/alerts/{alert_id}", summary="One alert: details, runbook, history, related SAL")
+def get_alert(request: Request, alert_id: int) -> dict[str, Any]:
+    with request.app.state.store.session() as session:
+        inbox = Inbox(session)
+        alert = inbox.get(alert_id)
+        return alert_json(alert) | {
+            "history": [event_json(e) for e in inbox.history(alert_id)],
+            "related_sal": [entry_json(e) for e in inbox.related_sal(alert, _window(request))],
+        }
+
+
+async def _change(request: Request, action: Any) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        with request.app.state.store.session() as session:
+            return alert_json(action(Inbox(session)), with_runbook=False)
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
+async def ack(request: Request, alert_id: int, caller: Caller) -> dict[str, Any]:
+    return await _change(request, lambda inbox: inbox.ack(alert_id, caller))
+
+
+@router.post("/alerts/{alert_id}/resolve", summary="Resolve an alert, saying how it was treated")
+async def resolve(
+    request: Request, alert_id: int, body: Resolution, caller: Caller
+) -> dict[str, Any]:
+    return await _change(request, lambda inbox: inbox.resolve(alert_id, caller, body.note))
+
+
+@router.post("/alerts/{alert_id}/notes", summary="Add a note to an alert's history")
+async def note(request: Request, alert_id: int, body: Note, caller: Caller) -> dict[str, Any]:
+    return await _change(request, lambda inbox: inbox.note(alert_id, caller, body.text))
+
+
+@router.get("/who", summary="Who is on duty now, and who is next")
+def who(request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    with request.app.state.store.session() as session:
+        return Rotation(session, RotationConfig.from_settings(settings), "api").who().as_json()
+
+
+@router.get("/rotation", summary="The rotation from four weeks back, and its conflicts")
+def rotation(request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    with request.app.state.store.session() as session:
+        rota = Rotation(session, RotationConfig.from_settings(settings), "api")
+        return {
+            "weeks": [w.as_json() for w in rota.weeks(rota.current_week - timedelta(weeks=4))],
+            "conflicts": [c.as_json() for c in rota.conflicts()],
+        }
