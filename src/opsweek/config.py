@@ -183,6 +183,13 @@ SETTINGS: tuple[Setting, ...] = (
         "irc.relay_nicks", str, "", "Nicks of relays whose `user@host message` lines credit `user`."
     ),
     Setting("irc.allow_ack", bool, False, "Let team members acknowledge alerts with `!ack ID`."),
+    Setting(
+        "web.secret_key",
+        str,
+        "",
+        "Key that signs web sessions (default: a random key kept in <data_dir>/web-secret).",
+        secret=True,
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -272,3 +272,12 @@ def test_every_command_has_json_and_is_documented() -> None:
         options = {opt for param in command.params for opt in getattr(param, "opts", [])}
         assert "--json" in options, f"opsweek {' '.join(path)} has no --json"
         assert f"opsweek {' '.join(path)}" in readme, f"document opsweek {' '.join(path)}"
+
+
+def test_team_password(cli: Cli) -> None:
+    cli.ok("team", "add", "ann")
+    short = cli("team", "password", "ann", "--stdin", input="short\n")
+    assert short.exit_code == 2 and "at least 12 characters" in short.stderr
+    result = cli("team", "password", "ann", "--stdin", "--json", input="correct horse battery\n")
+    assert result.exit_code == 0 and result.json() == {"username": "ann", "password_set": True}
+    assert cli("team", "password", "nobody", "--stdin", input="x" * 20 + "\n").exit_code == 2

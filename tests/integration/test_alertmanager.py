@@ -3,6 +3,7 @@ through the webhook, resolve them there, see them resolved here."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -63,7 +64,7 @@ def test_alertmanager_round_trip(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'am.db'}")
     with store.session() as session:
         token = Tokens(session).create("alertmanager", "webhook")[1]
-    app = create_app(load_settings(env={}), store)
+    app = create_app(load_settings(env=dict(os.environ)), store)
 
     def snapshot() -> dict[str, tuple[str, str | None]]:
         with store.session() as session:

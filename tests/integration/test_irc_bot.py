@@ -4,6 +4,7 @@ when enabled, `!ack` from team members."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +45,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def bot(irc_server: IrcServer, store: Store) -> Iterator[SalBot]:
-    settings = load_settings(env={"OPSWEEK_WEB_BASE_URL": "https://opsweek.example.org"})
+    settings = load_settings(
+        env={**os.environ, "OPSWEEK_WEB_BASE_URL": "https://opsweek.example.org"}
+    )
     config = BotConfig(
         server="127.0.0.1",
         port=irc_server.port,

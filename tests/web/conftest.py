@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,6 @@ def token(web_store: Store) -> str:
 
 @pytest.fixture
 def client(web_store: Store) -> Iterator[TestClient]:
-    settings = load_settings(env={"OPSWEEK_INTAKE_MAX_BODY_BYTES": str(1024 * 1024)})
+    settings = load_settings(env={**os.environ, "OPSWEEK_INTAKE_MAX_BODY_BYTES": str(1024 * 1024)})
     with TestClient(create_app(settings, web_store)) as test_client:
         yield test_client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from opsweek.cli.rotation import print_conflicts, rotation_for
 from opsweek.cli.state import state
 from opsweek.db.models import Person
 from opsweek.errors import BadInput
+from opsweek.passwords import set_password
 from opsweek.rotation.availability import AwayPeriod
 from opsweek.rotation.imports import (
     checked_period,
@@ -246,3 +248,25 @@ def away_list(
     for p in periods:
         table.add_row(p.username, p.start.isoformat(), p.end.isoformat(), p.reason)
     console.print(table)
+
+
+@app.command("password")
+def password(
+    ctx: typer.Context,
+    username: str,
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from stdin.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Set someone's password for the web pages (stored as an argon2 hash)."""
+    if stdin:
+        secret = sys.stdin.readline().rstrip("\n")
+    else:
+        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    app_state = state(ctx)
+    with app_state.session() as session:
+        set_password(session, username, secret)
+        record_action(session, app_state.settings.user, f"team: set the web password of {username}")
+    if json_:
+        print_json({"username": username, "password_set": True})
+    else:
+        console.print(f"web password set for {username}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.sessions import SessionMiddleware
 
 from opsweek import __version__
 from opsweek.alerts.triage import FlapRule
@@ -19,7 +20,8 @@ from opsweek.db.session import Store
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.metrics import LatencyMiddleware, Metrics
-from opsweek.web.routes import api, intake, pages, sal
+from opsweek.web.routes import api, forms, intake, pages, sal
+from opsweek.web.session_auth import secret_key
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -50,6 +52,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(sal.router)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(forms.router)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie="opsweek_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static"
     )

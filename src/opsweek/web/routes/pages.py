@@ -18,6 +18,7 @@ from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import iso, zone
+from opsweek.web.session_auth import csrf_token, current_user
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
@@ -34,6 +35,8 @@ def _context(request: Request) -> dict[str, Any]:
     return {
         "tz": zone(settings.team_timezone),
         "window": timedelta(hours=settings.get("sal.related_window_hours")),
+        "user": current_user(request),
+        "csrf": csrf_token(request),
     }
 
 
@@ -132,3 +135,8 @@ def rotation_page(request: Request) -> HTMLResponse:
             "conflicts": rotation.conflicts(),
         }
         return _render(request, "rotation.html", values)
+
+
+@router.get("/login", response_class=HTMLResponse, name="login_page")
+def login_page(request: Request, next: Annotated[str, Query(max_length=500)] = "/") -> HTMLResponse:
+    return _render(request, "login.html", {**_context(request), "next": next})

@@ -1,0 +1,39 @@
+"""Web login passwords: argon2id hashes (argon2-cffi), never the password itself."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from opsweek.db.models import Person
+from opsweek.errors import BadInput
+
+MIN_LENGTH = 12
+_hasher = PasswordHasher()
+# checked when the user is unknown, so that a wrong user name takes as long as a wrong password
+_DUMMY = _hasher.hash("opsweek-dummy-password")
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise BadInput(f"the password must have at least {MIN_LENGTH} characters")
+    person = session.scalar(
+        select(Person).where(Person.username == username, Person.active.is_(True))
+    )
+    if person is None:
+        raise BadInput(f"unknown user {username!r}")
+    person.password_hash = _hasher.hash(password)
+
+
+def check_password(session: Session, username: str, password: str) -> bool:
+    person = session.scalar(
+        select(Person).where(Person.username == username, Person.active.is_(True))
+    )
+    stored = person.password_hash if person is not None else None
+    try:
+        _hasher.verify(stored or _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None

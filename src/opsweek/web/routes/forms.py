@@ -1,0 +1,111 @@
+"""Web forms: log in and out, acknowledge, resolve and annotate alerts, log to the SAL.
+Each needs a logged-in user (except logging in), the session's CSRF token and a same-site
+origin; the user is the actor in the history and the SAL."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from opsweek.alerts.service import Inbox
+from opsweek.passwords import check_password
+from opsweek.sal.log import SalLog
+from opsweek.web.problems import problem
+from opsweek.web.session_auth import check_form
+
+router = APIRouter(tags=["forms"])
+Csrf = Annotated[str | None, Form()]
+
+
+def _back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.post("/login", summary="Log in (form)")
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Csrf = None,
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    check_form(request, csrf, login_required=False)
+
+    def verify() -> bool:
+        with request.app.state.store.session() as session:
+            return check_password(session, username, password)
+
+    if not await run_in_threadpool(verify):
+        return problem(401, "wrong user name or password")
+    request.session["user"] = username
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    return _back(target)
+
+
+@router.post("/logout", summary="Log out (form)")
+async def logout(request: Request, csrf: Csrf = None) -> RedirectResponse:
+    check_form(request, csrf)
+    request.session.pop("user", None)
+    return _back("/")
+
+
+async def _inbox_change(
+    request: Request, alert_id: int, csrf: str | None, action: str, text: str = ""
+) -> RedirectResponse:
+    user = check_form(request, csrf)
+
+    def run() -> None:
+        with request.app.state.store.session() as session:
+            inbox = Inbox(session)
+            if action == "ack":
+                inbox.ack(alert_id, user)
+            elif action == "resolve":
+                inbox.resolve(alert_id, user, text)
+            else:
+                inbox.note(alert_id, user, text)
+
+    await run_in_threadpool(run)
+    return _back(f"/alerts/{alert_id}")
+
+
+@router.post("/alerts/{alert_id}/ack", summary="Acknowledge (form)")
+async def ack_form(request: Request, alert_id: int, csrf: Csrf = None) -> RedirectResponse:
+    return await _inbox_change(request, alert_id, csrf, "ack")
+
+
+@router.post("/alerts/{alert_id}/resolve", summary="Resolve (form)")
+async def resolve_form(
+    request: Request,
+    alert_id: int,
+    note: Annotated[str, Form(max_length=10_000)] = "",
+    csrf: Csrf = None,
+) -> RedirectResponse:
+    return await _inbox_change(request, alert_id, csrf, "resolve", note)
+
+
+@router.post("/alerts/{alert_id}/note", summary="Add a note (form)")
+async def note_form(
+    request: Request,
+    alert_id: int,
+    text: Annotated[str, Form(max_length=10_000)] = "",
+    csrf: Csrf = None,
+) -> RedirectResponse:
+    return await _inbox_change(request, alert_id, csrf, "note", text)
+
+
+@router.post("/sal", summary="Log to the SAL (form)")
+async def log_form(
+    request: Request, message: Annotated[str, Form(max_length=65_536)] = "", csrf: Csrf = None
+) -> RedirectResponse:
+    user = check_form(request, csrf)
+    project = request.app.state.settings.get("sal.project")
+
+    def run() -> None:
+        with request.app.state.store.session() as session:
+            SalLog(session).append(user, message, project=project, source="web")
+
+    await run_in_threadpool(run)
+    return _back("/sal")
