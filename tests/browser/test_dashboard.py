@@ -1,0 +1,108 @@
+"""End to end in a real headless Chromium (Debian's chromium, driven by Playwright; no browser
+download): log in, see Today, acknowledge an alert, see it acknowledged by you in the inbox,
+log a SAL entry, and see a hostile alert title rendered as text. Screenshots of each page are
+saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from opsweek.alerts.intake import Intake
+from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.config import load_settings
+from opsweek.db.session import open_store
+from opsweek.demo import seed
+from opsweek.passwords import set_password
+from opsweek.rotation.service import RotationConfig
+from opsweek.web import create_app
+from tests.services.common import missing_service
+from tests.services.web import serve_app
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery"
+DIALOGS: list[str] = []  # a script injected by an alert would open one
+HOSTILE = b"From: x@example.org\r\nSubject: <script>alert(1)</script>\r\n\r\nhi\r\n"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[str]:
+    settings = load_settings(env=dict(os.environ))
+    store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
+    with store.session() as session:
+        seed(session, RotationConfig.from_settings(settings), datetime.now(UTC))
+        set_password(session, "gsato", PASSWORD)
+        Intake(session).ingest([RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")])
+    with serve_app(create_app(settings, store)) as url:
+        yield url
+    store.close()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        missing_service("Chromium (Debian package chromium) not found")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.on("dialog", lambda dialog: DIALOGS.append(dialog.message))
+        yield page
+        browser.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
+    p = page
+    p.goto(f"{site}/login")
+    p.fill("input[name=username]", "gsato")
+    p.fill("input[name=password]", PASSWORD)
+    p.click("form button:has-text('log in')")
+    p.goto(f"{site}/")
+    assert "is on ops duty until" in p.inner_text("main")
+    assert "gsato" in p.inner_text("header")
+    shot(p, "today")
+
+    p.goto(f"{site}/inbox?status=firing")
+    first = p.locator("table tr td a").first
+    alert_id = first.inner_text()
+    first.click()
+    shot(p, "alert")
+    p.click("form[action$='/ack'] button")
+    assert "acknowledged by gsato" in p.inner_text("main")
+    p.goto(f"{site}/inbox?status=acknowledged")
+    row = p.locator(f"tr:has(a:text-is('{alert_id}'))")
+    assert "gsato" in row.inner_text() and "acknowledged" in row.inner_text()
+    shot(p, "inbox")
+
+    p.goto(f"{site}/sal")
+    p.fill("input[name=message]", "reran refine_event <b>from the browser</b>")
+    p.click("form[action$='/sal'] button")
+    assert "reran refine_event <b>from the browser</b>" in p.inner_text("main")
+    shot(p, "sal")
+
+    p.goto(f"{site}/inbox?status=open")
+    assert "unparsed email: <script>alert(1)</script>" in p.inner_text("main")
+    assert DIALOGS == []  # the title's script never ran
+    p.goto(f"{site}/rotation")
+    shot(p, "rotation")
