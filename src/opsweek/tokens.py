@@ -41,7 +41,7 @@ class Tokens:
         return list(self.session.scalars(select(ApiToken).order_by(ApiToken.id)))
 
     def revoke(self, token_id: int) -> ApiToken:
-        row = self.session.get(ApiToken, token_id)
+        row = self.session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
         if row is None or row.revoked_at is not None:
             raise NotFound(f"no active token {token_id}")
         row.revoked_at = self.now

@@ -56,6 +56,8 @@ def test_ack_by_someone_else_and_errors(cli: Cli) -> None:
     assert again.exit_code == 2 and "already acknowledged by ann" in again.stderr
     missing = cli("alerts", "show", "42")
     assert missing.exit_code == 2 and "no alert 42" in missing.stderr
+    huge = cli("alerts", "show", str(2**64))  # found by schemathesis: once an OverflowError
+    assert huge.exit_code == 2 and f"no alert {2**64}" in huge.stderr
     no_note = cli("alerts", "resolve", "1")
     assert no_note.exit_code == 2
     bad = cli("alerts", "list", "--status", "burning")

@@ -18,6 +18,7 @@ from opsweek.sal.log import SalLog, record_action
 from opsweek.sal.refs import alert_refs
 from opsweek.timeutil import iso, utcnow
 
+MAX_ID = 2**63 - 1  # ids are 64-bit integers in every store
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 
@@ -92,7 +93,7 @@ class Inbox:
         return list(self.session.scalars(query))
 
     def get(self, alert_id: int) -> Alert:
-        alert = self.session.get(Alert, alert_id)
+        alert = self.session.get(Alert, alert_id) if 0 < alert_id <= MAX_ID else None
         if alert is None:
             raise NotFound(f"no alert {alert_id}")
         return alert

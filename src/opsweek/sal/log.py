@@ -16,6 +16,7 @@ from opsweek.errors import BadInput, NotFound
 from opsweek.sal.refs import extract_refs
 from opsweek.timeutil import iso, utcnow
 
+MAX_ID = 2**63 - 1  # ids are 64-bit integers in every store
 MAX_MESSAGE = 65_536  # characters in one message; longer ones are refused, never cut
 IRC_FORMATTING = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]")
 NICK = re.compile(r"^[^\s\x00-\x1f]{1,64}$")
@@ -82,8 +83,8 @@ class SalLog:
                 f"the SAL message is {len(cleaned)} characters long; at most "
                 f"{MAX_MESSAGE} are accepted (log a summary and a link instead)"
             )
-        if corrects is not None and self.session.get(SalEntry, corrects) is None:
-            raise NotFound(f"no SAL entry {corrects} to correct")
+        if corrects is not None:
+            self.get(corrects)
         entry = SalEntry(
             logged_at=at or self.now,
             nick=nick,
@@ -113,7 +114,7 @@ class SalLog:
         return entry
 
     def get(self, entry_id: int) -> SalEntry:
-        entry = self.session.get(SalEntry, entry_id)
+        entry = self.session.get(SalEntry, entry_id) if 0 < entry_id <= MAX_ID else None
         if entry is None:
             raise NotFound(f"no SAL entry {entry_id}")
         return entry
