@@ -60,3 +60,17 @@ def test_bad_filters_and_missing_alert(client: TestClient, web_store: Store) -> 
     assert client.get("/inbox?status=bogus").status_code == 400
     missing = client.get("/alerts/424242")
     assert missing.status_code == 404 and missing.json()["detail"] == "no alert 424242"
+
+
+def test_calendar_feeds_and_alert_gauges(client: TestClient, web_store: Store) -> None:
+    load_demo(web_store)
+    team = client.get("/rotation.ics")
+    assert team.headers["content-type"].startswith("text/calendar")
+    assert team.text.count("BEGIN:VEVENT") == 18
+    mine = client.get("/rotation/gsato.ics").text
+    assert 0 < mine.count("BEGIN:VEVENT") < 18
+    assert client.get("/rotation/nobody.ics").status_code == 404
+    assert '/rotation/gsato.ics">gsato</a>' in client.get("/rotation").text
+    metrics = client.get("/metrics").text
+    assert 'opsweek_alerts{kind="refine_failure",status="firing"} 1.0' in metrics
+    assert 'opsweek_alerts{kind="unparsed",status="firing"} 2.0' in metrics

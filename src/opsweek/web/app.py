@@ -46,7 +46,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.store = store
     app.state.writer = writer
     app.state.tokens = TokenCache()
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(store)
     problems.install(app)
     app.include_router(intake.router)
     app.include_router(sal.router)

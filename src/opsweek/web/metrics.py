@@ -5,14 +5,40 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opsweek.alerts.intake import IngestCounts
+from opsweek.db.models import Alert
+from opsweek.db.session import Store
+
+
+class AlertsCollector(Collector):
+    """Alerts by status and kind, read from the store at each scrape (one grouped query)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self):  # type: ignore[no-untyped-def]  # prometheus_client's signature
+        gauge = GaugeMetricFamily(
+            "opsweek_alerts", "Alerts in the store, by status and kind.", labels=["status", "kind"]
+        )
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Alert.status, Alert.kind, func.count()).group_by(Alert.status, Alert.kind)
+            )
+            for status, kind, count in rows:
+                gauge.add_metric([status, kind], count)
+        yield gauge
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self.registry = CollectorRegistry()
+        if store is not None:
+            self.registry.register(AlertsCollector(store))
         self.received = Counter(
             "opsweek_intake_alerts_total",
             "Alerts received, by format and outcome.",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from opsweek.alerts.runbook import steps_for
@@ -131,6 +131,7 @@ def rotation_page(request: Request) -> HTMLResponse:
         rotation = Rotation(session, RotationConfig.from_settings(settings), "web")
         values = {
             **context,
+            "people": [p.username for p in rotation.team.members()],
             "weeks": rotation.weeks(rotation.current_week - WEEK * 4),
             "conflicts": rotation.conflicts(),
         }
@@ -140,3 +141,22 @@ def rotation_page(request: Request) -> HTMLResponse:
 @router.get("/login", response_class=HTMLResponse, name="login_page")
 def login_page(request: Request, next: Annotated[str, Query(max_length=500)] = "/") -> HTMLResponse:
     return _render(request, "login.html", {**_context(request), "next": next})
+
+
+@router.get("/rotation.ics", name="rotation_ics")
+def rotation_ics(request: Request) -> Response:
+    """The team's iCalendar feed: one event per ops week."""
+    return _calendar(request, None)
+
+
+@router.get("/rotation/{username}.ics", name="person_ics")
+def person_ics(request: Request, username: str) -> Response:
+    """One person's ops weeks as an iCalendar feed."""
+    return _calendar(request, username)
+
+
+def _calendar(request: Request, username: str | None) -> Response:
+    settings = request.app.state.settings
+    with request.app.state.store.session() as session:
+        data = Rotation(session, RotationConfig.from_settings(settings), "web").calendar(username)
+    return Response(data, media_type="text/calendar; charset=utf-8")
