@@ -17,6 +17,7 @@ from opsweek.alerts.triage import FlapRule
 from opsweek.alerts.writer import IntakeWriter
 from opsweek.config import Settings
 from opsweek.db.session import Store
+from opsweek.rotation.service import RotationConfig
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.metrics import LatencyMiddleware, Metrics
@@ -45,6 +46,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.writer = writer
+    app.state.rotation_config = RotationConfig.from_settings(settings)
     app.state.tokens = TokenCache()
     app.state.metrics = Metrics(store)
     problems.install(app)

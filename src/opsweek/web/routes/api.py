@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
-from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.sal.log import entry_json
 from opsweek.web.auth import require_token
+from opsweek.web.services import rotation_for
 
 router = APIRouter(prefix="/api/v1", tags=["inbox", "rotation"])
 Caller = Annotated[str, Depends(require_token)]
@@ -89,16 +89,14 @@ async def note(request: Request, alert_id: int, body: Note, caller: Caller) -> d
 
 @router.get("/who", summary="Who is on duty now, and who is next")
 def who(request: Request) -> dict[str, Any]:
-    settings = request.app.state.settings
     with request.app.state.store.session() as session:
-        return Rotation(session, RotationConfig.from_settings(settings), "api").who().as_json()
+        return rotation_for(request, session).who().as_json()
 
 
 @router.get("/rotation", summary="The rotation from four weeks back, and its conflicts")
 def rotation(request: Request) -> dict[str, Any]:
-    settings = request.app.state.settings
     with request.app.state.store.session() as session:
-        rota = Rotation(session, RotationConfig.from_settings(settings), "api")
+        rota = rotation_for(request, session)
         return {
             "weeks": [w.as_json() for w in rota.weeks(rota.current_week - timedelta(weeks=4))],
             "conflicts": [c.as_json() for c in rota.conflicts()],

@@ -14,10 +14,10 @@ from fastapi.templating import Jinja2Templates
 
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
-from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import iso, zone
+from opsweek.web.services import rotation_for
 from opsweek.web.session_auth import csrf_token, current_user
 
 router = APIRouter(include_in_schema=False)
@@ -47,9 +47,8 @@ def _render(request: Request, name: str, values: dict[str, Any]) -> HTMLResponse
 @router.get("/", response_class=HTMLResponse, name="today")
 def today(request: Request) -> HTMLResponse:
     context = _context(request)
-    settings = request.app.state.settings
     with request.app.state.store.session() as session:
-        rotation = Rotation(session, RotationConfig.from_settings(settings), "web")
+        rotation = rotation_for(request, session)
         inbox = Inbox(session)
         open_alerts = inbox_order(inbox.list(AlertFilter(status="open", limit=100)))
         values = {
@@ -126,9 +125,8 @@ def sal_entry(request: Request, entry_id: int) -> HTMLResponse:
 @router.get("/rotation", response_class=HTMLResponse, name="rotation_page")
 def rotation_page(request: Request) -> HTMLResponse:
     context = _context(request)
-    settings = request.app.state.settings
     with request.app.state.store.session() as session:
-        rotation = Rotation(session, RotationConfig.from_settings(settings), "web")
+        rotation = rotation_for(request, session)
         values = {
             **context,
             "people": [p.username for p in rotation.team.members()],
@@ -156,7 +154,6 @@ def person_ics(request: Request, username: str) -> Response:
 
 
 def _calendar(request: Request, username: str | None) -> Response:
-    settings = request.app.state.settings
     with request.app.state.store.session() as session:
-        data = Rotation(session, RotationConfig.from_settings(settings), "web").calendar(username)
+        data = rotation_for(request, session).calendar(username)
     return Response(data, media_type="text/calendar; charset=utf-8")
