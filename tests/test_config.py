@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opsweek.config import SETTINGS, load_settings, mask_url
+from opsweek.config import SETTINGS, TABLE_LISTS, load_settings, mask_url
 from opsweek.errors import ConfigError
 
 README = Path(__file__).parents[1] / "README.md"
@@ -79,6 +79,23 @@ def test_database_password_is_masked(tmp_path: Path) -> None:
 
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text()
-    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
+    names = [s.name for s in SETTINGS] + [t.name for t in TABLE_LISTS]
+    missing = [name for name in names if f"`{name}`" not in readme]
     assert not missing, f"document these settings in README.md: {missing}"
     assert all(s.help for s in SETTINGS)
+
+
+def test_table_lists_are_read_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "opsweek.toml"
+    path.write_text(
+        '[[duties]]\nkey = "irc"\nenabled = false\n'
+        '[[train.projects]]\nname = "refinery"\nrepo = "."\ndeployed_tag = "v*"\n'
+    )
+    settings = load_settings(path, env={})
+    assert settings.tables("duties") == [{"key": "irc", "enabled": False}]
+    assert settings.tables("train.projects")[0]["name"] == "refinery"
+    path.write_text('[train]\nprojects = "refinery"\n')
+    with pytest.raises(
+        ConfigError, match=r"train\.projects must be written as \[\[train\.projects\]\]"
+    ):
+        load_settings(path, env={})

@@ -44,6 +44,11 @@ def _positive(value: int) -> None:
         raise ValueError("must be zero or more")
 
 
+def _one_of(value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError("expected one of: " + ", ".join(repr(a) for a in allowed))
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "data_dir",
@@ -184,6 +189,81 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("irc.allow_ack", bool, False, "Let team members acknowledge alerts with `!ack ID`."),
     Setting(
+        "duties.reminder_hours",
+        int,
+        4,
+        "Hours before the handoff when the current and next person are reminded.",
+        check=_positive,
+    ),
+    Setting(
+        "handoff.noise_weeks",
+        int,
+        8,
+        "Weeks counted in the handoff's noise section (kinds that fire most, fixed by nobody).",
+        check=_positive,
+    ),
+    Setting(
+        "tracker.kind",
+        str,
+        "",
+        "Task tracker: `phabricator`, or empty for none.",
+        check=lambda v: _one_of(v, ("", "phabricator")),
+    ),
+    Setting(
+        "tracker.url", str, "", "Base URL of the tracker, e.g. https://phabricator.example.org."
+    ),
+    Setting("tracker.token", str, "", "Conduit API token (api-...).", secret=True),
+    Setting(
+        "tracker.column_phid",
+        str,
+        "",
+        "PHID of the board column holding ops-week tasks (the 'Ops Week' column).",
+    ),
+    Setting(
+        "tracker.timeout", int, 10, "Seconds before a tracker request gives up.", check=_positive
+    ),
+    Setting(
+        "chat.kind",
+        str,
+        "",
+        "Team chat: `slack`, or empty for none.",
+        check=lambda v: _one_of(v, ("", "slack")),
+    ),
+    Setting("chat.base_url", str, "https://slack.com/api/", "Base URL of the Slack Web API."),
+    Setting("chat.token", str, "", "Slack bot token (xoxb-...).", secret=True),
+    Setting(
+        "chat.collab_channel",
+        str,
+        "",
+        "Channel id of the collaboration channel whose questions must be answered in time.",
+    ),
+    Setting(
+        "chat.team_channel",
+        str,
+        "",
+        "Channel id where the handoff thread and reminders are posted.",
+    ),
+    Setting(
+        "chat.answer_hours",
+        int,
+        24,
+        "Hours within which a question in the collaboration channel should get a team reply.",
+        check=_positive,
+    ),
+    Setting("chat.timeout", int, 10, "Seconds before a chat request gives up.", check=_positive),
+    Setting("mail.smtp_host", str, "", "SMTP server for decisions, handoffs and reminders."),
+    Setting("mail.smtp_port", int, 25, "SMTP port.", check=_positive),
+    Setting("mail.smtp_starttls", bool, False, "Use STARTTLS."),
+    Setting("mail.smtp_user", str, "", "SMTP login (empty: no login)."),
+    Setting("mail.smtp_password", str, "", "SMTP password.", secret=True),
+    Setting("mail.sender", str, "opsweek@localhost", "From address of mail opsweek sends."),
+    Setting(
+        "mail.alerts_list",
+        str,
+        "",
+        "List that decisions and handoffs are mailed to (the runbook's data-engineering-alerts).",
+    ),
+    Setting(
         "web.secret_key",
         str,
         "",
@@ -194,18 +274,52 @@ SETTINGS: tuple[Setting, ...] = (
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 
+@dataclass(frozen=True)
+class TableList:
+    """A setting written as an array of TOML tables (``[[duties]]``); the module that uses it
+    checks its entries."""
+
+    name: str
+    help: str
+
+
+TABLE_LISTS: tuple[TableList, ...] = (
+    TableList(
+        "duties",
+        "Recurring duties: entries change or disable a default duty by `key`, or add one "
+        "(`title`, `cron` or `every`/`at`/`day_of_month`, `grace_hours`, `steps`).",
+    ),
+    TableList(
+        "train.projects",
+        "Projects of the Tuesday deployment train: `name`, `repo` (path or URL), `branch`, and "
+        "how to read the deployed version: `deployed_tag` (a glob), `deployed_file` or "
+        "`deployed_command`; optional `steps`.",
+    ),
+)
+TABLE_LISTS_BY_NAME = {t.name: t for t in TABLE_LISTS}
+
+
 class Settings:
     """Effective settings: values plus where each came from."""
 
     def __init__(
-        self, values: Mapping[str, Any], sources: Mapping[str, str], config_path: Path | None
+        self,
+        values: Mapping[str, Any],
+        sources: Mapping[str, str],
+        config_path: Path | None,
+        tables: Mapping[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         self._values = dict(values)
         self.sources = dict(sources)
         self.config_path = config_path
+        self._tables = {t.name: list((tables or {}).get(t.name, [])) for t in TABLE_LISTS}
 
     def get(self, name: str) -> Any:
         return self._values[name]
+
+    def tables(self, name: str) -> list[dict[str, Any]]:
+        """The entries of an array-of-tables setting, as written (empty when absent)."""
+        return [dict(entry) for entry in self._tables[name]]
 
     @property
     def data_dir(self) -> Path:
@@ -284,7 +398,9 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if name in TABLE_LISTS_BY_NAME:
+            flat[name] = value
+        elif isinstance(value, dict):
             flat.update(_flatten(value, name + "."))
         else:
             flat[name] = value
@@ -327,12 +443,18 @@ def load_settings(
     path = find_config_file(config, env, cwd or Path.cwd())
     values = {s.name: s.default for s in SETTINGS}
     sources = dict.fromkeys(values, "default")
+    tables: dict[str, list[dict[str, Any]]] = {}
     if path is not None:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         for name, raw in _flatten(data).items():
+            if name in TABLE_LISTS_BY_NAME:
+                if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+                    raise ConfigError(f"{path}: {name} must be written as [[{name}]] tables")
+                tables[name] = raw
+                continue
             setting = SETTINGS_BY_NAME.get(name)
             if setting is None:
                 raise ConfigError(f"{path}: unknown setting {name!r}")
@@ -345,7 +467,16 @@ def load_settings(
     for name, raw in (overrides or {}).items():
         values[name] = _coerce(SETTINGS_BY_NAME[name], raw, "override")
         sources[name] = "override"
-    return Settings(values, sources, path)
+    return Settings(values, sources, path, tables)
 
 
-__all__ = ["SETTINGS", "WEEKDAYS", "Setting", "Settings", "load_settings", "mask_url"]
+__all__ = [
+    "SETTINGS",
+    "TABLE_LISTS",
+    "WEEKDAYS",
+    "Setting",
+    "Settings",
+    "TableList",
+    "load_settings",
+    "mask_url",
+]

@@ -21,3 +21,7 @@ class NotFound(OpsweekError):
 
 class Conflict(OpsweekError):
     """The change would break a rule (availability, consecutive weeks, no eligible person)."""
+
+
+class Unavailable(OpsweekError):
+    """An outside service (tracker, chat, mail server) could not be reached or refused."""

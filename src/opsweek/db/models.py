@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -189,3 +190,52 @@ class SalRef(Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(200))
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DutyInstance(Base):
+    """One occurrence of a duty (or one on-demand duty) with its own state: ``due``, ``done``
+    or ``skipped``; overdue is ``due`` after ``overdue_at``."""
+
+    __tablename__ = "duty_instances"
+    __table_args__ = (UniqueConstraint("duty_key", "due_at", name="uq_duty_instances_key_due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    duty_key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    overdue_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    on_demand: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), index=True, default="due")
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    alert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Decision(Base):
+    """A decision taken with part of the team, mailed to the alerts list."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    mail_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Publication(Base):
+    """Something opsweek posted or mailed, by a key naming what and where, so a retry never
+    posts it twice."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ref: Mapped[str] = mapped_column(String(200), default="")

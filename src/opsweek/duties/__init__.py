@@ -1,0 +1,1 @@
+"""Recurring duties, their occurrences, and the handoff report."""

@@ -1,0 +1,316 @@
+"""Duty occurrences in the store: materialised when they fall due, then done or skipped,
+step by step. Every change leaves a SAL entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from opsweek.config import Settings
+from opsweek.db.models import DutyInstance
+from opsweek.duties.definitions import DutyBook, DutyDef, default_duties, load_duties
+from opsweek.duties.schedule import Occurrence, all_occurrences, fill_steps
+from opsweek.errors import BadInput, NotFound
+from opsweek.sal.log import record_action
+from opsweek.timeutil import iso, parse_clock, parse_weekday, utcnow, zone
+
+STATES = ("due", "done", "skipped")
+
+
+def duty_book(settings: Settings) -> DutyBook:
+    defaults = default_duties(
+        parse_weekday(settings.get("rotation.handoff_weekday")),
+        parse_clock(settings.get("rotation.handoff_time")),
+        settings.get("duties.reminder_hours"),
+    )
+    return DutyBook(load_duties(settings.tables("duties"), defaults))
+
+
+def status(instance: DutyInstance, now: datetime) -> str:
+    """``done``, ``skipped``, ``overdue`` or ``due``."""
+    if instance.state == "due" and now >= instance.overdue_at:
+        return "overdue"
+    return instance.state
+
+
+def instance_json(instance: DutyInstance, now: datetime) -> dict[str, Any]:
+    return {
+        "id": instance.id,
+        "duty": instance.duty_key,
+        "title": instance.title,
+        "due_at": iso(instance.due_at),
+        "overdue_at": iso(instance.overdue_at),
+        "on_demand": instance.on_demand,
+        "status": status(instance, now),
+        "steps": [
+            {
+                "number": number,
+                "text": step["text"],
+                "done_by": step.get("done_by"),
+                "done_at": step.get("done_at"),
+            }
+            for number, step in enumerate(instance.steps, start=1)
+        ],
+        "alerts": list(instance.alert_ids),
+        "detail": dict(instance.detail),
+        "note": instance.note,
+        "closed_by": instance.closed_by,
+        "closed_at": iso(instance.closed_at) if instance.closed_at else None,
+    }
+
+
+@dataclass(frozen=True)
+class TodayDuties:
+    """What the person on duty should look at: the newest open occurrence of each duty (with
+    how many earlier ones were missed), on-demand duties still open, and what falls due later
+    today."""
+
+    open: list[tuple[DutyInstance, int]]
+    later_today: list[Occurrence]
+
+
+class Duties:
+    def __init__(
+        self,
+        session: Session,
+        book: DutyBook,
+        tz: ZoneInfo,
+        actor: str,
+        now: datetime | None = None,
+    ) -> None:
+        self.session = session
+        self.book = book
+        self.tz = tz
+        self.actor = actor
+        self.now = now or utcnow()
+
+    @classmethod
+    def from_settings(
+        cls,
+        session: Session,
+        settings: Settings,
+        actor: str | None = None,
+        now: datetime | None = None,
+    ) -> Duties:
+        return cls(
+            session, duty_book(settings), zone(settings.team_timezone), actor or settings.user, now
+        )
+
+    # --- occurrences ---------------------------------------------------------------------
+    def sync(self, start: datetime, end: datetime) -> int:
+        """Store the occurrences due in [start, min(end, now)); returns how many were new."""
+        until = min(end, self.now)
+        wanted = all_occurrences(self.book.recurring, start, until, self.tz)
+        if not wanted:
+            return 0
+        existing = {
+            (key, due)
+            for key, due in self.session.execute(
+                select(DutyInstance.duty_key, DutyInstance.due_at).where(
+                    DutyInstance.due_at >= start, DutyInstance.due_at < until
+                )
+            )
+        }
+        added = 0
+        for occurrence in wanted:
+            if (occurrence.duty.key, occurrence.due_at) in existing:
+                continue
+            self.session.add(self._instance(occurrence.duty, occurrence.due_at, {}, "opsweek"))
+            added += 1
+        self.session.flush()
+        return added
+
+    def _instance(
+        self, duty: DutyDef, due_at: datetime, values: Mapping[str, str], creator: str
+    ) -> DutyInstance:
+        return DutyInstance(
+            duty_key=duty.key,
+            title=duty.title,
+            due_at=due_at,
+            overdue_at=due_at + timedelta(hours=duty.grace_hours),
+            on_demand=duty.on_demand,
+            state="due",
+            steps=[{"text": text} for text in fill_steps(duty.steps, values)],
+            alert_ids=[],
+            detail=dict(values),
+            note="",
+            created_at=self.now,
+            created_by=creator,
+        )
+
+    def upcoming(self, until: datetime) -> list[Occurrence]:
+        return all_occurrences(self.book.recurring, self.now, until, self.tz)
+
+    # --- reading -------------------------------------------------------------------------
+    def list(
+        self, start: datetime, end: datetime, states: Iterable[str] | None = None
+    ) -> list[DutyInstance]:
+        """Occurrences due in [start, end), synced first, oldest first."""
+        self.sync(start, end)
+        query = (
+            select(DutyInstance)
+            .where(DutyInstance.due_at >= start, DutyInstance.due_at < end)
+            .order_by(DutyInstance.due_at, DutyInstance.id)
+        )
+        if states is not None:
+            query = query.where(DutyInstance.state.in_(list(states)))
+        return list(self.session.scalars(query))
+
+    def today(self, week_start: datetime) -> TodayDuties:
+        self.sync(week_start, self.now)
+        pending = list(
+            self.session.scalars(
+                select(DutyInstance)
+                .where(DutyInstance.state == "due", DutyInstance.due_at <= self.now)
+                .where((DutyInstance.due_at >= week_start) | DutyInstance.on_demand)
+                .order_by(DutyInstance.due_at.desc(), DutyInstance.id.desc())
+            )
+        )
+        newest: dict[str, DutyInstance] = {}
+        missed: dict[str, int] = {}
+        shown: list[DutyInstance] = []
+        for instance in pending:
+            if instance.on_demand:
+                shown.append(instance)
+            elif instance.duty_key in newest:
+                missed[instance.duty_key] += 1
+            else:
+                newest[instance.duty_key] = instance
+                missed[instance.duty_key] = 0
+                shown.append(instance)
+        shown.sort(key=lambda i: (i.overdue_at, i.id))
+        local_now = self.now.astimezone(self.tz)
+        end_of_day = (local_now + timedelta(days=1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        later = self.upcoming(end_of_day.astimezone(self.now.tzinfo))
+        return TodayDuties([(i, missed.get(i.duty_key, 0)) for i in shown], later)
+
+    def open_on_demand(self) -> list[DutyInstance]:
+        """On-demand duties not yet done or skipped, oldest first."""
+        return list(
+            self.session.scalars(
+                select(DutyInstance)
+                .where(DutyInstance.on_demand.is_(True), DutyInstance.state == "due")
+                .order_by(DutyInstance.due_at, DutyInstance.id)
+            )
+        )
+
+    def get(self, ref: str) -> DutyInstance:
+        """An occurrence by id, or the newest open one of a duty key."""
+        if ref.isdigit():
+            instance = self.session.get(DutyInstance, int(ref)) if len(ref) < 19 else None
+            if instance is None:
+                raise NotFound(f"no duty occurrence {ref}")
+            return instance
+        duty = self.book.get(ref)
+        if duty is None:
+            known = ", ".join(d.key for d in self.book.duties)
+            raise BadInput(f"unknown duty {ref!r}; known: {known}")
+        if not duty.on_demand:
+            self.sync(self.now - timedelta(days=35), self.now)
+        instance = self.session.scalar(
+            select(DutyInstance)
+            .where(
+                DutyInstance.duty_key == ref,
+                DutyInstance.state == "due",
+                DutyInstance.due_at <= self.now,
+            )
+            .order_by(DutyInstance.due_at.desc(), DutyInstance.id.desc())
+            .limit(1)
+        )
+        if instance is None:
+            raise NotFound(f"nothing of {ref!r} is open now")
+        return instance
+
+    # --- changing ------------------------------------------------------------------------
+    def open(
+        self,
+        key: str,
+        values: Mapping[str, str] | None = None,
+        note: str = "",
+        alert_ids: Sequence[int] = (),
+    ) -> DutyInstance:
+        """Start an on-demand duty (an offboarding, a new wiki) now."""
+        duty = self.book.get(key)
+        if duty is None or not duty.on_demand:
+            choices = ", ".join(d.key for d in self.book.duties if d.on_demand)
+            raise BadInput(f"{key!r} is not an on-demand duty; on-demand duties: {choices}")
+        instance = self._instance(duty, self.now, values or {}, self.actor)
+        instance.note = note
+        instance.alert_ids = sorted(set(alert_ids))
+        self.session.add(instance)
+        self.session.flush()
+        subject = " ".join(f"{k}={v}" for k, v in (values or {}).items())
+        record_action(
+            self.session,
+            self.actor,
+            f"started duty #{instance.id}: {duty.title}" + (f" ({subject})" if subject else ""),
+            self.now,
+        )
+        return instance
+
+    def tick(self, ref: str, step: int) -> DutyInstance:
+        instance = self._open(ref)
+        if not 1 <= step <= len(instance.steps):
+            raise BadInput(f"duty #{instance.id} has steps 1 to {len(instance.steps)}")
+        steps = [dict(s) for s in instance.steps]
+        if steps[step - 1].get("done_at"):
+            raise BadInput(f"step {step} of duty #{instance.id} is already done")
+        steps[step - 1].update(done_by=self.actor, done_at=iso(self.now))
+        instance.steps = steps
+        record_action(
+            self.session,
+            self.actor,
+            f"duty #{instance.id} {instance.title}: step {step} done: {steps[step - 1]['text']}",
+            self.now,
+        )
+        return instance
+
+    def done(self, ref: str, note: str = "", alert_ids: Sequence[int] = ()) -> DutyInstance:
+        instance = self._open(ref)
+        self._close(instance, "done", note, alert_ids)
+        record_action(
+            self.session,
+            self.actor,
+            f"duty #{instance.id} done: {instance.title}" + (f": {note}" if note else ""),
+            self.now,
+        )
+        return instance
+
+    def skip(self, ref: str, reason: str) -> DutyInstance:
+        if not reason.strip():
+            raise BadInput("say why the duty is skipped (--reason)")
+        instance = self._open(ref)
+        self._close(instance, "skipped", reason.strip(), ())
+        record_action(
+            self.session,
+            self.actor,
+            f"duty #{instance.id} skipped: {instance.title}: {reason.strip()}",
+            self.now,
+        )
+        return instance
+
+    def _open(self, ref: str) -> DutyInstance:
+        instance = self.get(ref)
+        if instance.state != "due":
+            raise BadInput(f"duty #{instance.id} is already {instance.state}")
+        return instance
+
+    def _close(
+        self, instance: DutyInstance, state: str, note: str, alert_ids: Sequence[int]
+    ) -> None:
+        instance.state = state
+        instance.closed_by = self.actor
+        instance.closed_at = self.now
+        if note:
+            instance.note = f"{instance.note}\n{note}".strip()
+        if alert_ids:
+            instance.alert_ids = sorted(set(instance.alert_ids) | set(alert_ids))
+        self.session.flush()
