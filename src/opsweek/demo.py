@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from opsweek.db.models import Base, Person
 from opsweek.demo_alerts import seed_alerts
+from opsweek.demo_duties import seed_duties
+from opsweek.duties.definitions import DutyBook
 from opsweek.rotation.availability import AwayPeriod
 from opsweek.rotation.people import PersonRecord
 from opsweek.rotation.service import Rotation, RotationConfig
@@ -91,7 +93,11 @@ def reset(session: Session) -> None:
 
 
 def seed(
-    session: Session, config: RotationConfig, now: datetime, actor: str = "demo"
+    session: Session,
+    config: RotationConfig,
+    now: datetime,
+    actor: str = "demo",
+    duties: DutyBook | None = None,
 ) -> DemoResult:
     if session.scalar(select(Person.id).limit(1)) is not None:
         return DemoResult(False, 0, 0, 0, 0)
@@ -115,4 +121,6 @@ def seed(
     on_duty = rotation.who().current
     alerts = seed_alerts(session, now, on_duty.username if on_duty else None)
     seed_sal(session, now)
+    if duties is not None:
+        seed_duties(session, duties, config.rule.tz, rotation, now)
     return DemoResult(True, len(DEMO_TEAM), len(away), HISTORY_WEEKS + PLANNED_WEEKS, alerts)

@@ -8,18 +8,22 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+import opsweek.sal.ircbot as ircbot
 from opsweek.alerts.intake import Intake
 from opsweek.config import load_settings
 from opsweek.db.models import Alert, SalEntry
 from opsweek.db.session import Store, open_store
 from opsweek.rotation.people import PersonRecord
+from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.rotation.team import Team
 from opsweek.sal.ircbot import BotConfig, SalBot
+from opsweek.timeutil import utcnow
 from tests.alerts.helpers import raw_inputs
 from tests.services.ngircd import IrcClient, IrcServer, ngircd
 
@@ -163,3 +167,41 @@ def test_bot_survives_a_server_restart(irc_server: IrcServer, bot: SalBot, store
     bob.wait_for(lambda line: "Logged the message at" in line)
     assert [e.message for e in entries(store)] == ["before the restart", "after the restart"]
     bob.close()
+
+
+def test_bot_says_the_handoff_reminder_once(
+    irc_server: IrcServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ircbot, "REMINDER_SECONDS", 0.5)
+    handoff = utcnow() + timedelta(hours=1)  # the handoff is in an hour: remind now
+    settings = load_settings(
+        env={
+            "OPSWEEK_ROTATION_HANDOFF_WEEKDAY": handoff.strftime("%A").lower(),
+            "OPSWEEK_ROTATION_HANDOFF_TIME": handoff.strftime("%H:%M"),
+        }
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'remind.db'}")
+    with store.session() as session:
+        team = Team(session)
+        team.add(PersonRecord("ann", "Ann"))
+        team.add(PersonRecord("bob", "Bob"))
+        config = RotationConfig.from_settings(settings)
+        Rotation(session, config, "test", utcnow() - timedelta(days=7)).plan(3)
+    config = BotConfig("127.0.0.1", irc_server.port, "opsweek-bot", (CHANNEL,))
+    bot = SalBot(config, store, settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=bot.run, args=(stop,), daemon=True)
+    carol = IrcClient(irc_server.port, "carol")
+    carol.join(CHANNEL)
+    thread.start()
+    try:
+        said = carol.wait_for(lambda line: "Ops week handoff at" in line, timeout=20)
+        assert "hands over to" in said
+        assert ("ann hands over to bob" in said) or ("bob hands over to ann" in said)
+        later = list(carol.lines(2.5))  # several more checks: said once per week only
+        assert not any("Ops week handoff at" in line for line in later)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        carol.close()
+        store.close()

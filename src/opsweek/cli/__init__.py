@@ -13,7 +13,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from opsweek import __version__
-from opsweek.cli import alerts, config_cmd, db_cmd, demo, irc, rotation, sal, serve, team, token
+from opsweek.cli import (
+    alerts,
+    config_cmd,
+    db_cmd,
+    demo,
+    duties,
+    handoff,
+    irc,
+    rotation,
+    sal,
+    serve,
+    team,
+    token,
+    train,
+)
 from opsweek.cli.output import errors, fail
 from opsweek.cli.state import State
 from opsweek.errors import OpsweekError
@@ -78,11 +92,18 @@ app.add_typer(token.app, name="token")
 app.add_typer(sal.app, name="sal")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(duties.app, name="duties")
+app.add_typer(handoff.decisions_app, name="decisions")
+app.add_typer(train.app, name="train")
 app.command("who")(rotation.who)
 app.command("log")(sal.log)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("irc")(irc.irc)
+app.command("today")(duties.today)
+app.command("handoff")(handoff.handoff)
+app.command("remind")(handoff.remind)
+app.command("decision")(handoff.decision)
 
 
 def main() -> None:

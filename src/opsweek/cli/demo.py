@@ -12,6 +12,7 @@ from opsweek.cli.rotation import rotation_for, show
 from opsweek.cli.state import State, state
 from opsweek.config import mask_url
 from opsweek.demo import DemoResult, reset, seed
+from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
 from opsweek.timeutil import utcnow
 
@@ -37,7 +38,13 @@ def seed_all(app_state: State, reset_first: bool = False) -> DemoResult:
     with app_state.session() as session:
         if reset_first:
             reset(session)
-        return seed(session, RotationConfig.from_settings(app_state.settings), utcnow())
+        settings = app_state.settings
+        return seed(
+            session,
+            RotationConfig.from_settings(settings),
+            utcnow(),
+            duties=duty_book(settings),
+        )
 
 
 def demo(

@@ -9,8 +9,10 @@ import typer
 import uvicorn
 
 from opsweek.adapters.mail import ImapPoller, SmtpListener
+from opsweek.cli.duties import outside_from
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
+from opsweek.duties.reminders import ReminderLoop, configured_targets
 from opsweek.sal.ircbot import BotConfig, SalBot
 from opsweek.web import create_app
 
@@ -76,6 +78,10 @@ def serve(
         )
     for service in services:
         service.start()
+    reminders = None
+    if configured_targets(settings):
+        reminders = ReminderLoop(store, settings, outside_from(settings, mail=True))
+        reminders.start()
     stop_bot = threading.Event()
     if settings.get("irc.server"):
         bot = SalBot(BotConfig.from_settings(settings), store, settings)
@@ -84,5 +90,7 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop_bot.set()
+        if reminders is not None:
+            reminders.stop()
         for service in services:
             service.stop()

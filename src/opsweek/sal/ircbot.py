@@ -20,6 +20,8 @@ from opsweek.alerts.service import Inbox
 from opsweek.config import Settings
 from opsweek.db.models import Person
 from opsweek.db.session import Store
+from opsweek.duties.handoff_service import Outside
+from opsweek.duties.reminders import send_due_reminders
 from opsweek.errors import OpsweekError
 from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.sal.commands import Ack, LogEntry, Question, parse
@@ -27,6 +29,7 @@ from opsweek.sal.log import SalLog
 from opsweek.timeutil import zone
 
 log = logging.getLogger(__name__)
+REMINDER_SECONDS = 60  # how often the bot checks whether a handoff reminder is due
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
         self.config = config
         self.store = store
         self.settings = settings
+        self._reminding = False
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Connect and serve until ``stop`` is set (forever without one). Reconnecting after
@@ -97,6 +101,23 @@ class SalBot(irc.bot.SingleServerIRCBot):
     def on_welcome(self, connection: irc.client.ServerConnection, _event: Any) -> None:
         for channel in self.config.channels:
             connection.join(channel)
+        if not self._reminding:
+            self._reminding = True
+            self.reactor.scheduler.execute_every(REMINDER_SECONDS, self.remind)
+
+    def remind(self) -> None:
+        """Say the handoff reminder in every channel when it is due (once per week)."""
+
+        def say(text: str) -> None:
+            for channel in self.config.channels:
+                self.connection.privmsg(channel, text[:400])
+
+        if not self.connection.is_connected():
+            return
+        try:
+            send_due_reminders(self.store, self.settings, Outside(), set(), say)
+        except Exception:  # the bot keeps serving !log whatever happens here
+            log.exception("handoff reminder on IRC failed")
 
     def on_pubmsg(self, connection: irc.client.ServerConnection, event: Any) -> None:
         text = event.arguments[0] if event.arguments else ""

@@ -1,0 +1,44 @@
+"""Team chat: the interface the duties and the handoff need (read a channel's questions,
+post a message or a thread reply), kept small so another chat fits beside Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from opsweek.timeutil import iso
+
+
+@dataclass(frozen=True)
+class Question:
+    """A top-level message in a channel, with who replied in its thread."""
+
+    channel: str
+    ts: str
+    user: str
+    text: str
+    asked_at: datetime
+    reply_users: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "ts": self.ts,
+            "user": self.user,
+            "text": self.text,
+            "asked_at": iso(self.asked_at),
+            "reply_users": list(self.reply_users),
+        }
+
+
+class Chat(Protocol):
+    name: str
+
+    def questions(self, channel: str, since: datetime) -> list[Question]:
+        """Top-level human messages posted since ``since``. Raises Unavailable."""
+        ...
+
+    def post(self, channel: str, text: str, thread: str | None = None) -> str:
+        """Post a message (in a thread when given); returns its id. Raises Unavailable."""
+        ...

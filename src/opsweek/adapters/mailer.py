@@ -1,0 +1,73 @@
+"""Sending mail (decisions, handoff reports, reminders) through an SMTP server."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from opsweek.config import Settings
+from opsweek.errors import ConfigError, Unavailable
+
+
+@dataclass(frozen=True)
+class SmtpMailer:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    user: str = ""
+    password: str = ""
+    sender: str = "opsweek@localhost"
+    timeout: float = 15.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpMailer:
+        host = settings.get("mail.smtp_host")
+        if not host:
+            raise ConfigError("mail.smtp_host is not set: opsweek cannot send mail")
+        return cls(
+            host,
+            settings.get("mail.smtp_port"),
+            settings.get("mail.smtp_starttls"),
+            settings.get("mail.smtp_user"),
+            settings.get("mail.smtp_password"),
+            settings.get("mail.sender"),
+        )
+
+    def send(
+        self,
+        to: list[str],
+        subject: str,
+        text: str,
+        html: str | None = None,
+        message_id: str | None = None,
+    ) -> str:
+        """Send one message; returns its Message-ID. A stable ``message_id`` lets lists and
+        readers drop a copy sent again."""
+        if not to:
+            raise ConfigError("no recipient to mail to")
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = ", ".join(to)
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False, usegmt=True)
+        message["Message-ID"] = message_id or make_msgid("opsweek")
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(text)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise Unavailable(
+                f"mail to {', '.join(to)} via {self.host}:{self.port}: {reason}"
+            ) from None
+        return str(message["Message-ID"])

@@ -1,0 +1,203 @@
+"""``opsweek handoff``, ``opsweek remind``, ``opsweek decision`` and ``opsweek decisions``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from opsweek.adapters.mailer import SmtpMailer
+from opsweek.cli.duties import outside_from
+from opsweek.cli.output import JsonOption, console, note, print_json
+from opsweek.cli.state import state
+from opsweek.duties.decisions import Decisions, decision_json
+from opsweek.duties.handoff_render import to_html, to_markdown
+from opsweek.duties.handoff_service import HandoffService
+from opsweek.errors import BadInput, Unavailable
+from opsweek.timeutil import parse_date, zone
+
+decisions_app = typer.Typer(no_args_is_help=True, help="Decisions mailed to the alerts list.")
+FORMATS = ("md", "html", "json")
+
+
+def _targets(text: str | None, allowed: tuple[str, ...]) -> set[str]:
+    targets = {part.strip() for part in (text or "").split(",") if part.strip()}
+    unknown = targets - set(allowed)
+    if unknown:
+        raise BadInput(f"unknown target(s) {', '.join(sorted(unknown))}: use {','.join(allowed)}")
+    return targets
+
+
+def _print_results(results: list[dict[str, Any]], what: str) -> None:
+    for result in results:
+        if "error" in result:
+            note(f"[red]{what} to {result['target']} failed:[/] {escape(result['error'])}")
+        elif result["sent"]:
+            note(f"{what} sent to {result['target']}")
+        else:
+            note(f"{what} was already sent to {result['target']}; not sent again")
+
+
+def handoff(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None,
+        typer.Option(help="A day in the ops week (default: the week being handed off)."),
+    ] = None,
+    format_: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    publish: Annotated[
+        str | None,
+        typer.Option(help="Post it: slack (a thread in chat.team_channel), email, or both."),
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """The handoff report for one ops week, written from what opsweek knows."""
+    if format_ not in FORMATS:
+        raise BadInput(f"unknown format {format_!r}: use md, html or json")
+    targets = _targets(publish, ("slack", "email"))
+    app_state = state(ctx)
+    settings = app_state.settings
+    tz = zone(settings.team_timezone)
+    with app_state.session() as session:
+        service = HandoffService(session, settings, outside_from(settings, mail="email" in targets))
+        report = service.report(parse_date(week) if week else None)
+        results = service.publish(report, targets) if targets else []
+    if json_ or format_ == "json":
+        data = report.as_json()
+        if targets:
+            data["published"] = results
+        if output:
+            output.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            print_json(data)
+    else:
+        text = to_markdown(report, tz) if format_ == "md" else to_html(report, tz)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            note(f"wrote {output}")
+        else:
+            console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    _print_results(results, "handoff")
+    for reason in report.inputs.unavailable:
+        note(f"[yellow]unavailable:[/] {escape(reason)}")
+    if any("error" in r for r in results):
+        raise typer.Exit(1)
+
+
+def remind(
+    ctx: typer.Context,
+    via: Annotated[str, typer.Option(help="slack, email, or both.")] = "slack,email",
+    json_: JsonOption = False,
+) -> None:
+    """Remind the current and next person of the handoff when it is near
+    (duties.reminder_hours); once per week and channel. `opsweek serve` does this on its own."""
+    targets = _targets(via, ("slack", "email"))
+    app_state = state(ctx)
+    settings = app_state.settings
+    with app_state.session() as session:
+        service = HandoffService(session, settings, outside_from(settings, mail="email" in targets))
+        due = service.reminder_due()
+        results = service.remind(targets)
+    if json_:
+        print_json({"due": due is not None, "results": results})
+    elif due is None:
+        console.print("the handoff is not within the reminder lead time; nothing sent")
+    _print_results(results, "reminder")
+    if any("error" in r for r in results):
+        raise typer.Exit(1)
+
+
+def decision(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The decision, as the team should read it.")],
+    mail: Annotated[
+        bool, typer.Option("--mail/--no-mail", help="Mail it to mail.alerts_list.")
+    ] = True,
+    json_: JsonOption = False,
+) -> None:
+    """Record a decision taken with part of the team and mail it to the alerts list."""
+    app_state = state(ctx)
+    settings = app_state.settings
+    with app_state.session() as session:
+        decisions = Decisions(session, settings.user)
+        recorded = decisions.record(text)
+        session.commit()  # kept even when mailing fails
+        error = None
+        if mail:
+            try:
+                decisions.mail(
+                    recorded, SmtpMailer.from_settings(settings), settings.get("mail.alerts_list")
+                )
+            except Unavailable as exc:
+                error = str(exc)
+        data = decision_json(recorded)
+    if json_:
+        print_json(data)
+    else:
+        mailed = f", mailed to {settings.get('mail.alerts_list')}" if data["mailed_at"] else ""
+        console.print(f"recorded decision #{data['id']}{mailed}")
+    if error:
+        note(
+            f"[red]error:[/] {escape(error)}; the decision is kept: "
+            f"send it later with `opsweek decisions send {data['id']}`"
+        )
+        raise typer.Exit(2)
+
+
+@decisions_app.command("list")
+def decisions_list(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="Only since this date.")] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Recorded decisions, oldest first."""
+    app_state = state(ctx)
+    settings = app_state.settings
+    tz = zone(settings.team_timezone)
+    with app_state.session() as session:
+        start = None
+        if since:
+            start = datetime.combine(parse_date(since), time(), tz)
+        rows = [decision_json(d) for d in Decisions(session, settings.user).list(start)]
+    if json_:
+        print_json({"decisions": rows})
+        return
+    for row in rows:
+        mailed = "" if row["mailed_at"] else " [yellow](not mailed)[/]"
+        console.print(
+            f"#{row['id']} {row['at']} [bold]{escape(row['by'])}[/]: {escape(row['text'])}{mailed}",
+            soft_wrap=True,
+        )
+
+
+@decisions_app.command("send")
+def decisions_send(
+    ctx: typer.Context,
+    decision_id: Annotated[int, typer.Argument(help="Decision id.")],
+    json_: JsonOption = False,
+) -> None:
+    """Mail a recorded decision to the alerts list (again only if it was never sent)."""
+    app_state = state(ctx)
+    settings = app_state.settings
+    with app_state.session() as session:
+        decisions = Decisions(session, settings.user)
+        recorded = decisions.get(decision_id)
+        sent = decisions.mail(
+            recorded, SmtpMailer.from_settings(settings), settings.get("mail.alerts_list")
+        )
+        data = {**decision_json(recorded), "sent_now": sent}
+    if json_:
+        print_json(data)
+    else:
+        console.print(
+            f"decision #{decision_id} mailed"
+            if sent
+            else f"decision #{decision_id} was already mailed"
+        )

@@ -1,0 +1,189 @@
+"""The handoff report as Markdown (to paste into a doc or a task) and as HTML (mail, web)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from opsweek.duties.handoff import AlertLine, HandoffReport
+
+ACTION_TITLES = {
+    "unassign": "To unassign (assigned, not started)",
+    "hand over": "To hand over (in progress)",
+    "unassigned": "Nobody assigned",
+}
+
+
+def duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return "—"
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} days {hours % 24} h"
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+def acknowledged(alert: AlertLine) -> str:
+    if not alert.acked_by:
+        return "not acknowledged"
+    return f"{alert.acked_by} after {duration(alert.time_to_ack)}"
+
+
+def treated(alert: AlertLine) -> str:
+    if alert.status != "resolved":
+        return f"still {alert.status}" + (f": {alert.note}" if alert.note else "")
+    if alert.resolved_without_action:
+        return "recovered by itself"
+    by = alert.resolved_by or "?"
+    return f"resolved by {by}" + (f": {alert.note}" if alert.note else "")
+
+
+def figures_line(report: HandoffReport) -> str:
+    f = report.figures
+    median = f"{f.median_minutes_to_ack:g} min" if f.median_minutes_to_ack is not None else "—"
+    return (
+        f"{f.alerts} alerts ({f.occurrences} occurrences), {f.acknowledged} acknowledged, "
+        f"median time to acknowledge {median}, {f.still_open} still open · duties: "
+        f"{f.duties_done} done, {f.duties_skipped} skipped, {f.duties_missed} missed · "
+        f"{f.sal_entries} SAL entries"
+    )
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
+    i = report.inputs
+    out = [f"# {report.title}", ""]
+    out.append(f"{when(i.start, tz)} to {when(i.end, tz)} ({tz.key})")
+    out += ["", f"**Figures:** {figures_line(report)}", ""]
+
+    out.append("## Still open")
+    if report.still_open:
+        for a in report.still_open:
+            out.append(
+                f"- #{a.id} {a.kind}: {a.title} ({acknowledged(a)}; since {when(a.first_seen, tz)})"
+            )
+    else:
+        out.append("Nothing: every alert of the week is resolved.")
+    out.append("")
+
+    out.append("## Alerts of the week, by kind")
+    if not report.groups:
+        out.append("No alerts this week.")
+    for group in report.groups:
+        out += [
+            "",
+            f"### {group.kind}: {len(group.alerts)} alerts, {group.occurrences} occurrences",
+            "",
+            "| # | Alert | Times | Acknowledged | How it was treated |",
+            "|---|---|---|---|---|",
+        ]
+        for a in group.alerts:
+            out.append(
+                f"| {a.id} | {_cell(a.title)} | {a.count} | {_cell(acknowledged(a))} "
+                f"| {_cell(treated(a))} |"
+            )
+    out.append("")
+
+    out.append("## Duties")
+    if not i.duties:
+        out.append("No duties were due.")
+    for d in i.duties:
+        extra = f" by {d.closed_by}" if d.closed_by else ""
+        note = f": {d.note}" if d.note else ""
+        status = "missed" if d.status == "overdue" else d.status
+        out.append(f"- {when(d.due_at, tz)} {d.title}: **{status}**{extra}{note}")
+    out.append("")
+
+    out.append("## Tracker tasks")
+    if i.tasks is None:
+        out.append("No tracker configured." if not _unavailable(report, "tracker") else "")
+    elif not i.tasks:
+        out.append("The ops-week column is empty.")
+    else:
+        for action, tasks in report.tasks_by_action().items():
+            out += [f"### {ACTION_TITLES[action]}", ""]
+            for t in tasks:
+                who = f", {t.assignee}" if t.assignee else ""
+                out.append(f"- [{t.ref}]({t.url}) {t.title} ({t.status_name}{who})")
+            out.append("")
+    out.append("")
+
+    out.append("## Unanswered questions in the collaboration channel")
+    if i.questions is None:
+        out.append("No chat configured." if not _unavailable(report, "chat") else "")
+    elif not i.questions:
+        out.append("Every question got a reply from the team.")
+    for q in i.questions or []:
+        out.append(f"- {when(q.asked_at, tz)} <@{q.user}>: {' '.join(q.text.split())[:300]}")
+    out.append("")
+
+    out.append("## Decisions")
+    if not i.decisions:
+        out.append("None recorded (`opsweek decision TEXT`).")
+    for dec in i.decisions:
+        mailed = "" if dec.mailed else " (not mailed yet)"
+        out.append(f"- {when(dec.at, tz)} {dec.actor}: {dec.text}{mailed}")
+    out.append("")
+
+    out.append("## Server Admin Log")
+    if not i.sal:
+        out.append("No entries this week.")
+    for entry in i.sal:
+        out.append(f"- {when(entry.logged_at, tz)} {entry.nick}: {entry.message}")
+    out.append("")
+
+    out.append(
+        f"## Noise: candidates to automate or fix at the source (last {i.noise_weeks} weeks)"
+    )
+    out.append("")
+    out.append("Fired most:")
+    out += [f"- {n.kind} / {n.job}: {n.count} occurrences" for n in report.most_fired] or ["- none"]
+    out.append("")
+    out.append("Most often recovered by themselves (no acknowledgement, no action):")
+    out += [f"- {n.kind} / {n.job}: {n.count} alerts" for n in report.resolved_by_itself] or [
+        "- none"
+    ]
+    if i.unavailable:
+        out += ["", "## Not available when this report was built", ""]
+        out += [f"- {reason}" for reason in i.unavailable]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _unavailable(report: HandoffReport, prefix: str) -> bool:
+    return any(r.startswith(prefix) for r in report.inputs.unavailable)
+
+
+_env = Environment(
+    loader=PackageLoader("opsweek.duties", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str:
+    template = _env.get_template("handoff.html")
+    return template.render(
+        report=report,
+        i=report.inputs,
+        tz=tz,
+        when=lambda m: when(m, tz),
+        acknowledged=acknowledged,
+        treated=treated,
+        figures=figures_line(report),
+        action_titles=ACTION_TITLES,
+        unavailable=lambda prefix: _unavailable(report, prefix),
+        standalone=standalone,
+    )

@@ -1,0 +1,348 @@
+"""Gathers one ops week from the store and the outside systems into a handoff report, posts
+and mails it once, and reminds the current and next person before the handoff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from opsweek.adapters.chat import Chat
+from opsweek.adapters.mailer import SmtpMailer
+from opsweek.adapters.tracker import Tracker
+from opsweek.config import Settings
+from opsweek.db.models import Alert, Person
+from opsweek.duties.collab import unanswered
+from opsweek.duties.decisions import Decisions
+from opsweek.duties.handoff import (
+    AlertLine,
+    DecisionLine,
+    DutyLine,
+    HandoffInputs,
+    HandoffReport,
+    SalLine,
+    build_handoff,
+    job_of,
+)
+from opsweek.duties.handoff_render import figures_line, to_html, to_markdown
+from opsweek.duties.publish import Publisher
+from opsweek.duties.service import Duties, status
+from opsweek.errors import BadInput, ConfigError, Unavailable
+from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.sal.log import SalFilter, SalLog
+from opsweek.timeutil import utcnow, zone
+
+WEEK = timedelta(days=7)
+SAL_LIMIT = 1000
+SLACK_TEXT_LIMIT = 39_000
+TARGETS = ("slack", "email")
+
+
+def alert_line(alert: Alert) -> AlertLine:
+    return AlertLine(
+        id=alert.id,
+        kind=alert.kind,
+        title=alert.title,
+        count=alert.count,
+        status=alert.status,
+        first_seen=alert.first_seen,
+        last_seen=alert.last_seen,
+        acked_by=alert.acked_by,
+        acked_at=alert.acked_at,
+        resolved_by=alert.resolved_by,
+        resolved_at=alert.resolved_at,
+        note=alert.resolution_note,
+        job=job_of(alert.details or {}, alert.title),
+    )
+
+
+@dataclass(frozen=True)
+class Outside:
+    """The outside systems available to the handoff; None where not configured."""
+
+    tracker: Tracker | None = None
+    chat: Chat | None = None
+    mailer: SmtpMailer | None = None
+
+
+class HandoffService:
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        outside: Outside,
+        actor: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.outside = outside
+        self.actor = actor or settings.user
+        self.now = now or utcnow()
+        self.tz = zone(settings.team_timezone)
+        self.rotation = Rotation(
+            session, RotationConfig.from_settings(settings), self.actor, self.now
+        )
+        self.rule = self.rotation.config.rule
+
+    def default_week(self) -> date:
+        """The week being handed off: the current one, or the one that just ended when the
+        handoff was less than a day ago."""
+        current = self.rule.containing(self.now)
+        if self.now - self.rule.start_of(current) < timedelta(days=1):
+            return current - WEEK
+        return current
+
+    def _person(self, week: date) -> str | None:
+        rows = self.rotation.weeks(week, week + timedelta(days=1))
+        return rows[0].username if rows else None
+
+    def team_chat_ids(self) -> set[str]:
+        return {
+            p.slack_id
+            for p in self.session.scalars(select(Person).where(Person.active.is_(True)))
+            if p.slack_id
+        }
+
+    def inputs(self, week: date | None = None) -> HandoffInputs:
+        week = self.rule.normalize(week) if week else self.default_week()
+        start, end = self.rule.bounds(week)
+        if start > self.now:
+            raise BadInput(f"the week of {week.isoformat()} has not started yet")
+        unavailable: list[str] = []
+        alerts = [
+            alert_line(a)
+            for a in self.session.scalars(
+                select(Alert).where(Alert.first_seen < end, Alert.last_seen >= start)
+            )
+        ]
+        noise_weeks = self.settings.get("handoff.noise_weeks")
+        noise = [
+            alert_line(a)
+            for a in self.session.scalars(
+                select(Alert).where(
+                    Alert.first_seen < end, Alert.last_seen >= end - WEEK * max(noise_weeks, 1)
+                )
+            )
+        ]
+        duties = Duties.from_settings(self.session, self.settings, self.actor, self.now)
+        carried = [i for i in duties.open_on_demand() if i.due_at < start]
+        duty_lines = [
+            DutyLine(i.id, i.duty_key, i.title, i.due_at, status(i, self.now), i.closed_by, i.note)
+            for i in carried + duties.list(start, end)
+        ]
+        sal = [
+            SalLine(e.logged_at, e.nick, e.message)
+            for e in reversed(
+                SalLog(self.session).list(SalFilter(since=start, until=end, limit=SAL_LIMIT))
+            )
+        ]
+        decisions = [
+            DecisionLine(d.id, d.at, d.actor, d.text, d.mailed_at is not None)
+            for d in Decisions(self.session, self.actor, self.now).list(start, end)
+        ]
+        tasks = None
+        if self.outside.tracker is not None:
+            try:
+                tasks = self.outside.tracker.ops_tasks()
+            except Unavailable as exc:
+                unavailable.append(f"tracker: {exc}")
+        questions = None
+        if self.outside.chat is not None:
+            channel = self.settings.get("chat.collab_channel")
+            if not channel:
+                unavailable.append("chat: chat.collab_channel is not set")
+            else:
+                try:
+                    asked = self.outside.chat.questions(channel, start)
+                    questions = unanswered(
+                        asked,
+                        self.team_chat_ids(),
+                        min(end, self.now),
+                        self.settings.get("chat.answer_hours"),
+                    )
+                except Unavailable as exc:
+                    unavailable.append(f"chat: {exc}")
+        return HandoffInputs(
+            week=week,
+            start=start,
+            end=end,
+            now=self.now,
+            from_person=self._person(week),
+            to_person=self._person(week + WEEK),
+            alerts=alerts,
+            duties=duty_lines,
+            sal=sal,
+            decisions=decisions,
+            noise_alerts=noise,
+            noise_weeks=noise_weeks,
+            tasks=tasks,
+            questions=questions,
+            unavailable=unavailable,
+        )
+
+    def report(self, week: date | None = None) -> HandoffReport:
+        return build_handoff(self.inputs(week))
+
+    # --- publishing ------------------------------------------------------------------------
+    def publish(self, report: HandoffReport, targets: set[str]) -> list[dict[str, Any]]:
+        """Post the report as a thread in the team channel and/or mail it to the alerts list.
+        Each part is sent once: a retry sends only what failed. Returns one result per
+        target; failures are reported there, not raised, so one target cannot stop the
+        other."""
+        unknown = targets - set(TARGETS)
+        if unknown:
+            raise BadInput(f"cannot publish to {', '.join(sorted(unknown))}; use slack,email")
+        senders = {"slack": self._post_report, "email": self._mail_report}
+        publisher = Publisher(self.session, self.now)
+        return [
+            _attempt(target, lambda send=senders[target]: send(report, publisher))
+            for target in TARGETS
+            if target in targets
+        ]
+
+    def _post_report(self, report: HandoffReport, publisher: Publisher) -> tuple[str, bool]:
+        chat, channel = self._chat_channel()
+        key = f"handoff:{report.inputs.week.isoformat()}:slack:{channel}"
+        summary = f"*{report.title}*\n{figures_line(report)}\nDetails in this thread."
+        parent, sent = publisher.once(key, lambda: chat.post(channel, summary))
+        thread = _slack_text(to_markdown(report, self.tz))
+        _, sent_thread = publisher.once(
+            key + ":thread", lambda: chat.post(channel, thread, thread=parent)
+        )
+        return parent, sent or sent_thread
+
+    def _mail_report(self, report: HandoffReport, publisher: Publisher) -> tuple[str, bool]:
+        mailer, to = self._mailer_to()
+        week = report.inputs.week.isoformat()
+        return publisher.once(
+            f"handoff:{week}:email:{to}",
+            lambda: mailer.send(
+                [to],
+                f"[ops week] {report.title}",
+                to_markdown(report, self.tz),
+                to_html(report, self.tz),
+                message_id=f"<opsweek-handoff-{week}@{_domain(mailer)}>",
+            ),
+        )
+
+    def _chat_channel(self) -> tuple[Chat, str]:
+        channel = self.settings.get("chat.team_channel")
+        if self.outside.chat is None:
+            raise ConfigError("no chat configured (chat.kind)")
+        if not channel:
+            raise ConfigError("chat.team_channel is not set")
+        return self.outside.chat, channel
+
+    def _mailer_to(self) -> tuple[SmtpMailer, str]:
+        if self.outside.mailer is None:
+            raise ConfigError("mail.smtp_host is not set")
+        to = self.settings.get("mail.alerts_list")
+        if not to:
+            raise ConfigError("mail.alerts_list is not set")
+        return self.outside.mailer, to
+
+    # --- reminders -------------------------------------------------------------------------
+    def reminder_due(self) -> Reminder | None:
+        """The reminder to send when the handoff is within the reminder lead time."""
+        week = self.rule.containing(self.now)
+        _, handoff_at = self.rule.bounds(week)
+        lead = timedelta(hours=self.settings.get("duties.reminder_hours"))
+        if not handoff_at - lead <= self.now < handoff_at:
+            return None
+        names = (self._person(week), self._person(week + WEEK))
+        people = {
+            p.username: p
+            for p in self.session.scalars(select(Person).where(Person.username.in_(names)))
+        }
+        current, upcoming = (people.get(n or "") for n in names)
+        local = handoff_at.astimezone(self.tz).strftime("%a %d %b %H:%M %Z")
+        text = (
+            f"Ops week handoff at {local}: {names[0] or 'nobody'} hands over to "
+            f"{names[1] or 'nobody'}. Write the handoff (opsweek handoff), unassign tasks not "
+            "started, hand over work in progress."
+        )
+        return Reminder(week, local, text, current, upcoming)
+
+    def remind(
+        self, targets: set[str], say_on_irc: Callable[[str], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Remind the current and next person of the handoff, once per week and target
+        (``slack``, ``email``; ``irc`` through ``say_on_irc`` when the bot runs)."""
+        unknown = targets - {"slack", "email", "irc"}
+        if unknown:
+            raise BadInput(f"cannot remind on {', '.join(sorted(unknown))}; use slack,email")
+        reminder = self.reminder_due()
+        if reminder is None:
+            return []
+        publisher = Publisher(self.session, self.now)
+        senders: dict[str, Callable[[], str]] = {
+            "slack": lambda: self._post_reminder(reminder),
+            "email": lambda: self._mail_reminder(reminder),
+        }
+        if say_on_irc is not None:
+            senders["irc"] = lambda: (say_on_irc(reminder.text), "irc")[1]
+        results = []
+        for target in sorted(targets | ({"irc"} if say_on_irc else set())):
+            if target not in senders:
+                results.append({"target": target, "error": "the IRC bot is not running"})
+                continue
+            key = f"reminder:{reminder.week.isoformat()}:{target}"
+            results.append(
+                _attempt(target, lambda send=senders[target], k=key: publisher.once(k, send))
+            )
+        return results
+
+    def _post_reminder(self, reminder: Reminder) -> str:
+        chat, channel = self._chat_channel()
+        mentions = " ".join(f"<@{p.slack_id}>" for p in reminder.people if p.slack_id)
+        return chat.post(channel, f"{mentions} {reminder.text}".strip())
+
+    def _mail_reminder(self, reminder: Reminder) -> str:
+        if self.outside.mailer is None:
+            raise ConfigError("mail.smtp_host is not set")
+        to = [p.email for p in reminder.people if p.email]
+        if not to:
+            raise ConfigError("neither person has an e-mail address")
+        mailer = self.outside.mailer
+        return mailer.send(
+            to,
+            f"[ops week] Handoff at {reminder.local_time}",
+            reminder.text + "\n",
+            message_id=f"<opsweek-reminder-{reminder.week}@{_domain(mailer)}>",
+        )
+
+
+@dataclass(frozen=True)
+class Reminder:
+    week: date
+    local_time: str
+    text: str
+    current: Person | None
+    next: Person | None
+
+    @property
+    def people(self) -> list[Person]:
+        return [p for p in (self.current, self.next) if p is not None]
+
+
+def _attempt(target: str, send: Callable[[], tuple[str, bool]]) -> dict[str, Any]:
+    try:
+        ref, sent = send()
+    except (Unavailable, ConfigError) as exc:
+        return {"target": target, "error": str(exc), "sent": False}
+    return {"target": target, "ref": ref, "sent": sent}
+
+
+def _slack_text(markdown: str) -> str:
+    if len(markdown) <= SLACK_TEXT_LIMIT:
+        return markdown
+    return markdown[:SLACK_TEXT_LIMIT] + "\n… (cut: the full report is in the e-mail)"
+
+
+def _domain(mailer: SmtpMailer) -> str:
+    return mailer.sender.rpartition("@")[2] or "opsweek"

@@ -1,0 +1,109 @@
+"""Today, for the person on duty: who is on duty and until when, what is due and overdue,
+what is firing, tracker tasks on the ops-week column and unanswered channel questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from opsweek.adapters.chat import Question
+from opsweek.adapters.tracker import Task
+from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
+from opsweek.config import Settings
+from opsweek.db.models import Alert, DutyInstance
+from opsweek.duties.collab import unanswered
+from opsweek.duties.handoff_service import HandoffService, Outside
+from opsweek.duties.schedule import Occurrence
+from opsweek.duties.service import Duties, instance_json
+from opsweek.errors import Unavailable
+from opsweek.rotation.service import OnDuty
+from opsweek.timeutil import iso, utcnow
+
+FIRING_SHOWN = 10
+
+
+@dataclass
+class TodayView:
+    now: datetime
+    on_duty: OnDuty
+    handoff_at: datetime
+    duties: list[tuple[DutyInstance, int]]
+    later_today: list[Occurrence]
+    alert_counts: dict[str, int]
+    firing: list[Alert]
+    tasks: list[Task] | None = None
+    questions: list[Question] | None = None
+    unavailable: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "now": iso(self.now),
+            "on_duty": self.on_duty.as_json(),
+            "handoff_at": iso(self.handoff_at),
+            "duties": [
+                {**instance_json(instance, self.now), "missed_earlier": missed}
+                for instance, missed in self.duties
+            ],
+            "later_today": [
+                {"duty": o.duty.key, "title": o.duty.title, "due_at": iso(o.due_at)}
+                for o in self.later_today
+            ],
+            "alerts": self.alert_counts,
+            "firing": [
+                {
+                    "id": a.id,
+                    "kind": a.kind,
+                    "title": a.title,
+                    "severity": a.severity,
+                    "first_seen": iso(a.first_seen),
+                    "count": a.count,
+                }
+                for a in self.firing
+            ],
+            "tasks": None if self.tasks is None else [t.as_json() for t in self.tasks],
+            "unanswered_questions": (
+                None if self.questions is None else [q.as_json() for q in self.questions]
+            ),
+            "unavailable": self.unavailable,
+        }
+
+
+def gather_today(
+    session: Session, settings: Settings, outside: Outside, now: datetime | None = None
+) -> TodayView:
+    now = now or utcnow()
+    handoff = HandoffService(session, settings, outside, now=now)
+    week = handoff.rule.containing(now)
+    week_start, handoff_at = handoff.rule.bounds(week)
+    today = Duties.from_settings(session, settings, now=now).today(week_start)
+    inbox = Inbox(session, now)
+    firing = inbox_order(inbox.list(AlertFilter(status="firing", limit=500)))
+    view = TodayView(
+        now=now,
+        on_duty=handoff.rotation.who(now),
+        handoff_at=handoff_at,
+        duties=today.open,
+        later_today=today.later_today,
+        alert_counts=inbox.counts(),
+        firing=firing[:FIRING_SHOWN],
+    )
+    if outside.tracker is not None:
+        try:
+            view.tasks = outside.tracker.ops_tasks()
+        except Unavailable as exc:
+            view.unavailable.append(f"tracker: {exc}")
+    if outside.chat is not None:
+        channel = settings.get("chat.collab_channel")
+        try:
+            if not channel:
+                raise Unavailable("chat.collab_channel is not set")
+            asked = outside.chat.questions(channel, now - timedelta(days=7))
+            view.questions = unanswered(
+                asked, handoff.team_chat_ids(), now, settings.get("chat.answer_hours")
+            )
+        except Unavailable as exc:
+            view.unavailable.append(f"chat: {exc}")
+    return view
