@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -22,7 +23,7 @@ def test_every_mutating_route_rejects_anonymous_requests(
     ingest(web_store, "airflow_task_failed.eml")
     paths = client.get("/openapi.json").json()["paths"]
     mutating = [
-        (method.upper(), path.replace("{alert_id}", "1"))
+        (method.upper(), re.sub(r"\{\w+\}", "1", path))
         for path, operations in paths.items()
         for method in operations
         if method in ("post", "put", "patch", "delete") and path != "/login"

@@ -17,6 +17,7 @@ from opsweek.alerts.triage import FlapRule
 from opsweek.alerts.writer import IntakeWriter
 from opsweek.config import Settings
 from opsweek.db.session import Store
+from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
@@ -47,6 +48,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.store = store
     app.state.writer = writer
     app.state.rotation_config = RotationConfig.from_settings(settings)
+    app.state.duty_book = duty_book(settings)
     app.state.tokens = TokenCache()
     app.state.metrics = Metrics(store)
     problems.install(app)

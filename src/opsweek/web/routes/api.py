@@ -6,16 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
+from opsweek.duties.service import instance_json
 from opsweek.sal.log import entry_json
+from opsweek.timeutil import parse_date
 from opsweek.web.auth import require_token
-from opsweek.web.services import rotation_for
+from opsweek.web.services import duties_for, handoff_for, rotation_for
 
-router = APIRouter(prefix="/api/v1", tags=["inbox", "rotation"])
+router = APIRouter(prefix="/api/v1", tags=["inbox", "rotation", "duties"])
 Caller = Annotated[str, Depends(require_token)]
 
 
@@ -101,3 +103,69 @@ def rotation(request: Request) -> dict[str, Any]:
             "weeks": [w.as_json() for w in rota.weeks(rota.current_week - timedelta(weeks=4))],
             "conflicts": [c.as_json() for c in rota.conflicts()],
         }
+
+
+class DutyDone(BaseModel):
+    note: str = Field(default="", max_length=2000)
+    alerts: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default=[], max_length=100)
+
+
+class DutySkip(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/duties", summary="Duty occurrences of the current ops week (or of ?week=DATE)")
+def list_duties(
+    request: Request, week: Annotated[str | None, Query(max_length=10)] = None
+) -> dict[str, Any]:
+    with request.app.state.store.session() as session:
+        rota = rotation_for(request, session)
+        rule = rota.config.rule
+        first = rule.normalize(parse_date(week)) if week else rota.current_week
+        start, end = rule.bounds(first)
+        duties = duties_for(request, session)
+        return {
+            "week": first.isoformat(),
+            "duties": [instance_json(i, duties.now) for i in duties.list(start, end)],
+        }
+
+
+async def _duty(request: Request, caller: str, action: str, *args: Any) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        with request.app.state.store.session() as session:
+            duties = duties_for(request, session, caller)
+            return instance_json(getattr(duties, action)(*args), duties.now)
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/duties/{instance_id}/done", summary="Mark a duty occurrence done")
+async def duty_done(
+    request: Request, instance_id: int, body: DutyDone, caller: Caller
+) -> dict[str, Any]:
+    return await _duty(request, caller, "done", str(instance_id), body.note, body.alerts)
+
+
+@router.post("/duties/{instance_id}/skip", summary="Skip a duty occurrence, saying why")
+async def duty_skip(
+    request: Request, instance_id: int, body: DutySkip, caller: Caller
+) -> dict[str, Any]:
+    return await _duty(request, caller, "skip", str(instance_id), body.reason)
+
+
+@router.post("/duties/{instance_id}/steps/{step}", summary="Tick one step of a duty's checklist")
+async def duty_step(
+    request: Request,
+    instance_id: int,
+    step: Annotated[int, Path(ge=1, le=1000)],
+    caller: Caller,
+) -> dict[str, Any]:
+    return await _duty(request, caller, "tick", str(instance_id), step)
+
+
+@router.get("/handoff", summary="The handoff report of an ops week (default: the one handed off)")
+def handoff(
+    request: Request, week: Annotated[str | None, Query(max_length=10)] = None
+) -> dict[str, Any]:
+    with request.app.state.store.session() as session:
+        return handoff_for(request, session).report(parse_date(week) if week else None).as_json()

@@ -1,4 +1,5 @@
-"""Web forms: log in and out, acknowledge, resolve and annotate alerts, log to the SAL.
+"""Web forms: log in and out, acknowledge, resolve and annotate alerts, log to the SAL, tick,
+finish or skip duties.
 Each needs a logged-in user (except logging in), the session's CSRF token and a same-site
 origin; the user is the actor in the history and the SAL."""
 
@@ -14,6 +15,7 @@ from opsweek.alerts.service import Inbox
 from opsweek.passwords import check_password
 from opsweek.sal.log import SalLog
 from opsweek.web.problems import problem
+from opsweek.web.services import duties_for
 from opsweek.web.session_auth import check_form
 
 router = APIRouter(tags=["forms"])
@@ -109,3 +111,41 @@ async def log_form(
 
     await run_in_threadpool(run)
     return _back("/sal")
+
+
+async def _duty_change(request: Request, csrf: str | None, action: str, *args: object) -> Response:
+    user = check_form(request, csrf)
+
+    def run() -> None:
+        with request.app.state.store.session() as session:
+            getattr(duties_for(request, session, user), action)(*args)
+
+    await run_in_threadpool(run)
+    return _back("/")
+
+
+@router.post("/duties/{instance_id}/steps/{step}", summary="Tick a duty's step (form)")
+async def duty_step_form(
+    request: Request, instance_id: int, step: int, csrf: Csrf = None
+) -> Response:
+    return await _duty_change(request, csrf, "tick", str(instance_id), step)
+
+
+@router.post("/duties/{instance_id}/done", summary="Mark a duty done (form)")
+async def duty_done_form(
+    request: Request,
+    instance_id: int,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Csrf = None,
+) -> Response:
+    return await _duty_change(request, csrf, "done", str(instance_id), note)
+
+
+@router.post("/duties/{instance_id}/skip", summary="Skip a duty, saying why (form)")
+async def duty_skip_form(
+    request: Request,
+    instance_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Csrf = None,
+) -> Response:
+    return await _duty_change(request, csrf, "skip", str(instance_id), reason)

@@ -1,4 +1,4 @@
-"""Server-rendered, read-only pages: Today, Inbox, Alert, SAL, Rotation. Every value is
+"""Server-rendered, read-only pages: Today, Inbox, Alert, SAL, Rotation, Handoff. Every value is
 escaped by Jinja2's autoescape (alert payloads are hostile text)."""
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
+from opsweek.duties.handoff_render import to_html
+from opsweek.duties.service import status as duty_status
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
-from opsweek.timeutil import iso, zone
-from opsweek.web.services import rotation_for
+from opsweek.timeutil import iso, parse_date, zone
+from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import csrf_token, current_user
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +63,36 @@ def today(request: Request) -> HTMLResponse:
             "related": inbox.with_related_sal(open_alerts, context["window"]),
             "sal": SalLog(session).list(SalFilter(limit=10)),
         }
+        duties = duties_for(request, session)
+        week_start, _ = rotation.config.rule.bounds(rotation.current_week)
+        values["duties"] = duties.today(week_start)
+        values["now"] = duties.now
+        values["duty_status"] = duty_status
         return _render(request, "today.html", values)
+
+
+@router.get("/handoff", response_class=HTMLResponse, name="handoff_page")
+def handoff_page(
+    request: Request, week: Annotated[str | None, Query(max_length=10)] = None
+) -> HTMLResponse:
+    context = _context(request)
+    with request.app.state.store.session() as session:
+        service = handoff_for(request, session)
+        report = service.report(parse_date(week) if week else None)
+        body = Markup(to_html(report, context["tz"], standalone=False))  # escaped when built
+        previous = report.inputs.week - WEEK
+        following = report.inputs.week + WEEK
+        return _render(
+            request,
+            "handoff.html",
+            {
+                **context,
+                "report": report,
+                "body": body,
+                "previous": previous,
+                "following": following if following <= service.default_week() else None,
+            },
+        )
 
 
 @router.get("/inbox", response_class=HTMLResponse, name="inbox")
