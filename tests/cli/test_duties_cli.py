@@ -95,3 +95,12 @@ def test_remind_outside_the_lead_time_sends_nothing(cli: Cli, monkeypatch) -> No
     data = cli.json("remind", "--via", "email")
     assert data == {"due": False, "results": []}
     assert cli("remind", "--via", "pigeon").exit_code == 2
+
+
+def test_the_demo_sets_up_a_deployment_train(cli: Cli) -> None:
+    config = cli.json("demo")["train_config"]
+    assert config and Path(config).is_file()
+    result = cli("--config", config, "train", "status", "--json")
+    assert result.exit_code == 1
+    pending = {p["project"]: p["pending"] for p in result.json()["projects"]}
+    assert pending == {"refinery": 3, "airflow-dags": 2}

@@ -12,6 +12,7 @@ from opsweek.cli.rotation import rotation_for, show
 from opsweek.cli.state import State, state
 from opsweek.config import mask_url
 from opsweek.demo import DemoResult, reset, seed
+from opsweek.demo_train import seed_train
 from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
 from opsweek.timeutil import utcnow
@@ -27,7 +28,11 @@ Try next:
   opsweek alerts list --status open  the inbox: unacknowledged first
   opsweek alerts show 1              details, the runbook's next steps, related SAL entries
   opsweek log "reran refine_event"   a Server Admin Log entry; opsweek sal wiki shows the log
-  opsweek serve                      the API (and later the dashboard) on 127.0.0.1:8080
+  opsweek today                      what is due and firing for the person on duty
+  opsweek handoff                    the handoff report of the week, written from all of this
+  opsweek --config {train} train status
+                                     the deployment train over two demo git repositories
+  opsweek serve                      the dashboard and the API on 127.0.0.1:8080
   opsweek config show                where all of this is stored
 Add --json to any command for machine-readable output.
 """
@@ -57,6 +62,7 @@ def demo(
     app_state = state(ctx)
     settings = app_state.settings
     result = seed_all(app_state, reset_)
+    train_config = seed_train(settings.data_dir / "demo-train")
     with app_state.session() as session:
         rotation = rotation_for(app_state, session)
         duty = rotation.who()
@@ -72,6 +78,7 @@ def demo(
                 "weeks": result.weeks,
                 "alerts": result.alerts,
                 "on_duty": duty.current.username if duty.current else None,
+                "train_config": str(train_config) if train_config else None,
             }
         )
         return
@@ -88,5 +95,10 @@ def demo(
         )
     ctx.invoke(show, ctx=ctx, past=2, json_=False)
     console.print(
-        NEXT_STEPS.format(who=example.username, a=example.week, b=example.week + timedelta(days=4))
+        NEXT_STEPS.format(
+            who=example.username,
+            a=example.week,
+            b=example.week + timedelta(days=4),
+            train=train_config or "opsweek.toml",
+        )
     )

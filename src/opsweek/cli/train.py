@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -61,8 +62,11 @@ def _print(result: ProjectStatus) -> None:
     if not result.commits:
         console.print(f"[bold]{name}[/]: nothing to deploy ({escape(result.deployed or '')})")
         return
+    deployed = result.deployed or ""
+    if re.fullmatch(r"[0-9a-f]{40}", deployed):
+        deployed = deployed[:12]
     console.print(
-        f"[bold]{name}[/]: {len(result.commits)} commits since {escape(result.deployed or '')} "
+        f"[bold]{name}[/]: {len(result.commits)} commits since {escape(deployed)} "
         f"on {escape(result.project.branch)} ({(result.head or '')[:12]})"
     )
     for commit in result.commits[:COMMITS_SHOWN]:
