@@ -264,6 +264,64 @@ SETTINGS: tuple[Setting, ...] = (
         "List that decisions and handoffs are mailed to (the runbook's data-engineering-alerts).",
     ),
     Setting(
+        "files.root",
+        str,
+        "",
+        "fsspec URL standing for HDFS '/' (e.g. hdfs://analytics-hadoop or "
+        "webhdfs://namenode:9870); default: file://<data_dir>/hdfs.",
+    ),
+    Setting(
+        "hive.warehouse_dir",
+        str,
+        "",
+        "HDFS path of the Hive warehouse (default: /user/hive/warehouse under files.root).",
+    ),
+    Setting(
+        "hive.metastore_dir",
+        str,
+        "",
+        "Directory of the embedded Derby metastore (default: <data_dir>/metastore).",
+    ),
+    Setting(
+        "hive.metastore_uri",
+        str,
+        "",
+        "thrift://host:9083 of the team's metastore; when set, hive.metastore_dir is unused.",
+    ),
+    Setting(
+        "offboard.archive_dir",
+        str,
+        "/wmf/data/archive/user",
+        "HDFS directory under which a departed user's archived files are kept.",
+    ),
+    Setting(
+        "offboard.archive_owner",
+        str,
+        "hdfs:analytics-privatedata-users",
+        "owner:group given to archived files (hdfs dfs -chown -R).",
+    ),
+    Setting(
+        "offboard.summarize_above",
+        int,
+        50,
+        "Directories with more entries than this are summarized per subdirectory.",
+        check=_positive,
+    ),
+    Setting(
+        "offboard.host_timeout",
+        int,
+        15,
+        "Seconds allowed to reach and scan one host over SSH.",
+        check=_positive,
+    ),
+    Setting(
+        "offboard.cumin_hosts",
+        str,
+        "C:profile::analytics::cluster::client or C:profile::hadoop::master or "
+        "C:profile::hadoop::master::standby",
+        "The cumin host query in the runbook's command that removes home directories.",
+    ),
+    Setting(
         "web.secret_key",
         str,
         "",
@@ -288,6 +346,12 @@ TABLE_LISTS: tuple[TableList, ...] = (
         "duties",
         "Recurring duties: entries change or disable a default duty by `key`, or add one "
         "(`title`, `cron` or `every`/`at`/`day_of_month`, `grace_hours`, `steps`).",
+    ),
+    TableList(
+        "hosts",
+        "Hosts scanned for a departed user's home directories: `name`, and `ssh` "
+        "(user@host:port, with optional `key`, `known_hosts`, `root`) or `local_root` (a "
+        "directory standing for the host's '/').",
     ),
     TableList(
         "train.projects",
@@ -341,6 +405,20 @@ class Settings:
     @property
     def team_timezone(self) -> str:
         return self._values["team.timezone"]
+
+    @property
+    def files_root(self) -> str:
+        configured = self._values["files.root"]
+        return configured or (self.data_dir / "hdfs").as_uri()
+
+    @property
+    def warehouse_dir(self) -> str:
+        return self._values["hive.warehouse_dir"] or "/user/hive/warehouse"
+
+    @property
+    def metastore_dir(self) -> Path:
+        configured = self._values["hive.metastore_dir"]
+        return Path(configured).expanduser() if configured else self.data_dir / "metastore"
 
     @property
     def base_url(self) -> str:

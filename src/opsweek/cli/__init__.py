@@ -21,6 +21,7 @@ from opsweek.cli import (
     duties,
     handoff,
     irc,
+    offboard,
     rotation,
     sal,
     serve,
@@ -95,6 +96,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(duties.app, name="duties")
 app.add_typer(handoff.decisions_app, name="decisions")
 app.add_typer(train.app, name="train")
+app.add_typer(offboard.app, name="offboard")
 app.command("who")(rotation.who)
 app.command("log")(sal.log)
 app.command("demo")(demo.demo)

@@ -1,0 +1,327 @@
+"""The offboarding plan (pure): ordered steps with the runbook's own commands, built from a
+scan, the paths to archive and the tables to hand to someone else. Archives come before the
+removal of what they archive; dropping a database is followed by removing its warehouse
+directory (dropping does not delete external data); tables others need are transferred, never
+dropped. A plan is checked again before it runs, so a hand-edited one cannot reach outside the
+user's own places."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opsweek.errors import BadInput
+from opsweek.offboard.rules import (
+    check_user,
+    inside,
+    is_user_database,
+    normal,
+    removable_hdfs,
+    removable_host_path,
+)
+from opsweek.offboard.scan import ScanReport, TableFinding
+from opsweek.timeutil import iso
+
+HDFS = "sudo -u hdfs kerberos-run-command hdfs hdfs dfs"
+HIVE = "sudo -u hdfs kerberos-run-command hdfs hive -e"
+ACTIONS = (
+    "transfer_owner",
+    "archive_mkdir",
+    "archive_move",
+    "archive_chown",
+    "drop_database",
+    "remove_hdfs",
+    "remove_home",
+)
+DESTRUCTIVE = {"archive_move", "drop_database", "remove_hdfs", "remove_home"}
+PLAN_VERSION = 1
+Fingerprint = Callable[[str, Sequence[str]], str]
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    action: str
+    target: str  # an HDFS path, a database, db.table, or a host path
+    command: str  # what a person would run, as the runbook writes it
+    args: dict[str, Any] = field(default_factory=dict)
+    expect: str = ""  # fingerprint at planning time of what the step removes or moves
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in DESTRUCTIVE
+
+
+@dataclass(frozen=True)
+class Plan:
+    user: str
+    created_at: str
+    created_by: str
+    warehouse: str
+    archive_dir: str
+    steps: tuple[Step, ...]
+    notes: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": PLAN_VERSION,
+            "user": self.user,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+            "warehouse": self.warehouse,
+            "archive_dir": self.archive_dir,
+            "steps": [asdict(s) for s in self.steps],
+            "notes": list(self.notes),
+        }
+
+    def script(self) -> str:
+        """The plan as a script a person can read and review."""
+        lines = [
+            f"# Offboarding {self.user}: planned {self.created_at} by {self.created_by}",
+            "# Review every line. `opsweek offboard execute PLAN --yes` runs it step by step,",
+            "# re-checking before each removal that nothing changed since this plan was made.",
+            "",
+        ]
+        for step in self.steps:
+            lines.append(f"# {step.number}. {step.action} {step.target}")
+            lines.append(step.command)
+        if self.notes:
+            lines += ["", "# Left in place (review by hand):"]
+            lines += [f"#  - {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def _transfer(table: TableFinding, owner: str) -> tuple[str, dict[str, Any], str]:
+    t = table.table
+    command = f'{HIVE} "ALTER TABLE `{t.database}`.`{t.name}` SET OWNER USER {owner};"'
+    return command, {"database": t.database, "table": t.name, "owner": owner}, t.owner
+
+
+def build_plan(
+    report: ScanReport,
+    archives: Sequence[str],
+    transfers: Mapping[str, str],
+    *,
+    archive_dir: str,
+    archive_owner: str,
+    cumin_hosts: str,
+    created_by: str,
+    created_at: datetime,
+    fingerprint: Fingerprint,
+) -> Plan:
+    """``fingerprint(path, exclude)`` describes the files under an HDFS path, leaving out the
+    subtrees archived first; the executor compares it again before removing the path."""
+    user = report.user
+    steps: list[tuple[str, str, str, dict[str, Any], str]] = []
+    notes: list[str] = []
+
+    # 1. transfers: tables others need get a new owner, before anything is dropped
+    owned = {t.table.qualified: t for t in report.owned_elsewhere}
+    in_user_dbs = {t.table.qualified for d in report.databases for t in d.tables}
+    for qualified, owner in sorted(transfers.items()):
+        if qualified in in_user_dbs:
+            raise BadInput(
+                f"{qualified} is in {user}'s own database, which is dropped: move it to a team "
+                "database first (CREATE TABLE ... AS SELECT), then transfer that"
+            )
+        if qualified not in owned:
+            raise BadInput(f"{qualified} is not a table owned by {user} (see offboard check)")
+        check_user(owner)
+        command, args, _ = _transfer(owned[qualified], owner)
+        steps.append(("transfer_owner", qualified, command, args, ""))
+    for qualified, table in sorted(owned.items()):
+        if qualified not in transfers:
+            notes.append(
+                f"{qualified} ({table.table.type.lower()}) is owned by {user} in a database of "
+                f"others: transfer it with --transfer {qualified}=NEW_OWNER"
+            )
+
+    # 2. archives, before anything they archive is removed
+    archive_root = posixpath.join(normal(archive_dir), user)
+    archived: list[str] = []
+    for raw in archives:
+        path = normal(raw)
+        if not removable_hdfs(user, path, report.warehouse):
+            raise BadInput(
+                f"cannot archive {path}: only /user/{user} and the warehouse directories of "
+                f"{user}'s databases are archived"
+            )
+        archived.append(path)
+    if archived:
+        steps.append(("archive_mkdir", archive_root, f"{HDFS} -mkdir -p {archive_root}", {}, ""))
+        for path in archived:
+            steps.append(
+                (
+                    "archive_move",
+                    path,
+                    f"{HDFS} -mv {path} {archive_root}/",
+                    {"destination": archive_root},
+                    fingerprint(path, ()),
+                )
+            )
+        owner_group = archive_owner
+        steps.append(
+            (
+                "archive_chown",
+                archive_root,
+                f"{HDFS} -chown -R {owner_group} {archive_root}",
+                {"owner": owner_group},
+                "",
+            )
+        )
+
+    def archived_whole(path: str) -> bool:
+        return any(inside(path, a) for a in archived)
+
+    def removal(path: str) -> tuple[str, str, str, dict[str, Any], str]:
+        exclude = sorted(a for a in archived if inside(a, path))
+        args = {"exclude": exclude} if exclude else {}
+        return ("remove_hdfs", path, f"{HDFS} -rm -r {path}", args, fingerprint(path, exclude))
+
+    # 3. the user's databases, each followed by its warehouse directory
+    removed_dirs: set[str] = set()
+    for database in report.databases:
+        names = ",".join(sorted(t.table.name for t in database.tables))
+        steps.append(
+            (
+                "drop_database",
+                database.name,
+                f'{HIVE} "DROP DATABASE `{database.name}` CASCADE;"',
+                {},
+                names,
+            )
+        )
+        directory = posixpath.join(report.warehouse, f"{database.name}.db")
+        summary = next((w for w in report.warehouse_dirs if w.path == directory), None)
+        if summary and summary.exists and not archived_whole(directory):
+            steps.append(removal(directory))
+            removed_dirs.add(directory)
+        for table in database.tables:
+            path = table.hdfs_path
+            if table.table.type == "EXTERNAL" and not (
+                path and (inside(path, directory) or inside(path, f"/user/{user}"))
+            ):
+                notes.append(
+                    f"external table {table.table.qualified} keeps its data at "
+                    f"{table.table.location}: dropping the database leaves it; review it"
+                )
+    for summary in report.warehouse_dirs:  # directories of databases dropped earlier
+        if summary.exists and summary.path not in removed_dirs and not archived_whole(summary.path):
+            steps.append(removal(summary.path))
+
+    # 4. the HDFS home, unless archived as a whole
+    home = f"/user/{user}"
+    if report.hdfs_home and report.hdfs_home.exists and not archived_whole(home):
+        steps.append(removal(home))
+
+    # 5. home directories on the hosts, with the runbook's cumin command
+    by_path: dict[str, dict[str, str]] = {}
+    for host, entries in sorted(report.homes.items()):
+        for entry in entries:
+            by_path.setdefault(entry.path, {})[host] = entry.fingerprint
+    for path, hosts in sorted(by_path.items()):
+        steps.append(
+            (
+                "remove_home",
+                path,
+                f"sudo cumin '{cumin_hosts}' 'rm -rf {path}'",
+                {"hosts": sorted(hosts)},
+                ";".join(f"{h}={fp}" for h, fp in sorted(hosts.items())),
+            )
+        )
+    if report.unreachable:
+        notes.append("hosts not scanned (unreachable): " + ", ".join(sorted(report.unreachable)))
+
+    plan = Plan(
+        user=user,
+        created_at=iso(created_at),
+        created_by=created_by,
+        warehouse=report.warehouse,
+        archive_dir=normal(archive_dir),
+        steps=tuple(
+            Step(number, action, target, command, args, expect)
+            for number, (action, target, command, args, expect) in enumerate(steps, start=1)
+        ),
+        notes=tuple(notes),
+    )
+    check_plan(plan)
+    return plan
+
+
+def plan_from_json(data: Mapping[str, Any]) -> Plan:
+    """A plan read back from its JSON file, checked before anything runs."""
+    try:
+        if data.get("version") != PLAN_VERSION:
+            raise BadInput(f"unsupported plan version {data.get('version')!r}")
+        plan = Plan(
+            user=str(data["user"]),
+            created_at=str(data["created_at"]),
+            created_by=str(data["created_by"]),
+            warehouse=str(data["warehouse"]),
+            archive_dir=str(data["archive_dir"]),
+            steps=tuple(
+                Step(
+                    int(s["number"]),
+                    str(s["action"]),
+                    str(s["target"]),
+                    str(s["command"]),
+                    dict(s.get("args") or {}),
+                    str(s.get("expect", "")),
+                )
+                for s in data["steps"]
+            ),
+            notes=tuple(str(n) for n in data.get("notes", [])),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadInput(f"not an opsweek offboarding plan: {exc}") from None
+    check_plan(plan)
+    return plan
+
+
+def check_plan(plan: Plan) -> None:
+    """Refuse a plan that would remove anything outside the user's own places."""
+    user = check_user(plan.user)
+    archive_root = posixpath.join(normal(plan.archive_dir), user)
+    numbers = [s.number for s in plan.steps]
+    if numbers != list(range(1, len(plan.steps) + 1)):
+        raise BadInput("plan steps must be numbered 1, 2, 3... in order")
+    for step in plan.steps:
+        where = f"step {step.number} ({step.action} {step.target})"
+        if step.action not in ACTIONS:
+            raise BadInput(f"{where}: unknown action")
+        if step.action in ("archive_move", "remove_hdfs") and not removable_hdfs(
+            user, step.target, plan.warehouse
+        ):
+            raise BadInput(
+                f"{where}: refusing to touch {step.target}: outside /user/{user} "
+                f"and {user}'s warehouse databases"
+            )
+        if (
+            step.action == "archive_move"
+            and normal(step.args.get("destination", "")) != archive_root
+        ):
+            raise BadInput(f"{where}: archives go to {archive_root}")
+        if (
+            step.action in ("archive_mkdir", "archive_chown")
+            and normal(step.target) != archive_root
+        ):
+            raise BadInput(f"{where}: archives go to {archive_root}")
+        if step.action == "drop_database" and not is_user_database(user, step.target):
+            raise BadInput(f"{where}: refusing to drop a database not named after {user}")
+        if step.action == "remove_home" and not removable_host_path(user, step.target):
+            raise BadInput(f"{where}: refusing to remove {step.target} on a host")
+        if step.action == "transfer_owner":
+            if is_user_database(user, str(step.args.get("database", ""))):
+                raise BadInput(f"{where}: tables of {user}'s own databases are not transferred")
+            check_user(str(step.args.get("owner", "")))
+    moved = [s for s in plan.steps if s.action == "archive_move"]
+    for removal in (s for s in plan.steps if s.action == "remove_hdfs"):
+        for move in moved:
+            if inside(move.target, removal.target) and move.number > removal.number:
+                raise BadInput(
+                    f"step {move.number} archives {move.target} after step {removal.number} "
+                    f"removes {removal.target}"
+                )

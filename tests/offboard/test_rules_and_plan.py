@@ -1,0 +1,185 @@
+"""The offboarding rules, a scan of local files and hosts, and the plan built from it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from opsweek.adapters.fs import Files
+from opsweek.adapters.hive import TableInfo
+from opsweek.adapters.hosts import LocalHost
+from opsweek.errors import BadInput
+from opsweek.offboard.plan import build_plan, plan_from_json
+from opsweek.offboard.rules import check_user, removable_hdfs, removable_host_path
+from opsweek.offboard.scan import DatabaseFinding, Scanner, TableFinding
+from tests.offboard.fixtures import hdfs_tree, host_tree
+
+WAREHOUSE = "/user/hive/warehouse"
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "name", ["../root", "el/vis", "elvis*", "elvis;rm -rf /", "$(id)", "Elvis", "", "a b", "-rf"]
+)
+def test_user_names_that_are_refused(name: str) -> None:
+    with pytest.raises(BadInput, match="refusing user name"):
+        check_user(name)
+
+
+def test_what_may_be_removed() -> None:
+    assert removable_hdfs("elvis", "/user/elvis", WAREHOUSE)
+    assert removable_hdfs("elvis", "/user/elvis/project", WAREHOUSE)
+    assert removable_hdfs("elvis", f"{WAREHOUSE}/elvis_scratch.db", WAREHOUSE)
+    assert not removable_hdfs("elvis", "/user/elvisa", WAREHOUSE)
+    assert not removable_hdfs("elvis", f"{WAREHOUSE}/team.db", WAREHOUSE)
+    assert not removable_hdfs("elvis", "/wmf/data/raw", WAREHOUSE)
+    with pytest.raises(BadInput):
+        removable_hdfs("elvis", "/user/elvis/../hdfs", WAREHOUSE)
+    assert removable_host_path("elvis", "/srv/home/elvis")
+    assert removable_host_path("elvis", "/var/userarchive/elvis.tar.bz2")
+    assert not removable_host_path("elvis", "/var/userarchive/elvisa.tar.bz2")
+    assert not removable_host_path("elvis", "/srv/home")
+
+
+@pytest.fixture
+def scanned(tmp_path: Path):  # type: ignore[no-untyped-def]
+    hdfs, host = tmp_path / "hdfs", tmp_path / "stat1008"
+    hdfs_tree(hdfs)
+    host_tree(host)
+    files = Files(hdfs.as_uri())
+    scanner = Scanner(files, [LocalHost("stat1008", str(host))], None, WAREHOUSE, limit=20)
+    return files, scanner.scan("elvis")
+
+
+def test_scan_of_files_and_hosts(scanned) -> None:  # type: ignore[no-untyped-def]
+    _, report = scanned
+    data = report.as_json()
+    homes, hdfs, hive = data["checks"]
+    assert {(e["host"], e["path"]) for e in homes["entries"]} == {
+        ("stat1008", "/srv/home/elvis"),
+        ("stat1008", "/var/userarchive/elvis.tar.bz2"),
+    }
+    home = hdfs["home"]
+    assert home["files"] == 63 and home["summarized"] is True
+    trash = next(e for e in home["entries"] if e["path"] == "/user/elvis/.Trash")
+    assert (trash["type"], trash["files"]) == ("summary", 60)
+    assert [w["path"] for w in hdfs["warehouse_dirs"]] == [f"{WAREHOUSE}/elvis_scratch.db"]
+    assert hive["found"] is False
+    assert report.any_found and not report.failed
+
+
+def test_plan_orders_archives_before_removals(scanned) -> None:  # type: ignore[no-untyped-def]
+    files, report = scanned
+    plan = build_plan(
+        report,
+        ["/user/elvis/project"],
+        {},
+        archive_dir="/wmf/data/archive/user",
+        archive_owner="hdfs:analytics-privatedata-users",
+        cumin_hosts="C:profile::analytics::cluster::client",
+        created_by="ana",
+        created_at=NOW,
+        fingerprint=lambda path, exclude: files.fingerprint(path, tuple(exclude)),
+    )
+    actions = [(s.action, s.target) for s in plan.steps]
+    assert actions == [
+        ("archive_mkdir", "/wmf/data/archive/user/elvis"),
+        ("archive_move", "/user/elvis/project"),
+        ("archive_chown", "/wmf/data/archive/user/elvis"),
+        ("remove_hdfs", f"{WAREHOUSE}/elvis_scratch.db"),
+        ("remove_hdfs", "/user/elvis"),
+        ("remove_home", "/srv/home/elvis"),
+        ("remove_home", "/var/userarchive/elvis.tar.bz2"),
+    ]
+    commands = [s.command for s in plan.steps]
+    assert commands[1] == (
+        "sudo -u hdfs kerberos-run-command hdfs hdfs dfs -mv /user/elvis/project "
+        "/wmf/data/archive/user/elvis/"
+    )
+    assert commands[2].endswith(
+        "-chown -R hdfs:analytics-privatedata-users /wmf/data/archive/user/elvis"
+    )
+    assert (
+        commands[5] == "sudo cumin 'C:profile::analytics::cluster::client' 'rm -rf /srv/home/elvis'"
+    )
+    home = plan.steps[4]
+    assert home.args == {"exclude": ["/user/elvis/project"]}
+    assert home.expect == files.fingerprint("/user/elvis", ("/user/elvis/project",))
+    script = plan.script()
+    assert script.startswith("# Offboarding elvis") and commands[0] in script
+    assert plan_from_json(json.loads(json.dumps(plan.as_json()))) == plan
+
+
+def test_hand_edited_plans_are_refused(scanned) -> None:  # type: ignore[no-untyped-def]
+    files, report = scanned
+    plan = build_plan(
+        report,
+        [],
+        {},
+        archive_dir="/wmf/data/archive/user",
+        archive_owner="hdfs:hdfs",
+        cumin_hosts="all",
+        created_by="ana",
+        created_at=NOW,
+        fingerprint=lambda path, exclude: files.fingerprint(path, tuple(exclude)),
+    )
+    data = plan.as_json()
+    for edit, message in [
+        (
+            lambda d: d["steps"][0].update(target="/user/hive/warehouse/team.db"),
+            "refusing to touch",
+        ),
+        (lambda d: d["steps"][0].update(target="/"), "refusing to touch"),
+        (lambda d: d["steps"][-1].update(target="/etc"), "refusing to remove /etc"),
+        (lambda d: d["steps"].append({**d["steps"][0], "number": 99}), "numbered"),
+        (lambda d: d.update(user="../x"), "refusing user name"),
+        (lambda d: d["steps"][0].update(action="rm_rf"), "unknown action"),
+        (lambda d: d.update(version=7), "unsupported plan version"),
+        (lambda d: d.pop("steps"), "not an opsweek offboarding plan"),
+    ]:
+        edited = json.loads(json.dumps(data))
+        edit(edited)
+        with pytest.raises(BadInput, match=message):
+            plan_from_json(edited)
+
+
+def test_transfers_and_external_data_notes() -> None:
+    from opsweek.offboard.scan import ScanReport
+
+    report = ScanReport("elvis", NOW, WAREHOUSE)
+    mine = TableFinding(
+        TableInfo("elvis", "raw", "elvis", "EXTERNAL", "hdfs://c/wmf/data/raw/x"),
+        "/wmf/data/raw/x",
+        False,
+    )
+    report.databases = [
+        DatabaseFinding("elvis", "hdfs://c/user/hive/warehouse/elvis.db", None, [mine])
+    ]
+    shared = TableInfo(
+        "team", "shared", "elvis", "MANAGED", "hdfs://c/user/hive/warehouse/team.db/shared"
+    )
+    report.owned_elsewhere = [TableFinding(shared, f"{WAREHOUSE}/team.db/shared", True)]
+    options = {
+        "archive_dir": "/wmf/data/archive/user",
+        "archive_owner": "hdfs:hdfs",
+        "cumin_hosts": "all",
+        "created_by": "ana",
+        "created_at": NOW,
+        "fingerprint": lambda path, exclude: "",
+    }
+    with pytest.raises(BadInput, match="own database"):
+        build_plan(report, [], {"elvis.raw": "hpatel"}, **options)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match="not a table owned by elvis"):
+        build_plan(report, [], {"team.other": "hpatel"}, **options)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match="cannot archive /wmf/data/raw/x"):
+        build_plan(report, ["/wmf/data/raw/x"], {}, **options)  # type: ignore[arg-type]
+    plan = build_plan(report, [], {"team.shared": "hpatel"}, **options)  # type: ignore[arg-type]
+    assert [s.action for s in plan.steps] == ["transfer_owner", "drop_database"]
+    assert plan.steps[0].command.endswith('"ALTER TABLE `team`.`shared` SET OWNER USER hpatel;"')
+    assert plan.steps[1].command.endswith('"DROP DATABASE `elvis` CASCADE;"')
+    assert any("keeps its data at hdfs://c/wmf/data/raw/x" in n for n in plan.notes)
+    untransferred = build_plan(report, [], {}, **options)  # type: ignore[arg-type]
+    assert any("--transfer team.shared=NEW_OWNER" in n for n in untransferred.notes)
