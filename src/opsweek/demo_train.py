@@ -1,5 +1,5 @@
 """A demo deployment train: two small git repositories with a deployed version and commits
-waiting, and an opsweek.toml that points `opsweek train status` at them."""
+waiting, and the settings that point `opsweek train status` at them."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def _commit(repo: Path, subject: str, number: int) -> None:
     _git(repo, "commit", "--quiet", "-m", subject)
 
 
-def seed_train(root: Path) -> Path | None:
-    """Create the demo repositories under ``root`` and return the config file naming them;
+def seed_train(root: Path) -> str | None:
+    """Create the demo repositories under ``root`` and return the settings naming them (TOML);
     None when git is not installed or fails."""
     if shutil.which("git") is None:
         return None
@@ -55,7 +55,7 @@ def seed_train(root: Path) -> Path | None:
         return None
 
 
-def _seed(root: Path) -> Path:
+def _seed(root: Path) -> str:
     root.mkdir(parents=True, exist_ok=True)
     for name, (history, pending) in PROJECTS.items():
         repo = root / name
@@ -81,9 +81,7 @@ def _seed(root: Path) -> Path:
         for subject in pending:
             number += 1
             _commit(repo, subject, number)
-    config = root / "opsweek.toml"
-    config.write_text(
-        "# the demo's deployment train: opsweek --config this-file train status\n"
+    return (
         "[[train.projects]]\n"
         'name = "refinery"\n'
         f'repo = "{root / "refinery"}"\n'
@@ -91,7 +89,5 @@ def _seed(root: Path) -> Path:
         "[[train.projects]]\n"
         'name = "airflow-dags"\n'
         f'repo = "{root / "airflow-dags"}"\n'
-        f'deployed_file = "{root / "airflow-dags.deployed"}"\n',
-        encoding="utf-8",
+        f'deployed_file = "{root / "airflow-dags.deployed"}"\n'
     )
-    return config

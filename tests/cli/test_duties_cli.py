@@ -98,7 +98,7 @@ def test_remind_outside_the_lead_time_sends_nothing(cli: Cli, monkeypatch) -> No
 
 
 def test_the_demo_sets_up_a_deployment_train(cli: Cli) -> None:
-    config = cli.json("demo")["train_config"]
+    config = cli.json("demo")["demo_config"]
     assert config and Path(config).is_file()
     result = cli("--config", config, "train", "status", "--json")
     assert result.exit_code == 1

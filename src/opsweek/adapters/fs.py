@@ -148,10 +148,10 @@ class Files:
             summary.owners.add(owner)
             if not is_dir and mtime and (summary.newest is None or mtime > summary.newest):
                 summary.newest = mtime
+            if is_dir:
+                continue  # files are listed; their directories show in their paths
             hdfs = "/" + real_path[len(self.root) :].lstrip("/") if self.root else real_path
-            entries.append(
-                Entry(hdfs, "directory" if is_dir else "file", size, owner, group, mtime)
-            )
+            entries.append(Entry(hdfs, "file", size, owner, group, mtime))
         if len(entries) <= limit:
             summary.entries = entries
             return summary
@@ -162,18 +162,17 @@ class Files:
             head = relative.split("/", 1)[0]
             groups.setdefault(posixpath.join(path, head), []).append(entry)
         for group_path, items in sorted(groups.items()):
-            files = [e for e in items if e.type == "file"]
             times = [e.mtime for e in items if e.mtime]
             owners = sorted({e.owner for e in items})
             summary.entries.append(
                 Entry(
                     group_path,
-                    "summary" if len(items) > 1 else items[0].type,
-                    sum(e.size for e in files),
+                    "summary" if len(items) > 1 else "file",
+                    sum(e.size for e in items),
                     ",".join(owners),
                     items[0].group,
                     max(times) if times else None,
-                    files=len(files),
+                    files=len(items),
                 )
             )
         return summary

@@ -56,21 +56,35 @@ def spark_session(config: MetastoreConfig, user: str | None = None) -> Iterator[
         return
     if user:
         os.environ["HADOOP_USER_NAME"] = user
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local Spark talks only to loopback
+    config.metastore_dir.mkdir(parents=True, exist_ok=True)
+    quiet = config.metastore_dir / "log4j2.properties"
+    quiet.write_text(
+        "rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+        "appender.console.type = Console\nappender.console.name = console\n"
+        "appender.console.target = SYSTEM_ERR\n"
+        "appender.console.layout.type = PatternLayout\n"
+        "appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n\n"
+    )
+    java_options = f"-Dlog4j2.configurationFile={quiet}"
     builder = (
         sql.SparkSession.builder.master("local[1]")
         .appName("opsweek")
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.warehouse.dir", config.warehouse_url)
         .config("spark.sql.shuffle.partitions", "1")
     )
     if config.metastore_uri:
         builder = builder.config("spark.hadoop.hive.metastore.uris", config.metastore_uri)
     else:
-        config.metastore_dir.mkdir(parents=True, exist_ok=True)
         builder = builder.config(
             "spark.hadoop.javax.jdo.option.ConnectionURL",
             f"jdbc:derby:;databaseName={config.metastore_dir}/metastore_db;create=true",
-        ).config("spark.driver.extraJavaOptions", f"-Dderby.system.home={config.metastore_dir}")
+        )
+        java_options += f" -Dderby.system.home={config.metastore_dir}"
+    builder = builder.config("spark.driver.extraJavaOptions", java_options)
     try:
         spark = builder.enableHiveSupport().getOrCreate()
     except Exception as exc:  # the JVM's reasons arrive as many kinds of exceptions

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from opsweek.adapters.fs import Files
 from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.rotation import rotation_for, show
 from opsweek.cli.state import State, state
-from opsweek.config import mask_url
+from opsweek.config import Settings, mask_url
 from opsweek.demo import DemoResult, reset, seed
+from opsweek.demo_offboard import seed_hive, seed_offboard
 from opsweek.demo_train import seed_train
 from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
@@ -30,8 +33,10 @@ Try next:
   opsweek log "reran refine_event"   a Server Admin Log entry; opsweek sal wiki shows the log
   opsweek today                      what is due and firing for the person on duty
   opsweek handoff                    the handoff report of the week, written from all of this
-  opsweek --config {train} train status
+  opsweek --config {config} train status
                                      the deployment train over two demo git repositories
+  opsweek --config {config} offboard check elvis
+                                     a departed user's leftovers (Hive too with demo --hive)
   opsweek serve                      the dashboard and the API on 127.0.0.1:8080
   opsweek config show                where all of this is stored
 Add --json to any command for machine-readable output.
@@ -52,9 +57,37 @@ def seed_all(app_state: State, reset_first: bool = False) -> DemoResult:
         )
 
 
+def write_demo_config(settings: Settings, hive: bool) -> Path:
+    """The demo's deployment train and offboarding (git repositories, files, a host, and Hive
+    tables when asked), with the settings pointing at them in <data_dir>/demo.toml."""
+    data = settings.data_dir
+    sections = [
+        "# opsweek demo: the deployment train and a departed user to offboard.\n"
+        "# Use it with: opsweek --config THIS-FILE train status | offboard check elvis\n"
+    ]
+    train = seed_train(data / "demo-train")
+    if train:
+        sections.append(train)
+    files = Files(settings.files_root)
+    sections.append(seed_offboard(Path(files.real("/")), data / "demo-hosts"))
+    if hive:
+        with console.status("creating the demo Hive tables (starting Spark)"):
+            seed_hive(files, settings.warehouse_dir, settings.metastore_dir)
+    path = data / "demo.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(sections), encoding="utf-8")
+    return path
+
+
 def demo(
     ctx: typer.Context,
     reset_: Annotated[bool, typer.Option("--reset", help="Delete all data first.")] = False,
+    hive: Annotated[
+        bool,
+        typer.Option(
+            "--hive", help="Also create the departed user's Hive tables (spark extra, Java 17)."
+        ),
+    ] = False,
     json_: JsonOption = False,
 ) -> None:
     """Fill the store with a demo team (8 people, 3 regions), a planned rotation and a week
@@ -62,7 +95,7 @@ def demo(
     app_state = state(ctx)
     settings = app_state.settings
     result = seed_all(app_state, reset_)
-    train_config = seed_train(settings.data_dir / "demo-train")
+    extra = write_demo_config(settings, hive)
     with app_state.session() as session:
         rotation = rotation_for(app_state, session)
         duty = rotation.who()
@@ -78,7 +111,7 @@ def demo(
                 "weeks": result.weeks,
                 "alerts": result.alerts,
                 "on_duty": duty.current.username if duty.current else None,
-                "train_config": str(train_config) if train_config else None,
+                "demo_config": str(extra),
             }
         )
         return
@@ -99,6 +132,6 @@ def demo(
             who=example.username,
             a=example.week,
             b=example.week + timedelta(days=4),
-            train=train_config or "opsweek.toml",
+            config=extra,
         )
     )
