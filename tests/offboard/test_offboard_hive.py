@@ -113,6 +113,19 @@ def test_check_finds_every_leftover(cli: Cli, cluster: Cluster) -> None:
     assert [t["table"] for t in hive["owned_tables_elsewhere"]] == ["team.shared"]
     markdown = cli("--config", cluster.config, "offboard", "check", "elvis", "--markdown").stdout
     assert "data outside the warehouse" in markdown and "`team.shared` owned by elvis" in markdown
+    # the metastore read directly (embedded Derby) and through the catalog agree
+    derby = HiveMetastore(
+        cluster.metastore.spark, load_settings(cluster.config, env={}).metastore_dir
+    )
+    assert derby.leftovers("elvis") == cluster.metastore.leftovers("elvis")
+    databases, tables = derby.leftovers("elvis")
+    assert sorted(databases) == ["elvis", "elvis_tmp"]
+    assert {t.qualified for t in tables} == {
+        "elvis.events",
+        "elvis.events_ext",
+        "elvis_tmp.scratch",
+        "team.shared",
+    }
     clean = cli("--config", cluster.config, "offboard", "check", "nobody", "--json")
     assert clean.exit_code == 0 and clean.json()["found"] is False
     assert cli("offboard", "check", "../etc").exit_code == 2

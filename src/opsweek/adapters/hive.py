@@ -97,10 +97,75 @@ def spark_session(config: MetastoreConfig, user: str | None = None) -> Iterator[
         spark.stop()
 
 
+TYPES = {"MANAGED_TABLE": "MANAGED", "EXTERNAL_TABLE": "EXTERNAL", "VIRTUAL_VIEW": "VIEW"}
+# The metastore's own tables (Hive's schema): one query finds a user's databases and every
+# table in them or owned by the user, without loading the other tables' metadata.
+LEFTOVERS_SQL = (
+    'SELECT d."NAME", t."TBL_NAME", t."OWNER", t."TBL_TYPE", s."LOCATION" '
+    'FROM "TBLS" t JOIN "DBS" d ON t."DB_ID" = d."DB_ID" '
+    'LEFT JOIN "SDS" s ON t."SD_ID" = s."SD_ID" '
+    'WHERE t."OWNER" = ? OR d."NAME" = ? OR d."NAME" LIKE ? ESCAPE \'!\''
+)
+DATABASES_SQL = (
+    'SELECT "NAME", "DB_LOCATION_URI" FROM "DBS" WHERE "NAME" = ? OR "NAME" LIKE ? ESCAPE \'!\''
+)
+
+
 class HiveMetastore:
-    def __init__(self, spark: Any) -> None:
+    def __init__(self, spark: Any, derby_dir: Path | None = None) -> None:
+        """``derby_dir``: the embedded metastore's directory, read directly with SQL for
+        scans; without it scans go through the catalog, one call per database."""
         self.spark = spark
         self.catalog = spark._jsparkSession.sharedState().externalCatalog()
+        self.derby_dir = derby_dir
+
+    def leftovers(self, user: str) -> tuple[dict[str, str], list[TableInfo]]:
+        """Databases named after ``user`` (name -> location URL), and the tables in them or
+        owned by ``user`` anywhere."""
+        if self.derby_dir is not None:
+            return self._leftovers_sql(user)
+        databases: dict[str, str] = {}
+        tables: list[TableInfo] = []
+        for database in self.databases():
+            mine = database == user or database.startswith(f"{user}_")
+            if mine:
+                databases[database] = self.database_location(database)
+            tables += [t for t in self.tables(database) if mine or t.owner == user]
+        return databases, tables
+
+    def _leftovers_sql(self, user: str) -> tuple[dict[str, str], list[TableInfo]]:
+        jvm = self.spark._jvm
+        url = f"jdbc:derby:;databaseName={self.derby_dir}/metastore_db"
+        pattern = user.replace("!", "!!").replace("_", "!_").replace("%", "!%") + "!_%"
+        connection = jvm.java.sql.DriverManager.getConnection(url)
+        try:
+            query = connection.prepareStatement(DATABASES_SQL)
+            query.setString(1, user)
+            query.setString(2, pattern)
+            rows = query.executeQuery()
+            databases = {}
+            while rows.next():
+                databases[str(rows.getString(1))] = str(rows.getString(2))
+            query = connection.prepareStatement(LEFTOVERS_SQL)
+            query.setString(1, user)
+            query.setString(2, user)
+            query.setString(3, pattern)
+            rows = query.executeQuery()
+            tables = []
+            while rows.next():
+                kind = str(rows.getString(4))
+                tables.append(
+                    TableInfo(
+                        str(rows.getString(1)),
+                        str(rows.getString(2)),
+                        str(rows.getString(3)),
+                        TYPES.get(kind, kind),
+                        str(rows.getString(5) or ""),
+                    )
+                )
+        finally:
+            connection.close()
+        return databases, sorted(tables, key=lambda t: (t.database, t.name))
 
     def databases(self) -> list[str]:
         return sorted(self._list(self.catalog.listDatabases()))

@@ -200,16 +200,15 @@ class Scanner:
         if self.metastore is None:
             return
         try:
-            for database in self.metastore.databases():
-                tables = self.metastore.tables(database)
-                if is_user_database(user, database):
-                    location = self.metastore.database_location(database)
-                    path = self.files.hdfs_path(location) if self.files else None
-                    finding = DatabaseFinding(database, location, path)
-                    finding.tables = [self._finding(t) for t in tables]
-                    report.databases.append(finding)
-                else:
-                    report.owned_elsewhere += [self._finding(t) for t in tables if t.owner == user]
+            databases, tables = self.metastore.leftovers(user)
+            for name, location in sorted(databases.items()):
+                path = self.files.hdfs_path(location) if self.files else None
+                finding = DatabaseFinding(name, location, path)
+                finding.tables = [self._finding(t) for t in tables if t.database == name]
+                report.databases.append(finding)
+            report.owned_elsewhere = [
+                self._finding(t) for t in tables if t.database not in databases
+            ]
         except OpsweekError as exc:
             report.errors.setdefault("hive", []).append(str(exc))
         except Exception as exc:  # Py4J and JVM errors: report, let the other checks stand

@@ -63,7 +63,8 @@ def adapters(settings: Settings, with_hive: bool = True) -> Iterator[Adapters]:
         if with_hive:
             try:
                 spark = stack.enter_context(spark_session(metastore_config(settings, files)))
-                metastore = HiveMetastore(spark)
+                embedded = None if settings.get("hive.metastore_uri") else settings.metastore_dir
+                metastore = HiveMetastore(spark, embedded)
             except OpsweekError as exc:
                 unavailable["hive"] = str(exc)
         yield Adapters(files, hosts, metastore, unavailable)
