@@ -116,8 +116,16 @@ class HiveMetastore:
         """``derby_dir``: the embedded metastore's directory, read directly with SQL for
         scans; without it scans go through the catalog, one call per database."""
         self.spark = spark
-        self.catalog = spark._jsparkSession.sharedState().externalCatalog()
         self.derby_dir = derby_dir
+        self._catalog: Any = None
+
+    @property
+    def catalog(self) -> Any:
+        """Spark's external catalog; connecting to the metastore happens here, on first use,
+        so an unreachable metastore is an error of the Hive check, not of the whole command."""
+        if self._catalog is None:
+            self._catalog = self.spark._jsparkSession.sharedState().externalCatalog()
+        return self._catalog
 
     def leftovers(self, user: str) -> tuple[dict[str, str], list[TableInfo]]:
         """Databases named after ``user`` (name -> location URL), and the tables in them or
