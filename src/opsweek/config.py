@@ -322,6 +322,61 @@ SETTINGS: tuple[Setting, ...] = (
         "The cumin host query in the runbook's command that removes home directories.",
     ),
     Setting(
+        "warehouse.backend",
+        str,
+        "duckdb",
+        "Where the checks' queries run: `duckdb` over Parquet/CSV under files.root, or `spark` "
+        "against the Hive tables (the spark extra).",
+        check=lambda v: _one_of(v, ("duckdb", "spark")),
+    ),
+    Setting(
+        "checks.unexpected_values_table",
+        str,
+        "wmf.pageview_unexpected_values",
+        "Table of pageview values not in the allowlist (field_name, unexpected_value, "
+        "view_count; partitioned by year, month, day).",
+    ),
+    Setting(
+        "checks.allowlist",
+        str,
+        "",
+        "Path of allowlist.tsv in a checkout of the repository that holds it.",
+    ),
+    Setting(
+        "checks.grouped_wikis",
+        str,
+        "",
+        "Path of grouped_wikis.csv (the sqoop groups) in a checkout.",
+    ),
+    Setting(
+        "checks.replica_url",
+        str,
+        "",
+        "SQLAlchemy URL template of a wiki's database replica, e.g. "
+        "mysql+pymysql://user:pw@host:3306/{wiki}; empty: replicas are not checked.",
+        secret=True,
+    ),
+    Setting(
+        "checks.mw_history_dir",
+        str,
+        "/wmf/data/wmf/mediawiki",
+        "HDFS directory holding history, user_history, page_history and history_reduced.",
+    ),
+    Setting(
+        "checks.mw_history_late_day",
+        int,
+        5,
+        "Day of the month after which a missing MediaWiki history snapshot is an alert.",
+        check=_positive,
+    ),
+    Setting(
+        "checks.interval_minutes",
+        int,
+        60,
+        "Minutes between runs of the checks inside `opsweek serve`; 0: not run there.",
+        check=_positive,
+    ),
+    Setting(
         "web.secret_key",
         str,
         "",

@@ -27,6 +27,7 @@ class Request:
     path: str
     form: dict[str, str]
     headers: dict[str, str]
+    body: str = ""
 
 
 Answer = Callable[[Request], Reply]
@@ -42,12 +43,15 @@ class StubServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
+                form: dict[str, str] = {}
                 if self.headers.get("Content-Type", "").startswith("application/json"):
-                    form = {k: str(v) for k, v in json.loads(raw or "{}").items()}
+                    data = json.loads(raw or "{}")
+                    if isinstance(data, dict):
+                        form = {k: str(v) for k, v in data.items()}
                 else:
                     form = dict(urllib.parse.parse_qsl(raw))
                 path = urllib.parse.urlparse(self.path).path
-                request = Request(path.rsplit("/", 1)[-1], path, form, dict(self.headers))
+                request = Request(path.rsplit("/", 1)[-1], path, form, dict(self.headers), raw)
                 stub.requests.append(request)
                 answer = stub.routes.get(request.method)
                 reply = answer(request) if answer else Reply({"error": "unknown_method"}, 404)

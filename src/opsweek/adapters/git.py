@@ -84,3 +84,25 @@ class GitRepo:
                 sha, author, at, subject = record.strip("\n").split(FIELD, 3)
                 commits.append(Commit(sha, author, datetime.fromisoformat(at), subject))
         return commits
+
+    def commit_on_branch(self, branch: str, paths: list[Path], message: str) -> str:
+        """Create ``branch`` from the current HEAD, commit ``paths`` (already written) with
+        ``message``; returns the new commit. The change is left for review, never pushed."""
+        if branch.startswith("-") or not branch:
+            raise BadInput(f"not a branch name: {branch!r}")
+        self.git("checkout", "--quiet", "-b", branch)
+        self.git("add", "--", *[str(p) for p in paths])
+        self.git("commit", "--quiet", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+    @staticmethod
+    def top_of(path: Path) -> Path:
+        done = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise BadInput(f"{path} is not inside a git checkout")
+        return Path(done.stdout.strip())

@@ -14,7 +14,8 @@ SEVERITIES = ("critical", "error", "warning", "info")
 
 # input formats
 EMAIL, MBOX, MAILDIR, ALERTMANAGER, LOG = "email", "mbox", "maildir", "alertmanager", "log"
-FORMATS = (EMAIL, MBOX, MAILDIR, ALERTMANAGER, LOG)
+CHECK = "check"  # a finding of opsweek's own checks (JSON)
+FORMATS = (EMAIL, MBOX, MAILDIR, ALERTMANAGER, LOG, CHECK)
 
 UNPARSED = "unparsed"
 

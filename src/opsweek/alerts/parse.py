@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from opsweek.alerts.mail import read_mail
 from opsweek.alerts.model import (
     ALERTMANAGER,
+    CHECK,
     EMAIL,
     LOG,
     UNPARSED,
@@ -19,7 +20,7 @@ from opsweek.alerts.model import (
     clean_text,
     digest,
 )
-from opsweek.alerts.sources import EMAIL_PARSERS, alertmanager, canary_failure
+from opsweek.alerts.sources import EMAIL_PARSERS, alertmanager, canary_failure, opsweek_check
 
 
 @dataclass
@@ -35,6 +36,8 @@ def parse_raw(raw: RawInput) -> ParseOutcome:
             return _email(raw)
         if raw.format == ALERTMANAGER:
             return _webhook(raw)
+        if raw.format == CHECK:
+            return ParseOutcome([opsweek_check.parse(raw.content, raw.received_at)])
         if raw.format == LOG:
             alerts, recoveries = canary_failure.parse_line(_text(raw), raw.received_at)
             return ParseOutcome(alerts, recoveries)

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from opsweek import __version__
 from opsweek.cli import (
     alerts,
+    checks,
     config_cmd,
     db_cmd,
     demo,
@@ -97,6 +98,7 @@ app.add_typer(duties.app, name="duties")
 app.add_typer(handoff.decisions_app, name="decisions")
 app.add_typer(train.app, name="train")
 app.add_typer(offboard.app, name="offboard")
+app.add_typer(checks.app, name="check")
 app.command("who")(rotation.who)
 app.command("log")(sal.log)
 app.command("demo")(demo.demo)

@@ -1,0 +1,68 @@
+"""Warehouse queries written once with Ibis: run by DuckDB over the Parquet/CSV files of a
+table (the embedded default, laid out like the Hive warehouse under files.root), or by Spark
+against the Hive tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from opsweek.errors import BadInput, Unavailable
+
+
+class Warehouse(Protocol):
+    name: str
+
+    def table(self, qualified: str) -> Any:
+        """An Ibis table expression for ``db.table``."""
+        ...
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    database, sep, table = qualified.partition(".")
+    if not sep or not database or not table or "/" in qualified or ".." in qualified:
+        raise BadInput(f"expected a table as db.table, not {qualified!r}")
+    return database, table
+
+
+class DuckDBWarehouse:
+    """``db.table`` is read from ``<warehouse_dir>/<db>.db/<table>/`` (Hive partition
+    directories such as year=2026/month=11/day=27 become columns)."""
+
+    name = "duckdb"
+
+    def __init__(self, warehouse_dir: Path) -> None:
+        import ibis
+
+        self.root = warehouse_dir
+        self.con = ibis.duckdb.connect()
+
+    def table(self, qualified: str) -> Any:
+        database, table = _split(qualified)
+        directory = self.root / f"{database}.db" / table
+        parquet = list(directory.rglob("*.parquet")) if directory.is_dir() else []
+        if parquet:
+            return self.con.read_parquet(f"{directory}/**/*.parquet", hive_partitioning=True)
+        csv = list(directory.rglob("*.csv")) if directory.is_dir() else []
+        if csv:
+            return self.con.read_csv(f"{directory}/**/*.csv", hive_partitioning=True)
+        raise Unavailable(f"table {qualified}: no Parquet or CSV files under {directory}")
+
+
+class SparkWarehouse:
+    """The same expressions run by Spark against the metastore's tables."""
+
+    name = "spark"
+
+    def __init__(self, spark: Any) -> None:
+        import ibis
+
+        self.con = ibis.pyspark.connect(spark)
+
+    def table(self, qualified: str) -> Any:
+        database, table = _split(qualified)
+        try:
+            return self.con.table(table, database=database)
+        except Exception as exc:  # the metastore's reasons arrive as JVM exceptions
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise Unavailable(f"table {qualified}: {first}") from None

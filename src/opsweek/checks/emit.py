@@ -1,0 +1,34 @@
+"""Sending the checks' findings into the alert inbox through the intake, like any source. A
+"resolved" finding (the situation is gone) is sent only when its alert is open, so clean runs
+do not fill the inbox with resolved alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from opsweek.alerts.intake import IngestCounts, Intake
+from opsweek.alerts.model import CHECK, RESOLVED, RawInput
+from opsweek.alerts.sources.opsweek_check import parse
+from opsweek.db.models import Alert
+from opsweek.timeutil import utcnow
+
+
+def emit(session: Session, findings: Iterable[bytes], now: datetime | None = None) -> IngestCounts:
+    at = now or utcnow()
+    wanted = []
+    for content in findings:
+        parsed = parse(content, at)
+        if parsed.status == RESOLVED:
+            open_alert = session.scalar(
+                select(Alert.id).where(
+                    Alert.fingerprint == parsed.fingerprint, Alert.status != RESOLVED
+                )
+            )
+            if open_alert is None:
+                continue
+        wanted.append(RawInput(content, CHECK, at, "opsweek check"))
+    return Intake(session, at).ingest(wanted)
