@@ -162,9 +162,15 @@ def _print_new_wikis(result: Any, commit: str | None) -> None:
         )
     for diff in (result.allowlist_diff, result.grouped_diff):
         if diff:
-            console.print(diff, markup=False, highlight=False, end="")
+            console.print(diff, markup=False, highlight=False, soft_wrap=True, end="")
+    if any(c.replica == "not checked" for c in result.candidates):
+        console.print(
+            "replicas not checked (set checks.replica_url): a wiki goes to grouped_wikis.csv "
+            "once `show tables` on its replica lists tables",
+            soft_wrap=True,
+        )
     for command in result.commands:
-        console.print(command, markup=False, highlight=False)
+        console.print(command, markup=False, highlight=False, soft_wrap=True)
     if commit:
         console.print(f"committed {commit[:12]} on a new branch for review")
 

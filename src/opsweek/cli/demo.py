@@ -14,11 +14,12 @@ from opsweek.cli.rotation import rotation_for, show
 from opsweek.cli.state import State, state
 from opsweek.config import Settings, mask_url
 from opsweek.demo import DemoResult, reset, seed
+from opsweek.demo_checks import seed_checks
 from opsweek.demo_offboard import seed_hive, seed_offboard
 from opsweek.demo_train import seed_train
 from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
-from opsweek.timeutil import utcnow
+from opsweek.timeutil import utcnow, zone
 
 NEXT_STEPS = """
 Try next:
@@ -35,6 +36,9 @@ Try next:
   opsweek handoff                    the handoff report of the week, written from all of this
   opsweek --config {config} train status
                                      the deployment train over two demo git repositories
+  opsweek --config {config} check new-wikis --days 2
+                                     new wikis with pageviews: the allowlist and sqoop changes
+  opsweek check mw-history           last month's MediaWiki history snapshot is ready
   opsweek --config {config} offboard check elvis
                                      a departed user's leftovers (Hive too with demo --hive)
   opsweek serve                      the dashboard and the API on 127.0.0.1:8080
@@ -70,6 +74,15 @@ def write_demo_config(settings: Settings, hive: bool) -> Path:
         sections.append(train)
     files = Files(settings.files_root)
     sections.append(seed_offboard(Path(files.real("/")), data / "demo-hosts"))
+    sections.append(
+        seed_checks(
+            Path(files.real("/")),
+            settings.warehouse_dir,
+            settings.get("checks.mw_history_dir"),
+            data / "demo-checks",
+            utcnow().astimezone(zone(settings.team_timezone)).date(),
+        )
+    )
     if hive:
         with console.status("creating the demo Hive tables (starting Spark)"):
             seed_hive(files, settings.warehouse_dir, settings.metastore_dir)
