@@ -396,3 +396,33 @@ def test_new_wikis_cli_writes_a_branch_and_opens_duties(
     assert [d["detail"] for d in duties if d["duty"] == "new-wiki"] == [{"wiki": "azywiki"}]
     lint = cli("check", "allowlist", allowlist, "--json")
     assert lint.exit_code == 0 and lint.json()["problems"] == []
+
+
+def test_scheduled_checks_and_the_mw_history_cli(cli: Cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from opsweek.checks.scheduled import run_scheduled
+    from opsweek.config import load_settings
+    from opsweek.db.session import open_store
+    from opsweek.demo_checks import seed_checks
+    from opsweek.timeutil import utcnow
+
+    hdfs = tmp_path / "hdfs"
+    today = utcnow().date()
+    toml = seed_checks(
+        hdfs, "/user/hive/warehouse", "/wmf/data/wmf/mediawiki", tmp_path / "c", today
+    )
+    config = tmp_path / "opsweek.toml"
+    config.write_text(f'[files]\nroot = "{hdfs.as_uri()}"\n' + toml)
+    settings = load_settings(config, env={"OPSWEEK_DATA_DIR": str(tmp_path / "data")})
+    store = open_store(settings.database_url)
+    assert run_scheduled(store, settings) == []
+    with store.session() as session:
+        kinds = sorted(a.kind for a in session.scalars(select(Alert)))
+    store.close()
+    assert kinds == ["mediawiki_history_available", "new_wiki_candidates"]
+    monkeypatch.setenv("OPSWEEK_DATA_DIR", str(tmp_path / "data"))
+    data = cli.json("--config", config, "check", "mw-history")
+    assert data["ready"] is True and data["late"] is False and data["missing_flags"] == []
+    broken = tmp_path / "hdfs/wmf/data/wmf/mediawiki/history/snapshot=2026-99"
+    broken.mkdir()
+    again = cli("--config", config, "check", "mw-history", "--no-alert", "--json")
+    assert again.json()["unexpected_names"] == ["/wmf/data/wmf/mediawiki/history/snapshot=2026-99"]

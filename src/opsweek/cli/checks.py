@@ -20,6 +20,7 @@ from opsweek.adapters.hive import HiveMetastore, spark_session
 from opsweek.adapters.replicas import table_count
 from opsweek.adapters.warehouse import DuckDBWarehouse, SparkWarehouse, Warehouse
 from opsweek.checks import canary as canary_check
+from opsweek.checks import scheduled
 from opsweek.checks.allowlist import lint_allowlist
 from opsweek.checks.emit import emit
 from opsweek.checks.mw_history import scan_snapshots
@@ -210,31 +211,17 @@ def mw_history(
     app_state = state(ctx)
     settings = app_state.settings
     today = parse_date(day) if day else _today(settings)
-    files = Files(settings.files_root)
-    result = scan_snapshots(
-        files,
-        settings.get("checks.mw_history_dir"),
-        today,
-        settings.get("checks.mw_history_late_day"),
-    )
-    duty = None
     with app_state.session() as session:
-        if not no_alert:
-            emit(session, result.findings())
-            if result.ready:
-                duties = Duties.from_settings(session, settings)
-                open_deploys = [
-                    i
-                    for i in duties.open_on_demand()
-                    + duties.list(
-                        duties.now - timedelta(days=31), duties.now + timedelta(seconds=1), ["due"]
-                    )
-                    if i.duty_key == "mw-history-deploy"
-                ]
-                instance = open_deploys[-1] if open_deploys else None
-                if instance is not None:
-                    instance.detail = {**instance.detail, "snapshot": result.expected}
-                    duty = instance.id
+        if no_alert:
+            result = scan_snapshots(
+                Files(settings.files_root),
+                settings.get("checks.mw_history_dir"),
+                today,
+                settings.get("checks.mw_history_late_day"),
+            )
+            duty = None
+        else:
+            result, duty = scheduled.mw_history(session, settings, today)
     data = {**result.as_json(), "duty": duty}
     if json_:
         print_json(data)

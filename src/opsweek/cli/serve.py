@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from opsweek.adapters.mail import ImapPoller, SmtpListener
+from opsweek.checks.scheduled import ChecksLoop
 from opsweek.cli.duties import outside_from
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
@@ -82,6 +83,10 @@ def serve(
     if configured_targets(settings):
         reminders = ReminderLoop(store, settings, outside_from(settings, mail=True))
         reminders.start()
+    checks = None
+    if settings.get("checks.interval_minutes"):
+        checks = ChecksLoop(store, settings)
+        checks.start()
     stop_bot = threading.Event()
     if settings.get("irc.server"):
         bot = SalBot(BotConfig.from_settings(settings), store, settings)
@@ -92,5 +97,7 @@ def serve(
         stop_bot.set()
         if reminders is not None:
             reminders.stop()
+        if checks is not None:
+            checks.stop()
         for service in services:
             service.stop()
