@@ -71,6 +71,7 @@ def spark_session(config: MetastoreConfig, user: str | None = None) -> Iterator[
         sql.SparkSession.builder.master("local[1]")
         .appName("opsweek")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.warehouse.dir", config.warehouse_url)

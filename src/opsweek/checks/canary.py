@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ def load_schemas(directory: Path) -> tuple[dict[str, Schema], list[str]]:
     for path in sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
         try:
             text = path.read_text(encoding="utf-8")
-            document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+            document = json.loads(text) if path.suffix == ".json" else yaml.load(text, YAML_LOADER)
         except (OSError, ValueError, yaml.YAMLError) as exc:
             problems.append(f"{path}: cannot be read: {str(exc).splitlines()[0]}")
             continue
@@ -84,13 +84,37 @@ def load_schemas(directory: Path) -> tuple[dict[str, Schema], list[str]]:
     return schemas, problems
 
 
-def _registry(schemas: Mapping[str, Schema]) -> Registry:
-    resources = []
-    for schema in schemas.values():
-        resource = Resource(contents=schema.document, specification=DRAFT7)
-        resources.append((schema.id, resource))
-        # also by path relative to the directory tree, as relative file $refs name them
-        resources.append((Path(schema.path).resolve().as_uri(), resource))
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+META = Draft7Validator(Draft7Validator.META_SCHEMA)  # checks schemas; built once
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """The documents a schema refers to (the part of each $ref before '#')."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            yield ref.split("#", 1)[0]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _registry(schema: Schema, schemas: Mapping[str, Schema]) -> Registry:
+    """A registry with the schema and what it refers to, transitively: small, so building a
+    validator stays cheap however many schemas there are."""
+    resources, todo, seen = [], [schema], set()
+    while todo:
+        current = todo.pop()
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        resources.append((current.id, Resource(contents=current.document, specification=DRAFT7)))
+        for ref in _refs(current.document):
+            target = schemas.get(ref) or schemas.get(ref.rstrip("/"))
+            if target is not None:
+                todo.append(target)
     return Registry().with_resources(resources)
 
 
@@ -165,7 +189,6 @@ def _validate(validator: Draft7Validator, event: Mapping[str, Any]) -> list[dict
 def check_streams(schemas: Mapping[str, Schema], streams: Mapping[str, str]) -> list[StreamResult]:
     """For each stream (name -> schema $id or title; the newest version of a title), its
     canary event checked against its schema."""
-    registry = _registry(schemas)
     by_title: dict[str, list[Schema]] = {}
     for schema in schemas.values():
         by_title.setdefault(schema.title, []).append(schema)
@@ -179,7 +202,7 @@ def check_streams(schemas: Mapping[str, Schema], streams: Mapping[str, str]) -> 
                 StreamResult(stream, wanted, "broken schema", [_plain(f"no schema {wanted}")])
             )
             continue
-        results.append(_check(stream, schema, registry))
+        results.append(_check(stream, schema, _registry(schema, schemas)))
     return results
 
 
@@ -202,7 +225,11 @@ def _check(stream: str, schema: Schema, registry: Registry) -> StreamResult:
             [_plain("the schema has no examples: no canary event can be made")],
         )
     try:
-        Draft7Validator.check_schema(schema.document)
+        problem = next(iter(META.iter_errors(schema.document)), None)
+        if problem is not None:
+            return StreamResult(
+                stream, schema.id, "broken schema", [_plain(f"invalid schema: {problem.message}")]
+            )
         validator = Draft7Validator(schema.document, registry=registry)
         own = _validate(validator, examples[0])
         event = canary_event(examples[0], stream)
