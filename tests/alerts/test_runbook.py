@@ -55,6 +55,7 @@ def test_refine_rerun_with_shell_tricks_is_refused() -> None:
 def test_deletion_script_gets_msck_repair() -> None:
     found = commands("systemd_timer_fail_drop.eml")
     assert "msck repair table wmf.webrequest;" in found
+    assert "opsweek check partitions wmf.webrequest" in found  # the check finds what disagrees
     assert (
         "sudo journalctl -u refinery-drop-webrequest-refined-partitions.service --since -2h"
         in found
