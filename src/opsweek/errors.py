@@ -25,3 +25,10 @@ class Conflict(OpsweekError):
 
 class Unavailable(OpsweekError):
     """An outside service (tracker, chat, mail server) could not be reached or refused."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (JVM errors carry pages of stack), or its
+    type when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

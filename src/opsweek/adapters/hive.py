@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opsweek.errors import Unavailable
+from opsweek.errors import Unavailable, first_line
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def spark_session(config: MetastoreConfig, user: str | None = None) -> Iterator[
     try:
         spark = builder.enableHiveSupport().getOrCreate()
     except Exception as exc:  # the JVM's reasons arrive as many kinds of exceptions
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise Unavailable(f"cannot start Spark with the Hive metastore: {reason}") from None
     spark.sparkContext.setLogLevel("ERROR")
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from opsweek.errors import BadInput, Unavailable
+from opsweek.errors import BadInput, Unavailable, first_line
 
 
 class Warehouse(Protocol):
@@ -64,5 +64,5 @@ class SparkWarehouse:
         try:
             return self.con.table(table, database=database)
         except Exception as exc:  # the metastore's reasons arrive as JVM exceptions
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             raise Unavailable(f"table {qualified}: {first}") from None

@@ -30,7 +30,7 @@ from opsweek.cli.output import JsonOption, console, note, print_json
 from opsweek.cli.state import State, state
 from opsweek.config import Settings
 from opsweek.duties.service import Duties
-from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable
+from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable, first_line
 from opsweek.offboard.service import metastore_config
 from opsweek.timeutil import parse_date, utcnow, zone
 
@@ -356,7 +356,7 @@ def partitions(
         except OpsweekError:
             raise
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             raise Unavailable(f"metastore: {first}") from None
     _emit(app_state, (repaired or drift).findings(), no_alert)
     data = {**drift.as_json(), "after_repair": repaired.as_json() if repaired else None}

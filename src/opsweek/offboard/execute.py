@@ -14,7 +14,7 @@ from typing import Any
 from opsweek.adapters.fs import Files
 from opsweek.adapters.hive import HiveMetastore
 from opsweek.adapters.hosts import Host
-from opsweek.errors import BadInput, Conflict, OpsweekError, Unavailable
+from opsweek.errors import BadInput, Conflict, OpsweekError, Unavailable, first_line
 from opsweek.offboard.plan import Plan, Step
 from opsweek.timeutil import iso, utcnow
 
@@ -125,7 +125,7 @@ class Executor:
                 execution.stopped = f"step {step.number}: {exc}"
                 return execution
             except Exception as exc:  # Py4J/JVM or filesystem errors: stop, resumable
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                first = first_line(exc)
                 execution.stopped = f"step {step.number}: {first}"
                 return execution
             self.journal.record(step, status, detail)

@@ -14,7 +14,7 @@ from typing import Any
 from opsweek.adapters.fs import Files, TreeSummary
 from opsweek.adapters.hive import HiveMetastore, TableInfo
 from opsweek.adapters.hosts import Host, HostEntry
-from opsweek.errors import OpsweekError
+from opsweek.errors import OpsweekError, first_line
 from opsweek.offboard.rules import HOME_DIRS, USERARCHIVE, check_user, inside, is_user_database
 from opsweek.timeutil import iso, utcnow
 
@@ -212,7 +212,7 @@ class Scanner:
         except OpsweekError as exc:
             report.errors.setdefault("hive", []).append(str(exc))
         except Exception as exc:  # Py4J and JVM errors: report, let the other checks stand
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             report.errors.setdefault("hive", []).append(f"metastore: {first}")
 
     # --- HDFS ------------------------------------------------------------------------------
