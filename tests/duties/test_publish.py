@@ -197,3 +197,24 @@ def test_a_decision_is_kept_when_mail_fails_and_mailed_once_later(
         == "[ops week] Decision: Not deploying this week: hive upgrade pending"
     )
     assert "Decided by ana" in inbox.messages[0].get_content()
+
+
+def test_an_unavailable_tracker_is_named_and_the_report_still_builds(seeded: Store) -> None:
+    from opsweek.adapters.phabricator import PhabricatorTracker
+
+    with stub_server({"maniphest.search": lambda r: Reply({"error": "down"}, 503)}) as stub:
+        settings = settings_for(None, None)
+        tracker = PhabricatorTracker(stub.url, "api-x", "PHID-PCOL-x", timeout=2)
+        with seeded.session() as session:
+            report = HandoffService(session, settings, Outside(tracker=tracker), now=NOW).report()
+    assert report.inputs.tasks is None
+    assert report.inputs.unavailable == ["tracker: Phabricator maniphest.search: HTTP 503"]
+    assert report.figures.alerts > 0
+    from zoneinfo import ZoneInfo
+
+    from opsweek.duties.handoff_render import to_markdown
+
+    text = to_markdown(report, ZoneInfo("UTC"))
+    assert "## Tracker tasks\nNot available (see the end of the report)." in text
+    assert "## Not available when this report was built" in text
+    assert "- tracker: Phabricator maniphest.search: HTTP 503" in text

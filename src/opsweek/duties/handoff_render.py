@@ -108,7 +108,11 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
 
     out.append("## Tracker tasks")
     if i.tasks is None:
-        out.append("No tracker configured." if not _unavailable(report, "tracker") else "")
+        out.append(
+            "Not available (see the end of the report)."
+            if _unavailable(report, "tracker")
+            else "No tracker configured."
+        )
     elif not i.tasks:
         out.append("The ops-week column is empty.")
     else:
@@ -122,7 +126,11 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
 
     out.append("## Unanswered questions in the collaboration channel")
     if i.questions is None:
-        out.append("No chat configured." if not _unavailable(report, "chat") else "")
+        out.append(
+            "Not available (see the end of the report)."
+            if _unavailable(report, "chat")
+            else "No chat configured."
+        )
     elif not i.questions:
         out.append("Every question got a reply from the team.")
     for q in i.questions or []:
