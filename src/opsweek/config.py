@@ -377,6 +377,26 @@ SETTINGS: tuple[Setting, ...] = (
         check=_positive,
     ),
     Setting(
+        "web.public_read",
+        bool,
+        True,
+        "Pages and reading API calls are open to anyone who can reach the app; false: a "
+        "login, an API token or the trusted header is needed to read too.",
+    ),
+    Setting(
+        "web.trusted_header",
+        str,
+        "",
+        "Header naming the user, set by an SSO proxy in front (e.g. X-Remote-User); trusted "
+        "only from web.trusted_proxies and only for team members. Empty: not used.",
+    ),
+    Setting(
+        "web.trusted_proxies",
+        str,
+        "127.0.0.1,::1",
+        "Addresses of the proxies whose web.trusted_header is believed, comma separated.",
+    ),
+    Setting(
         "web.secret_key",
         str,
         "",

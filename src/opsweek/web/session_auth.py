@@ -7,11 +7,14 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from fastapi import HTTPException, Request
+from sqlalchemy import select
 
 from opsweek.config import Settings
+from opsweek.db.models import Person
+from opsweek.web.auth import bearer
 
 
 def secret_key(settings: Settings) -> str:
@@ -28,8 +31,46 @@ def secret_key(settings: Settings) -> str:
 
 
 def current_user(request: Request) -> str | None:
+    """The logged-in user, or the user an SSO proxy in front names in the trusted header."""
     user = request.session.get("user")
-    return user if isinstance(user, str) else None
+    if isinstance(user, str):
+        return user
+    return proxy_user(request)
+
+
+def proxy_user(request: Request) -> str | None:
+    settings = request.app.state.settings
+    header = settings.get("web.trusted_header")
+    if not header:
+        return None
+    name = request.headers.get(header, "").strip()
+    peer = request.client.host if request.client else ""
+    proxies = {p.strip() for p in settings.get("web.trusted_proxies").split(",") if p.strip()}
+    if not name or peer not in proxies:
+        return None
+    with request.app.state.store.session() as session:
+        known = session.scalar(
+            select(Person.username).where(Person.username == name, Person.active.is_(True))
+        )
+    return known
+
+
+async def read_access(request: Request) -> None:
+    """Dependency of every reading route: open unless web.public_read is false; then a login,
+    the trusted header or an API token is needed (pages send people to the login form)."""
+    if request.app.state.settings.get("web.public_read") or request.url.path == "/login":
+        return
+    if current_user(request) is not None:
+        return
+    token = bearer(request)
+    if token and request.app.state.tokens.user_for(request, token) is not None:
+        return
+    if request.url.path.startswith("/api/"):
+        raise HTTPException(
+            401, "log in or send an API token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    raise HTTPException(303, "log in to read", headers={"Location": f"/login?next={target}"})
 
 
 def csrf_token(request: Request) -> str:

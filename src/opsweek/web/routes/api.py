@@ -16,8 +16,13 @@ from opsweek.sal.log import entry_json
 from opsweek.timeutil import parse_date
 from opsweek.web.auth import require_token
 from opsweek.web.services import duties_for, handoff_for, rotation_for
+from opsweek.web.session_auth import read_access
 
-router = APIRouter(prefix="/api/v1", tags=["inbox", "rotation", "duties"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["inbox", "rotation", "duties"],
+    dependencies=[Depends(read_access)],
+)
 Caller = Annotated[str, Depends(require_token)]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -21,9 +21,9 @@ from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import iso, parse_date, zone
 from opsweek.web.services import duties_for, handoff_for, rotation_for
-from opsweek.web.session_auth import csrf_token, current_user
+from opsweek.web.session_auth import csrf_token, current_user, read_access
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_access)])
 templates = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
 templates.env.filters["iso"] = lambda moment: iso(moment) if moment else ""
 templates.env.filters["local"] = lambda moment, tz: (

@@ -10,8 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from opsweek.sal.log import MAX_MESSAGE, SalFilter, SalLog, entry_json
 from opsweek.web.auth import require_token
+from opsweek.web.session_auth import read_access
 
-router = APIRouter(prefix="/api/v1/sal", tags=["sal"])
+router = APIRouter(prefix="/api/v1/sal", tags=["sal"], dependencies=[Depends(read_access)])
 Caller = Annotated[str, Depends(require_token)]
 
 
