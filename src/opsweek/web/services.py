@@ -11,9 +11,9 @@ from opsweek.rotation.service import Rotation
 from opsweek.timeutil import zone
 
 
-def rotation_for(request: Request, session: Session) -> Rotation:
+def rotation_for(request: Request, session: Session, actor: str = "web") -> Rotation:
     """The rotation service for a request; its config is parsed once, when the app starts."""
-    return Rotation(session, request.app.state.rotation_config, "web")
+    return Rotation(session, request.app.state.rotation_config, actor)
 
 
 def duties_for(request: Request, session: Session, actor: str = "web") -> Duties:

@@ -1,5 +1,5 @@
 """Web forms: log in and out, acknowledge, resolve and annotate alerts, log to the SAL, tick,
-finish or skip duties.
+finish or skip duties, swap and cover ops weeks.
 Each needs a logged-in user (except logging in), the session's CSRF token and a same-site
 origin; the user is the actor in the history and the SAL."""
 
@@ -14,8 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from opsweek.alerts.service import Inbox
 from opsweek.passwords import check_password
 from opsweek.sal.log import SalLog
+from opsweek.timeutil import parse_date
 from opsweek.web.problems import problem
-from opsweek.web.services import duties_for
+from opsweek.web.services import duties_for, rotation_for
 from opsweek.web.session_auth import check_form
 
 router = APIRouter(tags=["forms"])
@@ -149,3 +150,38 @@ async def duty_skip_form(
     csrf: Csrf = None,
 ) -> Response:
     return await _duty_change(request, csrf, "skip", str(instance_id), reason)
+
+
+async def _rotation_change(request: Request, csrf: str | None, change: str, *args: str) -> Response:
+    user = check_form(request, csrf)
+
+    def run() -> None:
+        with request.app.state.store.session() as session:
+            rotation = rotation_for(request, session, user)
+            if change == "swap":
+                rotation.swap(parse_date(args[0], "week"), parse_date(args[1], "week"))
+            else:
+                rotation.cover(parse_date(args[0], "week"), args[1])
+
+    await run_in_threadpool(run)
+    return _back("/rotation")
+
+
+@router.post("/rotation/swap", summary="Swap two ops weeks (form)")
+async def swap_form(
+    request: Request,
+    week: Annotated[str, Form(max_length=10)] = "",
+    other_week: Annotated[str, Form(max_length=10)] = "",
+    csrf: Csrf = None,
+) -> Response:
+    return await _rotation_change(request, csrf, "swap", week, other_week)
+
+
+@router.post("/rotation/cover", summary="Have someone cover an ops week (form)")
+async def cover_form(
+    request: Request,
+    week: Annotated[str, Form(max_length=10)] = "",
+    username: Annotated[str, Form(max_length=64)] = "",
+    csrf: Csrf = None,
+) -> Response:
+    return await _rotation_change(request, csrf, "cover", week, username)

@@ -164,6 +164,8 @@ def rotation_page(request: Request) -> HTMLResponse:
             "people": [p.username for p in rotation.team.members()],
             "weeks": rotation.weeks(rotation.current_week - WEEK * 4),
             "conflicts": rotation.conflicts(),
+            "away": [a for a in rotation.team.away_periods() if a.end >= rotation.current_week],
+            "current_week": rotation.current_week,
         }
         return _render(request, "rotation.html", values)
 
