@@ -5,6 +5,7 @@ of thousands of tables is one pass instead of one `describe extended` per table.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ def spark_session(config: MetastoreConfig, user: str | None = None) -> Iterator[
     if active is not None:  # one JVM per process: reuse it (and leave it running)
         yield active
         return
+    previous_user = os.environ.get("HADOOP_USER_NAME")
     if user:
         os.environ["HADOOP_USER_NAME"] = user
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local Spark talks only to loopback
@@ -91,11 +93,42 @@ def spark_session(config: MetastoreConfig, user: str | None = None) -> Iterator[
     except Exception as exc:  # the JVM's reasons arrive as many kinds of exceptions
         reason = first_line(exc)
         raise Unavailable(f"cannot start Spark with the Hive metastore: {reason}") from None
+    finally:
+        _restore("HADOOP_USER_NAME", previous_user)
     spark.sparkContext.setLogLevel("ERROR")
     try:
         yield spark
     finally:
         spark.stop()
+        _stop_jvm()
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def _stop_jvm() -> None:
+    """End the JVM too, so the next session starts a fresh one: with its own
+    HADOOP_USER_NAME (the owner of what it creates) and no embedded metastore left open."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)
+    with contextlib.suppress(Exception):  # already gone
+        gateway.shutdown()
+    if process is not None:
+        try:
+            process.stdin.close()  # the launcher exits when its stdin closes
+            process.wait(timeout=30)
+        except Exception:
+            process.kill()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
 
 
 TYPES = {"MANAGED_TABLE": "MANAGED", "EXTERNAL_TABLE": "EXTERNAL", "VIRTUAL_VIEW": "VIEW"}
