@@ -129,3 +129,11 @@ def test_report_for_a_week_of_demo_data(store: Store) -> None:
     assert any(d["duty"] == "handoff" and d["status"] == "done" for d in data["duties"])
     assert data["tasks"] is None and data["unavailable"] == []
     assert data["noise"]["most_fired"]
+    # the SAL section leaves out opsweek's duty bookkeeping: the Duties section says it
+    assert data["sal"] and not any(e["message"].startswith("duty #") for e in data["sal"])
+    markdown = to_markdown(report, UTC_TZ)
+    assert "- Look at the alarms: acknowledge every new alert: 5 done of 5\n" in markdown
+    assert (
+        "- Check #wikimedia-analytics for anything that needs you: 4 done, 1 skipped of 5\n"
+        "  - Thu 19 Nov 09:00 **skipped** by " in markdown
+    )

@@ -68,11 +68,13 @@ class AlertLine:
 
 
 def job_of(details: dict[str, Any], title: str) -> str:
+    """The job, DAG, unit or table an alert is about; empty when it names none (the alert
+    then counts for its kind)."""
     for key in JOB_KEYS:
         value = details.get(key)
         if isinstance(value, str) and value:
             return value
-    return title[:80]
+    return ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,33 @@ class DutyLine:
     status: str  # done, skipped, overdue, due
     closed_by: str | None
     note: str
+
+
+@dataclass(frozen=True)
+class DutySummary:
+    """The occurrences of one duty in the week: how many in each state, and the ones to read
+    one by one (skipped with a reason, missed, on demand, or with a note)."""
+
+    key: str
+    title: str
+    counts: dict[str, int]
+    notable: list[DutyLine]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def summarize_duties(duties: list[DutyLine]) -> list[DutySummary]:
+    by_key: dict[str, list[DutyLine]] = defaultdict(list)
+    for duty in sorted(duties, key=lambda d: (d.due_at, d.id)):
+        by_key[duty.key].append(duty)
+    summaries = []
+    for key, lines in by_key.items():
+        counts = Counter(d.status for d in lines)
+        notable = [d for d in lines if d.status != "done" or len(lines) == 1]
+        summaries.append(DutySummary(key, lines[0].title, dict(counts), notable))
+    return summaries
 
 
 @dataclass(frozen=True)

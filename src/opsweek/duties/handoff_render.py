@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from opsweek.duties.handoff import AlertLine, HandoffReport
+from opsweek.duties.handoff import AlertLine, DutySummary, HandoffReport, summarize_duties
 
 ACTION_TITLES = {
     "unassign": "To unassign (assigned, not started)",
@@ -45,6 +45,20 @@ def treated(alert: AlertLine) -> str:
         return "recovered by itself"
     by = alert.resolved_by or "?"
     return f"resolved by {by}" + (f": {alert.note}" if alert.note else "")
+
+
+def status_word(status: str) -> str:
+    return "missed" if status == "overdue" else status
+
+
+def duty_counts(summary: DutySummary) -> str:
+    order = ("done", "skipped", "overdue", "due")
+    parts = [f"{summary.counts[s]} {status_word(s)}" for s in order if summary.counts.get(s)]
+    return ", ".join(parts) + (f" of {summary.total}" if summary.total > 1 else "")
+
+
+def noise_name(kind: str, job: str) -> str:
+    return f"{kind} / {job}" if job else kind
 
 
 def figures_line(report: HandoffReport) -> str:
@@ -99,11 +113,12 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     out.append("## Duties")
     if not i.duties:
         out.append("No duties were due.")
-    for d in i.duties:
-        extra = f" by {d.closed_by}" if d.closed_by else ""
-        note = f": {d.note}" if d.note else ""
-        status = "missed" if d.status == "overdue" else d.status
-        out.append(f"- {when(d.due_at, tz)} {d.title}: **{status}**{extra}{note}")
+    for summary in summarize_duties(i.duties):
+        out.append(f"- {summary.title}: {duty_counts(summary)}")
+        for d in summary.notable:
+            extra = f" by {d.closed_by}" if d.closed_by else ""
+            note = f": {d.note}" if d.note else ""
+            out.append(f"  - {when(d.due_at, tz)} **{status_word(d.status)}**{extra}{note}")
     out.append("")
 
     out.append("## Tracker tasks")
@@ -157,12 +172,12 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     )
     out.append("")
     out.append("Fired most:")
-    out += [f"- {n.kind} / {n.job}: {n.count} occurrences" for n in report.most_fired] or ["- none"]
+    fired = [f"- {noise_name(n.kind, n.job)}: {n.count} occurrences" for n in report.most_fired]
+    out += fired or ["- none"]
     out.append("")
     out.append("Most often recovered by themselves (no acknowledgement, no action):")
-    out += [f"- {n.kind} / {n.job}: {n.count} alerts" for n in report.resolved_by_itself] or [
-        "- none"
-    ]
+    alone = [f"- {noise_name(n.kind, n.job)}: {n.count} alerts" for n in report.resolved_by_itself]
+    out += alone or ["- none"]
     if i.unavailable:
         out += ["", "## Not available when this report was built", ""]
         out += [f"- {reason}" for reason in i.unavailable]
@@ -192,6 +207,10 @@ def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str
         treated=treated,
         figures=figures_line(report),
         action_titles=ACTION_TITLES,
+        duty_summaries=summarize_duties(report.inputs.duties),
+        duty_counts=duty_counts,
+        status_word=status_word,
+        noise_name=noise_name,
         unavailable=lambda prefix: _unavailable(report, prefix),
         standalone=standalone,
     )

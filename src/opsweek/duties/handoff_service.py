@@ -40,6 +40,7 @@ WEEK = timedelta(days=7)
 SAL_LIMIT = 1000
 SLACK_TEXT_LIMIT = 39_000
 TARGETS = ("slack", "email")
+DUTY_BOOKKEEPING = ("duty #", "started duty #")  # SAL entries the Duties section already shows
 
 
 def alert_line(alert: Alert) -> AlertLine:
@@ -140,6 +141,7 @@ class HandoffService:
             for e in reversed(
                 SalLog(self.session).list(SalFilter(since=start, until=end, limit=SAL_LIMIT))
             )
+            if not (e.source == "opsweek" and e.message.startswith(DUTY_BOOKKEEPING))
         ]
         decisions = [
             DecisionLine(d.id, d.at, d.actor, d.text, d.mailed_at is not None)
