@@ -19,6 +19,7 @@ from opsweek.alerts.model import EMAIL, RawInput
 from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.demo import seed
+from opsweek.duties.service import duty_book
 from opsweek.passwords import set_password
 from opsweek.rotation.service import RotationConfig
 from opsweek.web import create_app
@@ -45,7 +46,12 @@ def site(tmp_path: Path) -> Iterator[str]:
     settings = load_settings(env=dict(os.environ))
     store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
     with store.session() as session:
-        seed(session, RotationConfig.from_settings(settings), datetime.now(UTC))
+        seed(
+            session,
+            RotationConfig.from_settings(settings),
+            datetime.now(UTC),
+            duties=duty_book(settings),
+        )
         set_password(session, "gsato", PASSWORD)
         Intake(session).ingest([RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")])
     with serve_app(create_app(settings, store)) as url:
@@ -88,7 +94,11 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     alert_id = first.inner_text()
     first.click()
     shot(p, "alert")
+    assert p.evaluate("typeof window.htmx") == "object"
+    p.evaluate("window.stillHere = true")  # gone if the page were loaded again
     p.click("form[action$='/ack'] button")
+    p.wait_for_selector("text=acknowledged by gsato")
+    assert p.evaluate("window.stillHere") is True  # the acknowledgement swapped in place
     assert "acknowledged by gsato" in p.inner_text("main")
     p.goto(f"{site}/inbox?status=acknowledged")
     row = p.locator(f"tr:has(a:text-is('{alert_id}'))")
@@ -106,3 +116,18 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     assert DIALOGS == []  # the title's script never ran
     p.goto(f"{site}/rotation")
     shot(p, "rotation")
+    p.goto(f"{site}/handoff")
+    assert "Ops week handoff, week of" in p.inner_text("main")
+    shot(p, "handoff")
+
+    # a duty finished from Today, in place; a refused form shows why
+    p.goto(f"{site}/")
+    p.evaluate("window.stillHere = true")
+    skip = p.locator("form[action$='/skip']").first
+    skip.locator("input[name=reason]").fill("covered by Bastien")
+    skip.locator("button").click()
+    p.wait_for_selector("#duties")
+    p.wait_for_timeout(300)
+    assert p.evaluate("window.stillHere") is True
+    assert "covered by Bastien" not in p.inner_text("#duties")  # skipped: no longer open
+    shot(p, "today-after-skip")

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import js_lib_htmx
 from fastapi import FastAPI, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -64,6 +65,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.mount("/static/htmx", StaticFiles(directory=htmx_directory()), name="htmx")
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static"
     )
@@ -79,3 +81,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def htmx_directory() -> str:
+    """htmx, served from the package that ships it (no JavaScript build step)."""
+    return str(Path(js_lib_htmx.__file__).with_name("static") / "htmx")

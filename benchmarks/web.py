@@ -1,0 +1,174 @@
+"""Web pages benchmark (issue 5).
+
+With 100,000 alerts and 1,000,000 SAL entries in the SQLite store, `opsweek serve` in its own
+process, and wrk (Debian package `wrk`) holding 50 concurrent connections on loopback for each
+page in turn: Today, Inbox, one Alert, and a SAL search. Prints requests/s, p50 and p99.
+
+Target: p99 < 100 ms for each page at 50 concurrent clients.
+
+    python benchmarks/web.py [--alerts 100000] [--sal 1000000] [--seconds 10] [--connections 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest import free_port, wait_ready
+
+from opsweek.config import load_settings
+from opsweek.db.models import Alert
+from opsweek.db.session import open_store
+from opsweek.demo import seed
+from opsweek.duties.service import duty_book
+from opsweek.rotation.service import RotationConfig
+from sal import populate
+
+KINDS = [
+    "airflow_task_failed",
+    "refine_failure",
+    "systemd_timer_failed",
+    "alertmanager",
+    "canary_failure",
+    "data_loss",
+    "refine_monitor",
+    "airflow_sla_miss",
+]
+
+
+def add_alerts(store, count: int, now: datetime) -> int:  # type: ignore[no-untyped-def]
+    """``count`` alerts over a year: 1 % firing, 2 % acknowledged, the rest resolved."""
+    rng = random.Random(5)
+    rows = []
+    for number in range(count):
+        first = now - timedelta(minutes=rng.randrange(0, 525_600))
+        draw = rng.random()
+        status = "firing" if draw < 0.01 else "acknowledged" if draw < 0.03 else "resolved"
+        kind = rng.choice(KINDS)
+        rows.append(
+            {
+                "fingerprint": f"bench{number:08}",
+                "kind": kind,
+                "source": "email",
+                "title": f"{kind} bench {number}: refine_event event.change_{number % 97}",
+                "severity": rng.choice(["error", "warning", "info"]),
+                "status": status,
+                "group_key": f"g{number % 500}",
+                "first_seen": first,
+                "last_seen": first + timedelta(minutes=rng.randrange(0, 600)),
+                "count": rng.randrange(1, 5),
+                "fire_count": 1,
+                "flapping": False,
+                "flap_history": [],
+                "details": {"job": f"refine_event_{number % 97}", "dag_id": f"dag_{number % 50}"},
+                "acked_by": "ana" if status != "firing" else None,
+                "acked_at": first + timedelta(minutes=15) if status != "firing" else None,
+                "resolved_by": "ana" if status == "resolved" else None,
+                "resolved_at": first + timedelta(hours=2) if status == "resolved" else None,
+                "resolution_note": "reran the hour" if status == "resolved" else None,
+                "updated_at": now,
+            }
+        )
+    with store.engine.begin() as connection:
+        for start in range(0, len(rows), 10_000):
+            connection.execute(insert(Alert), rows[start : start + 10_000])
+    return len(rows)
+
+
+def wrk(url: str, seconds: int, connections: int) -> tuple[float, float, float]:
+    """requests/s, p50 ms, p99 ms."""
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = done.stdout
+
+    def ms(label: str) -> float:
+        match = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not match:
+            raise RuntimeError(f"no {label} in wrk output:\n{out}")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} failed responses from {url}")
+    return rate, ms("50%"), ms("99%")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alerts", type=int, default=100_000)
+    parser.add_argument("--sal", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian package wrk)")
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="opsweek-bench-web-"))
+    data = tmp / "data"
+    env = {**os.environ, "OPSWEEK_DATA_DIR": str(data), "OPSWEEK_CHECKS_INTERVAL_MINUTES": "0"}
+    settings = load_settings(env=env)
+    store = open_store(settings.database_url)
+    now = datetime.now(UTC)
+    print(
+        f"web benchmark: {args.alerts:,} alerts, {args.sal:,} SAL entries, "
+        f"{args.connections} connections, {args.seconds} s per page"
+    )
+    began = time.perf_counter()
+    with store.session() as session:
+        seed(session, RotationConfig.from_settings(settings), now, duties=duty_book(settings))
+    add_alerts(store, args.alerts, now)
+    populate(store, args.sal, random.Random(11), now)
+    store.close()
+    print(f"  store ready in {time.perf_counter() - began:.0f} s")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "opsweek", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    failed = False
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(f"{base}/healthz", server, "opsweek serve")
+        pages = {
+            "Today": "/",
+            "Inbox": "/inbox",
+            "Alert": "/alerts/50000",
+            "SAL search": "/sal?q=refine_event",
+        }
+        for name, path in pages.items():
+            wrk(base + path, 2, 5)  # warm up
+            rate, p50, p99 = wrk(base + path, args.seconds, args.connections)
+            status = "OK" if p99 < 100 else "MISSED"
+            failed |= status == "MISSED"
+            print(
+                f"  {name:<10} {path:<22} {rate:7.0f} req/s  p50 {p50:7.1f} ms  "
+                f"p99 {p99:7.1f} ms - target p99 < 100 ms: {status}"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
