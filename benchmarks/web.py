@@ -132,10 +132,10 @@ def main() -> int:
         f"{args.connections} connections, {args.seconds} s per page"
     )
     began = time.perf_counter()
+    populate(store, args.sal, random.Random(11), now)  # explicit ids from 1: first
     with store.session() as session:
         seed(session, RotationConfig.from_settings(settings), now, duties=duty_book(settings))
     add_alerts(store, args.alerts, now)
-    populate(store, args.sal, random.Random(11), now)
     store.close()
     print(f"  store ready in {time.perf_counter() - began:.0f} s")
     port = free_port()
