@@ -131,7 +131,7 @@ class SshHost:
         self.port = int(port or 22)
         self.timeout = timeout
         self.key = os.path.expanduser(key) if key else None
-        self.known_hosts = os.path.expanduser(known_hosts) if known_hosts else ()
+        self.known_hosts = os.path.expanduser(known_hosts) if known_hosts else None
         self.root = root
 
     async def _run(self, command: str) -> str:
@@ -140,7 +140,7 @@ class SshHost:
         options: dict[str, Any] = {"username": self.user, "port": self.port}
         if self.key:
             options["client_keys"] = [self.key]
-        if self.known_hosts != ():
+        if self.known_hosts is not None:  # else asyncssh's default, ~/.ssh/known_hosts
             options["known_hosts"] = self.known_hosts
         try:
             async with asyncio.timeout(self.timeout):

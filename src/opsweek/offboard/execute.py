@@ -118,10 +118,7 @@ class Executor:
                 continue
             try:
                 status, detail = self._run(step)
-            except Conflict as exc:
-                execution.stopped = f"step {step.number}: {exc}"
-                return execution
-            except OpsweekError as exc:
+            except OpsweekError as exc:  # a conflict with the plan, a host or metastore refusal
                 execution.stopped = f"step {step.number}: {exc}"
                 return execution
             except Exception as exc:  # Py4J/JVM or filesystem errors: stop, resumable
