@@ -146,5 +146,8 @@ def demo(
             a=example.week,
             b=example.week + timedelta(days=4),
             config=extra,
-        )
+        ),
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
     )
