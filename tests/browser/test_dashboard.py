@@ -95,6 +95,9 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     first.click()
     shot(p, "alert")
     assert p.evaluate("typeof window.htmx") == "object"
+    assert p.evaluate("Boolean(navigator.clipboard)")  # 127.0.0.1 is a secure context
+    commands = p.locator("ol.steps pre code").count()
+    assert commands and p.locator("ol.steps pre button.copy").count() == commands
     p.evaluate("window.stillHere = true")  # gone if the page were loaded again
     p.click("form[action$='/ack'] button")
     p.wait_for_selector("text=acknowledged by gsato")

@@ -74,3 +74,19 @@ def test_calendar_feeds_and_alert_gauges(client: TestClient, web_store: Store) -
     metrics = client.get("/metrics").text
     assert 'opsweek_alerts{kind="refine_failure",status="firing"} 1.0' in metrics
     assert 'opsweek_alerts{kind="unparsed",status="firing"} 2.0' in metrics
+
+
+def test_sal_day_view(client: TestClient, web_store: Store) -> None:
+    from opsweek.sal.log import SalLog
+
+    with web_store.session() as session:
+        log = SalLog(session)
+        log.append(
+            "ana", "reran refine_event 2026-11-20T03", at=datetime(2026, 11, 20, 10, tzinfo=UTC)
+        )
+        log.append("ana", "restarted hive-server2", at=datetime(2026, 11, 21, 0, 30, tzinfo=UTC))
+    page = client.get("/sal?day=2026-11-20").text
+    assert "reran refine_event 2026-11-20T03" in page and "restarted hive-server2" not in page
+    assert 'href="?day=2026-11-19"' in page and 'href="?day=2026-11-21"' in page
+    assert "(1 entries)" in page
+    assert client.get("/sal?day=yesterday").status_code == 400

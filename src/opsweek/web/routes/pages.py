@@ -4,7 +4,7 @@ escaped by Jinja2's autoescape (alert payloads are hostile text)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,13 +136,28 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
 
 @router.get("/sal", response_class=HTMLResponse, name="sal_page")
 def sal_page(
-    request: Request, q: Annotated[str | None, Query(max_length=500)] = None
+    request: Request,
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    day: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
+    """The newest entries, a search, or one day (in the team timezone) with links to the days
+    before and after."""
     context = _context(request)
+    shown_day = parse_date(day, "day") if day else None
     with request.app.state.store.session() as session:
         sal = SalLog(session)
-        entries = sal.search(q, 100) if q and q.strip() else sal.list(SalFilter(limit=100))
-        return _render(request, "sal.html", {**context, "entries": entries, "q": q})
+        if q and q.strip():
+            entries = sal.search(q, 100)
+        elif shown_day is not None:
+            start = datetime.combine(shown_day, time(), context["tz"])
+            entries = sal.list(SalFilter(since=start, until=start + timedelta(days=1), limit=2000))
+        else:
+            entries = sal.list(SalFilter(limit=100))
+        values = {**context, "entries": entries, "q": q, "day": shown_day}
+        if shown_day is not None:
+            values["previous_day"] = shown_day - timedelta(days=1)
+            values["next_day"] = shown_day + timedelta(days=1)
+        return _render(request, "sal.html", values)
 
 
 @router.get("/sal/{entry_id}", response_class=HTMLResponse, name="sal_entry")

@@ -14,3 +14,20 @@ document.addEventListener("htmx:responseError", (event) => {
 document.addEventListener("htmx:afterRequest", (event) => {
   if (event.detail.successful) document.getElementById("problem").hidden = true;
 });
+
+// A copy button beside every command of a runbook step (the command stays selectable text).
+document.addEventListener("DOMContentLoaded", () => {
+  if (!navigator.clipboard) return;
+  for (const code of document.querySelectorAll("ol.steps pre > code")) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy";
+    button.textContent = "copy";
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(code.textContent);
+      button.textContent = "copied";
+      setTimeout(() => { button.textContent = "copy"; }, 1500);
+    });
+    code.parentElement.append(button);
+  }
+});
