@@ -69,7 +69,7 @@ class StubServer:
             do_GET = do_POST
 
             def log_message(self, *args: object) -> None:
-                pass
+                """Quiet: tests read what arrived from ``requests``, not from stderr."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
