@@ -98,3 +98,19 @@ def test_on_demand_duties(store: Store) -> None:
             service.get("new-wiki")
         count = session.scalar(select(func.count()).select_from(DutyInstance))
     assert count == 1
+
+
+def test_ensure_open_starts_an_on_demand_duty_once_per_subject(store: Store) -> None:
+    with store.session() as session:
+        service = duties(session)
+        first, started = service.ensure_open("offboarding", {"user": "elvis"}, "T341234")
+        again, started_again = service.ensure_open("offboarding", {"user": "elvis"})
+        other, started_other = service.ensure_open("offboarding", {"user": "priscilla"})
+    assert (started, started_again, started_other) == (True, False, True)
+    assert again.id == first.id != other.id
+    # started at the same moment, as one check run finding two new wikis does
+    with store.session() as session:
+        service = duties(session)
+        azy, _ = service.ensure_open("new-wiki", {"wiki": "azywiki"})
+        tly, _ = service.ensure_open("new-wiki", {"wiki": "tlywiki"})
+    assert azy.due_at == tly.due_at and azy.id != tly.id

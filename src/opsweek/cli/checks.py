@@ -136,14 +136,12 @@ def new_wikis(
         top = GitRepo.top_of(paths[0].parent)
         repo = GitRepo(str(top), settings.data_dir)
         commit = repo.commit_on_branch(f"new-wikis-{end.isoformat()}", paths, message)
-    with app_state.session() as session:
-        if not no_alert:
+    if not no_alert:
+        with app_state.session() as session:
             emit(session, result.findings())
-        duties = Duties.from_settings(session, settings)
-        opened = {i.detail.get("wiki") for i in duties.open_on_demand() if i.duty_key == "new-wiki"}
-        for candidate in result.ready:
-            if not no_alert and candidate.dbname not in opened:
-                duties.open("new-wiki", {"wiki": candidate.dbname or ""}, note=candidate.project)
+            duties = Duties.from_settings(session, settings)
+            for candidate in result.ready:  # each ready wiki: its new-wiki duty, once
+                duties.ensure_open("new-wiki", {"wiki": candidate.dbname or ""}, candidate.project)
     data = {**result.as_json(), "commit": commit}
     if json_:
         print_json(data)

@@ -32,16 +32,7 @@ def _duty(app_state: State, user: str, **detail: str) -> int:
     added, so it shows in Today and the handoff."""
     with app_state.session() as session:
         duties = Duties.from_settings(session, app_state.settings)
-        instance = next(
-            (
-                i
-                for i in duties.open_on_demand()
-                if i.duty_key == "offboarding" and i.detail.get("user") == user
-            ),
-            None,
-        )
-        if instance is None:
-            instance = duties.open("offboarding", {"user": user}, note=f"offboarding {user}")
+        instance, _ = duties.ensure_open("offboarding", {"user": user}, f"offboarding {user}")
         instance.detail = {**instance.detail, **detail}
         return instance.id
 

@@ -11,11 +11,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -197,7 +198,16 @@ class DutyInstance(Base):
     or ``skipped``; overdue is ``due`` after ``overdue_at``."""
 
     __tablename__ = "duty_instances"
-    __table_args__ = (UniqueConstraint("duty_key", "due_at", name="uq_duty_instances_key_due"),)
+    __table_args__ = (
+        Index(  # recurring occurrences only: on-demand duties may start at the same moment
+            "uq_duty_instances_recurring",
+            "duty_key",
+            "due_at",
+            unique=True,
+            sqlite_where=text("on_demand = false"),
+            postgresql_where=text("on_demand = false"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     duty_key: Mapped[str] = mapped_column(String(64))

@@ -256,6 +256,18 @@ class Duties:
         )
         return instance
 
+    def ensure_open(
+        self, key: str, values: Mapping[str, str], note: str = ""
+    ) -> tuple[DutyInstance, bool]:
+        """The open on-demand duty of ``key`` about ``values`` (the offboarding of this user,
+        the new wiki of this name), started when there is none; and whether it was started."""
+        for instance in self.open_on_demand():
+            if instance.duty_key == key and all(
+                instance.detail.get(k) == v for k, v in values.items()
+            ):
+                return instance, False
+        return self.open(key, values, note), True
+
     def tick(self, ref: str, step: int) -> DutyInstance:
         instance = self._open(ref)
         if not 1 <= step <= len(instance.steps):
