@@ -38,13 +38,18 @@ def attach_deploy_duty(session: Session, settings: Settings, snapshot: str) -> i
     return instance.id
 
 
-def mw_history(session: Session, settings: Settings, today: date) -> tuple[MwHistory, int | None]:
-    result = scan_snapshots(
+def scan_mw_history(settings: Settings, today: date) -> MwHistory:
+    return scan_snapshots(
         Files(settings.files_root),
         settings.get("checks.mw_history_dir"),
         today,
         settings.get("checks.mw_history_late_day"),
     )
+
+
+def mw_history(session: Session, settings: Settings, today: date) -> tuple[MwHistory, int | None]:
+    """Scan, send the findings to the inbox, note a ready snapshot on the redeploy duty."""
+    result = scan_mw_history(settings, today)
     emit(session, result.findings())
     duty = attach_deploy_duty(session, settings, result.expected) if result.ready else None
     return result, duty

@@ -23,7 +23,6 @@ from opsweek.checks import canary as canary_check
 from opsweek.checks import scheduled
 from opsweek.checks.allowlist import lint_allowlist
 from opsweek.checks.emit import emit
-from opsweek.checks.mw_history import scan_snapshots
 from opsweek.checks.new_wikis import check_new_wikis
 from opsweek.checks.partitions import check_partitions, repair
 from opsweek.cli.output import JsonOption, console, note, print_json
@@ -209,16 +208,10 @@ def mw_history(
     app_state = state(ctx)
     settings = app_state.settings
     today = parse_date(day) if day else _today(settings)
-    with app_state.session() as session:
-        if no_alert:
-            result = scan_snapshots(
-                Files(settings.files_root),
-                settings.get("checks.mw_history_dir"),
-                today,
-                settings.get("checks.mw_history_late_day"),
-            )
-            duty = None
-        else:
+    if no_alert:
+        result, duty = scheduled.scan_mw_history(settings, today), None
+    else:
+        with app_state.session() as session:
             result, duty = scheduled.mw_history(session, settings, today)
     data = {**result.as_json(), "duty": duty}
     if json_:

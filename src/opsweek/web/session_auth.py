@@ -7,6 +7,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlparse
 
 from fastapi import HTTPException, Request
@@ -38,11 +39,23 @@ def current_user(request: Request) -> str | None:
     return proxy_user(request)
 
 
+_UNKNOWN: Any = object()  # not looked up yet in this request
+
+
 def proxy_user(request: Request) -> str | None:
+    """The team member an SSO proxy names, looked up once per request."""
     settings = request.app.state.settings
     header = settings.get("web.trusted_header")
     if not header:
         return None
+    cached = getattr(request.state, "proxy_user", _UNKNOWN)
+    if cached is _UNKNOWN:
+        cached = request.state.proxy_user = _lookup_proxy_user(request, header)
+    return cached
+
+
+def _lookup_proxy_user(request: Request, header: str) -> str | None:
+    settings = request.app.state.settings
     name = request.headers.get(header, "").strip()
     peer = request.client.host if request.client else ""
     proxies = {p.strip() for p in settings.get("web.trusted_proxies").split(",") if p.strip()}
