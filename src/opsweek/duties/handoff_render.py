@@ -123,11 +123,7 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
 
     out.append("## Tracker tasks")
     if i.tasks is None:
-        out.append(
-            "Not available (see the end of the report)."
-            if _unavailable(report, "tracker")
-            else "No tracker configured."
-        )
+        out.append(_absent(report, "tracker"))
     elif not i.tasks:
         out.append("The ops-week column is empty.")
     else:
@@ -141,11 +137,7 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
 
     out.append("## Unanswered questions in the collaboration channel")
     if i.questions is None:
-        out.append(
-            "Not available (see the end of the report)."
-            if _unavailable(report, "chat")
-            else "No chat configured."
-        )
+        out.append(_absent(report, "chat"))
     elif not i.questions:
         out.append("Every question got a reply from the team.")
     for q in i.questions or []:
@@ -186,6 +178,13 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
 
 def _unavailable(report: HandoffReport, prefix: str) -> bool:
     return any(r.startswith(prefix) for r in report.inputs.unavailable)
+
+
+def _absent(report: HandoffReport, source: str) -> str:
+    """Why a section of the tracker or the chat is empty."""
+    if _unavailable(report, source):
+        return "Not available (see the end of the report)."
+    return f"No {source} configured."
 
 
 _env = Environment(
