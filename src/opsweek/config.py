@@ -44,6 +44,11 @@ def _positive(value: int) -> None:
         raise ValueError("must be zero or more")
 
 
+def _at_least_one(value: int) -> None:
+    if value < 1:
+        raise ValueError("must be 1 or more")
+
+
 def _one_of(value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError("expected one of: " + ", ".join(repr(a) for a in allowed))
@@ -382,6 +387,22 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Pages and reading API calls are open to anyone who can reach the app; false: a "
         "login, an API token or the trusted header is needed to read too.",
+    ),
+    Setting(
+        "web.workers",
+        int,
+        1,
+        "Processes serving the web app and API; more serve more readers at once on more cores "
+        "(the SMTP listener, IMAP poller, IRC bot and scheduled work stay in one process).",
+        check=_at_least_one,
+    ),
+    Setting(
+        "web.page_cache_seconds",
+        int,
+        10,
+        "A rendered page is reused while nothing was committed to the store and it is younger "
+        "than this (relative times: overdue duties); 0: every page is rendered anew.",
+        check=_positive,
     ),
     Setting(
         "web.trusted_header",

@@ -86,6 +86,36 @@ def test_related_entries_of_an_alert(store: Store) -> None:
         assert inbox.with_related_sal([alert, third], timedelta(hours=72)) == {1, 3}
 
 
+def test_a_resolved_alert_is_related_to_what_was_logged_while_it_was_open(store: Store) -> None:
+    window = timedelta(hours=72)
+    with store.session() as session:
+        Intake(session, T0).ingest(raw_inputs("refine_failure.eml"))
+        Inbox(session, T0 + timedelta(hours=1)).resolve(3, "joal", "reran it")
+        sal = SalLog(session)
+        sal.append("joal", "event.navigationtiming looks fine now", at=T0 + timedelta(days=2))
+        sal.append("joal", "event.navigationtiming again, weeks later", at=T0 + timedelta(days=30))
+        sal.append("ana", "event.mediawiki_foo is still failing", at=T0 + timedelta(days=30))
+    with store.session() as session:
+        inbox = Inbox(session)
+        resolved, still_open = inbox.get(3), inbox.get(1)
+        messages = [e.message for e in inbox.related_sal(resolved, window)]
+        assert "event.navigationtiming looks fine now" in messages
+        assert "event.navigationtiming again, weeks later" not in messages
+        # an open alert's span has no end: the entry a month later is about it
+        assert "event.mediawiki_foo is still failing" in [
+            e.message for e in inbox.related_sal(still_open, window)
+        ]
+        # with no slack, only the resolution itself was logged while alert 3 was open
+        assert [e.nick for e in inbox.related_sal(resolved, timedelta(0))] == ["joal"]
+        assert inbox.with_related_sal([resolved, still_open], timedelta(0)) == {1, 3}
+        # the marks of a list say exactly which alerts have related entries
+        for slack in (timedelta(0), window):
+            alerts = [inbox.get(i) for i in (1, 2, 3)]
+            assert inbox.with_related_sal(alerts, slack) == {
+                a.id for a in alerts if inbox.related_sal(a, slack)
+            }
+
+
 def test_every_alert_action_leaves_an_entry(store: Store) -> None:
     with store.session() as session:
         Intake(session, T0).ingest(raw_inputs("refine_failure.eml"))

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from opsweek.alerts.model import ACKNOWLEDGED, FIRING, RESOLVED, STATUSES
 from opsweek.alerts.runbook import steps_for
 from opsweek.db.models import Alert, AlertEvent, RawInputRow, SalEntry
 from opsweek.errors import BadInput, NotFound
-from opsweek.sal.log import SalLog, record_action
+from opsweek.sal.log import Probe, SalLog, record_action
 from opsweek.sal.refs import alert_refs
 from opsweek.timeutil import iso, utcnow
 
@@ -79,8 +79,8 @@ class Inbox:
     def list(self, flt: AlertFilter) -> list[Alert]:
         flt.check()
         query = select(Alert)
-        if flt.status == "open":
-            query = query.where(Alert.status != RESOLVED)
+        if flt.status == "open":  # a literal, so the partial index of open alerts applies
+            query = query.where(Alert.status != literal_column(f"'{RESOLVED}'"))
         elif flt.status:
             query = query.where(Alert.status == flt.status)
         if flt.kind:
@@ -108,10 +108,16 @@ class Inbox:
     def raw(self, alert: Alert) -> RawInputRow | None:
         return self.session.get(RawInputRow, alert.raw_id) if alert.raw_id else None
 
-    def counts(self) -> dict[str, int]:
-        rows = self.session.execute(select(Alert.status, func.count()).group_by(Alert.status))
+    def counts(self, open_only: bool = False) -> dict[str, int]:
+        """Alerts per status; ``open_only``: firing and acknowledged only, read from the status
+        index without counting a year of resolved ones."""
+        query = select(Alert.status, func.count()).group_by(Alert.status)
+        if open_only:
+            query = query.where(Alert.status.in_([FIRING, ACKNOWLEDGED]))
         found = dict.fromkeys(STATUSES, 0)
-        found.update({status: count for status, count in rows})
+        found.update({status: count for status, count in self.session.execute(query)})
+        if open_only:
+            del found[RESOLVED]
         return found
 
     def ack(self, alert_id: int, actor: str) -> Alert:
@@ -152,19 +158,20 @@ class Inbox:
         record_action(self.session, actor, message, self.now)
 
     def related_sal(self, alert: Alert, window: timedelta, limit: int = 10) -> list[SalEntry]:
-        """SAL entries about the same job, DAG, table, task or alert, newest first."""
+        """SAL entries about the same job, DAG, table, task or alert while it was open (give or
+        take ``window``), newest first."""
+        since, until = related_span(alert, window)
         values = alert_refs(alert.id, alert.title, alert.details)
-        return SalLog(self.session).related(values, alert.first_seen - window, limit)
+        return SalLog(self.session).related(values, since, until, limit)
 
     def with_related_sal(self, alerts: list[Alert], window: timedelta) -> set[int]:
-        """Ids of the alerts that have related SAL entries (one query for the whole list)."""
-        refs = {a.id: alert_refs(a.id, a.title, a.details) for a in alerts}
-        latest = SalLog(self.session).latest_by_value(set().union(*refs.values()))
-        return {
-            a.id
-            for a in alerts
-            if any(latest.get(v, a.first_seen - window) > a.first_seen - window for v in refs[a.id])
-        }
+        """Ids of the alerts that have related SAL entries (what `related_sal` would list)."""
+        probes = []
+        for alert in alerts:
+            since, until = related_span(alert, window)
+            values = frozenset(alert_refs(alert.id, alert.title, alert.details))
+            probes.append(Probe(alert.id, values, since, until))
+        return SalLog(self.session).any_related(probes)
 
     def _event(self, alert: Alert, actor: str, action: str, note: str = "") -> None:
         alert.updated_at = self.now
@@ -172,6 +179,15 @@ class Inbox:
             AlertEvent(alert_id=alert.id, at=self.now, actor=actor, action=action, note=note)
         )
         self.session.flush()
+
+
+def related_span(alert: Alert, window: timedelta) -> tuple[datetime, datetime | None]:
+    """When SAL entries are about this alert: from ``window`` before it first fired; for a
+    resolved alert until ``window`` after it was resolved (or last seen), else open-ended."""
+    since = alert.first_seen - window
+    if alert.status != RESOLVED:
+        return since, None
+    return since, (alert.resolved_at or alert.last_seen) + window
 
 
 def inbox_order(alerts: list[Alert]) -> list[Alert]:

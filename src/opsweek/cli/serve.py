@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from opsweek.cli.state import state
 from opsweek.duties.reminders import ReminderLoop, configured_targets
 from opsweek.sal.ircbot import BotConfig, SalBot
 from opsweek.web import create_app
+from opsweek.web.worker import settle_for_serving
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -30,6 +32,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (web.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (web.port).")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes serving the web app (web.workers).")
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """Run the web app and API, with the SMTP listener and IMAP poller when configured."""
@@ -65,6 +70,7 @@ def serve(
         )
     started = {
         "url": f"http://{host}:{port}",
+        "workers": workers or settings.get("web.workers"),
         "smtp": settings.get("intake.smtp_listen") or None,
         "imap": settings.get("intake.imap_host") or None,
         "irc": settings.get("irc.server") or None,
@@ -91,8 +97,21 @@ def serve(
     if settings.get("irc.server"):
         bot = SalBot(BotConfig.from_settings(settings), store, settings)
         threading.Thread(target=bot.run, args=(stop_bot,), name="irc-bot", daemon=True).start()
+    settle_for_serving()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if started["workers"] > 1:  # each worker builds its app from the same settings
+            if settings.config_path is not None:
+                os.environ["OPSWEEK_CONFIG"] = str(settings.config_path.resolve())
+            uvicorn.run(
+                "opsweek.web.worker:create",
+                factory=True,
+                workers=started["workers"],
+                host=host,
+                port=port,
+                log_level="warning",
+            )
+        else:
+            uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop_bot.set()
         if reminders is not None:

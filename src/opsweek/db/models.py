@@ -137,6 +137,16 @@ class Alert(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    __table_args__ = (
+        Index(  # the open alerts, newest first: a few hundred among a year of alerts
+            "ix_alerts_open_last_seen",
+            "last_seen",
+            "id",
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+    )
+
 
 class AlertEvent(Base):
     """Append-only history of an alert: every change with its actor."""

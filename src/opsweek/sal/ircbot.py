@@ -170,7 +170,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
             until = duty.current.ends_at.astimezone(tz).strftime("%a %d %b %H:%M %Z")
             after = f"; next: {duty.next.username}" if duty.next else ""
             return f"{duty.current.username} is on ops duty until {until}{after}"
-        counts = Inbox(session).counts()
+        counts = Inbox(session).counts(open_only=True)
         open_alerts = counts["firing"] + counts["acknowledged"]
         return (
             f"{open_alerts} open alert(s), {counts['firing']} unacknowledged: "

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import TextClause, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from opsweek.db.models import SalEntry, SalRef
+from opsweek.db.types import UTCDateTime
 from opsweek.errors import BadInput, NotFound
 from opsweek.sal.refs import extract_refs
 from opsweek.timeutil import iso, utcnow
@@ -22,6 +24,7 @@ IRC_FORMATTING = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x02\x0f\x11\x16\x1
 NICK = re.compile(r"^[^\s\x00-\x1f]{1,64}$")
 PG_SPLIT = "._/-:@"
 PG_TABLE = str.maketrans(PG_SPLIT, " " * len(PG_SPLIT))
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)  # the end of an open span
 
 
 def clean_message(message: str) -> str:
@@ -45,6 +48,17 @@ def entry_json(entry: SalEntry, refs: Sequence[SalRef] = ()) -> dict[str, Any]:
         "corrects": entry.corrects_id,
         "refs": [{"kind": r.kind, "value": r.value} for r in refs],
     }
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Is anything logged about one of ``values`` between ``since`` and ``until`` (open: no
+    end)?"""
+
+    key: int
+    values: frozenset[str]
+    since: datetime
+    until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -181,21 +195,27 @@ class SalLog:
             )
         )
 
-    def related(self, values: Collection[str], since: datetime, limit: int = 10) -> list[SalEntry]:
-        """Entries since ``since`` that share a reference value, newest first."""
-        if not values:
-            return []
-        ids = (
-            self.session.execute(
-                select(SalRef.entry_id, func.max(SalRef.logged_at).label("at"))
-                .where(SalRef.value.in_(list(values)), SalRef.logged_at >= since)
-                .group_by(SalRef.entry_id)
-                .order_by(text("at DESC"), SalRef.entry_id.desc())
-                .limit(limit)
+    def related(
+        self,
+        values: Collection[str],
+        since: datetime,
+        until: datetime | None = None,
+        limit: int = 10,
+    ) -> list[SalEntry]:
+        """Entries logged between ``since`` and ``until`` that share a reference value, newest
+        first. The newest ``limit`` of each value are read from the (value, logged_at) index;
+        the newest ``limit`` overall are among them."""
+        newest: dict[int, datetime] = {}
+        for value in sorted(values):
+            query = select(SalRef.entry_id, SalRef.logged_at).where(
+                SalRef.value == value, SalRef.logged_at >= since
             )
-            .scalars()
-            .all()
-        )
+            if until is not None:
+                query = query.where(SalRef.logged_at <= until)
+            query = query.order_by(SalRef.logged_at.desc()).limit(limit)
+            for entry_id, at in self.session.execute(query):
+                newest[entry_id] = max(at, newest.get(entry_id, at))
+        ids = sorted(newest, key=lambda i: (newest[i], i), reverse=True)[:limit]
         if not ids:
             return []
         by_id = {
@@ -203,18 +223,45 @@ class SalLog:
         }
         return [by_id[i] for i in ids]
 
-    def latest_by_value(self, values: Collection[str]) -> dict[str, datetime]:
-        """When each reference value was last logged (for marking alerts in a list)."""
-        found: dict[str, datetime] = {}
-        ordered = list(values)
-        for start in range(0, len(ordered), 500):
-            rows = self.session.execute(
-                select(SalRef.value, func.max(SalRef.logged_at))
-                .where(SalRef.value.in_(ordered[start : start + 500]))
-                .group_by(SalRef.value)
-            )
-            found.update({value: at for value, at in rows})
+    def any_related(self, probes: Sequence[Probe]) -> set[int]:
+        """The keys of the probes that have an entry with one of their values in their time
+        span: one statement per 50 probes, each value one seek in the (value, logged_at)
+        index."""
+        found: set[int] = set()
+        for start in range(0, len(probes), PROBES_PER_QUERY):
+            chunk = [p for p in probes[start : start + PROBES_PER_QUERY] if p.values]
+            if not chunk:
+                continue
+            params: dict[str, Any] = {}
+            pairs = [(p.key, value) for p in chunk for value in sorted(p.values)]
+            for n, probe in enumerate(chunk):
+                params |= {f"k{n}": probe.key, f"lo{n}": probe.since}
+                params[f"hi{n}"] = probe.until or FAR_FUTURE
+            for n, (key, value) in enumerate(pairs):
+                params |= {f"rk{n}": key, f"rv{n}": value}
+            found.update(self.session.scalars(_probe_query(len(chunk), len(pairs)), params))
         return found
+
+
+PROBES_PER_QUERY = 50
+
+
+@functools.lru_cache(maxsize=512)
+def _probe_query(spans: int, pairs: int) -> TextClause:
+    """The probe statement for ``spans`` probes with ``pairs`` values in all, as text:
+    SQLAlchemy does not cache the compiled form of VALUES constructs with data."""
+    span_rows = ", ".join(f"(:k{n}, :lo{n}, :hi{n})" for n in range(spans))
+    pair_rows = ", ".join(f"(:rk{n}, :rv{n})" for n in range(pairs))
+    return text(
+        f"WITH spans (k, lo, hi) AS (VALUES {span_rows}), "
+        f"pairs (k, v) AS (VALUES {pair_rows}) "
+        "SELECT DISTINCT spans.k FROM spans JOIN pairs ON pairs.k = spans.k "
+        "WHERE EXISTS (SELECT 1 FROM sal_refs AS r "
+        "WHERE r.value = pairs.v AND r.logged_at >= spans.lo AND r.logged_at <= spans.hi)"
+    ).bindparams(
+        *(bindparam(f"lo{n}", type_=UTCDateTime()) for n in range(spans)),
+        *(bindparam(f"hi{n}", type_=UTCDateTime()) for n in range(spans)),
+    )
 
 
 def record_action(

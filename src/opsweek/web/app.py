@@ -17,12 +17,14 @@ from opsweek import __version__
 from opsweek.alerts.triage import FlapRule
 from opsweek.alerts.writer import IntakeWriter
 from opsweek.config import Settings
+from opsweek.db.changes import change_marker
 from opsweek.db.session import Store
 from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.metrics import LatencyMiddleware, Metrics
+from opsweek.web.page_cache import PageCache
 from opsweek.web.routes import api, forms, intake, pages, sal
 from opsweek.web.session_auth import secret_key
 
@@ -38,6 +40,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         writer.close()
+        app.state.pages.marker.close()
 
     app = FastAPI(
         title="opsweek",
@@ -52,6 +55,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.duty_book = duty_book(settings)
     app.state.tokens = TokenCache()
     app.state.metrics = Metrics(store)
+    app.state.pages = PageCache(
+        change_marker(store.engine), max_age=settings.get("web.page_cache_seconds")
+    )
     problems.install(app)
     app.include_router(intake.router)
     app.include_router(sal.router)

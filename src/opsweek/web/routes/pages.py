@@ -3,7 +3,9 @@ escaped by Jinja2's autoescape (alert payloads are hostile text)."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
@@ -20,6 +23,7 @@ from opsweek.duties.service import status as duty_status
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import iso, parse_date, zone
+from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import csrf_token, current_user, read_access
 
@@ -34,12 +38,16 @@ templates.env.filters["local"] = lambda moment, tz: (
 
 
 def _context(request: Request) -> dict[str, Any]:
+    """What every page shows besides its data. Anonymous readers get no session and no CSRF
+    token: their pages have no forms."""
     settings = request.app.state.settings
+    user = current_user(request)
     return {
         "tz": zone(settings.team_timezone),
         "window": timedelta(hours=settings.get("sal.related_window_hours")),
-        "user": current_user(request),
-        "csrf": csrf_token(request),
+        "user": user,
+        "csrf": csrf_token(request) if user is not None else "",
+        "root": request.scope.get("root_path", ""),
     }
 
 
@@ -47,7 +55,27 @@ def _render(request: Request, name: str, values: dict[str, Any]) -> HTMLResponse
     return templates.TemplateResponse(request, name, values)
 
 
+def reusable(page: Callable[..., Response]) -> Callable[..., Awaitable[Response]]:
+    """A page served from the page cache: the same URL for the same user (and CSRF token)
+    while nothing was committed to the store. FastAPI reads the page's own signature."""
+
+    @functools.wraps(page)
+    async def handler(request: Request, **params: Any) -> Response:
+        user = current_user(request)
+        key = (
+            request.url.path,
+            request.url.query,
+            user,
+            csrf_token(request) if user is not None else "",
+        )
+        pages: PageCache = request.app.state.pages
+        return await pages.page(key, lambda: run_in_threadpool(page, request, **params))
+
+    return handler
+
+
 @router.get("/", response_class=HTMLResponse, name="today")
+@reusable
 def today(request: Request) -> HTMLResponse:
     context = _context(request)
     with request.app.state.store.session() as session:
@@ -58,7 +86,7 @@ def today(request: Request) -> HTMLResponse:
             **context,
             "duty": rotation.who(),
             "people": {p.username: p for p in rotation.team.members(include_inactive=True)},
-            "counts": inbox.counts(),
+            "counts": inbox.counts(open_only=True),
             "open_alerts": open_alerts,
             "related": inbox.with_related_sal(open_alerts, context["window"]),
             "sal": SalLog(session).list(SalFilter(limit=10)),
@@ -72,6 +100,7 @@ def today(request: Request) -> HTMLResponse:
 
 
 @router.get("/handoff", response_class=HTMLResponse, name="handoff_page")
+@reusable
 def handoff_page(
     request: Request, week: Annotated[str | None, Query(max_length=10)] = None
 ) -> HTMLResponse:
@@ -96,6 +125,7 @@ def handoff_page(
 
 
 @router.get("/inbox", response_class=HTMLResponse, name="inbox")
+@reusable
 def inbox(
     request: Request,
     status: Annotated[str, Query(max_length=20)] = "open",
@@ -116,6 +146,7 @@ def inbox(
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse, name="alert_page")
+@reusable
 def alert_page(request: Request, alert_id: int) -> HTMLResponse:
     context = _context(request)
     with request.app.state.store.session() as session:
@@ -135,6 +166,7 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
 
 
 @router.get("/sal", response_class=HTMLResponse, name="sal_page")
+@reusable
 def sal_page(
     request: Request,
     q: Annotated[str | None, Query(max_length=500)] = None,
@@ -161,6 +193,7 @@ def sal_page(
 
 
 @router.get("/sal/{entry_id}", response_class=HTMLResponse, name="sal_entry")
+@reusable
 def sal_entry(request: Request, entry_id: int) -> HTMLResponse:
     """The page the IRC bot links to: one entry (and its corrections' target)."""
     context = _context(request)
@@ -170,6 +203,7 @@ def sal_entry(request: Request, entry_id: int) -> HTMLResponse:
 
 
 @router.get("/rotation", response_class=HTMLResponse, name="rotation_page")
+@reusable
 def rotation_page(request: Request) -> HTMLResponse:
     context = _context(request)
     with request.app.state.store.session() as session:
@@ -187,7 +221,8 @@ def rotation_page(request: Request) -> HTMLResponse:
 
 @router.get("/login", response_class=HTMLResponse, name="login_page")
 def login_page(request: Request, next: Annotated[str, Query(max_length=500)] = "/") -> HTMLResponse:
-    return _render(request, "login.html", {**_context(request), "next": next})
+    context = _context(request) | {"csrf": csrf_token(request)}  # the login form needs one
+    return _render(request, "login.html", {**context, "next": next})
 
 
 @router.get("/rotation.ics", name="rotation_ics")

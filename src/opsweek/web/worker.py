@@ -1,0 +1,35 @@
+"""The web app in a uvicorn worker process, when `opsweek serve` runs more than one
+(``web.workers``): each worker reads the settings from the environment `opsweek serve` left
+(``OPSWEEK_CONFIG`` names its config file) and opens the store itself."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from fastapi import FastAPI
+
+from opsweek.config import load_settings
+from opsweek.db.session import open_store
+from opsweek.web.app import create_app
+
+
+def create() -> FastAPI:
+    settings = load_settings()
+    app = create_app(settings, open_store(settings.database_url))
+    settle_for_serving()
+    return app
+
+
+def settle_for_serving() -> None:
+    """Tune this process for serving, once the app is built.
+
+    - What exists by now (modules, the app, settings) lives as long as the process: keep it out
+      of the garbage collector's full passes, which otherwise stall every request in flight
+      (measured with benchmarks/web.py: up to 200 ms per pass).
+    - Pages are rendered in worker threads while the event loop answers from the page cache:
+      hand the interpreter lock over every 0.5 ms instead of 5 ms, so a rendering does not make
+      the loop wait 5 ms after each socket call (Python's convoy effect).
+    """
+    gc.freeze()
+    sys.setswitchinterval(0.0005)

@@ -1,0 +1,76 @@
+"""`opsweek serve --workers 2`: two processes answer, and both show a change committed by a
+third process at once (their page caches follow the store, not their own writes)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from opsweek.alerts.intake import Intake
+from opsweek.db.session import open_store
+from tests.alerts.helpers import raw_inputs
+from tests.services.common import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def workers_of(pid: int) -> list[int]:
+    """The worker processes uvicorn spawned under ``pid``, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_two_workers_show_what_another_process_committed(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "OPSWEEK_DATA_DIR": str(tmp_path),
+        "OPSWEEK_CHECKS_INTERVAL_MINUTES": "0",
+        "OPSWEEK_CONFIG": "",
+    }
+    store = open_store(f"sqlite:///{tmp_path / 'opsweek.db'}")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "opsweek", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "opsweek serve did not start"
+            time.sleep(0.2)
+        assert len(workers_of(server.pid)) == 2
+        for _ in range(40):  # a new connection each time: both workers answer and keep a page
+            response = httpx.get(f"{base}/inbox", headers={"Connection": "close"}, timeout=10)
+            assert response.status_code == 200 and "event.mediawiki_foo" not in response.text
+        with store.session() as session:
+            Intake(session).ingest(raw_inputs("refine_failure.eml"))
+        for _ in range(40):
+            response = httpx.get(f"{base}/inbox", headers={"Connection": "close"}, timeout=10)
+            assert "event.mediawiki_foo" in response.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        store.close()
