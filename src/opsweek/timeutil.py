@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from opsweek.errors import BadInput
@@ -65,6 +66,20 @@ def parse_instant(text: str, default_tz: ZoneInfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=default_tz)
     return moment.astimezone(UTC)
+
+
+AGE = re.compile(r"^\s*(\d{1,5})\s*([mhdw])\s*$")
+AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, default_tz: ZoneInfo, now: datetime | None = None) -> datetime:
+    """A starting moment: ISO 8601 (read like `parse_instant`), or an age before ``now``:
+    30m, 24h, 7d, 2w."""
+    age = AGE.match(text)
+    if age is None:
+        return parse_instant(text, default_tz)
+    amount, unit = int(age.group(1)), AGE_UNITS[age.group(2)]
+    return (now or utcnow()) - timedelta(**{unit: amount})
 
 
 def utcnow() -> datetime:

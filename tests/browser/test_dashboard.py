@@ -108,6 +108,20 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     assert "gsato" in row.inner_text() and "acknowledged" in row.inner_text()
     shot(p, "inbox")
 
+    # acknowledged from the inbox itself: the row leaves the firing list, in place
+    p.goto(f"{site}/inbox?status=firing")
+    p.evaluate("window.stillHere = true")
+    row = p.locator("table.alerts tr:has(form[action$='/ack'])").first
+    other_id = row.locator("td a").first.inner_text()
+    row.locator("form[action$='/ack'] button").click()
+    p.wait_for_selector(f"#inbox tr:has(a:text-is('{other_id}'))", state="detached")
+    assert p.evaluate("window.stillHere") is True
+    p.goto(f"{site}/inbox?status=acknowledged")
+    assert "gsato" in p.locator(f"tr:has(a:text-is('{other_id}'))").inner_text()
+    p.goto(f"{site}/inbox?status=&view=groups")
+    assert p.locator("details.group").count() >= 2
+    shot(p, "inbox-groups")
+
     p.goto(f"{site}/sal")
     p.fill("input[name=message]", "reran refine_event <b>from the browser</b>")
     p.click("form[action$='/sal'] button")

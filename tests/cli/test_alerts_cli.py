@@ -29,6 +29,10 @@ def test_ingest_directory_then_list_show_ack_resolve(cli: Cli) -> None:
         "details",
     ):
         assert key in first
+    groups = cli.json("alerts", "list", "--group")["groups"]
+    assert sum(len(g["alerts"]) for g in groups) == len(listed) > len(groups)
+    assert cli.json("alerts", "list", "--since", "2100-01-01")["alerts"] == []
+    assert len(cli.json("alerts", "list", "--since", "1000w")["alerts"]) == len(listed)
     refine = cli.json("alerts", "list", "--kind", "refine_failure", "--status", "open")
     assert len(refine["alerts"]) == 6
     alert_id = refine["alerts"][0]["id"]

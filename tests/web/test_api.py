@@ -40,6 +40,12 @@ def test_ack_note_resolve_through_the_api(client: TestClient, web_store: Store, 
     auth = {"Authorization": f"Bearer {token}"}
     listed = client.get("/api/v1/alerts", params={"kind": "refine_failure"}).json()["alerts"]
     assert len(listed) == 3
+    (group,) = client.get("/api/v1/alerts", params={"group": "true"}).json()["groups"]
+    assert (group["counts"]["firing"], len(group["alerts"])) == (3, 3)  # one e-mail
+    assert group["alert_ids"] == [a["id"] for a in group["alerts"]]
+    old = client.get("/api/v1/alerts", params={"since": "2d"}).json()["alerts"]
+    assert old == []  # the fixture's mail is from 2024
+    assert client.get("/api/v1/alerts", params={"since": "soon"}).status_code == 400
     assert client.post("/api/v1/alerts/1/ack", headers=auth).json()["acked_by"] == "alertbot"
     again = client.post("/api/v1/alerts/1/ack", headers=auth)
     assert again.status_code == 400 and "already acknowledged" in again.json()["detail"]

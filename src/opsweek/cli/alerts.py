@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from opsweek.alerts.groups import AlertGroup, group_alerts
 from opsweek.alerts.inputs import AUTO, from_bytes, from_path
 from opsweek.alerts.intake import IngestCounts, Intake
 from opsweek.alerts.model import FORMATS
@@ -18,7 +20,7 @@ from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, i
 from opsweek.cli.output import JsonOption, console, fail, print_json, short_time
 from opsweek.cli.state import State, state
 from opsweek.sal.log import entry_json, record_action
-from opsweek.timeutil import parse_instant, utcnow, zone
+from opsweek.timeutil import parse_since, utcnow, zone
 
 app = typer.Typer(no_args_is_help=True, help="The alert inbox.")
 
@@ -86,14 +88,20 @@ def list_(
     ] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only alerts seen since (ISO 8601).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only alerts seen since: ISO 8601, or an age like 24h, 7d, 2w."),
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 200,
+    group: Annotated[
+        bool, typer.Option("--group", help="One row per group (one e-mail, one notification).")
+    ] = False,
     json_: JsonOption = False,
 ) -> None:
     """List alerts, unacknowledged first."""
     app_state = state(ctx)
     tz = zone(app_state.settings.team_timezone)
-    flt = AlertFilter(status, kind, source, parse_instant(since, tz) if since else None, limit)
+    flt = AlertFilter(status, kind, source, parse_since(since, tz) if since else None, limit)
     with app_state.session() as session:
         inbox = Inbox(session)
         alerts = inbox_order(inbox.list(flt))
@@ -102,6 +110,9 @@ def list_(
             (a.first_seen, alert_json(a, with_runbook=False) | {"has_related_sal": a.id in related})
             for a in alerts
         ]
+    if group:
+        _print_groups(group_alerts(alerts), {r["id"]: r for _, r in rows}, tz, json_)
+        return
     if json_:
         print_json({"alerts": [r for _, r in rows]})
         return
@@ -122,6 +133,33 @@ def list_(
             f"{r['count']}" + (" ↻" if r["flapping"] else ""),
             short_time(first_seen, tz),
             escape(r["acked_by"] or "-"),
+        )
+    console.print(table)
+
+
+def _print_groups(
+    groups: list[AlertGroup], shown: dict[int, dict[str, Any]], tz: ZoneInfo, json_: bool
+) -> None:
+    if json_:
+        print_json(
+            {"groups": [g.to_json() | {"alerts": [shown[a.id] for a in g.alerts]} for g in groups]}
+        )
+        return
+    table = Table(title=f"Alert groups ({len(groups)})")
+    table.add_column("status", no_wrap=True)
+    table.add_column("n", no_wrap=True, justify="right")
+    table.add_column("kind", no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column("title", ratio=1, min_width=24, overflow="fold")
+    table.add_column("ids", max_width=12, overflow="fold")
+    table.add_column(f"last seen ({tz.key})", no_wrap=True)
+    for g in groups:
+        table.add_row(
+            f"[{STATUS_STYLE[g.status]}]{STATUS_MARK[g.status]}[/]",
+            str(len(g.alerts)),
+            ", ".join(g.kinds),
+            escape(g.title),
+            " ".join(str(a.id) for a in g.alerts),
+            short_time(g.last_seen, tz),
         )
     console.print(table)
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from opsweek.alerts.model import UNPARSED
 from opsweek.alerts.sources import (
     airflow_sla_miss,
     airflow_task_failed,
     alertmanager,
     anomaly_report,
+    canary_failure,
     data_loss,
     mediawiki_history_available,
     refine_failure,
@@ -35,4 +37,9 @@ EMAIL_PARSERS: tuple[ModuleType, ...] = (
     unexpected_pageview_values,
     mediawiki_history_available,
     alertmanager,
+)
+
+# every kind a parser gives (for filters); opsweek's own checks add theirs
+KNOWN_KINDS: tuple[str, ...] = tuple(
+    sorted({m.KIND for m in EMAIL_PARSERS} | {canary_failure.KIND, UNPARSED})
 )

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from opsweek.alerts.groups import group_alerts
 from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
 from opsweek.duties.service import instance_json
 from opsweek.sal.log import entry_json
-from opsweek.timeutil import parse_date
+from opsweek.timeutil import parse_date, parse_since, zone
 from opsweek.web.auth import require_token
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import read_access
@@ -44,18 +45,33 @@ def list_alerts(
     status: Annotated[str | None, Query(max_length=20)] = None,
     kind: Annotated[str | None, Query(max_length=48)] = None,
     source: Annotated[str | None, Query(max_length=32)] = None,
+    since: Annotated[
+        str | None,
+        Query(max_length=40, description="ISO 8601, or an age: 30m, 24h, 7d, 2w"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    group: Annotated[
+        bool, Query(description="grouped: one e-mail or notification per group")
+    ] = False,
 ) -> dict[str, Any]:
+    tz = zone(request.app.state.settings.team_timezone)
+    flt = AlertFilter(status, kind, source, parse_since(since, tz) if since else None, limit)
     with request.app.state.store.session() as session:
         inbox = Inbox(session)
-        alerts = inbox_order(inbox.list(AlertFilter(status, kind, source, None, limit)))
+        alerts = inbox_order(inbox.list(flt))
         related = inbox.with_related_sal(alerts, _window(request))
-        return {
-            "alerts": [
-                alert_json(a, with_runbook=False) | {"has_related_sal": a.id in related}
-                for a in alerts
-            ]
+        shown = {
+            a.id: alert_json(a, with_runbook=False) | {"has_related_sal": a.id in related}
+            for a in alerts
         }
+        if group:
+            return {
+                "groups": [
+                    g.to_json() | {"alerts": [shown[a.id] for a in g.alerts]}
+                    for g in group_alerts(alerts)
+                ]
+            }
+        return {"alerts": [shown[a.id] for a in alerts]}
 
 
 @router.get("/alerts/{alert_id}", summary="One alert: details, runbook, history, related SAL")

@@ -21,6 +21,7 @@ from opsweek.web.session_auth import check_form
 
 router = APIRouter(tags=["forms"])
 Csrf = Annotated[str | None, Form()]
+Back = Annotated[str | None, Form(max_length=1000)]  # the page the form was on
 
 
 def _back(path: str) -> RedirectResponse:
@@ -44,8 +45,7 @@ async def login(
     if not await run_in_threadpool(verify):
         return problem(401, "wrong user name or password")
     request.session["user"] = username
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    return _back(target)
+    return _back(local_path(next, "/"))
 
 
 @router.post("/logout", summary="Log out (form)")
@@ -55,8 +55,20 @@ async def logout(request: Request, csrf: Csrf = None) -> RedirectResponse:
     return _back("/")
 
 
+def local_path(target: str | None, default: str) -> str:
+    """Where to go back to after a form: a path on this site only (never //host or a URL)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
 async def _inbox_change(
-    request: Request, alert_id: int, csrf: str | None, action: str, text: str = ""
+    request: Request,
+    alert_id: int,
+    csrf: str | None,
+    action: str,
+    text: str = "",
+    back: str | None = None,
 ) -> RedirectResponse:
     user = check_form(request, csrf)
 
@@ -71,12 +83,14 @@ async def _inbox_change(
                 inbox.note(alert_id, user, text)
 
     await run_in_threadpool(run)
-    return _back(f"/alerts/{alert_id}")
+    return _back(local_path(back, f"/alerts/{alert_id}"))
 
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge (form)")
-async def ack_form(request: Request, alert_id: int, csrf: Csrf = None) -> RedirectResponse:
-    return await _inbox_change(request, alert_id, csrf, "ack")
+async def ack_form(
+    request: Request, alert_id: int, csrf: Csrf = None, back: Back = None
+) -> RedirectResponse:
+    return await _inbox_change(request, alert_id, csrf, "ack", back=back)
 
 
 @router.post("/alerts/{alert_id}/resolve", summary="Resolve (form)")
@@ -85,8 +99,9 @@ async def resolve_form(
     alert_id: int,
     note: Annotated[str, Form(max_length=10_000)] = "",
     csrf: Csrf = None,
+    back: Back = None,
 ) -> RedirectResponse:
-    return await _inbox_change(request, alert_id, csrf, "resolve", note)
+    return await _inbox_change(request, alert_id, csrf, "resolve", note, back)
 
 
 @router.post("/alerts/{alert_id}/note", summary="Add a note (form)")
@@ -95,8 +110,9 @@ async def note_form(
     alert_id: int,
     text: Annotated[str, Form(max_length=10_000)] = "",
     csrf: Csrf = None,
+    back: Back = None,
 ) -> RedirectResponse:
-    return await _inbox_change(request, alert_id, csrf, "note", text)
+    return await _inbox_change(request, alert_id, csrf, "note", text, back)
 
 
 @router.post("/sal", summary="Log to the SAL (form)")

@@ -16,13 +16,15 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from opsweek.alerts.groups import group_alerts
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
+from opsweek.alerts.sources import KNOWN_KINDS
 from opsweek.duties.handoff_render import to_html
 from opsweek.duties.service import status as duty_status
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
-from opsweek.timeutil import iso, parse_date, zone
+from opsweek.timeutil import iso, parse_date, parse_since, zone
 from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import csrf_token, current_user, read_access
@@ -88,6 +90,7 @@ def today(request: Request) -> HTMLResponse:
             "people": {p.username: p for p in rotation.team.members(include_inactive=True)},
             "counts": inbox.counts(open_only=True),
             "open_alerts": open_alerts,
+            "back": "/",
             "related": inbox.with_related_sal(open_alerts, context["window"]),
             "sal": SalLog(session).list(SalFilter(limit=10)),
         }
@@ -130,16 +133,33 @@ def inbox(
     request: Request,
     status: Annotated[str, Query(max_length=20)] = "open",
     kind: Annotated[str | None, Query(max_length=48)] = None,
+    source: Annotated[str | None, Query(max_length=32)] = None,
+    since: Annotated[str | None, Query(max_length=40)] = None,
+    view: Annotated[str, Query(pattern="^(list|groups)$")] = "list",
 ) -> HTMLResponse:
+    """The alerts, filtered; one row per alert or one block per group, each alert with its
+    acknowledge, resolve and note forms for a logged-in user."""
     context = _context(request)
+    flt = AlertFilter(
+        status=status or None,
+        kind=kind or None,
+        source=source or None,
+        since=parse_since(since, context["tz"]) if since and since.strip() else None,
+    )
     with request.app.state.store.session() as session:
         box = Inbox(session)
-        alerts = inbox_order(box.list(AlertFilter(status=status or None, kind=kind or None)))
+        alerts = inbox_order(box.list(flt))
         values = {
             **context,
             "alerts": alerts,
+            "groups": group_alerts(alerts) if view == "groups" else [],
             "status": status,
             "kind": kind,
+            "source": source,
+            "since": since,
+            "view": view,
+            "kinds": KNOWN_KINDS,
+            "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             "related": box.with_related_sal(alerts, context["window"]),
         }
         return _render(request, "inbox.html", values)

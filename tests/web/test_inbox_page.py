@@ -1,0 +1,86 @@
+"""The Inbox page: filters (status, kind, source, since), the group view, and acknowledging,
+resolving and annotating in place."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from opsweek.alerts.intake import Intake
+from opsweek.db.models import Alert
+from opsweek.db.session import Store
+from tests.alerts.helpers import raw_inputs
+from tests.web.test_login_forms import csrf_of, log_in, setup
+
+
+def add_refine_mail(store: Store, days_ago: int = 0) -> None:
+    """One Refine e-mail naming several tables (several alerts in one group), last seen
+    ``days_ago``; the Airflow alert of `setup` last seen now."""
+    with store.session() as session:
+        Intake(session).ingest(raw_inputs("refine_failure.eml"))
+        now = datetime.now(UTC)
+        for alert in session.scalars(select(Alert)):
+            alert.last_seen = alert.first_seen = (
+                now if alert.kind == "airflow_task_failed" else now - timedelta(days=days_ago)
+            )
+
+
+def row_ids(page: str) -> list[int]:
+    return sorted({int(i) for i in re.findall(r'<td><a href="/alerts/(\d+)">', page)})
+
+
+def test_filters_by_kind_source_and_since(client: TestClient, web_store: Store) -> None:
+    setup(web_store)  # alert 1: an Airflow task failure, now
+    add_refine_mail(web_store, days_ago=10)  # alerts 2..: a Refine e-mail ten days ago
+    everything = row_ids(client.get("/inbox").text)
+    assert len(everything) > 2
+    assert row_ids(client.get("/inbox?kind=airflow_task_failed").text) == [1]
+    assert row_ids(client.get("/inbox?source=airflow").text) == [1]
+    assert row_ids(client.get("/inbox?since=3d").text) == [1]
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
+    assert row_ids(client.get(f"/inbox?since={week_ago}").text) == [1]
+    assert row_ids(client.get("/inbox?since=30d").text) == everything
+    assert '<option value="" selected>any' in client.get("/inbox?status=").text  # kept
+    assert client.get("/inbox?since=yesterday-ish").status_code == 400
+    assert client.get("/inbox?view=cards").status_code == 422
+
+
+def test_group_view_shows_one_block_per_mail(client: TestClient, web_store: Store) -> None:
+    setup(web_store)
+    add_refine_mail(web_store)
+    with web_store.session() as session:
+        refine = list(session.scalars(select(Alert).where(Alert.kind == "refine_failure")))
+    page = client.get("/inbox?view=groups").text
+    assert page.count('<details class="group') == 2  # the Airflow alert, the Refine e-mail
+    assert f"{len(refine)} alerts" in page and f"(+{len(refine) - 1} more)" in page
+    assert row_ids(page) == row_ids(client.get("/inbox").text)  # every alert is listed
+
+
+def test_acknowledge_and_resolve_in_place(client: TestClient, web_store: Store) -> None:
+    setup(web_store)
+    anonymous = client.get("/inbox").text
+    assert "/alerts/1/ack" not in anonymous  # no forms before logging in
+    log_in(client)
+    page = client.get("/inbox?kind=airflow_task_failed").text
+    assert 'action="/alerts/1/ack"' in page and 'hx-target="#inbox"' in page
+    assert 'name="back" value="/inbox?kind=airflow_task_failed"' in page
+    token = csrf_of(client, "/inbox")
+    back = "/inbox?kind=airflow_task_failed"
+    acked = client.post("/alerts/1/ack", data={"csrf": token, "back": back}, follow_redirects=False)
+    assert (acked.status_code, acked.headers["location"]) == (303, back)
+    shown = client.get(back).text  # the inbox, at once: the page cache follows the store
+    assert "◐ acknowledged" in shown and "<td>ann</td>" in shown
+    away = client.post(
+        "/alerts/1/note",
+        data={"csrf": token, "text": "looking", "back": "//evil.example/x"},
+        follow_redirects=False,
+    )
+    assert away.headers["location"] == "/alerts/1"  # never off this site
+    client.post("/alerts/1/resolve", data={"csrf": token, "note": "cleared", "back": back})
+    with web_store.session() as session:
+        alert = session.get(Alert, 1)
+        assert alert is not None and (alert.status, alert.resolved_by) == ("resolved", "ann")
+    assert "/alerts/1/resolve" not in client.get(back + "&status=").text  # nothing left to do
