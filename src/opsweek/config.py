@@ -397,6 +397,14 @@ SETTINGS: tuple[Setting, ...] = (
         check=_at_least_one,
     ),
     Setting(
+        "web.outside_refresh_minutes",
+        int,
+        10,
+        "Minutes between readings of the tracker's ops-week column and the collaboration "
+        "channel by `opsweek serve`, shown on Today; 0: only `opsweek today` reads them.",
+        check=_positive,
+    ),
+    Setting(
         "web.page_cache_seconds",
         int,
         10,

@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from opsweek.adapters.chat import Question
+from opsweek.adapters.tracker import Task
 from opsweek.duties.decisions import Decisions
 from opsweek.duties.definitions import DutyBook
+from opsweek.duties.outside_readings import OutsideNow, keep
 from opsweek.duties.service import Duties
 from opsweek.rotation.service import Rotation
 
@@ -58,4 +61,48 @@ def seed_duties(
     Decisions(session, actor, now - timedelta(hours=26)).record(
         "Not deploying refinery this week: the Spark 3.5 upgrade is still in review (T358001)"
     )
+    seed_outside_reading(session, now)
     return handled
+
+
+def seed_outside_reading(session: Session, now: datetime) -> None:
+    """What a reading of the collaboration channel and the tracker's ops-week column could
+    say (the demo reads no real Slack or Phabricator)."""
+    read_at = now - timedelta(minutes=4)
+    questions = [
+        Question(
+            "C0DEMO",
+            "1732000000.000100",
+            "U0PRODUCT",
+            "Are the unique devices numbers for 2026-11-24 final? The dashboard shows a dip.",
+            now - timedelta(hours=27),
+        ),
+        Question(
+            "C0DEMO",
+            "1732000000.000200",
+            "U0SEARCH",
+            "Could someone rerun the query_clicks hourly job for 2026-11-25T14?",
+            now - timedelta(hours=31),
+        ),
+    ]
+    tasks = [
+        Task(
+            "T358001",
+            "Upgrade refinery to Spark 3.5",
+            "progress",
+            "In Progress",
+            "gsato",
+            "https://phabricator.example.org/T358001",
+            now - timedelta(days=2),
+        ),
+        Task(
+            "T358120",
+            "Investigate canary failures for eventlogging_HomepageVisit",
+            "open",
+            "Open",
+            "amartin",
+            "https://phabricator.example.org/T358120",
+            now - timedelta(days=1),
+        ),
+    ]
+    keep(session, OutsideNow(tasks=tasks, questions=questions), read_at)

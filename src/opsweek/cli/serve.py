@@ -14,6 +14,7 @@ from opsweek.checks.scheduled import ChecksLoop
 from opsweek.cli.duties import outside_from
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
+from opsweek.duties.outside_readings import OutsideWatch
 from opsweek.duties.reminders import ReminderLoop, configured_targets
 from opsweek.sal.ircbot import BotConfig, SalBot
 from opsweek.web import create_app
@@ -40,10 +41,18 @@ def serve(
     """Run the web app and API, with the SMTP listener and IMAP poller when configured."""
     app_state = state(ctx)
     settings = app_state.settings
+    demo_note = ""
     if demo:
-        from opsweek.cli.demo import seed_all
+        from opsweek.cli.demo import seed_all, write_demo_config
 
-        seed_all(app_state)
+        result = seed_all(app_state)
+        write_demo_config(settings, hive=False)
+        demo_note = (
+            f"demo data {'ready' if result.created else 'already present'}: {result.people} "
+            f"people, {result.alerts} alerts. Pages are open to read; to act from them "
+            "(acknowledge, log, finish duties), give a demo user a password in another "
+            "terminal, e.g.: opsweek team password gsato"
+        )
     store = app_state.store
     host = host or settings.get("web.host")
     port = port or settings.get("web.port")
@@ -76,8 +85,10 @@ def serve(
         "irc": settings.get("irc.server") or None,
     }
     if json_:
-        print_json(started)
+        print_json(started | {"demo": demo_note or None})
     else:
+        if demo_note:
+            console.print(demo_note, markup=False, highlight=False)
         console.print(
             f"opsweek on {started['url']} (API docs at /docs)"
             + (f", SMTP intake on {started['smtp']}" if started["smtp"] else "")
@@ -89,6 +100,11 @@ def serve(
     if configured_targets(settings):
         reminders = ReminderLoop(store, settings, outside_from(settings, mail=True))
         reminders.start()
+    watch = None
+    outside = outside_from(settings)
+    if settings.get("web.outside_refresh_minutes") and (outside.tracker or outside.chat):
+        watch = OutsideWatch(store, settings, outside, settings.get("web.outside_refresh_minutes"))
+        watch.start()
     checks = None
     if settings.get("checks.interval_minutes"):
         checks = ChecksLoop(store, settings)
@@ -118,5 +134,7 @@ def serve(
             reminders.stop()
         if checks is not None:
             checks.stop()
+        if watch is not None:
+            watch.stop()
         for service in services:
             service.stop()

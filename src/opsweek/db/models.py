@@ -249,6 +249,18 @@ class Decision(Base):
     mail_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class OutsideReading(Base):
+    """The last reading of an outside system (``tracker``, ``chat``): what it said, or why it
+    could not be read."""
+
+    __tablename__ = "outside_readings"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class Publication(Base):
     """Something opsweek posted or mailed, by a key naming what and where, so a retry never
     posts it twice."""

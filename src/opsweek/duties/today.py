@@ -4,7 +4,7 @@ what is firing, tracker tasks on the ops-week column and unanswered channel ques
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,11 +14,10 @@ from opsweek.adapters.tracker import Task
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.config import Settings
 from opsweek.db.models import Alert, DutyInstance
-from opsweek.duties.collab import unanswered
 from opsweek.duties.handoff_service import HandoffService, Outside
+from opsweek.duties.outside_readings import keep, read_outside
 from opsweek.duties.schedule import Occurrence
 from opsweek.duties.service import Duties, instance_json
-from opsweek.errors import Unavailable
 from opsweek.rotation.service import OnDuty
 from opsweek.timeutil import iso, utcnow
 
@@ -90,20 +89,8 @@ def gather_today(
         alert_counts=inbox.counts(),
         firing=firing[:FIRING_SHOWN],
     )
-    if outside.tracker is not None:
-        try:
-            view.tasks = outside.tracker.ops_tasks()
-        except Unavailable as exc:
-            view.unavailable.append(f"tracker: {exc}")
-    if outside.chat is not None:
-        channel = settings.get("chat.collab_channel")
-        try:
-            if not channel:
-                raise Unavailable("chat.collab_channel is not set")
-            asked = outside.chat.questions(channel, now - timedelta(days=7))
-            view.questions = unanswered(
-                asked, handoff.team_chat_ids(), now, settings.get("chat.answer_hours")
-            )
-        except Unavailable as exc:
-            view.unavailable.append(f"chat: {exc}")
+    reading = read_outside(session, settings, outside, now)
+    keep(session, reading, now)
+    view.tasks, view.questions = reading.tasks, reading.questions
+    view.unavailable = [f"{name}: {why}" for name, why in reading.unavailable.items()]
     return view

@@ -21,6 +21,7 @@ from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.alerts.sources import KNOWN_KINDS
 from opsweek.duties.handoff_render import to_html
+from opsweek.duties.outside_readings import last_readings
 from opsweek.duties.service import status as duty_status
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
@@ -32,6 +33,11 @@ from opsweek.web.session_auth import csrf_token, current_user, read_access
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_access)])
 templates = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
 templates.env.filters["iso"] = lambda moment: iso(moment) if moment else ""
+templates.env.filters["moment"] = lambda text: datetime.fromisoformat(text) if text else None
+# only web links become links (a tracker's data is outside text: never javascript: URLs)
+templates.env.tests["safe_url"] = lambda url: (
+    isinstance(url, str) and url.startswith(("https://", "http://"))
+)
 templates.env.filters["local"] = lambda moment, tz: (
     moment.astimezone(zone(tz) if isinstance(tz, str) else tz).strftime("%a %d %b %H:%M %Z")
     if isinstance(moment, datetime)
@@ -97,6 +103,7 @@ def today(request: Request) -> HTMLResponse:
         duties = duties_for(request, session)
         week_start, _ = rotation.config.rule.bounds(rotation.current_week)
         values["duties"] = duties.today(week_start)
+        values["outside"] = last_readings(session)
         values["now"] = duties.now
         values["duty_status"] = duty_status
         return _render(request, "today.html", values)
