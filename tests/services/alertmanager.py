@@ -7,13 +7,12 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.services.common import free_port, missing_service
+from tests.services.common import free_port, missing_service, wait_until_ready
 
 BINARIES = ("prometheus-alertmanager", "alertmanager")
 
@@ -60,15 +59,7 @@ def alertmanager(webhook_url: str, token: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError((root / "log").read_text()[-2000:]) from None
-                time.sleep(0.1)
+        wait_until_ready(f"{url}/-/ready", process, lambda: (root / "log").read_text()[-2000:])
         yield url
     finally:
         process.terminate()

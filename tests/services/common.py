@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
 
 import pytest
 
@@ -19,3 +23,19 @@ def missing_service(message: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message} (required when CI=true; scripts/test installs it)")
     pytest.skip(message)
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], why: Callable[[], str], timeout: float = 20
+) -> None:
+    """Poll ``url`` until it answers 2xx; raise with ``why()`` (a log tail) if ``process``
+    exits or ``timeout`` passes first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(why()) from None
+            time.sleep(0.1)

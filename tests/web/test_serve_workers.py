@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from opsweek.alerts.intake import Intake
 from opsweek.db.session import open_store
 from tests.alerts.helpers import raw_inputs
-from tests.services.common import free_port
+from tests.services.common import free_port, wait_until_ready
 
 pytestmark = pytest.mark.slow
 
@@ -51,16 +50,12 @@ def test_two_workers_show_what_another_process_committed(tmp_path: Path) -> None
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "opsweek serve did not start"
-            time.sleep(0.2)
+        wait_until_ready(
+            f"{base}/healthz",
+            server,
+            lambda: server.stdout.read().decode() if server.stdout else "",
+            timeout=60,
+        )
         assert len(workers_of(server.pid)) == 2
         for _ in range(40):  # a new connection each time: both workers answer and keep a page
             response = httpx.get(f"{base}/inbox", headers={"Connection": "close"}, timeout=10)
