@@ -119,9 +119,15 @@ class Intake:
 
     def ingest_each(self, inputs: Iterable[RawInput]) -> list[IngestCounts]:
         """Ingest ``inputs`` in order; the counts of each input, in the same order."""
-        at = self.now or utcnow()
         raws = list(inputs)
-        outcomes = [parse_raw(raw) for raw in raws]
+        return self.store_parsed(raws, [parse_raw(raw) for raw in raws])
+
+    def store_parsed(
+        self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
+    ) -> list[IngestCounts]:
+        """Store inputs parsed beforehand (parsing is pure: it may happen before a writer
+        takes its turn, see `Store.writing`); the counts of each, in order."""
+        at = self.now or utcnow()
         counts = [IngestCounts(inputs=1) for _ in raws]
         if not raws:
             return counts

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from opsweek.alerts.intake import IngestCounts, Intake
 from opsweek.alerts.model import RawInput
+from opsweek.alerts.parse import parse_raw
 from opsweek.alerts.triage import FlapRule
 from opsweek.db.session import Store
 
@@ -72,8 +73,10 @@ class IntakeWriter:
 
     def _write(self, jobs: list[_Job]) -> None:
         try:
-            with self.store.session() as session:
-                counts = Intake(session, flap=self.flap).ingest_each([j.raw for j in jobs])
+            raws = [j.raw for j in jobs]
+            outcomes = [parse_raw(raw) for raw in raws]  # before our turn to write
+            with self.store.writing() as session:
+                counts = Intake(session, flap=self.flap).store_parsed(raws, outcomes)
         except Exception as exc:  # the callers answer with an error; senders retry
             log.exception("intake batch of %d inputs failed", len(jobs))
             for job in jobs:

@@ -60,7 +60,7 @@ def ingest(
             else from_path(Path(name), fmt, now)
         )
         batch = list(inputs)
-        with app_state.session() as session:
+        with app_state.store.writing() as session:
             counts = Intake(session).ingest(batch)
             record_action(
                 session,

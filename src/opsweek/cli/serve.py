@@ -54,6 +54,7 @@ def serve(
             "terminal, e.g.: opsweek team password gsato"
         )
     store = app_state.store
+    checkpointer = store.checkpoint_in_background()
     host = host or settings.get("web.host")
     port = port or settings.get("web.port")
     app = create_app(settings, store)
@@ -136,5 +137,7 @@ def serve(
             checks.stop()
         if watch is not None:
             watch.stop()
+        if checkpointer is not None:
+            checkpointer.stop()
         for service in services:
             service.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +14,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from opsweek.db.checkpoints import WalCheckpointer, no_automatic_checkpoints
 from opsweek.errors import ConfigError
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
@@ -91,8 +94,52 @@ class Store:
                 session.rollback()
                 raise
 
+    def checkpoint_in_background(self, interval: float = 1.0) -> WalCheckpointer | None:
+        """For a long-running writer (`opsweek serve`): WAL checkpoints from a thread instead
+        of inside commits (see opsweek.db.checkpoints). None when the store is not a SQLite
+        file."""
+        database = self.engine.url.database or ""
+        if self.engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+            return None
+        event.listen(self.engine, "connect", no_automatic_checkpoints)
+        self.engine.dispose()  # pooled connections open again, without automatic checkpoints
+        checkpointer = WalCheckpointer(database, interval)
+        checkpointer.start()
+        return checkpointer
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session for a write that reads what it will change first (alert intake), one at
+        a time across every process using the store: a web worker, another worker, the CLI.
+        SQLite: an exclusive lock on a file beside the database, taken before the transaction
+        begins (waiting on it wakes at once, unlike SQLite's busy polling); PostgreSQL: a
+        transaction-scoped advisory lock."""
+        database = self.engine.url.database or ""
+        if self.engine.dialect.name == "sqlite" and database not in ("", ":memory:"):
+            with _file_lock(Path(database + "-writer.lock")), self.session() as session:
+                yield session
+            return
+        with self.session() as session:
+            if self.engine.dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+            yield session
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+WRITER_LOCK = 0x6F70737765656B  # "opsweek": the advisory lock key of `Store.writing`
+_LOCAL = threading.Lock()  # flock locks a file per process, not per thread
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with _LOCAL, path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def open_store(url: str, migrate: bool = True) -> Store:

@@ -16,7 +16,9 @@ from opsweek.web.app import create_app
 
 def create() -> FastAPI:
     settings = load_settings()
-    app = create_app(settings, open_store(settings.database_url))
+    store = open_store(settings.database_url)
+    store.checkpoint_in_background()  # a daemon thread: it ends with the worker
+    app = create_app(settings, store)
     settle_for_serving()
     return app
 
