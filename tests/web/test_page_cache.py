@@ -114,3 +114,18 @@ def test_readers_share_one_rendering_and_get_the_previous_page_meanwhile() -> No
     assert shared == ["page 1"] * 5  # one rendering for five readers
     assert later == ["page 1", "page 1", "page 1", "page 2", "page 2"]
     assert render.count == 2
+
+
+def test_the_least_recently_used_pages_go_beyond_max_bytes() -> None:
+    render = Renderer()
+    cache = PageCache(Marker(), max_bytes=20)  # "page N" is 6 bytes: three fit
+
+    async def scenario() -> list[str]:
+        for key in ("/a", "/b", "/c"):
+            await cache.page(key, render)
+        await cache.page("/a", render)  # used again: /b is now the least recent
+        await cache.page("/d", render)
+        return [body(await cache.page(key, render)) for key in ("/a", "/c", "/d", "/b")]
+
+    assert asyncio.run(scenario()) == ["page 1", "page 3", "page 4", "page 5"]
+    assert cache.kept_bytes <= 20

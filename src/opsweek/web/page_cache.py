@@ -47,12 +47,13 @@ class PageCache:
         self,
         marker: ChangeMarker,
         max_age: float = 10.0,
-        size: int = 256,
+        max_bytes: int = 32 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.marker = marker
         self.max_age = max_age
-        self.size = size
+        self.max_bytes = max_bytes
+        self.kept_bytes = 0
         self.clock = clock
         self.hits = 0
         self.stale = 0
@@ -109,11 +110,17 @@ class PageCache:
                     version,
                     now,
                 )
-                self._pages[key] = rendering.page
-                self._pages.move_to_end(key)
-                while len(self._pages) > self.size:
-                    self._pages.popitem(last=False)
+                self._keep(key, rendering.page)
             return response
         finally:
             del self._renderings[key]
             rendering.done.set()
+
+    def _keep(self, key: Hashable, page: _Page) -> None:
+        """Keep ``page``, dropping the least recently used ones beyond ``max_bytes``."""
+        replaced = self._pages.pop(key, None)
+        self.kept_bytes += len(page.body) - (len(replaced.body) if replaced else 0)
+        self._pages[key] = page
+        while self.kept_bytes > self.max_bytes and len(self._pages) > 1:
+            _, dropped = self._pages.popitem(last=False)
+            self.kept_bytes -= len(dropped.body)
