@@ -201,7 +201,8 @@ def bench_opsweek(
         token = Tokens(session).create("bench", "benchmark")[1]
     store.close()
     port = free_port()
-    env = {**os.environ, "OPSWEEK_DATA_DIR": str(data_dir)}
+    # no scheduled checks: their findings would be stored among the webhooks' alerts
+    env = {**os.environ, "OPSWEEK_DATA_DIR": str(data_dir), "OPSWEEK_CHECKS_INTERVAL_MINUTES": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "opsweek", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
