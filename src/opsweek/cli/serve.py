@@ -47,11 +47,15 @@ def serve(
 
         result = seed_all(app_state)
         write_demo_config(settings, hive=False)
+        ready = (
+            f"demo data ready: {result.people} people, {result.alerts} alerts."
+            if result.created
+            else "demo data already present (opsweek demo --reset starts over)."
+        )
         demo_note = (
-            f"demo data {'ready' if result.created else 'already present'}: {result.people} "
-            f"people, {result.alerts} alerts. Pages are open to read; to act from them "
-            "(acknowledge, log, finish duties), give a demo user a password in another "
-            "terminal, e.g.: opsweek team password gsato"
+            f"{ready} Pages are open to read; to act from them (acknowledge, log, finish "
+            "duties), give a demo user a password in another terminal, e.g.: "
+            "opsweek team password gsato"
         )
     store = app_state.store
     checkpointer = store.checkpoint_in_background()
