@@ -1,5 +1,6 @@
-"""`opsweek serve --workers 2`: two processes answer, and both show a change committed by a
-third process at once (their page caches follow the store, not their own writes)."""
+"""`opsweek serve --demo --workers 2` (the README's first command, with two workers): the demo
+is served, two processes answer, and both show a change committed by a third process at once
+(their page caches follow the store, not their own writes)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_two_workers_show_what_another_process_committed(tmp_path: Path) -> None
     }
     store = open_store(f"sqlite:///{tmp_path / 'opsweek.db'}")
     server = subprocess.Popen(
-        [sys.executable, "-m", "opsweek", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "opsweek", "serve", "--demo", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -57,6 +58,8 @@ def test_two_workers_show_what_another_process_committed(tmp_path: Path) -> None
             timeout=60,
         )
         assert len(workers_of(server.pid)) == 2
+        today = httpx.get(f"{base}/", timeout=10).text
+        assert "is on ops duty until" in today and "Unanswered in the collaboration" in today
         for _ in range(40):  # a new connection each time: both workers answer and keep a page
             response = httpx.get(f"{base}/inbox", headers={"Connection": "close"}, timeout=10)
             assert response.status_code == 200 and "event.mediawiki_foo" not in response.text
