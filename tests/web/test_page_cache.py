@@ -7,20 +7,18 @@ import asyncio
 
 from starlette.responses import Response
 
+from opsweek.db.changes import ChangeMarker
 from opsweek.web.page_cache import PageCache
 
 
-class Marker:
-    cheap = True
+class Marker(ChangeMarker):
+    """A marker whose version the test sets: a commit is ``version += 1``."""
 
     def __init__(self) -> None:
         self.version: object | None = 1
 
     def current(self) -> object | None:
         return self.version
-
-    def close(self) -> None:
-        pass
 
 
 class Clock:

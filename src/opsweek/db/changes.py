@@ -7,32 +7,33 @@ bot, a cron job).
 - PostgreSQL: the current WAL position, which moves with every committed write (also with
   writes elsewhere in the cluster and with vacuum: that only makes a cached page be rendered
   again, never shown stale).
-- Anything else: unknown, nothing is cached.
+- Anything else: unknown (the base `ChangeMarker`), nothing is cached.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Protocol
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 
-class ChangeMarker(Protocol):
-    cheap: bool  # answers without a round trip to a server (may be asked on an event loop)
+class ChangeMarker:
+    """The marker of a store whose changes cannot be seen: it never answers, so nothing is
+    cached. The others below say when something was committed."""
+
+    cheap = True  # answers without a round trip to a server (may be asked on an event loop)
 
     def current(self) -> object | None:
         """A value that differs after any commit; None when it cannot be known."""
+        return None
 
     def close(self) -> None:
-        """Let go of what was opened to answer."""
+        """Let go of a connection opened to answer; this marker opened none."""
 
 
-class SqliteChanges:
-    cheap = True
-
+class SqliteChanges(ChangeMarker):
     def __init__(self, path: str) -> None:
         self._connection = sqlite3.connect(path, check_same_thread=False)
         self._lock = threading.Lock()
@@ -48,7 +49,9 @@ class SqliteChanges:
         self._connection.close()
 
 
-class PostgresChanges:
+class PostgresChanges(ChangeMarker):
+    """Asks through the store's engine, whose connections the store closes."""
+
     cheap = False
 
     def __init__(self, engine: Engine) -> None:
@@ -61,27 +64,14 @@ class PostgresChanges:
         except SQLAlchemyError:
             return None
 
-    def close(self) -> None:
-        pass  # the engine's connections are the store's
-
-
-class Unknown:
-    cheap = True
-
-    def current(self) -> object | None:
-        return None
-
-    def close(self) -> None:
-        pass
-
 
 def change_marker(engine: Engine) -> ChangeMarker:
     url = engine.url
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if not database or database == ":memory:" or database.startswith("file:"):
-            return Unknown()
+            return ChangeMarker()
         return SqliteChanges(database)
     if url.get_backend_name() == "postgresql":
         return PostgresChanges(engine)
-    return Unknown()
+    return ChangeMarker()
