@@ -61,7 +61,7 @@ def run_scheduled(store: Store, settings: Settings) -> list[str]:
     failed = []
     today = utcnow().astimezone(zone(settings.team_timezone)).date()
     try:
-        with store.session() as session:
+        with store.writing() as session:  # findings go through the intake: its turn
             mw_history(session, settings, today)
     except OpsweekError as exc:
         failed.append(f"mw-history: {exc}")
@@ -78,7 +78,7 @@ def run_scheduled(store: Store, settings: Settings) -> list[str]:
                 today - timedelta(days=1),
                 utcnow(),
             )
-            with store.session() as session:
+            with store.writing() as session:
                 emit(session, result.findings())
         except (OpsweekError, OSError) as exc:
             failed.append(f"new-wikis: {exc}")

@@ -58,7 +58,7 @@ def warehouse(settings: Settings) -> Iterator[Warehouse]:
 def _emit(app_state: State, findings: list[bytes], no_alert: bool) -> None:
     if no_alert or not findings:
         return
-    with app_state.session() as session:
+    with app_state.store.writing() as session:  # the intake's turn, as for any source
         emit(session, findings)
 
 
@@ -136,7 +136,7 @@ def new_wikis(
         repo = GitRepo(str(top), settings.data_dir)
         commit = repo.commit_on_branch(f"new-wikis-{end.isoformat()}", paths, message)
     if not no_alert:
-        with app_state.session() as session:
+        with app_state.store.writing() as session:
             emit(session, result.findings())
             duties = Duties.from_settings(session, settings)
             for candidate in result.ready:  # each ready wiki: its new-wiki duty, once
