@@ -18,6 +18,8 @@ import threading
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from opsweek.db.session import sqlite_file
+
 
 class ChangeMarker:
     """The marker of a store whose changes cannot be seen: it never answers, so nothing is
@@ -66,12 +68,9 @@ class PostgresChanges(ChangeMarker):
 
 
 def change_marker(engine: Engine) -> ChangeMarker:
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return ChangeMarker()
+    database = sqlite_file(engine)
+    if database is not None:
         return SqliteChanges(database)
-    if url.get_backend_name() == "postgresql":
+    if engine.url.get_backend_name() == "postgresql":
         return PostgresChanges(engine)
     return ChangeMarker()

@@ -98,8 +98,8 @@ class Store:
         """For a long-running writer (`opsweek serve`): WAL checkpoints from a thread instead
         of inside commits (see opsweek.db.checkpoints). None when the store is not a SQLite
         file."""
-        database = self.engine.url.database or ""
-        if self.engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        database = sqlite_file(self.engine)
+        if database is None:
             return None
         event.listen(self.engine, "connect", no_automatic_checkpoints)
         self.engine.dispose()  # pooled connections open again, without automatic checkpoints
@@ -114,8 +114,8 @@ class Store:
         SQLite: an exclusive lock on a file beside the database, taken before the transaction
         begins (waiting on it wakes at once, unlike SQLite's busy polling); PostgreSQL: a
         transaction-scoped advisory lock."""
-        database = self.engine.url.database or ""
-        if self.engine.dialect.name == "sqlite" and database not in ("", ":memory:"):
+        database = sqlite_file(self.engine)
+        if database is not None:
             with _file_lock(Path(database + "-writer.lock")), self.session() as session:
                 yield session
             return
@@ -126,6 +126,15 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The path of the engine's SQLite database file; None for another database, an
+    in-memory one or a `file:` URI."""
+    database = engine.url.database or ""
+    if engine.url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return None if database.startswith("file:") else database
 
 
 WRITER_LOCK = 0x6F70737765656B  # "opsweek": the advisory lock key of `Store.writing`
