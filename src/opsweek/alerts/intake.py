@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Recovery
 from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
-from opsweek.db.bulk import BulkStatement
+from opsweek.db.bulk import BulkLookup, BulkStatement
 from opsweek.db.models import Alert, AlertEvent, RawInputRow
 from opsweek.timeutil import utcnow
 
@@ -64,6 +64,11 @@ REPEATED = (
     "raw_id",
     "updated_at",
 )
+# what triage needs to know of a stored alert: not its details, which every change replaces
+LOAD_STATE = BulkLookup(
+    [column for column in STATE_COLUMNS if column.key != "details"], ALERTS.c.fingerprint
+)
+LOAD_IDS = BulkLookup([ALERTS.c.fingerprint, ALERTS.c.id], ALERTS.c.fingerprint)
 INSERT_COLUMNS = ("fingerprint", "kind", "source", "group_key", *MUTABLE)
 INSERT_ALERT = BulkStatement(insert(ALERTS), INSERT_COLUMNS)
 INSERT_EVENT = BulkStatement(insert(EVENTS), ("alert_id", "at", "actor", "action", "note"))
@@ -195,14 +200,8 @@ class Intake:
         self._write(states, changes)
 
     def _load(self, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(fingerprints), 500):
-            chunk = fingerprints[start : start + 500]
-            rows = self.session.execute(
-                select(*STATE_COLUMNS).where(ALERTS.c.fingerprint.in_(chunk))
-            )
-            found.update({row.fingerprint: dict(row._mapping) for row in rows})
-        return found
+        rows = LOAD_STATE.rows(self.session.connection(), fingerprints)
+        return {row["fingerprint"]: row for row in rows}
 
     def _write(self, states: dict[str, dict[str, Any]], changes: list[tuple[str, Outcome]]) -> None:
         connection = self.session.connection()
@@ -243,16 +242,8 @@ class Intake:
         )
 
     def _ids(self, fingerprints: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for start in range(0, len(fingerprints), 500):
-            found.update(
-                self.session.execute(
-                    select(ALERTS.c.fingerprint, ALERTS.c.id).where(
-                        ALERTS.c.fingerprint.in_(fingerprints[start : start + 500])
-                    )
-                ).all()
-            )
-        return found
+        rows = LOAD_IDS.rows(self.session.connection(), fingerprints)
+        return {row["fingerprint"]: row["id"] for row in rows}
 
     def _recover(self, recovery: Recovery, at: datetime) -> int:
         rows = self.session.execute(

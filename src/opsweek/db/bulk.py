@@ -1,19 +1,40 @@
-"""Fast executemany for hot write paths (alert intake).
+"""Fast executemany and IN-list lookups for hot paths (alert intake).
 
-SQLAlchemy Core spends tens of microseconds per row building parameters. For a statement run
-with many rows, compile it once per dialect, take each parameter's type processor once (the
-same processors SQLAlchemy would apply: UTC datetimes, JSON, booleans), and hand the DBAPI
-plain tuples or dicts. Values end up stored exactly as through Core."""
+SQLAlchemy Core spends tens of microseconds per row building parameters and converting
+results. For a statement run with many rows, compile it once per dialect, take each
+parameter's (or result column's) type processor once (the same processors SQLAlchemy would
+apply: UTC datetimes, JSON, booleans), and hand the DBAPI plain tuples or dicts. Values end up
+stored and read exactly as through Core.
+
+Datetime conversions are memoized: the rows of one batch share a handful of timestamps (the
+moment of intake, the alerts' `startsAt`), and formatting or parsing each again is most of
+the cost of a row."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Dialect, bindparam, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import TypeEngine
 
 Processor = Callable[[Any], Any] | None
+
+
+def _memoized(processor: Processor, type_: TypeEngine[Any]) -> Processor:
+    """``processor``, remembering its last results when its values are datetimes (pure
+    conversions of hashable values; equal aware datetimes are the same instant)."""
+    if processor is None:
+        return None
+    try:
+        python_type = type_.python_type
+    except NotImplementedError:
+        return processor
+    return functools.lru_cache(maxsize=1024)(processor) if python_type is datetime else processor
 
 
 class BulkStatement:
@@ -30,7 +51,8 @@ class BulkStatement:
                 list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
             )
             processors = {
-                name: compiled.binds[name].type.bind_processor(dialect) for name in compiled.binds
+                name: _memoized(bind.type.dialect_impl(dialect).bind_processor(dialect), bind.type)
+                for name, bind in compiled.binds.items()
             }
             self._compiled[dialect.name] = (compiled.string, names, processors, compiled.positional)
         return self._compiled[dialect.name]
@@ -51,3 +73,68 @@ class BulkStatement:
                 for row in rows
             ]
         connection.exec_driver_sql(sql, params)
+
+
+class BulkLookup:
+    """``SELECT columns WHERE key IN (values)`` for many values: compiled once per dialect
+    and list length, lengths rounded up to a power of two (the list padded with its last
+    value), so a few statements serve every batch; rows come back as dicts."""
+
+    def __init__(
+        self, columns: Sequence[ColumnElement[Any]], key: ColumnElement[Any], chunk: int = 512
+    ) -> None:
+        self.columns = list(columns)
+        self.key = key
+        self.chunk = chunk
+        self._compiled: dict[tuple[str, int], tuple[str, bool]] = {}
+        self._processors: dict[str, list[tuple[str, Processor]]] = {}
+
+    def rows(self, connection: Connection, values: Sequence[Any]) -> list[dict[str, Any]]:
+        values = list(dict.fromkeys(values))  # a value asked twice gives its rows once
+        found: list[dict[str, Any]] = []
+        converters = self._converters(connection.dialect)
+        for start in range(0, len(values), self.chunk):
+            chunk = list(values[start : start + self.chunk])
+            size = max(8, 1 << (len(chunk) - 1).bit_length())
+            sql, positional = self._prepare(connection.dialect, size)
+            padded = chunk + [chunk[-1]] * (size - len(chunk))
+            params: Any = (
+                tuple(padded)
+                if positional
+                else dict(zip((f"v{i}" for i in range(size)), padded, strict=True))
+            )
+            for row in connection.exec_driver_sql(sql, params):
+                found.append(
+                    {
+                        name: convert(value) if convert else value
+                        for (name, convert), value in zip(converters, row, strict=True)
+                    }
+                )
+        return found
+
+    def _converters(self, dialect: Dialect) -> list[tuple[str, Processor]]:
+        if dialect.name not in self._processors:
+            self._processors[dialect.name] = [
+                (
+                    column.key or "",
+                    _memoized(
+                        column.type.dialect_impl(dialect).result_processor(dialect, None),
+                        column.type,
+                    ),
+                )
+                for column in self.columns
+            ]
+        return self._processors[dialect.name]
+
+    def _prepare(self, dialect: Dialect, size: int) -> tuple[str, bool]:
+        if (dialect.name, size) not in self._compiled:
+            statement = select(*self.columns).where(
+                self.key.in_([bindparam(f"v{i}") for i in range(size)])
+            )
+            compiled = statement.compile(dialect=dialect)
+            if compiled.positional and list(compiled.positiontup or []) != [
+                f"v{i}" for i in range(size)
+            ]:
+                raise RuntimeError(f"unexpected parameter order in {compiled.string!r}")
+            self._compiled[dialect.name, size] = (compiled.string, compiled.positional)
+        return self._compiled[dialect.name, size]
