@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, bindparam, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Executable
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
 Processor = Callable[[Any], Any] | None
 
@@ -30,11 +29,12 @@ def _memoized(processor: Processor, type_: TypeEngine[Any]) -> Processor:
     conversions of hashable values; equal aware datetimes are the same instant)."""
     if processor is None:
         return None
-    try:
-        python_type = type_.python_type
-    except NotImplementedError:
-        return processor
-    return functools.lru_cache(maxsize=1024)(processor) if python_type is datetime else processor
+    underlying = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+    return (
+        functools.lru_cache(maxsize=1024)(processor)
+        if isinstance(underlying, DateTime)
+        else processor
+    )
 
 
 class BulkStatement:
