@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from opsweek.db.models import Alert, RawInputRow
 from opsweek.db.session import Store
@@ -84,3 +89,42 @@ def test_healthz_and_metrics(client: TestClient, token: str) -> None:
     text = client.get("/metrics").text
     assert 'opsweek_intake_alerts_total{format="alertmanager",outcome="new"} 3.0' in text
     assert "opsweek_http_request_seconds_bucket" in text
+
+
+def test_oversize_chunked_body_is_413_without_a_length(
+    client: TestClient, web_store: Store, token: str
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(5):
+            yield b"x" * (300 * 1024)
+
+    response = client.post(WEBHOOK, content=chunks(), headers=auth(token))
+    assert response.status_code == 413
+    assert response.json()["status"] == 413
+    assert count(web_store, RawInputRow) == 0
+
+
+def test_store_failure_is_503_and_the_sender_retries(
+    client: TestClient, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(_raw: object) -> Future[object]:
+        result: Future[object] = Future()
+        result.set_exception(OperationalError("INSERT", {}, Exception("disk I/O error")))
+        return result
+
+    monkeypatch.setattr(client.app.state.writer, "submit", failing)  # type: ignore[attr-defined]
+    body = (ALERT_FIXTURES / "alertmanager_firing.json").read_bytes()
+    response = client.post(WEBHOOK, content=body, headers=auth(token))
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "retry" in response.json()["title"]
+
+
+def test_intake_is_documented_and_other_methods_pass_through(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    for path in (WEBHOOK, EMAIL):
+        operation = schema["paths"][path]["post"]
+        assert operation["security"] == [{"bearer": []}]
+        assert {"200", "401", "413", "503"} <= set(operation["responses"])
+        assert client.get(path).status_code in (404, 405)
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"

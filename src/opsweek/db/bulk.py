@@ -13,6 +13,7 @@ the cost of a row."""
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -61,17 +62,14 @@ class BulkStatement:
         if not rows:
             return
         sql, names, processors, positional = self._prepare(connection)
-        converters = [(name, processors.get(name)) for name in names]
-        if positional:
-            params: list[Any] = [
-                tuple(convert(row[name]) if convert else row[name] for name, convert in converters)
-                for row in rows
-            ]
-        else:
-            params = [
-                {name: convert(row[name]) if convert else row[name] for name, convert in converters}
-                for row in rows
-            ]
+        take = operator.itemgetter(*names)
+        conversions = [(i, processors[n]) for i, n in enumerate(names) if processors.get(n)]
+        params: list[Any] = []
+        for row in rows:
+            values = list(take(row)) if len(names) > 1 else [take(row)]
+            for i, convert in conversions:
+                values[i] = convert(values[i])
+            params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
         connection.exec_driver_sql(sql, params)
 
 

@@ -23,9 +23,10 @@ from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
+from opsweek.web.intake_endpoint import IntakeEndpoints, document
 from opsweek.web.metrics import LatencyMiddleware, Metrics
 from opsweek.web.page_cache import PageCache
-from opsweek.web.routes import api, forms, intake, pages, sal
+from opsweek.web.routes import api, forms, pages, sal
 from opsweek.web.session_auth import secret_key
 
 
@@ -59,7 +60,6 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         change_marker(store.engine), max_age=settings.get("web.page_cache_seconds")
     )
     problems.install(app)
-    app.include_router(intake.router)
     app.include_router(sal.router)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -77,6 +77,15 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
 
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
+    app.add_middleware(  # outermost: webhooks skip the rest of the stack
+        IntakeEndpoints,
+        store=store,
+        writer=writer,
+        tokens=app.state.tokens,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.get("intake.max_body_bytes"),
+    )
+    document(app)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

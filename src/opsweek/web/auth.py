@@ -7,6 +7,7 @@ from threading import Lock
 
 from fastapi import HTTPException, Request
 
+from opsweek.db.session import Store
 from opsweek.tokens import Tokens
 
 CACHE_SECONDS = 30.0
@@ -20,13 +21,13 @@ class TokenCache:
         self._entries: dict[str, tuple[str | None, float]] = {}
         self._lock = Lock()
 
-    def user_for(self, request: Request, token: str) -> str | None:
+    def user_for(self, store: Store, token: str) -> str | None:
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(token)
         if hit and hit[1] > now:
             return hit[0]
-        with request.app.state.store.session() as session:
+        with store.session() as session:
             user = Tokens(session).user_for(token)
         with self._lock:
             if len(self._entries) > 10_000:
@@ -44,7 +45,7 @@ def bearer(request: Request) -> str:
 async def require_token(request: Request) -> str:
     """FastAPI dependency: the username of a valid API token, else 401."""
     token = bearer(request)
-    user = request.app.state.tokens.user_for(request, token) if token else None
+    user = request.app.state.tokens.user_for(request.app.state.store, token) if token else None
     if user is None:
         raise HTTPException(
             401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}

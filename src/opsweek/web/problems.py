@@ -14,8 +14,12 @@ from opsweek.errors import BadInput, Conflict, NotFound, OpsweekError
 MEDIA_TYPE = "application/problem+json"
 
 
+def problem_body(status: int, title: str, detail: str = "", **extra: Any) -> dict[str, Any]:
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+
+
 def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    body = problem_body(status, title, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 

@@ -76,7 +76,7 @@ async def read_access(request: Request) -> None:
     if current_user(request) is not None:
         return
     token = bearer(request)
-    if token and request.app.state.tokens.user_for(request, token) is not None:
+    if token and request.app.state.tokens.user_for(request.app.state.store, token) is not None:
         return
     if request.url.path.startswith("/api/"):
         raise HTTPException(
