@@ -3,8 +3,9 @@ what no parser can read becomes an ``unparsed`` alert carrying the reason."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+
+import orjson
 
 from opsweek.alerts.mail import read_mail
 from opsweek.alerts.model import (
@@ -67,8 +68,8 @@ def _email(raw: RawInput) -> ParseOutcome:
 
 def _webhook(raw: RawInput) -> ParseOutcome:
     try:
-        payload = json.loads(raw.content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = orjson.loads(raw.content)
+    except orjson.JSONDecodeError as exc:
         raise ParseError(f"webhook body is not valid JSON: {exc}") from None
     return ParseOutcome(alertmanager.parse_webhook(payload))
 

@@ -10,20 +10,35 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Protocol
 
 from opsweek.alerts.intake import IngestCounts, Intake
 from opsweek.alerts.model import RawInput
-from opsweek.alerts.parse import parse_raw
+from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.triage import FlapRule
 from opsweek.db.session import Store
 
 log = logging.getLogger(__name__)
 
 
+class IntakeUnavailable(Exception):
+    """The input could not be handed to the writer; the sender should retry."""
+
+
+class Submitter(Protocol):
+    """What the web app and the mail listeners hand inputs to: an `IntakeWriter` in this
+    process, or `opsweek.alerts.writer_hub.RemoteWriter` in a web worker."""
+
+    def submit(self, raw: RawInput, parsed: ParseOutcome | None = None) -> Future[IngestCounts]: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class _Job:
     raw: RawInput
     result: Future[IngestCounts]
+    parsed: ParseOutcome | None = None  # parsed beforehand (by a web worker), else here
 
 
 class IntakeWriter:
@@ -35,9 +50,11 @@ class IntakeWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, raw: RawInput) -> Future[IngestCounts]:
+    def submit(self, raw: RawInput, parsed: ParseOutcome | None = None) -> Future[IngestCounts]:
+        """Queue ``raw`` (with what `parse_raw` made of it, when that is known already);
+        the future gives its counts once it is stored."""
         self._ensure_started()
-        job = _Job(raw, Future())
+        job = _Job(raw, Future(), parsed)
         self._queue.put(job)
         return job.result
 
@@ -74,7 +91,8 @@ class IntakeWriter:
     def _write(self, jobs: list[_Job]) -> None:
         try:
             raws = [j.raw for j in jobs]
-            outcomes = [parse_raw(raw) for raw in raws]  # before our turn to write
+            # parsed before our turn to write
+            outcomes = [j.parsed if j.parsed is not None else parse_raw(j.raw) for j in jobs]
             with self.store.writing() as session:
                 counts = Intake(session, flap=self.flap).store_parsed(raws, outcomes)
         except Exception as exc:  # the callers answer with an error; senders retry

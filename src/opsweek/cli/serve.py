@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from opsweek.adapters.mail import ImapPoller, SmtpListener
+from opsweek.alerts.writer_hub import SOCKET_ENV, IntakeHub, private_socket_path
 from opsweek.checks.scheduled import ChecksLoop
 from opsweek.cli.duties import outside_from
 from opsweek.cli.output import JsonOption, console, fail, print_json
@@ -119,10 +120,14 @@ def serve(
         bot = SalBot(BotConfig.from_settings(settings), store, settings)
         threading.Thread(target=bot.run, args=(stop_bot,), name="irc-bot", daemon=True).start()
     settle_for_serving()
+    hub: IntakeHub | None = None
     try:
         if started["workers"] > 1:  # each worker builds its app from the same settings
             if settings.config_path is not None:
                 os.environ["OPSWEEK_CONFIG"] = str(settings.config_path.resolve())
+            hub = IntakeHub(app.state.writer, private_socket_path())  # stores for them all
+            hub.start()
+            os.environ[SOCKET_ENV] = str(hub.path)
             uvicorn.run(
                 "opsweek.web.worker:create",
                 factory=True,
@@ -134,6 +139,8 @@ def serve(
         else:
             uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
+        if hub is not None:
+            hub.stop()
         stop_bot.set()
         if reminders is not None:
             reminders.stop()

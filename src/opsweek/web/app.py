@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from opsweek import __version__
 from opsweek.alerts.triage import FlapRule
-from opsweek.alerts.writer import IntakeWriter
+from opsweek.alerts.writer import IntakeWriter, Submitter
 from opsweek.config import Settings
 from opsweek.db.changes import change_marker
 from opsweek.db.session import Store
@@ -30,12 +30,14 @@ from opsweek.web.routes import api, forms, pages, sal
 from opsweek.web.session_auth import secret_key
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
-    flap = FlapRule(
-        settings.get("alerts.flap_threshold"),
-        timedelta(minutes=settings.get("alerts.flap_window_minutes")),
-    )
-    writer = IntakeWriter(store, flap)
+def create_app(settings: Settings, store: Store, writer: Submitter | None = None) -> FastAPI:
+    """The web app; its intake goes to ``writer``, by default a writer of its own."""
+    if writer is None:
+        flap = FlapRule(
+            settings.get("alerts.flap_threshold"),
+            timedelta(minutes=settings.get("alerts.flap_window_minutes")),
+        )
+        writer = IntakeWriter(store, flap)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opsweek.alerts.model import ALERTMANAGER, EMAIL, RawInput
-from opsweek.alerts.writer import IntakeWriter
+from opsweek.alerts.writer import IntakeUnavailable, Submitter
 from opsweek.db.session import Store
 from opsweek.timeutil import utcnow
 from opsweek.web.auth import TokenCache
@@ -48,7 +48,7 @@ class IntakeEndpoints:
         self,
         app: ASGIApp,
         store: Store,
-        writer: IntakeWriter,
+        writer: Submitter,
         tokens: TokenCache,
         metrics: Metrics,
         max_body_bytes: int,
@@ -119,7 +119,7 @@ class IntakeEndpoints:
         raw = RawInput(body, fmt, utcnow(), f"http:{caller}")
         try:
             counts = await asyncio.wrap_future(self.writer.submit(raw))
-        except SQLAlchemyError:
+        except (SQLAlchemyError, IntakeUnavailable):
             raise Refused(503, "the store is unavailable; retry later") from None
         self.metrics.intake(fmt, counts)
         return counts.as_json()

@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+from pathlib import Path
 
 from fastapi import FastAPI
 
+from opsweek.alerts.writer_hub import SOCKET_ENV, RemoteWriter
 from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.web.app import create_app
@@ -18,7 +21,8 @@ def create() -> FastAPI:
     settings = load_settings()
     store = open_store(settings.database_url)
     store.checkpoint_in_background()  # a daemon thread: it ends with the worker
-    app = create_app(settings, store)
+    hub = os.environ.get(SOCKET_ENV)  # `opsweek serve` stores every worker's intake
+    app = create_app(settings, store, RemoteWriter(Path(hub)) if hub else None)
     settle_for_serving()
     return app
 

@@ -1,0 +1,119 @@
+"""The intake hub: web workers parse, the hub's writer stores, over a Unix socket."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from opsweek.alerts.intake import IngestCounts
+from opsweek.alerts.model import CHECK, RawInput
+from opsweek.alerts.parse import ParseOutcome, parse_raw
+from opsweek.alerts.writer import IntakeUnavailable, IntakeWriter
+from opsweek.alerts.writer_hub import (
+    IntakeHub,
+    RemoteWriter,
+    frame,
+    loads,
+    private_socket_path,
+    split_frames,
+)
+from opsweek.db.models import Alert, RawInputRow
+from opsweek.db.session import Store
+from tests.alerts.helpers import raw_inputs
+
+
+@pytest.fixture
+def hub(store: Store) -> Iterator[IntakeHub]:
+    writer = IntakeWriter(store)
+    hub = IntakeHub(writer, private_socket_path())
+    hub.start()
+    yield hub
+    hub.stop()
+    writer.close()
+
+
+def stored(store: Store) -> tuple[int, int]:
+    with store.session() as session:
+        alerts = session.scalar(select(func.count()).select_from(Alert)) or 0
+        raws = session.scalar(select(func.count()).select_from(RawInputRow)) or 0
+    return alerts, raws
+
+
+def test_workers_parse_and_the_hub_stores(hub: IntakeHub, store: Store) -> None:
+    first, second = RemoteWriter(hub.path), RemoteWriter(hub.path)
+    inputs = raw_inputs("alertmanager_firing.json") + raw_inputs("refine_failure_qp_crlf.eml")
+    results = [w.submit(raw) for w in (first, second) for raw in inputs]
+    counts = [r.result(10) for r in results]
+    assert [c.received for c in counts] == [3, 3, 3, 3]
+    assert [c.new for c in counts] == [3, 3, 0, 0]  # the second worker's inputs are repeats
+    assert stored(store) == (6, 4)
+    first.close()
+    second.close()
+
+
+def test_an_outcome_the_hub_will_not_unpickle_is_parsed_again(hub: IntakeHub, store: Store) -> None:
+    """Only intake value types are unpickled; anything else (here a class the hub does not
+    know) makes the hub parse the raw input itself, so nothing is lost."""
+    (raw,) = raw_inputs("alertmanager_firing.json")
+    foreign = ParseOutcome(parse_raw(raw).alerts, error=Unknown())  # type: ignore[arg-type]
+    counts = RemoteWriter(hub.path).submit(raw, foreign).result(10)
+    assert counts.new == 3
+    assert stored(store) == (3, 1)
+
+
+class Unknown:
+    """A type outside the intake's values."""
+
+
+def test_the_unpickler_refuses_anything_but_intake_values() -> None:
+    assert loads(pickle.dumps((1, b"x", datetime(2026, 1, 1, tzinfo=UTC)))) is not None
+    with pytest.raises(pickle.UnpicklingError):
+        loads(pickle.dumps(Unknown()))
+    with pytest.raises(pickle.UnpicklingError):
+        loads(pickle.dumps(Path("/etc/passwd")))
+
+
+def test_frames_split_at_any_boundary() -> None:
+    values = [(n, "x" * n) for n in (0, 1, 300, 70_000)]
+    stream = b"".join(frame(v) for v in values)
+    for cut in (1, 3, 4, 5, 1000):
+        buffer, got = bytearray(), []
+        for start in range(0, len(stream), cut):
+            buffer += stream[start : start + cut]
+            got += [loads(f) for f in split_frames(buffer)]
+        assert got == values and not buffer
+
+
+def test_a_store_error_reaches_the_worker(hub: IntakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(_raw: RawInput, _parsed: ParseOutcome | None = None) -> Future[IngestCounts]:
+        result: Future[IngestCounts] = Future()
+        result.set_exception(RuntimeError("database is locked"))
+        return result
+
+    monkeypatch.setattr(hub.writer, "submit", failing)
+    (raw,) = raw_inputs("alertmanager_firing.json")
+    with pytest.raises(IntakeUnavailable, match="database is locked"):
+        RemoteWriter(hub.path).submit(raw).result(10)
+
+
+def test_no_hub_fails_fast_and_a_new_hub_is_used(store: Store, tmp_path: Path) -> None:
+    path = private_socket_path()
+    remote = RemoteWriter(path)
+    raw = RawInput(b'{"check": "x"}', CHECK, datetime.now(UTC), "test")
+    with pytest.raises(IntakeUnavailable, match="cannot reach"):
+        remote.submit(raw).result(10)
+    writer = IntakeWriter(store)
+    hub = IntakeHub(writer, path)
+    hub.start()
+    try:
+        assert remote.submit(raw).result(10).inputs == 1
+    finally:
+        hub.stop()
+        writer.close()
+    assert not path.exists()
