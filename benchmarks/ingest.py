@@ -13,7 +13,7 @@ posted once; a Python client would be the bottleneck on this 2-core machine.
 
 Targets: >= 5,000 alerts/s, >= 2,000 e-mails/s, p99 per webhook request < 50 ms.
 
-    python benchmarks/ingest.py [--alerts N] [--emails N] [--concurrency N]
+    python benchmarks/ingest.py [--alerts N] [--emails N] [--concurrency N] [--workers N]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,6 +117,21 @@ def metric_total(url: str, name: str) -> float:
     )
 
 
+@dataclass(frozen=True)
+class Latency:
+    seconds: float  # from wrk's start until the server has taken every body
+    p50: float  # milliseconds per request
+    p90: float
+    p99: float
+    max: float
+
+    def __str__(self) -> str:
+        return (
+            f"request p50 {self.p50:.1f} ms, p90 {self.p90:.1f} ms, p99 {self.p99:.1f} ms, "
+            f"max {self.max:.0f} ms"
+        )
+
+
 def post_all(
     url: str,
     bodies: list[bytes],
@@ -124,10 +140,10 @@ def post_all(
     tmp: Path,
     idle_path: str,
     finished: Callable[[], bool],
-) -> tuple[float, float, float]:
+) -> Latency:
     """POST every body once with wrk (C, event-driven: a Python client would be the
-    bottleneck on 2 cores) until ``finished()`` says the server has taken everything.
-    Returns (seconds, p50 ms, p99 ms)."""
+    bottleneck on 2 cores) until ``finished()`` says the server has taken everything; wrk
+    stops sending at the last answer, so its latency figures are those of the POSTs."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("this benchmark needs wrk (Debian package wrk)")
@@ -161,15 +177,20 @@ def post_all(
             raise RuntimeError(
                 f"wrk ended early: {process.stdout.read() if process.stdout else ''}"
             )
-        time.sleep(0.1)
+        time.sleep(0.02)
     elapsed = time.perf_counter() - began
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)  # its thread stopped at the last answer; wrk waits
     output, _ = process.communicate(timeout=30)
-    line = next(x for x in output.splitlines() if x.startswith("RESULT "))
+    line = next((x for x in output.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk ended without a result: {output}")
     fields = dict(part.split("=") for part in line.split()[1:])
     if int(fields["errors"]):
         raise RuntimeError(f"{url}: {fields['errors']} failed requests\n{output}")
-    return elapsed, float(fields["p50_ms"]), float(fields["p99_ms"])
+    return Latency(
+        elapsed,
+        *(float(fields[f"{name}_ms"]) for name in ("p50", "p90", "p99", "max")),
+    )
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], what: str) -> None:
@@ -193,8 +214,8 @@ def stored_inputs(database: Path) -> int:
 
 
 def bench_opsweek(
-    tmp: Path, bodies: list[bytes], alerts: int, concurrency: int, workers: int = 1
-) -> float:
+    tmp: Path, bodies: list[bytes], alerts: int, concurrency: int, workers: int
+) -> tuple[float, Latency]:
     data_dir = tmp / "opsweek"
     store = open_store(f"sqlite:///{data_dir / 'opsweek.db'}")
     with store.session() as session:
@@ -211,7 +232,7 @@ def bench_opsweek(
     try:
         wait_ready(f"http://127.0.0.1:{port}/healthz", server, "opsweek serve")
         base = f"http://127.0.0.1:{port}"
-        elapsed, p50, p99 = post_all(
+        latency = post_all(
             f"{base}/api/v1/intake/alertmanager",
             bodies,
             f"Bearer {token}",
@@ -227,17 +248,17 @@ def bench_opsweek(
     with store.engine.connect() as connection:
         stored = connection.exec_driver_sql("SELECT count(*), sum(count) FROM alerts").one()
     store.close()
-    rate = alerts / elapsed
+    rate = alerts / latency.seconds
     print(
-        f"  opsweek webhook: {alerts} alerts in {len(bodies)} requests, {elapsed:.1f} s: "
-        f"{rate:,.0f} alerts/s; request p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+        f"  opsweek webhook: {alerts} alerts in {len(bodies)} requests, {latency.seconds:.1f} s: "
+        f"{rate:,.0f} alerts/s; {latency} "
         f"({concurrency} connections, {workers} worker{'s' if workers > 1 else ''})"
     )
     print(
         f"    stored {stored[0]:,} distinct alerts, {stored[1]:,} occurrences "
         f"(duplicates folded into counts)"
     )
-    return rate
+    return rate, latency
 
 
 def bench_alertmanager(
@@ -265,7 +286,7 @@ def bench_alertmanager(
     try:
         wait_ready(f"http://127.0.0.1:{port}/-/ready", process, "Alertmanager")
         base = f"http://127.0.0.1:{port}"
-        elapsed, p50, p99 = post_all(
+        latency = post_all(
             f"{base}/api/v2/alerts",
             bodies,
             "",
@@ -277,10 +298,10 @@ def bench_alertmanager(
     finally:
         process.terminate()
         process.wait(timeout=30)
-    rate = alerts / elapsed
+    rate = alerts / latency.seconds
     print(
-        f"  Alertmanager /api/v2/alerts: {alerts} alerts in {elapsed:.1f} s: {rate:,.0f} "
-        f"alerts/s; request p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        f"  Alertmanager /api/v2/alerts: {alerts} alerts in {latency.seconds:.1f} s: "
+        f"{rate:,.0f} alerts/s; {latency}"
     )
     return rate
 
@@ -322,14 +343,14 @@ def main() -> int:
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--workers", type=int, default=1, help="opsweek serve --workers")
+    parser.add_argument("--workers", type=int, default=2, help="opsweek serve --workers")
     args = parser.parse_args()
     alerts = make_alerts(args.alerts, args.seed)
     batches = [alerts[i : i + 10] for i in range(0, len(alerts), 10)]
     print(f"intake benchmark ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        ours = bench_opsweek(
+        ours, latency = bench_opsweek(
             tmp, [webhook_body(b) for b in batches], len(alerts), args.concurrency, args.workers
         )
         theirs = bench_alertmanager(
@@ -338,8 +359,11 @@ def main() -> int:
         if theirs:
             print(f"  ratio opsweek / Alertmanager: {ours / theirs:.2f}")
         emails = bench_emails(tmp, args.emails)
-    ok = ours >= 5000 and emails >= 2000
-    print(f"targets (>= 5,000 alerts/s, >= 2,000 e-mails/s): {'met' if ok else 'MISSED'}")
+    ok = ours >= 5000 and latency.p99 < 50 and emails >= 2000
+    print(
+        "targets (>= 5,000 alerts/s, p99 < 50 ms, >= 2,000 e-mails/s): "
+        + ("met" if ok else "MISSED")
+    )
     return 0 if ok else 1
 
 

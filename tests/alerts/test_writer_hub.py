@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from collections.abc import Iterator
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from opsweek.alerts import writer_hub
 from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import CHECK, RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw
@@ -45,24 +46,41 @@ def stored(store: Store) -> tuple[int, int]:
     return alerts, raws
 
 
+def accept(*pairs: tuple[RemoteWriter, RawInput]) -> list[IngestCounts]:
+    """Each worker's inputs handed over concurrently, on one event loop."""
+
+    async def all_of() -> list[IngestCounts]:
+        return list(await asyncio.gather(*(remote.accept(raw) for remote, raw in pairs)))
+
+    return asyncio.run(all_of())
+
+
 def test_workers_parse_and_the_hub_stores(hub: IntakeHub, store: Store) -> None:
     first, second = RemoteWriter(hub.path), RemoteWriter(hub.path)
     inputs = raw_inputs("alertmanager_firing.json") + raw_inputs("refine_failure_qp_crlf.eml")
-    results = [w.submit(raw) for w in (first, second) for raw in inputs]
-    counts = [r.result(10) for r in results]
+    counts = accept(*((first, raw) for raw in inputs))
+    counts += accept(*((second, raw) for raw in inputs))
     assert [c.received for c in counts] == [3, 3, 3, 3]
     assert [c.new for c in counts] == [3, 3, 0, 0]  # the second worker's inputs are repeats
     assert stored(store) == (6, 4)
-    first.close()
-    second.close()
 
 
-def test_an_outcome_the_hub_will_not_unpickle_is_parsed_again(hub: IntakeHub, store: Store) -> None:
+def test_an_outcome_the_hub_will_not_unpickle_is_parsed_again(
+    hub: IntakeHub, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Only intake value types are unpickled; anything else (here a class the hub does not
     know) makes the hub parse the raw input itself, so nothing is lost."""
     (raw,) = raw_inputs("alertmanager_firing.json")
     foreign = ParseOutcome(parse_raw(raw).alerts, error=Unknown())  # type: ignore[arg-type]
-    counts = RemoteWriter(hub.path).submit(raw, foreign).result(10)
+    parses: list[RawInput] = []
+
+    def worker_then_hub(raw: RawInput) -> ParseOutcome:  # the module's parse_raw, both sides
+        parses.append(raw)
+        return foreign if len(parses) == 1 else parse_raw(raw)
+
+    monkeypatch.setattr(writer_hub, "parse_raw", worker_then_hub)
+    (counts,) = accept((RemoteWriter(hub.path), raw))
+    assert len(parses) == 2  # the worker's outcome was refused, the hub parsed again
     assert counts.new == 3
     assert stored(store) == (3, 1)
 
@@ -91,29 +109,31 @@ def test_frames_split_at_any_boundary() -> None:
 
 
 def test_a_store_error_reaches_the_worker(hub: IntakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing(_raw: RawInput, _parsed: ParseOutcome | None = None) -> Future[IngestCounts]:
-        result: Future[IngestCounts] = Future()
-        result.set_exception(RuntimeError("database is locked"))
-        return result
+    def failing(_raws: object, _outcomes: object) -> list[IngestCounts]:
+        raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(hub.writer, "submit", failing)
+    monkeypatch.setattr(hub.writer, "write_now", failing)
     (raw,) = raw_inputs("alertmanager_firing.json")
     with pytest.raises(IntakeUnavailable, match="database is locked"):
-        RemoteWriter(hub.path).submit(raw).result(10)
+        accept((RemoteWriter(hub.path), raw))
 
 
-def test_no_hub_fails_fast_and_a_new_hub_is_used(store: Store, tmp_path: Path) -> None:
+def test_no_hub_fails_fast_and_a_new_hub_is_used(store: Store) -> None:
     path = private_socket_path()
     remote = RemoteWriter(path)
     raw = RawInput(b'{"check": "x"}', CHECK, datetime.now(UTC), "test")
-    with pytest.raises(IntakeUnavailable, match="cannot reach"):
-        remote.submit(raw).result(10)
-    writer = IntakeWriter(store)
-    hub = IntakeHub(writer, path)
-    hub.start()
-    try:
-        assert remote.submit(raw).result(10).inputs == 1
-    finally:
-        hub.stop()
-        writer.close()
+
+    async def twice() -> IngestCounts:
+        with pytest.raises(IntakeUnavailable, match="cannot reach"):
+            await remote.accept(raw)
+        writer = IntakeWriter(store)
+        hub = IntakeHub(writer, path)
+        hub.start()
+        try:
+            return await remote.accept(raw)
+        finally:
+            hub.stop()
+            writer.close()
+
+    assert asyncio.run(twice()).inputs == 1
     assert not path.exists()

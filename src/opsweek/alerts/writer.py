@@ -5,9 +5,11 @@ what makes thousands of alerts per second possible."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,12 +28,14 @@ class IntakeUnavailable(Exception):
 
 
 class Submitter(Protocol):
-    """What the web app and the mail listeners hand inputs to: an `IntakeWriter` in this
-    process, or `opsweek.alerts.writer_hub.RemoteWriter` in a web worker."""
+    """What the web app hands its intake to: an `IntakeWriter` in this process, or
+    `opsweek.alerts.writer_hub.RemoteWriter` in a web worker."""
 
-    def submit(self, raw: RawInput, parsed: ParseOutcome | None = None) -> Future[IngestCounts]: ...
+    async def accept(self, raw: RawInput) -> IngestCounts:
+        """Hand over one input and wait (on the event loop) until it is stored."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Let go of threads and connections."""
 
 
 @dataclass
@@ -57,6 +61,9 @@ class IntakeWriter:
         job = _Job(raw, Future(), parsed)
         self._queue.put(job)
         return job.result
+
+    async def accept(self, raw: RawInput) -> IngestCounts:
+        return await asyncio.wrap_future(self.submit(raw))
 
     def ingest(self, raw: RawInput, timeout: float = 60) -> IngestCounts:
         """Hand over one input and wait until it is stored."""
@@ -88,13 +95,20 @@ class IntakeWriter:
             if stop:
                 return
 
+    def write_now(
+        self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
+    ) -> list[IngestCounts]:
+        """Store parsed inputs in the calling thread: one transaction, in the store's writing
+        turn (see `Store.writing`); the counts of each input, in order."""
+        with self.store.writing() as session:
+            return Intake(session, flap=self.flap).store_parsed(raws, outcomes)
+
     def _write(self, jobs: list[_Job]) -> None:
         try:
             raws = [j.raw for j in jobs]
             # parsed before our turn to write
             outcomes = [j.parsed if j.parsed is not None else parse_raw(j.raw) for j in jobs]
-            with self.store.writing() as session:
-                counts = Intake(session, flap=self.flap).store_parsed(raws, outcomes)
+            counts = self.write_now(raws, outcomes)
         except Exception as exc:  # the callers answer with an error; senders retry
             log.exception("intake batch of %d inputs failed", len(jobs))
             for job in jobs:

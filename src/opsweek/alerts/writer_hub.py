@@ -17,6 +17,7 @@ again itself: nothing is lost."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import itertools
@@ -28,8 +29,7 @@ import socket
 import struct
 import tempfile
 import threading
-from concurrent.futures import Future
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +87,20 @@ def private_socket_path() -> Path:
     return Path(tempfile.mkdtemp(prefix="opsweek-intake-")) / "writer.sock"
 
 
+@dataclass
+class _Request:
+    sock: socket.socket
+    number: int
+    raw: RawInput
+    parsed: ParseOutcome
+
+
 class IntakeHub(threading.Thread):
-    """The hub, in `opsweek serve`'s parent process: one thread reads requests from every
-    worker and hands them to ``writer``; replies go out as each batch is stored."""
+    """The hub, in `opsweek serve`'s parent process. One thread does it all, with no hand-over
+    between threads: wait for requests, read every request that has arrived from any worker,
+    store them in one transaction (`IntakeWriter.write_now`, in turn with the SMTP and IMAP
+    intake), answer each worker with one write; again. What arrives while a batch is being
+    stored makes the next batch (group commit)."""
 
     def __init__(self, writer: IntakeWriter, path: Path) -> None:
         super().__init__(name="intake-hub", daemon=True)
@@ -105,39 +116,43 @@ class IntakeHub(threading.Thread):
         selector = selectors.DefaultSelector()
         selector.register(self._listener, selectors.EVENT_READ)
         buffers: dict[socket.socket, bytearray] = {}
-        locks: dict[socket.socket, threading.Lock] = {}
+
+        def forget(sock: socket.socket) -> None:
+            selector.unregister(sock)
+            sock.close()
+            buffers.pop(sock, None)
+
         try:
             while not self._stopping.is_set():
+                requests: list[_Request] = []
                 for key, _ in selector.select(timeout=0.5):
                     sock: socket.socket = key.fileobj  # type: ignore[assignment]
                     if sock is self._listener:
                         connection, _ = sock.accept()
                         selector.register(connection, selectors.EVENT_READ)
-                        buffers[connection], locks[connection] = bytearray(), threading.Lock()
+                        buffers[connection] = bytearray()
                         continue
                     data = b""
                     with contextlib.suppress(OSError):
                         data = sock.recv(1 << 20)
                     if not data:
-                        selector.unregister(sock)
-                        sock.close()
-                        buffers.pop(sock, None)
+                        forget(sock)
                         continue
                     buffers[sock] += data
                     try:
-                        for request in split_frames(buffers[sock]):
-                            self._accept(request, sock, locks[sock])
+                        requests += [self._read(f, sock) for f in split_frames(buffers[sock])]
                     except Exception:  # a worker's bug: close it; it fails its requests, reconnects
                         log.exception("unreadable request from a web worker")
-                        selector.unregister(sock)
-                        sock.close()
-                        buffers.pop(sock, None)
+                        requests = [r for r in requests if r.sock is not sock]
+                        forget(sock)
+                for start in range(0, len(requests), self.writer.max_batch):
+                    self._store(requests[start : start + self.writer.max_batch])
         finally:
             for sock in [*buffers, self._listener]:
                 sock.close()
             selector.close()
 
-    def _accept(self, request: bytes, sock: socket.socket, lock: threading.Lock) -> None:
+    def _read(self, request: bytes, sock: socket.socket) -> _Request:
         number, raw_pickle, parsed_pickle = loads(request)
         raw = loads(raw_pickle)
         try:
@@ -145,17 +160,21 @@ class IntakeHub(threading.Thread):
         except (pickle.UnpicklingError, AttributeError, TypeError, ValueError) as exc:
             log.warning("a worker's parse outcome was refused (%s); parsing again here", exc)
             parsed = parse_raw(raw)
-        self.writer.submit(raw, parsed).add_done_callback(
-            lambda result: self._reply(number, result, sock, lock)
-        )
+        return _Request(sock, number, raw, parsed)
 
-    def _reply(
-        self, number: int, result: Future[IngestCounts], sock: socket.socket, lock: threading.Lock
-    ) -> None:
-        error = result.exception()
-        answer = (number, None, str(error)) if error else (number, asdict(result.result()), None)
-        with lock, contextlib.suppress(OSError):  # a worker gone: its requests died with it
-            sock.sendall(frame(answer))
+    def _store(self, requests: list[_Request]) -> None:
+        try:
+            counts = self.writer.write_now([r.raw for r in requests], [r.parsed for r in requests])
+            answers = [(r.number, asdict(c), None) for r, c in zip(requests, counts, strict=True)]
+        except Exception as exc:  # the workers answer 503; senders retry
+            log.exception("intake batch of %d inputs failed", len(requests))
+            answers = [(r.number, None, str(exc)) for r in requests]
+        replies: dict[socket.socket, list[bytes]] = {}
+        for request, answer in zip(requests, answers, strict=True):
+            replies.setdefault(request.sock, []).append(frame(answer))
+        for sock, frames in replies.items():
+            with contextlib.suppress(OSError):  # a worker gone: its requests died with it
+                sock.sendall(b"".join(frames))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -166,80 +185,59 @@ class IntakeHub(threading.Thread):
 
 
 class RemoteWriter:
-    """A web worker's side: ``submit`` like `IntakeWriter.submit`, parsing here and storing
-    through the hub. A lost connection fails what was in flight (HTTP 503: Alertmanager and
-    the mail relays retry) and the next input connects again."""
+    """A web worker's side, on the worker's event loop: `accept` parses the input here and
+    waits for the hub to store it. A lost connection fails what was in flight (HTTP 503:
+    Alertmanager and the mail relays retry) and the next input connects again."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._pending: dict[int, Future[IngestCounts]] = {}
+        self._writer: asyncio.StreamWriter | None = None
+        self._connecting = asyncio.Lock()
+        self._pending: dict[int, asyncio.Future[IngestCounts]] = {}
         self._numbers = itertools.count()
 
-    def submit(self, raw: RawInput, parsed: ParseOutcome | None = None) -> Future[IngestCounts]:
-        result: Future[IngestCounts] = Future()
-        outcome = parsed if parsed is not None else parse_raw(raw)
-        number = next(self._numbers)
-        request = frame((number, pickle.dumps(raw), pickle.dumps(outcome)))
-        with self._lock:
-            try:
-                sock = self._connected()
-                self._pending[number] = result
-                sock.sendall(request)
-            except OSError as exc:
-                self._pending.pop(number, None)
-                self._drop(f"cannot reach the intake writer: {exc}")
-                result.set_exception(IntakeUnavailable(f"cannot reach the intake writer: {exc}"))
-        return result
+    async def accept(self, raw: RawInput) -> IngestCounts:
+        request = (next(self._numbers), pickle.dumps(raw), pickle.dumps(parse_raw(raw)))
+        try:
+            writer = await self._connected()
+        except OSError as exc:
+            raise IntakeUnavailable(f"cannot reach the intake writer: {exc}") from None
+        result = asyncio.get_running_loop().create_future()
+        self._pending[request[0]] = result
+        writer.write(frame(request))
+        return await result
 
-    def ingest(self, raw: RawInput, timeout: float = 60) -> IngestCounts:
-        return self.submit(raw).result(timeout)
+    async def _connected(self) -> asyncio.StreamWriter:
+        async with self._connecting:
+            if self._writer is None or self._writer.is_closing():
+                reader, self._writer = await asyncio.open_unix_connection(str(self.path))
+                asyncio.get_running_loop().create_task(self._read(reader, self._writer))
+            return self._writer
 
-    def _connected(self) -> socket.socket:
-        if self._socket is None:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(str(self.path))
-            self._socket = sock
-            threading.Thread(
-                target=self._read, args=(sock,), name="intake-replies", daemon=True
-            ).start()
-        return self._socket
-
-    def _read(self, sock: socket.socket) -> None:
-        buffer = bytearray()
-        while True:
-            try:
-                data = sock.recv(1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                with self._lock:
-                    if self._socket is sock:
-                        self._drop("the intake writer closed the connection")
-                return
-            buffer += data
-            for reply in split_frames(buffer):
-                number, counts, error = loads(reply)
-                with self._lock:
-                    result = self._pending.pop(number, None)
-                if result is None:
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        reason = "the intake writer closed the connection"
+        try:
+            while True:
+                header = await reader.readexactly(HEADER.size)
+                number, counts, error = loads(await reader.readexactly(HEADER.unpack(header)[0]))
+                result = self._pending.pop(number, None)
+                if result is None or result.done():
                     continue
                 if error is None:
                     result.set_result(IngestCounts(**counts))
                 else:
                     result.set_exception(IntakeUnavailable(error))
-
-    def _drop(self, reason: str) -> None:
-        """Close the connection and fail what it carried (with the lock held)."""
-        if self._socket is not None:
-            with contextlib.suppress(OSError):
-                self._socket.close()
-            self._socket = None
-        pending, self._pending = self._pending, {}
-        for result in pending.values():
-            result.set_exception(IntakeUnavailable(reason))
+        except (asyncio.IncompleteReadError, OSError) as exc:
+            reason = f"{reason} ({type(exc).__name__})"
+        finally:
+            writer.close()
+            if self._writer is writer:
+                self._writer = None
+            pending, self._pending = self._pending, {}
+            for result in pending.values():
+                if not result.done():
+                    result.set_exception(IntakeUnavailable(reason))
 
     def close(self) -> None:
-        with self._lock:
-            self._drop("the worker is stopping")
+        if self._writer is not None:
+            self._writer.close()

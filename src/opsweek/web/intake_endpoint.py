@@ -11,7 +11,6 @@ document (`document`), so the docs and the API tests see them."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -118,7 +117,7 @@ class IntakeEndpoints:
     async def _ingest(self, fmt: str, body: bytes, caller: str) -> dict[str, Any]:
         raw = RawInput(body, fmt, utcnow(), f"http:{caller}")
         try:
-            counts = await asyncio.wrap_future(self.writer.submit(raw))
+            counts = await self.writer.accept(raw)
         except (SQLAlchemyError, IntakeUnavailable):
             raise Refused(503, "the store is unavailable; retry later") from None
         self.metrics.intake(fmt, counts)
