@@ -20,7 +20,7 @@ from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Reco
 from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
 from opsweek.db.bulk import BulkLookup, BulkStatement
-from opsweek.db.models import Alert, AlertEvent, RawInputRow
+from opsweek.db.models import Alert, AlertEvent, RawInputRow, ordered_key
 from opsweek.timeutil import utcnow
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
@@ -70,6 +70,9 @@ LOAD_STATE = BulkLookup(
 )
 LOAD_IDS = BulkLookup([ALERTS.c.fingerprint, ALERTS.c.id], ALERTS.c.fingerprint)
 INSERT_COLUMNS = ("fingerprint", "kind", "source", "group_key", *MUTABLE)
+RAW_COLUMNS = ("intake_key", "received_at", "format", "origin", "size", "content", "parse_error")
+INSERT_RAW = BulkStatement(insert(RAW), RAW_COLUMNS)
+LOAD_RAW_IDS = BulkLookup([RAW.c.intake_key, RAW.c.id], RAW.c.intake_key)
 INSERT_ALERT = BulkStatement(insert(ALERTS), INSERT_COLUMNS)
 INSERT_EVENT = BulkStatement(insert(EVENTS), ("alert_id", "at", "actor", "action", "note"))
 
@@ -136,25 +139,26 @@ class Intake:
         counts = [IngestCounts(inputs=1) for _ in raws]
         if not raws:
             return counts
-        # batched: raw_inputs.intake_key is the insert sentinel that orders RETURNING
-        raw_ids = (
-            self.session.execute(
-                insert(RAW).returning(RAW.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "received_at": raw.received_at,
-                        "format": raw.format,
-                        "origin": raw.origin[:500],
-                        "size": len(raw.content),
-                        "content": raw.content,
-                        "parse_error": outcome.error,
-                    }
-                    for raw, outcome in zip(raws, outcomes, strict=True)
-                ],
-            )
-            .scalars()
-            .all()
-        )
+        # every input kept as received: one executemany, then the ids by intake key
+        rows = [
+            {
+                "intake_key": ordered_key(),
+                "received_at": raw.received_at,
+                "format": raw.format,
+                "origin": raw.origin[:500],
+                "size": len(raw.content),
+                "content": raw.content,
+                "parse_error": outcome.error,
+            }
+            for raw, outcome in zip(raws, outcomes, strict=True)
+        ]
+        connection = self.session.connection()
+        INSERT_RAW.execute(connection, rows)
+        ids = {
+            row["intake_key"]: row["id"]
+            for row in LOAD_RAW_IDS.rows(connection, [r["intake_key"] for r in rows])
+        }
+        raw_ids = [ids[row["intake_key"]] for row in rows]
         start = 0
         for index, outcome in enumerate(outcomes):
             if outcome.recoveries:

@@ -103,8 +103,8 @@ class RawInputRow(Base):
     __tablename__ = "raw_inputs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # unique per row, set by the client, so batched INSERT ... RETURNING can hand back ids in
-    # the order of the inputs (SQLite cannot order RETURNING otherwise)
+    # unique per row and set by the writer, so a batch of inputs inserted at once finds its
+    # ids again (SQLite's RETURNING does not follow the order of the rows)
     intake_key: Mapped[str] = mapped_column(
         String(32), unique=True, insert_sentinel=True, default=ordered_key
     )
