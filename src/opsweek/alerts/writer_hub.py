@@ -29,7 +29,7 @@ import socket
 import struct
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +165,7 @@ class IntakeHub(threading.Thread):
     def _store(self, requests: list[_Request]) -> None:
         try:
             counts = self.writer.write_now([r.raw for r in requests], [r.parsed for r in requests])
-            answers = [(r.number, asdict(c), None) for r, c in zip(requests, counts, strict=True)]
+            answers = [(r.number, c.as_json(), None) for r, c in zip(requests, counts, strict=True)]
         except Exception as exc:  # the workers answer 503; senders retry
             log.exception("intake batch of %d inputs failed", len(requests))
             answers = [(r.number, None, str(exc)) for r in requests]
