@@ -42,7 +42,6 @@ class Submitter(Protocol):
 class _Job:
     raw: RawInput
     result: Future[IngestCounts]
-    parsed: ParseOutcome | None = None  # parsed beforehand (by a web worker), else here
 
 
 class IntakeWriter:
@@ -54,15 +53,15 @@ class IntakeWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, raw: RawInput, parsed: ParseOutcome | None = None) -> Future[IngestCounts]:
-        """Queue ``raw`` (with what `parse_raw` made of it, when that is known already);
-        the future gives its counts once it is stored."""
+    def submit(self, raw: RawInput) -> Future[IngestCounts]:
+        """Queue ``raw``; the future gives its counts once it is stored."""
         self._ensure_started()
-        job = _Job(raw, Future(), parsed)
+        job = _Job(raw, Future())
         self._queue.put(job)
         return job.result
 
     async def accept(self, raw: RawInput) -> IngestCounts:
+        """Hand over one input and wait (on the event loop) until it is stored."""
         return await asyncio.wrap_future(self.submit(raw))
 
     def ingest(self, raw: RawInput, timeout: float = 60) -> IngestCounts:
@@ -106,8 +105,7 @@ class IntakeWriter:
     def _write(self, jobs: list[_Job]) -> None:
         try:
             raws = [j.raw for j in jobs]
-            # parsed before our turn to write
-            outcomes = [j.parsed if j.parsed is not None else parse_raw(j.raw) for j in jobs]
+            outcomes = [parse_raw(raw) for raw in raws]  # before our turn to write
             counts = self.write_now(raws, outcomes)
         except Exception as exc:  # the callers answer with an error; senders retry
             log.exception("intake batch of %d inputs failed", len(jobs))

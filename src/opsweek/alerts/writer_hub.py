@@ -6,9 +6,10 @@ commit. When workers each wrote in turn, every turn began by rereading what the 
 changed, and each commit held half as many webhooks (benchmarks/README.md, ingest.py).
 
 So the parent process of `opsweek serve` runs the hub: a Unix socket in a private directory,
-feeding the same `IntakeWriter` the SMTP listener and IMAP poller use. A worker parses what
-it receives (parsing is pure and takes the most Python time besides storing, so the workers
-share it) and sends the raw input with its parse outcome; the hub answers with the counts.
+storing through the `IntakeWriter` the SMTP listener and IMAP poller use (in turn with them).
+A worker parses what it receives (parsing is pure and takes the most Python time besides
+storing, so the workers share it) and sends the raw input with its parse outcome; the hub
+answers with the counts.
 
 Frames are a 4-byte length and a pickle. Only the hub's own user can reach the socket (a
 0700 directory), and the unpickler accepts only the value types of an intake, nothing that
