@@ -1,6 +1,7 @@
 """`opsweek serve --demo --workers 2` (the README's first command, with two workers): the demo
 is served, two processes answer, and both show a change committed by a third process at once
-(their page caches follow the store, not their own writes)."""
+(their page caches follow the store, not their own writes); webhooks to either worker are
+stored once, by the serve process's writer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 
 from opsweek.alerts.intake import Intake
 from opsweek.db.session import open_store
-from tests.alerts.helpers import raw_inputs
+from opsweek.tokens import Tokens
+from tests.alerts.helpers import ALERT_FIXTURES, raw_inputs
 from tests.services.common import free_port, wait_until_ready
 
 pytestmark = pytest.mark.slow
@@ -43,6 +45,8 @@ def test_two_workers_show_what_another_process_committed(tmp_path: Path) -> None
         "OPSWEEK_CONFIG": "",
     }
     store = open_store(f"sqlite:///{tmp_path / 'opsweek.db'}")
+    with store.session() as session:
+        token = Tokens(session).create("alertmanager", "webhook")[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "opsweek", "serve", "--demo", "--port", str(port), "--workers", "2"],
         env=env,
@@ -68,6 +72,20 @@ def test_two_workers_show_what_another_process_committed(tmp_path: Path) -> None
         for _ in range(40):
             response = httpx.get(f"{base}/inbox", headers={"Connection": "close"}, timeout=10)
             assert "event.mediawiki_foo" in response.text
+        # webhooks to both workers, stored by the one writer of the serve process
+        webhook = (ALERT_FIXTURES / "alertmanager_firing.json").read_bytes()
+        answers = [
+            httpx.post(
+                f"{base}/api/v1/intake/alertmanager",
+                content=webhook,
+                headers={"Authorization": f"Bearer {token}", "Connection": "close"},
+                timeout=10,
+            )
+            for _ in range(20)
+        ]
+        assert [a.status_code for a in answers] == [200] * 20
+        assert sum(a.json()["new"] for a in answers) == 3
+        assert all(a.json()["received"] == 3 for a in answers)
     finally:
         server.terminate()
         server.wait(timeout=30)
