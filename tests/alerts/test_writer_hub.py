@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,3 +138,20 @@ def test_no_hub_fails_fast_and_a_new_hub_is_used(store: Store) -> None:
 
     assert asyncio.run(twice()).inputs == 1
     assert not path.exists()
+
+
+def test_broken_or_vanished_workers_do_not_stop_the_hub(hub: IntakeHub, store: Store) -> None:
+    (raw,) = raw_inputs("alertmanager_firing.json")
+    outcome = pickle.dumps(parse_raw(raw))
+    gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # sends, then leaves at once
+    gone.connect(str(hub.path))
+    gone.sendall(frame((1, pickle.dumps(raw), outcome)))
+    gone.close()
+    garbage = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # not intake values at all
+    garbage.connect(str(hub.path))
+    garbage.sendall(frame(Unknown()))
+    assert garbage.recv(1) == b""  # the hub hung up on it
+    garbage.close()
+    (counts,) = accept((RemoteWriter(hub.path), raw))
+    assert counts.received == 3
+    assert stored(store) == (3, 2)  # the vanished worker's input was stored all the same

@@ -119,9 +119,9 @@ class IntakeHub(threading.Thread):
         buffers: dict[socket.socket, bytearray] = {}
 
         def forget(sock: socket.socket) -> None:
-            selector.unregister(sock)
-            sock.close()
-            buffers.pop(sock, None)
+            if buffers.pop(sock, None) is not None:
+                selector.unregister(sock)
+                sock.close()
 
         try:
             while not self._stopping.is_set():
@@ -129,7 +129,12 @@ class IntakeHub(threading.Thread):
                 for key, _ in selector.select(timeout=0.5):
                     sock: socket.socket = key.fileobj  # type: ignore[assignment]
                     if sock is self._listener:
-                        connection, _ = sock.accept()
+                        try:
+                            connection, _ = sock.accept()
+                        except OSError as exc:  # out of descriptors, say: the worker retries
+                            log.warning("cannot accept a web worker: %s", exc)
+                            continue
+                        connection.settimeout(10)  # a worker that stops reading is dropped
                         selector.register(connection, selectors.EVENT_READ)
                         buffers[connection] = bytearray()
                         continue
@@ -147,7 +152,8 @@ class IntakeHub(threading.Thread):
                         requests = [r for r in requests if r.sock is not sock]
                         forget(sock)
                 for start in range(0, len(requests), self.writer.max_batch):
-                    self._store(requests[start : start + self.writer.max_batch])
+                    for gone in self._store(requests[start : start + self.writer.max_batch]):
+                        forget(gone)
         finally:
             for sock in [*buffers, self._listener]:
                 sock.close()
@@ -163,7 +169,8 @@ class IntakeHub(threading.Thread):
             parsed = parse_raw(raw)
         return _Request(sock, number, raw, parsed)
 
-    def _store(self, requests: list[_Request]) -> None:
+    def _store(self, requests: list[_Request]) -> list[socket.socket]:
+        """Store ``requests`` and answer them; the connections that could not be answered."""
         try:
             counts = self.writer.write_now([r.raw for r in requests], [r.parsed for r in requests])
             answers = [(r.number, c.as_json(), None) for r, c in zip(requests, counts, strict=True)]
@@ -173,9 +180,13 @@ class IntakeHub(threading.Thread):
         replies: dict[socket.socket, list[bytes]] = {}
         for request, answer in zip(requests, answers, strict=True):
             replies.setdefault(request.sock, []).append(frame(answer))
+        gone = []
         for sock, frames in replies.items():
-            with contextlib.suppress(OSError):  # a worker gone: its requests died with it
+            try:
                 sock.sendall(b"".join(frames))
+            except OSError:  # a worker gone or stuck: it fails what it waits for, reconnects
+                gone.append(sock)
+        return gone
 
     def stop(self) -> None:
         self._stopping.set()
