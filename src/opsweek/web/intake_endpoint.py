@@ -11,7 +11,6 @@ document (`document`), so the docs and the API tests see them."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,12 +28,12 @@ from opsweek.web.auth import TokenCache
 from opsweek.web.metrics import Metrics
 from opsweek.web.problems import MEDIA_TYPE, problem_body
 
-log = logging.getLogger(__name__)
-
 PATHS = {"/api/v1/intake/alertmanager": ALERTMANAGER, "/api/v1/intake/email": EMAIL}
 
 
 class Refused(Exception):
+    """An intake request answered with an error (a JSON problem) instead of being stored."""
+
     def __init__(self, status: int, title: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(title)
         self.status = status
