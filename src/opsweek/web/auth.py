@@ -36,10 +36,14 @@ class TokenCache:
         return user
 
 
-def bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(authorization: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value, else ''."""
+    scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def bearer(request: Request) -> str:
+    return bearer_token(request.headers.get("authorization", ""))
 
 
 async def require_token(request: Request) -> str:

@@ -24,7 +24,7 @@ from opsweek.alerts.model import ALERTMANAGER, EMAIL, RawInput
 from opsweek.alerts.writer import IntakeUnavailable, Submitter
 from opsweek.db.session import Store
 from opsweek.timeutil import utcnow
-from opsweek.web.auth import TokenCache
+from opsweek.web.auth import TokenCache, bearer_token
 from opsweek.web.metrics import Metrics
 from opsweek.web.problems import MEDIA_TYPE, problem_body
 
@@ -87,8 +87,7 @@ class IntakeEndpoints:
         self.metrics.latency.labels(scope["path"], "POST").observe(time.perf_counter() - began)
 
     def _caller(self, authorization: str) -> str:
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip() if scheme.lower() == "bearer" else ""
+        token = bearer_token(authorization)
         user = self.tokens.user_for(self.store, token) if token else None
         if user is None:
             raise Refused(401, "a valid API token is required", {"WWW-Authenticate": "Bearer"})
