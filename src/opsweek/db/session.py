@@ -110,7 +110,8 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session for a write that reads what it will change first (alert intake), one at
-        a time across every process using the store: a web worker, another worker, the CLI.
+        a time across every process using the store: `opsweek serve` (whose intake writer stores
+        for all its web workers), `opsweek alerts ingest`, the checks.
         SQLite: an exclusive lock on a file beside the database, taken before the transaction
         begins (waiting on it wakes at once, unlike SQLite's busy polling); PostgreSQL: a
         transaction-scoped advisory lock."""
