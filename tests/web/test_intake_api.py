@@ -34,6 +34,7 @@ def test_webhook_needs_a_token(client: TestClient, web_store: Store, token: str)
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["status"] == 401
+        assert response.headers["content-length"] == str(len(response.content))
     assert count(web_store, RawInputRow) == 0
 
 
@@ -41,6 +42,8 @@ def test_webhook_firing_then_resolved(client: TestClient, web_store: Store, toke
     firing = (ALERT_FIXTURES / "alertmanager_firing.json").read_bytes()
     response = client.post(WEBHOOK, content=firing, headers=auth(token))
     assert response.status_code == 200
+    # a length, not chunks: simple clients (and keep-alive load generators) read it exactly
+    assert response.headers["content-length"] == str(len(response.content))
     assert response.json() | {} == {
         "received": 3,
         "new": 3,

@@ -73,17 +73,19 @@ class IntakeEndpoints:
         except Refused as refused:
             status, media, extra = refused.status, MEDIA_TYPE, refused.headers
             answer = problem_body(status, refused.title, refused.title)
+        body = orjson.dumps(answer)
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
                     (b"content-type", media.encode()),
+                    (b"content-length", str(len(body)).encode()),
                     *((k.encode(), v.encode()) for k, v in extra.items()),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": orjson.dumps(answer)})
+        await send({"type": "http.response.body", "body": body})
         self.metrics.latency.labels(scope["path"], "POST").observe(time.perf_counter() - began)
 
     def _caller(self, authorization: str) -> str:
