@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from opsweek.db.bulk import BulkLookup, BulkStatement
 from opsweek.db.models import Alert
@@ -50,6 +52,19 @@ def test_bulk_insert_stores_what_core_stores(store: Store) -> None:
         session.execute(insert(ALERTS), [row("core-a", seen), row("core-b", paris)])
         statement.execute(session.connection(), [row("bulk-a", seen), row("bulk-b", paris)])
     assert raw_rows(store, ["core-a", "core-b"]) == raw_rows(store, ["bulk-a", "bulk-b"])
+
+
+def test_driver_errors_come_out_as_sqlalchemy_errors(store: Store) -> None:
+    """The bulk helpers run on the DBAPI cursor; callers still see SQLAlchemy's exceptions
+    (the intake answers 503 on any `SQLAlchemyError`)."""
+    seen = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    keys = [*COLUMNS, *TIMES, "count", "fire_count", "flapping", "flap_history", "details"]
+    statement = BulkStatement(insert(ALERTS), keys)
+    with pytest.raises(IntegrityError), store.session() as session:
+        statement.execute(session.connection(), [row("twice", seen), row("twice", seen)])
+    lookup = BulkLookup([ALERTS.c.id], ALERTS.c.fingerprint)
+    with store.session() as session:
+        assert lookup.rows(session.connection(), ["twice"]) == []  # nothing half-written
 
 
 def test_lookup_reads_what_core_reads_for_any_number_of_values(store: Store) -> None:
