@@ -12,10 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from opsweek.db.models import SalEntry
+from opsweek.alerts.intake import Intake
+from opsweek.db.models import Alert, SalEntry
 from opsweek.db.session import Store, open_store
 from opsweek.sal.log import SalLog
-from tests.alerts.helpers import ALERT_FIXTURES
+from tests.alerts.helpers import ALERT_FIXTURES, raw_inputs
 
 
 def test_writers_take_turns_in_one_process(store: Store) -> None:
@@ -48,6 +49,35 @@ def test_writers_take_turns_in_one_process(store: Store) -> None:
     for thread in threads:
         thread.join(10)
     assert order == ["first in", "first out", "second in", "saw 1"]  # it saw the commit
+
+
+def test_connection_writer_takes_turns_with_session_writers(store: Store) -> None:
+    """The intake's batches (`writing_connection`) and the other writers share one turn."""
+    entered = threading.Event()
+    release = threading.Event()
+    seen: list[int] = []
+
+    def intake() -> None:
+        with store.writing_connection() as connection:
+            Intake(connection).ingest(raw_inputs("refine_failure.eml"))
+            entered.set()
+            release.wait(10)
+
+    def reader() -> None:
+        entered.wait(10)
+        with store.writing() as session:
+            seen.append(session.scalar(select(func.count()).select_from(Alert)) or 0)
+
+    threads = [threading.Thread(target=intake), threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    entered.wait(10)
+    time.sleep(0.3)
+    assert seen == []  # still waiting for its turn
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert seen and seen[0] > 0  # it saw the intake's commit
 
 
 def test_another_process_waits_for_the_writer(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Recovery
@@ -113,9 +113,14 @@ class IngestCounts:
 
 class Intake:
     def __init__(
-        self, session: Session, now: datetime | None = None, flap: FlapRule = FlapRule()
+        self,
+        db: Session | Connection,
+        now: datetime | None = None,
+        flap: FlapRule = FlapRule(),
     ) -> None:
-        self.session = session
+        """``db``: a session, or for a writer that needs no ORM a connection in a transaction
+        (`Store.writing_connection`); the intake runs Core statements only."""
+        self.db = db
         self.now = now
         self.flap = flap
 
@@ -152,7 +157,7 @@ class Intake:
             }
             for raw, outcome in zip(raws, outcomes, strict=True)
         ]
-        connection = self.session.connection()
+        connection = self._connection()
         INSERT_RAW.execute(connection, rows)
         ids = {
             row["intake_key"]: row["id"]
@@ -204,11 +209,11 @@ class Intake:
         self._write(states, changes)
 
     def _load(self, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
-        rows = LOAD_STATE.rows(self.session.connection(), fingerprints)
+        rows = LOAD_STATE.rows(self._connection(), fingerprints)
         return {row["fingerprint"]: row for row in rows}
 
     def _write(self, states: dict[str, dict[str, Any]], changes: list[tuple[str, Outcome]]) -> None:
-        connection = self.session.connection()
+        connection = self._connection()
         fresh = [fp for fp, state in states.items() if "id" not in state]
         if fresh:
             INSERT_ALERT.execute(connection, [states[fp] for fp in fresh])
@@ -246,11 +251,15 @@ class Intake:
         )
 
     def _ids(self, fingerprints: list[str]) -> dict[str, int]:
-        rows = LOAD_IDS.rows(self.session.connection(), fingerprints)
+        rows = LOAD_IDS.rows(self._connection(), fingerprints)
         return {row["fingerprint"]: row["id"] for row in rows}
 
+    def _connection(self) -> Connection:
+        return self.db.connection() if isinstance(self.db, Session) else self.db
+
     def _recover(self, recovery: Recovery, at: datetime) -> int:
-        rows = self.session.execute(
+        connection = self._connection()
+        rows = connection.execute(
             select(*STATE_COLUMNS).where(
                 ALERTS.c.kind == recovery.kind,
                 ALERTS.c.status != RESOLVED,
@@ -259,7 +268,7 @@ class Intake:
         ).all()
         resolved = [dict(row._mapping) for row in rows if recovers(dict(row._mapping), recovery)]
         for state in resolved:
-            self.session.execute(
+            connection.execute(
                 update(ALERTS)
                 .where(ALERTS.c.id == state["id"])
                 .values(
@@ -270,7 +279,7 @@ class Intake:
                     updated_at=at,
                 )
             )
-            self.session.execute(
+            connection.execute(
                 insert(EVENTS).values(
                     alert_id=state["id"],
                     at=at,

@@ -99,8 +99,8 @@ class IntakeWriter:
     ) -> list[IngestCounts]:
         """Store parsed inputs in the calling thread: one transaction, in the store's writing
         turn (see `Store.writing`); the counts of each input, in order."""
-        with self.store.writing() as session:
-            return Intake(session, flap=self.flap).store_parsed(raws, outcomes)
+        with self.store.writing_connection() as connection:
+            return Intake(connection, flap=self.flap).store_parsed(raws, outcomes)
 
     def _write(self, jobs: list[_Job]) -> None:
         try:
