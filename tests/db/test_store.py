@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from opsweek.db.models import Person, RotationChange, RotationWeek
+from opsweek.db.models import Base, Person, RotationChange, RotationWeek
 from opsweek.db.session import Store, current_revision, head_revision, open_store, upgrade
 from opsweek.errors import BadInput, Conflict, NotFound
 from opsweek.rotation.availability import AvailabilityPolicy, AwayPeriod
@@ -40,6 +42,21 @@ def test_migrations_are_applied_once(database_url: str) -> None:
     assert upgrade(store.engine)[0] == head_revision(store.engine)  # nothing left to do
     store.close()
     open_store(database_url).close()  # reopening is fine
+
+
+def test_migrations_build_the_schema_the_models_describe(database_url: str) -> None:
+    """A model changed without its migration (or the other way round) shows up here. The SAL's
+    full-text search (an FTS5 table on SQLite, an expression index on PostgreSQL) exists in
+    the migrations only."""
+    store = open_store(database_url)
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"include_name": lambda name, _type, _parents: "_fts" not in (name or "")},
+        )
+        differences = compare_metadata(context, Base.metadata)
+    store.close()
+    assert differences == []
 
 
 def test_times_round_trip_as_utc(store: Store) -> None:

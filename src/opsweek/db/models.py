@@ -210,6 +210,8 @@ class SalRef(Base):
     value: Mapped[str] = mapped_column(String(200))
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    __table_args__ = (Index("ix_sal_refs_value_logged_at", "value", "logged_at"),)
+
 
 class DutyInstance(Base):
     """One occurrence of a duty (or one on-demand duty) with its own state: ``due``, ``done``
