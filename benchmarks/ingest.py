@@ -2,7 +2,11 @@
 
 1. 100,000 alerts through the Alertmanager webhook path: `opsweek serve` in its own process,
    HTTP POSTs of 10 alerts each (20 % of the alerts repeat an earlier one), SQLite store.
-   Prints alerts/s and the p50/p99 latency of a webhook request.
+   Prints alerts/s and the p50/p99 latency of a webhook request. wrk keeps --concurrency
+   webhooks in flight (16: as many aggregation groups of an Alertmanager waiting for their
+   notification's answer), so this is the server at saturation.
+   With --paced RATE...: the same webhooks again, at fixed rates (open loop, paced.py), for
+   the latency at a given load rather than at saturation.
 2. The same alerts posted to a real Prometheus Alertmanager on the same machine, in the same run
    (its /api/v2/alerts), and the ratio of the two rates.
 3. 10,000 mixed e-mails (every kind of the fixtures, made distinct) through the e-mail path
@@ -14,6 +18,7 @@ posted once; a Python client would be the bottleneck on this 2-core machine.
 Targets: >= 5,000 alerts/s, >= 2,000 e-mails/s, p99 per webhook request < 50 ms.
 
     python benchmarks/ingest.py [--alerts N] [--emails N] [--concurrency N] [--workers N]
+                                [--paced ALERTS_PER_S ...]
 """
 
 from __future__ import annotations
@@ -30,12 +35,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import paced
 
 from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import EMAIL, RawInput
@@ -213,10 +219,9 @@ def stored_inputs(database: Path) -> int:
         return connection.execute("SELECT coalesce(max(id), 0) FROM raw_inputs").fetchone()[0]
 
 
-def bench_opsweek(
-    tmp: Path, bodies: list[bytes], alerts: int, concurrency: int, workers: int
-) -> tuple[float, Latency]:
-    data_dir = tmp / "opsweek"
+@contextlib.contextmanager
+def opsweek_server(data_dir: Path, workers: int) -> Iterator[tuple[str, str]]:
+    """`opsweek serve` on a new SQLite store: its base URL and an API token."""
     store = open_store(f"sqlite:///{data_dir / 'opsweek.db'}")
     with store.session() as session:
         token = Tokens(session).create("bench", "benchmark")[1]
@@ -231,7 +236,28 @@ def bench_opsweek(
     )
     try:
         wait_ready(f"http://127.0.0.1:{port}/healthz", server, "opsweek serve")
-        base = f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def stored_alerts(data_dir: Path) -> str:
+    store = open_store(f"sqlite:///{data_dir / 'opsweek.db'}")
+    with store.engine.connect() as connection:
+        distinct, total = connection.exec_driver_sql(
+            "SELECT count(*), sum(count) FROM alerts"
+        ).one()
+    store.close()
+    return f"stored {distinct:,} distinct alerts, {total:,} occurrences"
+
+
+def bench_opsweek(
+    tmp: Path, bodies: list[bytes], alerts: int, concurrency: int, workers: int
+) -> tuple[float, Latency]:
+    """Capacity: wrk keeps ``concurrency`` webhooks in flight, as fast as they are answered."""
+    data_dir = tmp / "opsweek"
+    with opsweek_server(data_dir, workers) as (base, token):
         latency = post_all(
             f"{base}/api/v1/intake/alertmanager",
             bodies,
@@ -241,24 +267,44 @@ def bench_opsweek(
             "/healthz",
             lambda: stored_inputs(data_dir / "opsweek.db") >= len(bodies),
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    store = open_store(f"sqlite:///{data_dir / 'opsweek.db'}")
-    with store.engine.connect() as connection:
-        stored = connection.exec_driver_sql("SELECT count(*), sum(count) FROM alerts").one()
-    store.close()
     rate = alerts / latency.seconds
     print(
-        f"  opsweek webhook: {alerts} alerts in {len(bodies)} requests, {latency.seconds:.1f} s: "
-        f"{rate:,.0f} alerts/s; {latency} "
+        f"  opsweek webhook, saturated: {alerts} alerts in {len(bodies)} requests, "
+        f"{latency.seconds:.1f} s: {rate:,.0f} alerts/s; {latency} "
         f"({concurrency} connections, {workers} worker{'s' if workers > 1 else ''})"
     )
-    print(
-        f"    stored {stored[0]:,} distinct alerts, {stored[1]:,} occurrences "
-        f"(duplicates folded into counts)"
-    )
+    print(f"    {stored_alerts(data_dir)} (duplicates folded into counts)")
     return rate, latency
+
+
+def bench_paced(
+    data_dir: Path, bodies: list[bytes], alerts_per_second: float, workers: int
+) -> Latency:
+    """Latency at a given load: a webhook due every 1 / rate seconds, open loop, timed from
+    when it was due (see paced.py); into a new store, like the saturated run."""
+    rate = alerts_per_second / 10
+    with opsweek_server(data_dir, workers) as (base, token):
+        result = paced.run(
+            f"{base}/api/v1/intake/alertmanager",
+            bodies,
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            rate,
+        )
+        if result.errors:
+            raise RuntimeError(f"{len(result.errors)} failed webhooks, first: {result.errors[0]}")
+        if stored_inputs(data_dir / "opsweek.db") < len(bodies):
+            raise RuntimeError("answered webhooks are missing from the store")
+    latency = Latency(
+        result.seconds,
+        *(result.percentile(p) * 1000 for p in (50, 90, 99)),
+        max(result.latencies) * 1000,
+    )
+    print(
+        f"  opsweek webhook at {alerts_per_second:,.0f} alerts/s ({rate:,.0f} webhooks/s, "
+        f"open loop, timed from when each was due): {len(bodies)} requests in "
+        f"{result.seconds:.1f} s; {latency} (up to {result.connections} connections)"
+    )
+    return latency
 
 
 def bench_alertmanager(
@@ -343,6 +389,14 @@ def main() -> int:
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--paced",
+        type=float,
+        nargs="*",
+        default=[],
+        metavar="ALERTS_PER_S",
+        help="also measure the latency at these fixed rates (open loop, see paced.py)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="opsweek serve --workers")
     args = parser.parse_args()
     alerts = make_alerts(args.alerts, args.seed)
@@ -350,9 +404,10 @@ def main() -> int:
     print(f"intake benchmark ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        ours, latency = bench_opsweek(
-            tmp, [webhook_body(b) for b in batches], len(alerts), args.concurrency, args.workers
-        )
+        bodies = [webhook_body(b) for b in batches]
+        ours, latency = bench_opsweek(tmp, bodies, len(alerts), args.concurrency, args.workers)
+        for rate in args.paced:
+            bench_paced(tmp / f"paced-{rate:.0f}", bodies, rate, args.workers)
         theirs = bench_alertmanager(
             tmp, [am_body(b) for b in batches], len(alerts), args.concurrency
         )
