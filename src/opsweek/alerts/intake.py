@@ -20,7 +20,7 @@ from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Reco
 from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
 from opsweek.db.bulk import BulkLookup, BulkStatement
-from opsweek.db.models import Alert, AlertEvent, RawInputRow, ordered_key
+from opsweek.db.models import Alert, AlertEvent, RawInputRow, alerts_in_half, ordered_key
 from opsweek.timeutil import utcnow
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
@@ -259,13 +259,10 @@ class Intake:
 
     def _recover(self, recovery: Recovery, at: datetime) -> int:
         connection = self._connection()
-        rows = connection.execute(
-            select(*STATE_COLUMNS).where(
-                ALERTS.c.kind == recovery.kind,
-                ALERTS.c.status != RESOLVED,
-                ALERTS.c.last_seen >= recovery.at - recovery.within,
-            )
-        ).all()
+        query = select(*STATE_COLUMNS).where(
+            ALERTS.c.kind == recovery.kind, ALERTS.c.last_seen >= recovery.at - recovery.within
+        )
+        rows = connection.execute(alerts_in_half(query, "open")).all()
         resolved = [dict(row._mapping) for row in rows if recovers(dict(row._mapping), recovery)]
         for state in resolved:
             connection.execute(

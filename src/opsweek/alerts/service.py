@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from opsweek.alerts.model import ACKNOWLEDGED, FIRING, RESOLVED, STATUSES
 from opsweek.alerts.runbook import steps_for
-from opsweek.db.models import Alert, AlertEvent, RawInputRow, SalEntry
+from opsweek.db.models import (
+    ALERT_HALVES,
+    Alert,
+    AlertEvent,
+    RawInputRow,
+    SalEntry,
+    alerts_in_half,
+)
 from opsweek.errors import BadInput, NotFound
 from opsweek.sal.log import Probe, SalLog, record_action
 from opsweek.sal.refs import alert_refs
@@ -38,6 +45,17 @@ class AlertFilter:
         if self.limit < 1:
             raise BadInput("--limit must be at least 1")
         return self
+
+
+def _halves(status: str | None) -> tuple[str, ...]:
+    """The halves of the alerts (each with its own last_seen index) that hold ``status``."""
+    if status == RESOLVED:
+        return ("resolved",)
+    return ("open",) if status else ALERT_HALVES  # open, firing, acknowledged: the open half
+
+
+def _single_status(status: str | None) -> str | None:
+    return status if status in (FIRING, ACKNOWLEDGED) else None
 
 
 def alert_json(alert: Alert, with_runbook: bool = True) -> dict[str, Any]:
@@ -77,20 +95,26 @@ class Inbox:
         self.now = now or utcnow()
 
     def list(self, flt: AlertFilter) -> list[Alert]:
+        """Newest first (by last_seen). Alerts are indexed in two halves, open and resolved:
+        each half asked reads its own index, and a list of all merges the two."""
         flt.check()
         query = select(Alert)
-        if flt.status == "open":  # a literal, so the partial index of open alerts applies
-            query = query.where(Alert.status != literal_column(f"'{RESOLVED}'"))
-        elif flt.status:
-            query = query.where(Alert.status == flt.status)
         if flt.kind:
             query = query.where(Alert.kind == flt.kind)
         if flt.source:
             query = query.where(Alert.source == flt.source)
         if flt.since:
             query = query.where(Alert.last_seen >= flt.since)
-        query = query.order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(flt.limit)
-        return list(self.session.scalars(query))
+        newest = (Alert.last_seen.desc(), Alert.id.desc())
+        found: list[Alert] = []
+        for half in _halves(flt.status):
+            found += self.session.scalars(
+                alerts_in_half(query, half, _single_status(flt.status))
+                .order_by(*newest)
+                .limit(flt.limit)
+            )
+        found.sort(key=lambda alert: (alert.last_seen, alert.id), reverse=True)
+        return found[: flt.limit]
 
     def get(self, alert_id: int) -> Alert:
         alert = self.session.get(Alert, alert_id) if 0 < alert_id <= MAX_ID else None

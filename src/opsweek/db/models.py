@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -15,11 +15,17 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Select,
     String,
     Text,
+    literal_column,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.sqltypes import NullType
 
 from opsweek.db.types import UTCDateTime
 
@@ -131,7 +137,7 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     group_key: Mapped[str] = mapped_column(String(64))  # alerts are grouped as listed: no index
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer, default=1)
     fire_count: Mapped[int] = mapped_column(Integer, default=1)
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -145,15 +151,63 @@ class Alert(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # Alerts by last_seen, in two halves (see OPEN_ALERT and RESOLVED_ALERT below): a repeat of
+    # a firing alert moves its entry in the open half only, and the open half is a few hundred
+    # among a year of alerts.
     __table_args__ = (
-        Index(  # the open alerts, newest first: a few hundred among a year of alerts
+        Index(
             "ix_alerts_open_last_seen",
             "last_seen",
             "id",
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
         ),
+        Index(
+            "ix_alerts_resolved_last_seen",
+            "last_seen",
+            "id",
+            sqlite_where=text("status = 'resolved'"),
+            postgresql_where=text("status = 'resolved'"),
+        ),
     )
+
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
+ALERT_HALVES = ("open", "resolved")  # all alerts are the two halves together
+_HALF = {  # the conditions of ix_alerts_open_last_seen and ix_alerts_resolved_last_seen
+    "open": Alert.status != literal_column("'resolved'"),
+    "resolved": Alert.status == literal_column("'resolved'"),
+}
+
+
+class Likely(FunctionElement[bool]):
+    """A condition most rows meet: SQLite's ``likely(X)``, plain ``X`` elsewhere. SQLite's
+    planner, without statistics, takes any equality on an indexed column as selective;
+    ``likely`` tells it otherwise, while a partial index whose condition is X still applies."""
+
+    # not Boolean: on SQLite, Core writes a Boolean condition as "X = 1", which no longer
+    # names the partial index's condition
+    type = NullType()
+    inherit_cache = True
+
+
+@compiles(Likely)
+def _likely(element: Likely, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Likely, "sqlite")
+def _likely_on_sqlite(element: Likely, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"likely({compiler.process(element.clauses, **kw)})"
+
+
+def alerts_in_half(query: SelectT, half: str, status: str | None = None) -> SelectT:
+    """``query`` of alerts, restricted to one half (and to ``status`` in it), reading that
+    half's last_seen index: the condition is the index's own, as a literal, so the partial
+    index applies; without `Likely` SQLite would take the status index and sort a year of
+    resolved alerts."""
+    query = query.where(Likely(_HALF[half]))
+    return query.where(Likely(Alert.status == status)) if status else query
 
 
 class AlertEvent(Base):

@@ -15,7 +15,7 @@ from opsweek.adapters.chat import Chat
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.tracker import Tracker
 from opsweek.config import Settings
-from opsweek.db.models import Alert, Person
+from opsweek.db.models import ALERT_HALVES, Alert, Person, alerts_in_half
 from opsweek.duties.collab import unanswered
 from opsweek.duties.decisions import Decisions
 from opsweek.duties.handoff import (
@@ -109,27 +109,24 @@ class HandoffService:
             if p.slack_id
         }
 
+    def _alerts_seen(self, since: datetime, until: datetime) -> list[Alert]:
+        """Alerts seen between ``since`` and ``until``, open and resolved (each half read
+        from its own last_seen index), oldest first."""
+        found: list[Alert] = []
+        for half in ALERT_HALVES:
+            query = select(Alert).where(Alert.first_seen < until, Alert.last_seen >= since)
+            found += self.session.scalars(alerts_in_half(query, half))
+        return sorted(found, key=lambda alert: alert.id)
+
     def inputs(self, week: date | None = None) -> HandoffInputs:
         week = self.rule.normalize(week) if week else self.default_week()
         start, end = self.rule.bounds(week)
         if start > self.now:
             raise BadInput(f"the week of {week.isoformat()} has not started yet")
         unavailable: list[str] = []
-        alerts = [
-            alert_line(a)
-            for a in self.session.scalars(
-                select(Alert).where(Alert.first_seen < end, Alert.last_seen >= start)
-            )
-        ]
+        alerts = [alert_line(a) for a in self._alerts_seen(start, end)]
         noise_weeks = self.settings.get("handoff.noise_weeks")
-        noise = [
-            alert_line(a)
-            for a in self.session.scalars(
-                select(Alert).where(
-                    Alert.first_seen < end, Alert.last_seen >= end - WEEK * max(noise_weeks, 1)
-                )
-            )
-        ]
+        noise = [alert_line(a) for a in self._alerts_seen(end - WEEK * max(noise_weeks, 1), end)]
         duties = Duties.from_settings(self.session, self.settings, self.actor, self.now)
         carried = [i for i in duties.open_on_demand() if i.due_at < start]
         duty_lines = [
