@@ -151,7 +151,7 @@ class Alert(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    # Alerts by last_seen, in two halves (see OPEN_ALERT and RESOLVED_ALERT below): a repeat of
+    # Alerts by last_seen, in two halves (queried through `alerts_in_half` below): a repeat of
     # a firing alert moves its entry in the open half only, and the open half is a few hundred
     # among a year of alerts.
     __table_args__ = (

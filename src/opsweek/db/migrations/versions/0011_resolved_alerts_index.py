@@ -2,7 +2,7 @@
 replaces the index of all alerts. A repeat of a firing alert (most of what Alertmanager sends)
 moved an entry in both the open index and the index of all; now in the open one only
 (benchmarks/README.md, ingest.py: 8 % less store time per webhook, 12 % less WAL). Queries over
-all alerts read both halves (`OPEN_ALERT`, `RESOLVED_ALERT` in opsweek.db.models).
+all alerts read both halves (`alerts_in_half` in opsweek.db.models).
 
 Revision ID: 0011
 Revises: 0010
