@@ -269,8 +269,10 @@ def bench_opsweek(
 ) -> tuple[float, Latency]:
     """Capacity: wrk keeps ``concurrency`` webhooks in flight, as fast as they are answered."""
     data_dir = tmp / "opsweek"
-    with opsweek_server(data_dir, workers) as (base, token):
-        stored = StoredInputs(data_dir / "opsweek.db")
+    with (
+        opsweek_server(data_dir, workers) as (base, token),
+        contextlib.closing(StoredInputs(data_dir / "opsweek.db")) as stored,
+    ):
         latency = post_all(
             f"{base}/api/v1/intake/alertmanager",
             bodies,
@@ -280,7 +282,6 @@ def bench_opsweek(
             "/healthz",
             lambda: stored() >= len(bodies),
         )
-        stored.close()
     rate = alerts / latency.seconds
     print(
         f"  opsweek webhook, saturated: {alerts} alerts in {len(bodies)} requests, "
@@ -306,11 +307,8 @@ def bench_paced(
         )
         if result.errors:
             raise RuntimeError(f"{len(result.errors)} failed webhooks, first: {result.errors[0]}")
-        stored = StoredInputs(data_dir / "opsweek.db")
-        try:
+        with contextlib.closing(StoredInputs(data_dir / "opsweek.db")) as stored:
             missing = stored() < len(bodies)
-        finally:
-            stored.close()
         if missing:
             raise RuntimeError("answered webhooks are missing from the store")
     latency = Latency(
