@@ -6,6 +6,7 @@ import asyncio
 import pickle
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,17 +17,19 @@ from opsweek.alerts import writer_hub
 from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import CHECK, RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw
-from opsweek.alerts.writer import IntakeUnavailable, IntakeWriter
-from opsweek.alerts.writer_hub import (
-    IntakeHub,
-    RemoteWriter,
+from opsweek.alerts.wire import (
+    HEADER,
+    decode_request,
+    encode_request,
     frame,
     loads,
-    private_socket_path,
     split_frames,
 )
+from opsweek.alerts.writer import IntakeUnavailable, IntakeWriter
+from opsweek.alerts.writer_hub import IntakeHub, RemoteWriter, private_socket_path
 from opsweek.db.models import Alert, RawInputRow
 from opsweek.db.session import Store
+from opsweek.jsontext import encode_json
 from tests.alerts.helpers import raw_inputs
 
 
@@ -64,13 +67,19 @@ def test_workers_parse_and_the_hub_stores(hub: IntakeHub, store: Store) -> None:
     assert [c.received for c in counts] == [3, 3, 3, 3]
     assert [c.new for c in counts] == [3, 3, 0, 0]  # the second worker's inputs are repeats
     assert stored(store) == (6, 4)
+    with store.session() as session:  # details arrive encoded, and are stored as parsed
+        details = {a.fingerprint: a.details for a in session.scalars(select(Alert))}
+    assert details == {
+        alert.fingerprint: alert.details for raw in inputs for alert in parse_raw(raw).alerts
+    }
 
 
-def test_an_outcome_the_hub_will_not_unpickle_is_parsed_again(
+def test_an_outcome_that_cannot_travel_is_parsed_again(
     hub: IntakeHub, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only intake value types are unpickled; anything else (here a class the hub does not
-    know) makes the hub parse the raw input itself, so nothing is lost."""
+    """Frames carry plain values only; an outcome holding anything else (here a class the
+    hub does not know) is left out, and the hub parses the raw input itself: nothing is
+    lost."""
     (raw,) = raw_inputs("alertmanager_firing.json")
     foreign = ParseOutcome(parse_raw(raw).alerts, error=Unknown())  # type: ignore[arg-type]
     parses: list[RawInput] = []
@@ -81,7 +90,7 @@ def test_an_outcome_the_hub_will_not_unpickle_is_parsed_again(
 
     monkeypatch.setattr(writer_hub, "parse_raw", worker_then_hub)
     (counts,) = accept((RemoteWriter(hub.path), raw))
-    assert len(parses) == 2  # the worker's outcome was refused, the hub parsed again
+    assert len(parses) == 2  # the worker's outcome was left out, the hub parsed again
     assert counts.new == 3
     assert stored(store) == (3, 1)
 
@@ -90,12 +99,42 @@ class Unknown:
     """A type outside the intake's values."""
 
 
-def test_the_unpickler_refuses_anything_but_intake_values() -> None:
-    assert loads(pickle.dumps((1, b"x", datetime(2026, 1, 1, tzinfo=UTC)))) is not None
-    with pytest.raises(pickle.UnpicklingError):
-        loads(pickle.dumps(Unknown()))
-    with pytest.raises(pickle.UnpicklingError):
-        loads(pickle.dumps(Path("/etc/passwd")))
+def test_requests_carry_inputs_and_outcomes_unchanged() -> None:
+    inputs = [
+        *raw_inputs("alertmanager_firing.json"),
+        *raw_inputs("refine_failure_qp_crlf.eml"),
+        *raw_inputs("canary.log"),
+    ]
+    for number, raw in enumerate(inputs):
+        outcome = parse_raw(raw)
+        got_number, got_raw, got_outcome = decode_request(
+            encode_request(number, raw, outcome)[HEADER.size :]
+        )
+        assert (got_number, got_raw) == (number, raw)
+        assert got_outcome is not None
+        assert got_outcome.recoveries == outcome.recoveries
+        assert got_outcome.error == outcome.error
+        for sent, received in zip(outcome.alerts, got_outcome.alerts, strict=True):
+            assert received.details == encode_json(sent.details)  # as the store writes them
+            assert replace(received, details=sent.details) == sent
+    assert any(parse_raw(raw).recoveries for raw in inputs)
+
+
+def test_a_malformed_outcome_is_parsed_again_and_a_malformed_request_refused() -> None:
+    (raw,) = raw_inputs("alertmanager_firing.json")
+    raw_values = (raw.content, raw.format, raw.received_at.isoformat(), raw.origin)
+    for outcome in [("no", "such", "shape", "here"), (None, [("kind", 1)], [])]:
+        assert decode_request(frame((7, raw_values, outcome))[HEADER.size :]) == (7, raw, None)
+    for request in [(7, ("text", *raw_values[1:]), None), ("7", raw_values, None), (7,)]:
+        with pytest.raises((TypeError, ValueError)):
+            decode_request(frame(request)[HEADER.size :])
+
+
+def test_frames_refuse_every_class() -> None:
+    assert loads(pickle.dumps((1, b"x", "2026-01-01T00:00:00+00:00", [None], {"a": 1.5})))
+    for value in [Unknown(), Path("/etc/passwd"), datetime(2026, 1, 1, tzinfo=UTC)]:
+        with pytest.raises(pickle.UnpicklingError):
+            loads(pickle.dumps(value))
 
 
 def test_frames_split_at_any_boundary() -> None:
@@ -142,10 +181,9 @@ def test_no_hub_fails_fast_and_a_new_hub_is_used(store: Store) -> None:
 
 def test_broken_or_vanished_workers_do_not_stop_the_hub(hub: IntakeHub, store: Store) -> None:
     (raw,) = raw_inputs("alertmanager_firing.json")
-    outcome = pickle.dumps(parse_raw(raw))
     gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # sends, then leaves at once
     gone.connect(str(hub.path))
-    gone.sendall(frame((1, pickle.dumps(raw), outcome)))
+    gone.sendall(encode_request(1, raw, parse_raw(raw)))
     gone.close()
     garbage = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # not intake values at all
     garbage.connect(str(hub.path))

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from opsweek.jsontext import JSONText
+
 FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
 STATUSES = (FIRING, ACKNOWLEDGED, RESOLVED)
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -38,7 +40,8 @@ class ParsedAlert:
     fingerprint: str
     severity: str = "warning"
     status: str = FIRING  # what the source says: firing or resolved
-    details: dict[str, Any] = field(default_factory=dict)
+    # a dict; JSONText when parsed in a web worker (opsweek.alerts.wire): stored as it is
+    details: dict[str, Any] | JSONText = field(default_factory=dict)
     group_key: str = ""
     occurred_at: datetime | None = None
 

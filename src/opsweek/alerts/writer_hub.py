@@ -9,77 +9,39 @@ So the parent process of `opsweek serve` runs the hub: a Unix socket in a privat
 storing through the `IntakeWriter` the SMTP listener and IMAP poller use (in turn with them).
 A worker parses what it receives (parsing is pure and takes the most Python time besides
 storing, so the workers share it) and sends the raw input with its parse outcome; the hub
-answers with the counts.
-
-Frames are a 4-byte length and a pickle. Only the hub's own user can reach the socket (a
-0700 directory), and the unpickler accepts only the value types of an intake, nothing that
-could run code. Should a parse outcome hold anything else, the hub parses the raw input
-again itself: nothing is lost."""
+answers with the counts. Only the hub's own user can reach the socket (a 0700 directory); what
+travels on it is described in `opsweek.alerts.wire`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import itertools
 import logging
 import os
-import pickle
 import selectors
 import socket
-import struct
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw
+from opsweek.alerts.wire import (
+    HEADER,
+    decode_answer,
+    decode_request,
+    encode_answer,
+    encode_request,
+    split_frames,
+)
 from opsweek.alerts.writer import IntakeUnavailable, IntakeWriter
 
 log = logging.getLogger(__name__)
 
-HEADER = struct.Struct("!I")
 SOCKET_ENV = "OPSWEEK_INTAKE_SOCKET"  # where `opsweek serve` tells its workers the hub is
-ALLOWED = {
-    ("datetime", "datetime"),
-    ("datetime", "timedelta"),
-    ("datetime", "timezone"),
-    ("opsweek.alerts.model", "RawInput"),
-    ("opsweek.alerts.model", "ParsedAlert"),
-    ("opsweek.alerts.model", "Recovery"),
-    ("opsweek.alerts.parse", "ParseOutcome"),
-}
-
-
-class _IntakeUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in ALLOWED:
-            raise pickle.UnpicklingError(f"{module}.{name} is not an intake value")
-        return super().find_class(module, name)
-
-
-def loads(data: bytes) -> Any:
-    return _IntakeUnpickler(io.BytesIO(data)).load()
-
-
-def frame(value: Any) -> bytes:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(len(data)) + data
-
-
-def split_frames(buffer: bytearray) -> list[bytes]:
-    """Take every complete frame off the front of ``buffer``."""
-    frames = []
-    while len(buffer) >= HEADER.size:
-        (size,) = HEADER.unpack_from(buffer)
-        if len(buffer) < HEADER.size + size:
-            break
-        frames.append(bytes(buffer[HEADER.size : HEADER.size + size]))
-        del buffer[: HEADER.size + size]
-    return frames
 
 
 def private_socket_path() -> Path:
@@ -160,12 +122,9 @@ class IntakeHub(threading.Thread):
             selector.close()
 
     def _read(self, request: bytes, sock: socket.socket) -> _Request:
-        number, raw_pickle, parsed_pickle = loads(request)
-        raw = loads(raw_pickle)
-        try:
-            parsed = loads(parsed_pickle)
-        except (pickle.UnpicklingError, AttributeError, TypeError, ValueError) as exc:
-            log.warning("a worker's parse outcome was refused (%s); parsing again here", exc)
+        number, raw, parsed = decode_request(request)
+        if parsed is None:
+            log.warning("a worker's parse outcome could not travel; parsing again here")
             parsed = parse_raw(raw)
         return _Request(sock, number, raw, parsed)
 
@@ -173,13 +132,15 @@ class IntakeHub(threading.Thread):
         """Store ``requests`` and answer them; the connections that could not be answered."""
         try:
             counts = self.writer.write_now([r.raw for r in requests], [r.parsed for r in requests])
-            answers = [(r.number, c.as_json(), None) for r, c in zip(requests, counts, strict=True)]
+            answers = [
+                encode_answer(r.number, c, None) for r, c in zip(requests, counts, strict=True)
+            ]
         except Exception as exc:  # the workers answer 503; senders retry
             log.exception("intake batch of %d inputs failed", len(requests))
-            answers = [(r.number, None, str(exc)) for r in requests]
+            answers = [encode_answer(r.number, None, str(exc)) for r in requests]
         replies: dict[socket.socket, list[bytes]] = {}
         for request, answer in zip(requests, answers, strict=True):
-            replies.setdefault(request.sock, []).append(frame(answer))
+            replies.setdefault(request.sock, []).append(answer)
         gone = []
         for sock, frames in replies.items():
             try:
@@ -209,14 +170,15 @@ class RemoteWriter:
         self._numbers = itertools.count()
 
     async def accept(self, raw: RawInput) -> IngestCounts:
-        request = (next(self._numbers), pickle.dumps(raw), pickle.dumps(parse_raw(raw)))
+        number = next(self._numbers)
+        request = encode_request(number, raw, parse_raw(raw))
         try:
             writer = await self._connected()
         except OSError as exc:
             raise IntakeUnavailable(f"cannot reach the intake writer: {exc}") from None
         result = asyncio.get_running_loop().create_future()
-        self._pending[request[0]] = result
-        writer.write(frame(request))
+        self._pending[number] = result
+        writer.write(request)
         return await result
 
     async def _connected(self) -> asyncio.StreamWriter:
@@ -231,14 +193,15 @@ class RemoteWriter:
         try:
             while True:
                 header = await reader.readexactly(HEADER.size)
-                number, counts, error = loads(await reader.readexactly(HEADER.unpack(header)[0]))
+                answer = await reader.readexactly(HEADER.unpack(header)[0])
+                number, counts, error = decode_answer(answer)
                 result = self._pending.pop(number, None)
                 if result is None or result.done():
                     continue
-                if error is None:
-                    result.set_result(IngestCounts(**counts))
+                if counts is not None:
+                    result.set_result(counts)
                 else:
-                    result.set_exception(IntakeUnavailable(error))
+                    result.set_exception(IntakeUnavailable(error or "no counts"))
         except (asyncio.IncompleteReadError, OSError) as exc:
             reason = f"{reason} ({type(exc).__name__})"
         finally:

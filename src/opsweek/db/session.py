@@ -20,12 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from opsweek.db.checkpoints import WalCheckpointer, no_automatic_checkpoints
 from opsweek.errors import ConfigError
+from opsweek.jsontext import encode_json
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
-JSON_CODEC: dict[str, Any] = {
-    "json_serializer": lambda value: orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode(),
-    "json_deserializer": orjson.loads,
-}
+JSON_CODEC: dict[str, Any] = {"json_serializer": encode_json, "json_deserializer": orjson.loads}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
