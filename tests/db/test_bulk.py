@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from opsweek.db.bulk import BulkLookup, BulkStatement
+from opsweek.db.bulk import BulkLookup, BulkStatement, reserve_ids
 from opsweek.db.models import Alert
 from opsweek.db.session import Store, alembic_config, make_engine, upgrade
 
@@ -65,6 +65,22 @@ def test_driver_errors_come_out_as_sqlalchemy_errors(store: Store) -> None:
     lookup = BulkLookup([ALERTS.c.id], ALERTS.c.fingerprint)
     with store.session() as session:
         assert lookup.rows(session.connection(), ["twice"]) == []  # nothing half-written
+
+
+def test_reserved_ids_are_new_and_ordinary_inserts_continue_after_them(store: Store) -> None:
+    seen = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    keys = ["id", *COLUMNS, *TIMES, "count", "fire_count", "flapping", "flap_history", "details"]
+    with store.writing_connection() as connection:
+        assert reserve_ids(connection, ALERTS, 0) == []
+        connection.execute(insert(ALERTS), [row("before", seen)])
+        ids = reserve_ids(connection, ALERTS, 3)
+        rows = [{**row(f"r{i}", seen), "id": i} for i in ids]
+        BulkStatement(insert(ALERTS), keys).execute(connection, rows)
+        connection.execute(insert(ALERTS), [row("after", seen)])
+    with store.engine.connect() as connection:
+        stored = dict(connection.execute(select(ALERTS.c.fingerprint, ALERTS.c.id)).all())
+    assert len(set(ids)) == 3 and stored["before"] < min(ids) and max(ids) < stored["after"]
+    assert [stored[f"r{i}"] for i in ids] == ids
 
 
 def test_lookup_reads_what_core_reads_for_any_number_of_values(store: Store) -> None:

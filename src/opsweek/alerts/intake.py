@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Recovery
 from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
-from opsweek.db.bulk import BulkLookup, BulkStatement
+from opsweek.db.bulk import BulkLookup, BulkStatement, reserve_ids
 from opsweek.db.models import Alert, AlertEvent, RawInputRow, alerts_in_half, ordered_key
 from opsweek.timeutil import utcnow
 
@@ -68,11 +68,18 @@ REPEATED = (
 LOAD_STATE = BulkLookup(
     [column for column in STATE_COLUMNS if column.key != "details"], ALERTS.c.fingerprint
 )
-LOAD_IDS = BulkLookup([ALERTS.c.fingerprint, ALERTS.c.id], ALERTS.c.fingerprint)
-INSERT_COLUMNS = ("fingerprint", "kind", "source", "group_key", *MUTABLE)
-RAW_COLUMNS = ("intake_key", "received_at", "format", "origin", "size", "content", "parse_error")
+INSERT_COLUMNS = ("id", "fingerprint", "kind", "source", "group_key", *MUTABLE)
+RAW_COLUMNS = (
+    "id",
+    "intake_key",
+    "received_at",
+    "format",
+    "origin",
+    "size",
+    "content",
+    "parse_error",
+)
 INSERT_RAW = BulkStatement(insert(RAW), RAW_COLUMNS)
-LOAD_RAW_IDS = BulkLookup([RAW.c.intake_key, RAW.c.id], RAW.c.intake_key)
 INSERT_ALERT = BulkStatement(insert(ALERTS), INSERT_COLUMNS)
 INSERT_EVENT = BulkStatement(insert(EVENTS), ("alert_id", "at", "actor", "action", "note"))
 
@@ -144,9 +151,12 @@ class Intake:
         counts = [IngestCounts(inputs=1) for _ in raws]
         if not raws:
             return counts
-        # every input kept as received: one executemany, then the ids by intake key
+        # every input kept as received: one executemany, with ids reserved beforehand
+        connection = self._connection()
+        raw_ids = reserve_ids(connection, RAW, len(raws))
         rows = [
             {
+                "id": raw_id,
                 "intake_key": ordered_key(),
                 "received_at": raw.received_at,
                 "format": raw.format,
@@ -155,15 +165,9 @@ class Intake:
                 "content": raw.content,
                 "parse_error": outcome.error,
             }
-            for raw, outcome in zip(raws, outcomes, strict=True)
+            for raw_id, raw, outcome in zip(raw_ids, raws, outcomes, strict=True)
         ]
-        connection = self._connection()
         INSERT_RAW.execute(connection, rows)
-        ids = {
-            row["intake_key"]: row["id"]
-            for row in LOAD_RAW_IDS.rows(connection, [r["intake_key"] for r in rows])
-        }
-        raw_ids = [ids[row["intake_key"]] for row in rows]
         start = 0
         for index, outcome in enumerate(outcomes):
             if outcome.recoveries:
@@ -215,10 +219,9 @@ class Intake:
     def _write(self, states: dict[str, dict[str, Any]], changes: list[tuple[str, Outcome]]) -> None:
         connection = self._connection()
         fresh = [fp for fp, state in states.items() if "id" not in state]
-        if fresh:
-            INSERT_ALERT.execute(connection, [states[fp] for fp in fresh])
-            for fp, alert_id in self._ids(fresh).items():
-                states[fp]["id"] = alert_id
+        for fp, alert_id in zip(fresh, reserve_ids(connection, ALERTS, len(fresh)), strict=True):
+            states[fp]["id"] = alert_id
+        INSERT_ALERT.execute(connection, [states[fp] for fp in fresh])
         last = {fp: result.outcome for fp, result in changes}
         transitions = {
             fp for fp, result in changes if result.outcome not in ("unchanged", "repeated")
@@ -249,10 +252,6 @@ class Intake:
                 if result.action
             ],
         )
-
-    def _ids(self, fingerprints: list[str]) -> dict[str, int]:
-        rows = LOAD_IDS.rows(self._connection(), fingerprints)
-        return {row["fingerprint"]: row["id"] for row in rows}
 
     def _connection(self) -> Connection:
         return self.db.connection() if isinstance(self.db, Session) else self.db

@@ -17,7 +17,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, bindparam, select
+from sqlalchemy import Connection, Dialect, Table, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Executable
@@ -158,3 +158,21 @@ class BulkLookup:
                 raise RuntimeError(f"unexpected parameter order in {compiled.string!r}")
             self._compiled[dialect.name, size] = (compiled.string, compiled.positional)
         return self._compiled[dialect.name, size]
+
+
+def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """``count`` new ids for rows of ``table`` (integer primary key ``id``), to insert them
+    with, instead of asking for their ids after an executemany, which cannot return them.
+    Only in the store's writing turn (`Store.writing_connection`): on SQLite they are the ids
+    after the largest, as SQLite itself would give them, and no other writer can take them
+    meanwhile; on PostgreSQL they come from the column's sequence."""
+    if count == 0:
+        return []
+    if connection.dialect.name == "sqlite":
+        ((top,),) = _driver_execute(connection, f"SELECT max(id) FROM {table.name}", ())
+        start = (top or 0) + 1
+        return list(range(start, start + count))
+    sequence = func.pg_get_serial_sequence(table.name, "id")
+    numbers = func.generate_series(1, count).table_valued("n")
+    query = select(func.nextval(sequence)).select_from(numbers)
+    return list(connection.scalars(query))
