@@ -1,9 +1,15 @@
 """SQLite WAL checkpoints off the write path. By default the connection whose commit makes the
 WAL pass 1,000 pages copies it back into the database and syncs the file, inside that commit;
 under a stream of webhooks that stalls every writer. `opsweek serve` turns that off for its own
-connections and checkpoints once a second from a thread instead (PASSIVE: it never waits for or
-blocks readers and writers). Other processes (the CLI) keep SQLite's automatic checkpoints, so
-the WAL stays bounded when no server runs."""
+connections and checkpoints four times a second from a thread instead (PASSIVE: it never waits
+for or blocks readers and writers). Other processes (the CLI) keep SQLite's automatic
+checkpoints, so the WAL stays bounded when no server runs.
+
+Why four times a second: each checkpoint ends by syncing the database file, and while the
+file system flushes, the intake's writes to the WAL wait. Syncing a second's pages at once
+stalled webhooks long enough to add ~8 ms to their p99 at saturation (benchmarks/README.md,
+ingest.py); a quarter of a second's pages, hardly at all. When nothing was written, a
+checkpoint does nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
+CHECKPOINT_INTERVAL = 0.25  # seconds between checkpoints: see above
 
 
 def no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
@@ -22,7 +29,7 @@ def no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
 
 
 class WalCheckpointer(threading.Thread):
-    def __init__(self, database: str, interval: float = 1.0) -> None:
+    def __init__(self, database: str, interval: float = CHECKPOINT_INTERVAL) -> None:
         super().__init__(name="wal-checkpoints", daemon=True)
         self.database = database
         self.interval = interval

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from opsweek.db.checkpoints import WalCheckpointer, no_automatic_checkpoints
+from opsweek.db.checkpoints import CHECKPOINT_INTERVAL, WalCheckpointer, no_automatic_checkpoints
 from opsweek.errors import ConfigError
 from opsweek.jsontext import encode_json
 
@@ -92,7 +92,9 @@ class Store:
                 session.rollback()
                 raise
 
-    def checkpoint_in_background(self, interval: float = 1.0) -> WalCheckpointer | None:
+    def checkpoint_in_background(
+        self, interval: float = CHECKPOINT_INTERVAL
+    ) -> WalCheckpointer | None:
         """For a long-running writer (`opsweek serve`): WAL checkpoints from a thread instead
         of inside commits (see opsweek.db.checkpoints). None when the store is not a SQLite
         file."""
