@@ -211,7 +211,7 @@ def mw_history(
     if no_alert:
         result, duty = scheduled.scan_mw_history(settings, today), None
     else:
-        with app_state.session() as session:
+        with app_state.store.writing() as session:  # findings go through the intake: its turn
             result, duty = scheduled.mw_history(session, settings, today)
     data = {**result.as_json(), "duty": duty}
     if json_:
