@@ -125,6 +125,8 @@ def test_a_malformed_outcome_is_parsed_again_and_a_malformed_request_refused() -
     raw_values = (raw.content, raw.format, raw.received_at.isoformat(), raw.origin)
     for outcome in [("no", "such", "shape", "here"), (None, [("kind", 1)], [])]:
         assert decode_request(frame((7, raw_values, outcome))[HEADER.size :]) == (7, raw, None)
+    odd = ParseOutcome([replace(parse_raw(raw).alerts[0], occurred_at="yesterday")])  # type: ignore[arg-type]
+    assert decode_request(encode_request(8, raw, odd)[HEADER.size :]) == (8, raw, None)
     for request in [(7, ("text", *raw_values[1:]), None), ("7", raw_values, None), (7,)]:
         with pytest.raises((TypeError, ValueError)):
             decode_request(frame(request)[HEADER.size :])

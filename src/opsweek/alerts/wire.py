@@ -56,8 +56,8 @@ def split_frames(buffer: bytearray) -> list[bytes]:
 def encode_request(number: int, raw: RawInput, outcome: ParseOutcome) -> bytes:
     try:
         parsed: tuple[Any, ...] | None = _outcome_values(outcome)
-    except (TypeError, ValueError):  # orjson.JSONEncodeError is a TypeError
-        parsed = None
+    except (TypeError, ValueError, AttributeError):  # orjson.JSONEncodeError is a TypeError
+        parsed = None  # the hub parses the raw input again
     values = (raw.content, _text(raw.format), raw.received_at.isoformat(), _text(raw.origin))
     return frame((number, values, parsed))
 
