@@ -49,7 +49,7 @@ def test_alertmanager_round_trip_resolves(store: Store) -> None:
     assert statuses == [
         ("HdfsCorruptBlocks", "resolved", "source:alertmanager"),
         ("SystemdUnitFailed", "resolved", "source:alertmanager"),
-        ("FlinkKubernetesOperatorNotRunning", "firing", None),
+        ("FlinkOperatorNotRunning", "firing", None),
     ]
     refire = ingest(store, "alertmanager_firing.json")
     assert refire.updated == 3

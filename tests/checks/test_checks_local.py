@@ -113,12 +113,16 @@ def test_new_wikis_on_duckdb(tmp_path: Path) -> None:
     ]
     assert "\t" in added[0] and " " not in added[0].split("\t")[1]  # tabs guaranteed
     assert result.grouped_diff.splitlines()[-1] == "+azywiki,3,0"  # last group, ready only
-    assert result.commands[0].endswith(
+    commands = {s.id: s for s in result.steps if s.command}
+    assert commands["put"].command.endswith(
         "hdfs dfs -put -f allowlist.tsv "
         "/wmf/refinery/current/static_data/pageview/allowlist/allowlist.tsv"
     )
-    assert result.commands[1].endswith(
+    assert commands["chmod"].command.endswith(
         "-chmod +r /wmf/refinery/current/static_data/pageview/allowlist/allowlist.tsv"
+    )
+    assert commands["write"].command == (
+        "opsweek check new-wikis --date 2026-11-27 --days 3 --write"
     )
     # one day only: nothing new on the 25th but azy
     only = check_new_wikis(

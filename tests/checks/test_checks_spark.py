@@ -84,13 +84,20 @@ def test_partition_drift_found_and_repaired(lake: Lake) -> None:
     drift = check_partitions(lake.metastore, lake.files, table)
     assert drift.without_directory == ["year=2026/month=11/day=25"]
     assert drift.without_partition == ["year=2026/month=11/day=28"]
-    assert drift.fixes[0] == "msck repair table wmf.pageview_unexpected_values;"
-    assert drift.fixes[1].endswith(
+    fixes = {s.id: s.command for s in drift.fixes if s.command}
+    assert fixes["msck-add"] == "msck repair table `wmf`.`pageview_unexpected_values`;"
+    assert fixes["rm-stray"].endswith(
         f"-rm -r {WAREHOUSE}/wmf.db/pageview_unexpected_values/year=2026/month=11/day=28"
-        "  # if the data is not wanted"
     )
-    assert drift.fixes[2] == "msck repair table wmf.pageview_unexpected_values sync partitions;"
-    repair(lake.metastore, table)
+    assert fixes["msck-drop"] == (
+        "msck repair table `wmf`.`pageview_unexpected_values` drop partitions;"
+    )
+    repair(lake.metastore, table)  # the runbook's fix adds partitions, drops nothing
+    added = check_partitions(lake.metastore, lake.files, table)
+    assert added.without_partition == [] and added.without_directory == [
+        "year=2026/month=11/day=25"
+    ]
+    repair(lake.metastore, table, drop_missing=True)  # dropping is its own choice
     after = check_partitions(lake.metastore, lake.files, table)
     assert not after.drifted and after.partitions == 3
 

@@ -32,7 +32,7 @@ ALERTS = [
             "instance": "an-launcher1002:9100",
         },
     ),
-    ("FlinkKubernetesOperatorNotRunning", {"severity": "critical"}),
+    ("FlinkOperatorNotRunning", {"severity": "critical"}),
 ]
 
 
@@ -79,7 +79,7 @@ def test_alertmanager_round_trip(tmp_path: Path) -> None:
             hdfs = session.scalar(select(Alert).where(Alert.title.like("HdfsCorruptBlocks%")))
             assert hdfs is not None
             assert hdfs.details["source_fingerprint"]  # Alertmanager's own fingerprint
-            assert hdfs.details["topic"] == "hdfs_corrupt_blocks"
+            assert hdfs.details["topic"] == "hdfs_blocks"
         post_alerts(am, payload(ends_at=datetime.now(UTC) - timedelta(seconds=1)))
         wait_for(lambda: {s for s, _ in snapshot().values()} == {"resolved"})
         assert {by for _, by in snapshot().values()} == {"source:alertmanager"}

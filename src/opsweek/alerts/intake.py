@@ -27,6 +27,7 @@ ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
 RAW: Table = RawInputRow.__table__  # type: ignore[assignment]
 MUTABLE = (
+    "source",
     "title",
     "severity",
     "status",
@@ -50,11 +51,11 @@ STATE_COLUMNS = [
     ALERTS.c.fingerprint,
     ALERTS.c.kind,
     ALERTS.c.group_key,
-    ALERTS.c.source,
     *(ALERTS.c[name] for name in MUTABLE),
 ]
 # what a repeat of an alert that is still firing changes
 REPEATED = (
+    "source",
     "title",
     "severity",
     "first_seen",
@@ -68,7 +69,7 @@ REPEATED = (
 LOAD_STATE = BulkLookup(
     [column for column in STATE_COLUMNS if column.key != "details"], ALERTS.c.fingerprint
 )
-INSERT_COLUMNS = ("id", "fingerprint", "kind", "source", "group_key", *MUTABLE)
+INSERT_COLUMNS = ("id", "fingerprint", "kind", "group_key", *MUTABLE)
 RAW_COLUMNS = (
     "id",
     "intake_key",

@@ -32,6 +32,7 @@ class MailMessage:
     text: str  # the plain-text body, or the HTML body turned into text
     html: str  # the HTML body as sent ("" when there is none)
     defects: tuple[str, ...] = ()
+    origin_host: str = ""  # the host the mail was first sent from (its earliest Received)
 
 
 def decode_header(value: object) -> str:
@@ -92,7 +93,21 @@ def read_mail(data: bytes) -> MailMessage:
         text=text.replace("\r\n", "\n"),
         html=html_body,
         defects=tuple(type(d).__name__ for d in message.defects),
+        origin_host=origin_host(message.get_all("Received") or []),
     )
+
+
+RECEIVED_FROM = re.compile(r"^\s*from\s+(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\b")
+
+
+def origin_host(received: list[object]) -> str:
+    """The host named by the earliest ``Received: from <host>`` header (headers are added on
+    top, so the last one is the first hop): where the job that sent the mail runs."""
+    for header in reversed(received):
+        match = RECEIVED_FROM.match(str(header))
+        if match and "." in match["host"] and match["host"].lower() != "localhost":
+            return match["host"].lower()
+    return ""
 
 
 def _date(value: object) -> datetime | None:

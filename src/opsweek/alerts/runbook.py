@@ -1,144 +1,256 @@
-"""Runbook steps for an alert: the runbook's next steps as text and exact commands, rendered
-from ``runbooks.toml`` with the alert's details. Values put into commands are shell-quoted
-unless they are plainly safe, since alert payloads are hostile text."""
+"""Runbook steps for an alert: the runbook's next steps as text, and each command in the
+language it is written in (a shell command, Hive SQL, a URL to open, an IRC line), rendered
+from ``runbooks.toml`` with the alert's details.
+
+Alert details are hostile text, so every value is quoted for the language it goes into
+(`opsweek.quoting`). A command that needs a value the alert lacks, or a value that cannot be
+quoted safely, is left out and the step says why: a wrong command is worse than none."""
 
 from __future__ import annotations
 
 import re
-import shlex
 import string
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-RUNBOOKS = Path(__file__).with_name("runbooks.toml")
-SAFE_VALUE = re.compile(r"^[\w.@:/=+,%~-]*$")
-SAFE_URL = re.compile(r"^https?://[^\s'\"<>`]+$")
-# values inserted as they are: checked in derived() to be a URL or a Refine rerun command
-VERBATIM = frozenset({"rerun_command", "log_url", "base_url", "generator_url", "runbook_url"})
-REFINE_RERUN = re.compile(
-    r"^sudo -u analytics kerberos-run-command analytics [\w-]+"
-    r"(?: --\w+(?:=(?:'[^'\n]*'|[^\s;&|`$<>'\"]+))?)*$"
+from opsweek.alerts.runbook_values import derived
+from opsweek.quoting import (
+    Unquotable,
+    irc_text,
+    shell_join,
+    shell_word,
+    sql_identifier,
+    sql_int,
+    sql_string,
+    sql_table,
+    url,
+    url_component,
 )
+from opsweek.steps import LANGS, Step
+
+RUNBOOKS = Path(__file__).with_name("runbooks.toml")
+STEP_FIELDS = {"id", "text", "when", "unless", "each", "host", *LANGS}
+HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")
+# how long before the alert was first seen, and after it was last seen, logs are read
+LOG_BEFORE, LOG_AFTER = timedelta(hours=2), timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class Step:
-    text: str
-    command: str = ""
-
-    def as_json(self) -> dict[str, str]:
-        return {"text": self.text, "command": self.command}
+class RunbookError(ValueError):
+    """runbooks.toml is not well formed."""
 
 
 @cache
 def load_runbooks(path: Path = RUNBOOKS) -> dict[str, list[dict[str, str]]]:
+    """The step templates of every kind (``alertmanager.<topic>`` for Alertmanager topics),
+    checked: each step has a text, at most one command, and an id when it has a command."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     books: dict[str, list[dict[str, str]]] = {}
     for kind, table in data.items():
-        books[kind] = table.get("steps", [])
+        books[kind] = _checked(kind, table.get("steps", []))
         for topic, sub in table.items():
             if isinstance(sub, dict):
-                books[f"{kind}.{topic}"] = sub.get("steps", [])
+                books[f"{kind}.{topic}"] = _checked(f"{kind}.{topic}", sub.get("steps", []))
     return books
 
 
-class _Values(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return f"<{key}>"
+def _checked(kind: str, steps: list[dict[str, str]]) -> list[dict[str, str]]:
+    ids: set[str] = set()
+    for number, step in enumerate(steps, start=1):
+        where = f"runbooks.toml [{kind}] step {number}"
+        unknown = set(step) - STEP_FIELDS
+        if unknown:
+            raise RunbookError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        if not step.get("text"):
+            raise RunbookError(f"{where}: a step needs a text")
+        langs = [lang for lang in LANGS if lang in step]
+        if len(langs) > 1:
+            raise RunbookError(f"{where}: one command per step ({' and '.join(langs)} given)")
+        if langs and not step.get("id"):
+            raise RunbookError(f"{where}: a step with a command needs an id")
+        if "host" in step and not set(langs) & {"shell", "sql"}:
+            raise RunbookError(f"{where}: host is for shell and sql commands")
+        if step.get("id") in ids:
+            raise RunbookError(f"{where}: id {step['id']!r} is used twice")
+        ids.add(step.get("id", ""))
+    return steps
 
 
-def _plain(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def command_templates(kind: str) -> list[dict[str, str]]:
+    """The steps of ``kind`` (topics included) that carry a command: what the conformance
+    suite must cover."""
+    books = load_runbooks()
+    names = [name for name in books if name == kind or name.startswith(f"{kind}.")]
+    return [step for name in names for step in books[name] if set(step) & set(LANGS)]
 
 
-def _quoted(value: Any) -> str:
-    text = _plain(value)
-    return text if SAFE_VALUE.match(text) else shlex.quote(text)
+class _Missing(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _render(template: str, values: dict[str, Any], quote: bool) -> str:
+def lookup(values: Mapping[str, Any], name: str) -> Any:
+    """``values[name]``; ``a.b`` looks up ``b`` in the mapping ``values[a]``."""
+    value: Any = values
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _value(values: Mapping[str, Any], name: str) -> Any:
+    value = lookup(values, name)
+    if value is None or value == "" or value == []:
+        raise _Missing(f"the alert does not say {name}")
+    return value
+
+
+def _shell(value: Any, spec: str) -> str:
+    if spec == "argv":
+        if not isinstance(value, list | tuple):
+            raise Unquotable("not a list of words")
+        return shell_join(value)
+    return shell_word(value)
+
+
+SQL = {"str": sql_string, "int": sql_int, "ident": sql_identifier, "table": sql_table}
+
+
+def _sql(value: Any, spec: str) -> str:
+    if spec not in SQL:
+        raise RunbookError(f"a SQL placeholder needs a type (str, int, ident, table), not {spec!r}")
+    return SQL[spec](value)
+
+
+def _url(value: Any, spec: str) -> str:
+    return url(value) if spec == "url" else url_component(value)
+
+
+def _irc(value: Any, spec: str) -> str:
+    return irc_text(value)
+
+
+def _host(value: Any, spec: str) -> str:
+    text = str(value)
+    if not HOST.match(text):
+        raise Unquotable(f"{text!r} is not a host name")
+    return text
+
+
+QUOTE: dict[str, Callable[[Any, str], str]] = {
+    "shell": _shell,
+    "sql": _sql,
+    "url": _url,
+    "irc": _irc,
+    "host": _host,
+}
+
+
+def render_command(template: str, values: Mapping[str, Any], lang: str) -> str:
+    """``template`` with each ``{name[:spec]}`` replaced by its value quoted for ``lang``;
+    _Missing when a value is absent or cannot be quoted."""
+    quote = QUOTE[lang]
+    out = []
+    for literal, field, spec, _conv in string.Formatter().parse(template):
+        out.append(literal)
+        if field is None:
+            continue
+        try:
+            out.append(quote(_value(values, field), spec or ""))
+        except Unquotable as exc:
+            raise _Missing(f"{field} cannot be used safely: {exc}") from None
+    return "".join(out)
+
+
+def render_text(template: str, values: Mapping[str, Any]) -> str:
+    """Text for people: values as they are, ``<name>`` where a value is unknown. Escaping for
+    HTML or the terminal is the page's or the CLI's job."""
     out = []
     for literal, field, _spec, _conv in string.Formatter().parse(template):
         out.append(literal)
         if field is not None:
-            value = values.get(field, f"<{field}>")
-            verbatim = not quote or field not in values or field in VERBATIM
-            out.append(_plain(value) if verbatim else _quoted(value))
+            value = lookup(values, field)
+            out.append(f"<{field}>" if value in (None, "") else _plain(value))
     return "".join(out)
 
 
-def derived(kind: str, details: dict[str, Any]) -> dict[str, Any]:
-    """Values the templates use that are computed from the parsed details."""
-    extra: dict[str, Any] = {}
-    if kind == "airflow_task_failed":
-        run_id = str(details.get("run_id", ""))
-        extra["logical_date"] = run_id.split("__", 1)[1] if "__" in run_id else run_id
-        extra["action_hint"] = "cleared" if details.get("state") == "failed" else "watching"
-    if kind == "airflow_sla_miss":
-        extra["blocking_task_ids"] = [t["task_id"] for t in details.get("blocking", [])]
-    if kind == "refine_failure":
-        command = str(details.get("rerun_command", ""))
-        if command and not REFINE_RERUN.match(command):
-            extra["rerun_command"] = ""
-            extra["rerun_command_refused"] = True
-    if kind == "unexpected_pageview_values":
-        year, month, day = ([*str(details.get("date", "--")).split("-"), "", "", ""])[:3]
-        extra.update(year=year, month=month.lstrip("0"), day=day.lstrip("0"))
-    if kind == "anomaly_report":
-        extra[f"is_{details.get('family', '')}"] = True
-        extra["metric_lines"] = [
-            f"{m['metric']}: deviation {m['deviation']:+g}" for m in details.get("metrics", [])[:10]
-        ]
-    if kind == "data_loss" and details.get("date"):
-        date = str(details["date"]).replace("T", "-")
-        parts = date.split("-")
-        if len(parts) >= 3:
-            extra["hour_filter"] = (
-                f"year={int(parts[0])} AND month={int(parts[1])} "
-                f"AND day={int(parts[2])}"
-                + (f" AND hour={int(parts[3])}" if len(parts) > 3 else "")
-            )
-    if kind == "alertmanager":
-        annotations = details.get("annotations") or {}
-        url = str(annotations.get("runbook_url", ""))
-        extra["runbook_url"] = url if SAFE_URL.match(url) else ""
-        generator = str(details.get("generator_url", ""))
-        extra["generator_url"] = generator if SAFE_URL.match(generator) else ""
-        labels = details.get("labels") or {}
-        hint = labels.get("service") or labels.get("job") or details.get("alertname", "")
-        extra["service_hint"] = hint
-    for key in ("log_url", "base_url"):
-        if details.get(key) and not SAFE_URL.match(str(details[key])):
-            extra[key] = ""
-    return extra
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value)
+    return str(value)
 
 
-def steps_for(kind: str, details: dict[str, Any]) -> list[Step]:
+def render_step(template: Mapping[str, str], values: Mapping[str, Any]) -> Step:
+    text = render_text(template["text"], values)
+    lang = next((lang for lang in LANGS if lang in template), "")
+    if not lang:
+        return Step(text, id=template.get("id", ""))
+    try:
+        command = render_command(template[lang], values, lang)
+        host = render_command(template["host"], values, "host") if "host" in template else ""
+    except _Missing as missing:
+        return Step(f"{text} (no command: {missing.reason})", id=template["id"])
+    return Step(text, command, lang, host, template["id"])
+
+
+def time_window(first_seen: datetime, last_seen: datetime) -> dict[str, str]:
+    """Where logs are read for an alert: from before it was first seen to after it was last
+    seen, in the form journalctl and people read (UTC named)."""
+    return {
+        "log_since": (first_seen - LOG_BEFORE).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "log_until": (last_seen + LOG_AFTER).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+
+
+def steps_for(
+    kind: str,
+    details: Mapping[str, Any],
+    first_seen: datetime | None = None,
+    last_seen: datetime | None = None,
+) -> list[Step]:
+    """The runbook's steps for an alert of ``kind``. Logs are looked at around the alert's own
+    time (``first_seen``..``last_seen``), so the steps stay right the next day."""
     books = load_runbooks()
-    values = _Values({**details, **derived(kind, details)})
-    templates = list(books.get(kind, []))
+    values: dict[str, Any] = {**details, **derived(kind, details)}
+    if first_seen is not None:
+        values.update(time_window(first_seen, last_seen or first_seen))
+    if kind not in books:
+        return [Step(f"opsweek has no runbook steps for {kind} alerts yet (runbooks.toml)")]
+    templates = list(books[kind])
     topic = details.get("topic") if kind == "alertmanager" else None
     if topic and f"{kind}.{topic}" in books:
         templates = books[f"{kind}.{topic}"] + templates
-    steps = []
-    for template in templates:
-        when = template.get("when")
-        if when and not values.get(when):
+    steps: list[Step] = []
+    for block in _blocks(templates):
+        each = block[0].get("each")
+        if not each:
+            steps += [render_step(t, values) for t in block if _shown(t, values)]
             continue
-        items = values.get(template["each"], []) if template.get("each") else [None]
+        items = values.get(each)
         for item in items if isinstance(items, list) else []:
-            scope = _Values({**values, "item": item}) if item is not None else values
-            steps.append(
-                Step(
-                    _render(template["text"], scope, quote=False),
-                    _render(template.get("command", ""), scope, quote=True),
-                )
-            )
+            scope = {**values, "item": item}
+            steps += [render_step(t, scope) for t in block if _shown(t, scope)]
     return steps
+
+
+def _blocks(templates: list[dict[str, str]]) -> list[list[dict[str, str]]]:
+    """Consecutive steps repeated for the same list form one block, repeated item by item:
+    all the steps of the first item, then all the steps of the next."""
+    blocks: list[list[dict[str, str]]] = []
+    for template in templates:
+        each = template.get("each")
+        if each and blocks and blocks[-1][0].get("each") == each:
+            blocks[-1].append(template)
+        else:
+            blocks.append([template])
+    return blocks
+
+
+def _shown(template: Mapping[str, str], values: Mapping[str, Any]) -> bool:
+    when, unless = template.get("when"), template.get("unless")
+    return not ((when and not lookup(values, when)) or (unless and lookup(values, unless)))

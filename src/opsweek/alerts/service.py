@@ -81,7 +81,8 @@ def alert_json(alert: Alert, with_runbook: bool = True) -> dict[str, Any]:
         "details": alert.details,
     }
     if with_runbook:
-        data["runbook"] = [step.as_json() for step in steps_for(alert.kind, alert.details)]
+        steps = steps_for(alert.kind, alert.details, alert.first_seen, alert.last_seen)
+        data["runbook"] = [step.as_json() for step in steps]
     return data
 
 

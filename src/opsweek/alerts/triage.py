@@ -2,7 +2,8 @@
 Pure: the current state (a dict of columns, or None) and the parsed alert in, changes out.
 
     new fingerprint, firing         -> a new alert (status firing), history "created"
-    firing again while open         -> count + 1 (deduplicated; no history row)
+    firing again while open         -> count + 1 (deduplicated; no history row, unless another
+                                       source reports it: "reported", so the history shows both)
     firing after it was resolved    -> re-fired: status firing, ack cleared, history "refired";
                                        flapping when it re-fires `threshold` times in `window`
     source says resolved, open      -> status resolved by the source, history "resolved"
@@ -92,7 +93,11 @@ def apply(
         return Outcome(state, "resolved", "resolved", source_actor, "the source says resolved")
 
     state["count"] = current["count"] + 1
+    state["source"] = parsed.source
     if current["status"] in (FIRING, ACKNOWLEDGED):
+        if parsed.source != current["source"]:
+            note = f"also reported by {parsed.source} (first by {current['source']})"
+            return Outcome(state, "repeated", "reported", source_actor, note)
         return Outcome(state, "repeated")
     history = [
         t

@@ -1,6 +1,7 @@
 """Sending the checks' findings into the alert inbox through the intake, like any source. A
-"resolved" finding (the situation is gone) is sent only when its alert is open, so clean runs
-do not fill the inbox with resolved alerts."""
+"resolved" finding (the situation is gone) is sent only when its alert is open and was last
+reported by a check: clean runs do not fill the inbox with resolved alerts, and a check does
+not resolve what another source (an Airflow mail about the same snapshot) still reports."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from opsweek.alerts.intake import IngestCounts, Intake
 from opsweek.alerts.model import CHECK, RESOLVED, RawInput
-from opsweek.alerts.sources.opsweek_check import parse
+from opsweek.alerts.sources.opsweek_check import SOURCE, parse
 from opsweek.db.models import Alert
 from opsweek.timeutil import utcnow
 
@@ -25,7 +26,9 @@ def emit(session: Session, findings: Iterable[bytes], now: datetime | None = Non
         if parsed.status == RESOLVED:
             open_alert = session.scalar(
                 select(Alert.id).where(
-                    Alert.fingerprint == parsed.fingerprint, Alert.status != RESOLVED
+                    Alert.fingerprint == parsed.fingerprint,
+                    Alert.status != RESOLVED,
+                    Alert.source == SOURCE,
                 )
             )
             if open_alert is None:

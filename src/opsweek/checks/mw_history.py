@@ -89,8 +89,13 @@ class MwHistory:
                     "mediawiki_history_available",
                     f"MediaWiki history snapshot {snapshot} available: redeploy AQS services",
                     f"snapshot {snapshot}",
-                    {"snapshot": snapshot, "services": ["edit-analytics", "editor-analytics"]},
+                    {
+                        "snapshot": snapshot,
+                        "duty": "mw-history-deploy",
+                        "services": ["edit-analytics", "editor-analytics"],
+                    },
                     severity="info",
+                    subject=[snapshot],  # the same alert as the "now available" e-mail
                 )
             )
         found.append(
@@ -115,6 +120,7 @@ class MwHistory:
                 {"snapshot": snapshot, "errors": errors},
                 severity="error",
                 resolved=not errors,
+                subject=[snapshot],  # the same alert as the denormalize checker's e-mail
             )
         )
         return found

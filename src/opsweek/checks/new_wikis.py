@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 
 from opsweek.adapters.warehouse import Warehouse
+from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.sources.opsweek_check import finding
 from opsweek.checks.allowlist import (
     allowed_values,
@@ -23,9 +24,7 @@ from opsweek.checks.allowlist import (
     unified_diff,
 )
 from opsweek.errors import OpsweekError
-
-HDFS_ALLOWLIST = "/wmf/refinery/current/static_data/pageview/allowlist/allowlist.tsv"
-HDFS = "sudo -u hdfs kerberos-run-command hdfs hdfs dfs"
+from opsweek.steps import Step
 
 
 @dataclass
@@ -50,7 +49,6 @@ class NewWikis:
     grouped_diff: str = ""
     new_allowlist: str = ""
     new_grouped: str = ""
-    commands: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -61,15 +59,32 @@ class NewWikis:
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
+            "days": (self.end - self.start).days + 1,
             "candidates": [c.as_json() for c in self.candidates],
             "allowlist_diff": self.allowlist_diff,
             "grouped_wikis_diff": self.grouped_diff,
-            "commands": self.commands,
+            "steps": [step.as_json() for step in self.steps],
             "errors": self.errors,
         }
 
+    def details(self) -> dict[str, Any]:
+        """What the finding says: the runbook's steps for it are built from this."""
+        return {
+            "period": f"{self.start.isoformat()}..{self.end.isoformat()}",
+            "end": self.end.isoformat(),
+            "days": (self.end - self.start).days + 1,
+            "projects": [c.project for c in self.candidates],
+            "dbnames": [c.dbname for c in self.candidates if c.dbname],
+            "ready": [c.dbname for c in self.ready],
+            "not_replicated": [c.dbname for c in self.candidates if c.replica == "not replicated"],
+        }
+
+    @property
+    def steps(self) -> list[Step]:
+        """The change to make, step by step: the same steps as on its alert."""
+        return steps_for("new_wiki_candidates", self.details()) if self.candidates else []
+
     def findings(self) -> list[bytes]:
-        key = f"{self.start.isoformat()}..{self.end.isoformat()}"
         if not self.candidates:
             return [
                 finding(
@@ -88,14 +103,7 @@ class NewWikis:
                 "new_wiki_candidates",
                 f"new wikis with pageviews, not in the allowlist: {names}",
                 "new-wikis",
-                {
-                    "period": key,
-                    "projects": [c.project for c in self.candidates],
-                    "ready": [c.dbname for c in self.ready],
-                    "not_replicated": [
-                        c.dbname for c in self.candidates if c.replica == "not replicated"
-                    ],
-                },
+                self.details(),
             )
         ]
 
@@ -151,10 +159,6 @@ def check_new_wikis(
             allowlist_text, allowlist_lines([c.project for c in wikis], now)
         )
         result.allowlist_diff = unified_diff(allowlist_text, result.new_allowlist, allowlist_path)
-        result.commands = [
-            f"{HDFS} -put -f allowlist.tsv {HDFS_ALLOWLIST}",
-            f"{HDFS} -chmod +r {HDFS_ALLOWLIST}",
-        ]
     # only wikis whose replica has tables go to the sqoop list (the runbook checks first)
     sqoop = [c.dbname for c in result.candidates if c.dbname and c.replica == "ready"]
     if sqoop:

@@ -10,11 +10,14 @@ from typing import Any
 
 from opsweek.adapters.fs import Files
 from opsweek.adapters.hive import HiveMetastore
+from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.sources.opsweek_check import finding
 from opsweek.errors import BadInput, NotFound, Unavailable
+from opsweek.quoting import sql_table
+from opsweek.steps import Step
 
 PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^/]+$")
-HDFS = "sudo -u hdfs kerberos-run-command hdfs hdfs dfs"
+LISTED = 50  # partitions and directories named in a finding; the counts say how many
 
 
 @dataclass
@@ -30,29 +33,23 @@ class Drift:
     def drifted(self) -> bool:
         return bool(self.without_directory or self.without_partition)
 
-    @property
-    def fixes(self) -> list[str]:
-        fixes = []
-        if self.without_partition:
-            fixes.append(f"msck repair table {self.table};")
-            fixes += [
-                f"{HDFS} -rm -r {posixpath.join(self.base_path, p)}  # if the data is not wanted"
-                for p in self.without_partition
-            ]
-        if self.without_directory:
-            fixes.append(f"msck repair table {self.table} sync partitions;")
-        return fixes
-
-    def as_json(self) -> dict[str, Any]:
+    def details(self) -> dict[str, Any]:
         return {
             "table": self.table,
             "base_path": self.base_path,
             "partitions": self.partitions,
             "directories": self.directories,
-            "partitions_without_directory": self.without_directory,
-            "directories_without_partition": self.without_partition,
-            "fixes": self.fixes,
+            "partitions_without_directory": self.without_directory[:LISTED],
+            "directories_without_partition": self.without_partition[:LISTED],
         }
+
+    @property
+    def fixes(self) -> list[Step]:
+        """The runbook's steps for this drift: the same as on its alert."""
+        return steps_for("partition_drift", self.details()) if self.drifted else []
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.details(), "fixes": [step.as_json() for step in self.fixes]}
 
     def findings(self) -> list[bytes]:
         return [
@@ -62,7 +59,7 @@ class Drift:
                 f"{self.table}: {len(self.without_directory)} partitions without directory, "
                 f"{len(self.without_partition)} directories without partition",
                 f"drift {self.table}",
-                self.as_json(),
+                self.details(),
                 resolved=not self.drifted,
             )
         ]
@@ -123,8 +120,9 @@ def _partition_columns(metastore: HiveMetastore, database: str, table: str) -> l
     return [str(columns.apply(i)) for i in range(columns.size())]
 
 
-def repair(metastore: HiveMetastore, table: str) -> None:
-    """What `msck repair table ... sync partitions` does: partitions added for directories,
-    dropped for directories that are gone."""
-    database, _, name = table.partition(".")
-    metastore.spark.sql(f"MSCK REPAIR TABLE `{database}`.`{name}` SYNC PARTITIONS")
+def repair(metastore: HiveMetastore, table: str, drop_missing: bool = False) -> None:
+    """The runbook's fix, ``msck repair table <t>;``: partitions added for the directories the
+    metastore misses. With ``drop_missing``, partitions whose directories are gone are
+    dropped too (``SYNC PARTITIONS``): a separate, explicit choice."""
+    mode = "SYNC PARTITIONS" if drop_missing else "ADD PARTITIONS"
+    metastore.spark.sql(f"MSCK REPAIR TABLE {sql_table(table)} {mode}")

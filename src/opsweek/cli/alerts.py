@@ -17,7 +17,7 @@ from opsweek.alerts.inputs import AUTO, from_bytes, from_path
 from opsweek.alerts.intake import IngestCounts, Intake
 from opsweek.alerts.model import FORMATS
 from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
-from opsweek.cli.output import JsonOption, console, fail, print_json, short_time
+from opsweek.cli.output import JsonOption, console, fail, print_json, print_steps, short_time
 from opsweek.cli.state import State, state
 from opsweek.sal.log import entry_json, record_action
 from opsweek.timeutil import parse_since, utcnow, zone
@@ -200,10 +200,7 @@ def show(
     if data["resolution_note"]:
         console.print(f"treated: {escape(data['resolution_note'])}")
     console.print("\n[bold]Runbook[/]")
-    for number, step in enumerate(data["runbook"], start=1):
-        console.print(f" {number}. {escape(step['text'])}", soft_wrap=True)
-        if step["command"]:
-            console.print(f"    [cyan]$ {escape(step['command'])}[/]", soft_wrap=True)
+    print_steps(data["runbook"])
     if data["related_sal"]:
         console.print("\n[bold]Related SAL entries[/] (newest first: has someone already acted?)")
         for entry in data["related_sal"]:

@@ -25,7 +25,7 @@ from opsweek.checks.allowlist import lint_allowlist
 from opsweek.checks.emit import emit
 from opsweek.checks.new_wikis import check_new_wikis
 from opsweek.checks.partitions import check_partitions, repair
-from opsweek.cli.output import JsonOption, console, note, print_json
+from opsweek.cli.output import JsonOption, console, note, print_json, print_steps
 from opsweek.cli.state import State, state
 from opsweek.config import Settings
 from opsweek.duties.service import Duties
@@ -167,8 +167,7 @@ def _print_new_wikis(result: Any, commit: str | None) -> None:
             "once `show tables` on its replica lists tables",
             soft_wrap=True,
         )
-    for command in result.commands:
-        console.print(command, markup=False, highlight=False, soft_wrap=True)
+    print_steps(result.steps)
     if commit:
         console.print(f"committed {commit[:12]} on a new branch for review")
 
@@ -326,23 +325,39 @@ def partitions(
         str | None, typer.Option(help="HDFS directory of the partitions (default: the table's).")
     ] = None,
     repair_: Annotated[
-        bool, typer.Option("--repair", help="Run msck repair table ... sync partitions.")
+        bool,
+        typer.Option(
+            "--repair",
+            help="Run the runbook's fix, msck repair table: add the partitions of directories "
+            "the metastore misses.",
+        ),
+    ] = False,
+    drop_missing: Annotated[
+        bool,
+        typer.Option(
+            "--drop-missing",
+            help="With --repair, also drop the partitions whose directories are gone "
+            "(msck repair table ... sync partitions).",
+        ),
     ] = False,
     no_alert: NoAlert = False,
     json_: JsonOption = False,
 ) -> None:
-    """Compare the metastore's partitions with the directories; suggest the fix."""
+    """Compare the metastore's partitions with the directories; show the fix."""
+    if drop_missing and not repair_:
+        raise BadInput("--drop-missing goes with --repair")
     app_state = state(ctx)
     settings = app_state.settings
     files = Files(settings.files_root)
-    embedded = None if settings.get("hive.metastore_uri") else settings.metastore_dir
     with spark_session(metastore_config(settings, files)) as spark:
-        metastore = HiveMetastore(spark, embedded)
+        metastore = HiveMetastore(
+            spark, settings.metastore_dir if not settings.get("hive.metastore_uri") else None
+        )
         try:
             drift = check_partitions(metastore, files, table, base_path)
             repaired = None
             if repair_ and drift.drifted:
-                repair(metastore, table)
+                repair(metastore, table, drop_missing)
                 repaired = check_partitions(metastore, files, table, base_path)
         except OpsweekError:
             raise
@@ -350,7 +365,11 @@ def partitions(
             first = first_line(exc)
             raise Unavailable(f"metastore: {first}") from None
     _emit(app_state, (repaired or drift).findings(), no_alert)
-    data = {**drift.as_json(), "after_repair": repaired.as_json() if repaired else None}
+    data = {
+        **drift.as_json(),
+        "repair": ("sync" if drop_missing else "add") if repaired else None,
+        "after_repair": repaired.as_json() if repaired else None,
+    }
     if json_:
         print_json(data)
     else:
@@ -362,10 +381,12 @@ def partitions(
             console.print(f"  partition without directory: {escape(p)}")
         for p in drift.without_partition:
             console.print(f"  directory without partition: {escape(p)}")
-        for fix in drift.fixes:
-            console.print(f"  fix: {escape(fix)}", soft_wrap=True)
-        if repaired is not None:
-            console.print(
-                "repaired: " + ("no drift left" if not repaired.drifted else "drift remains")
-            )
+        if repaired is None:
+            print_steps(drift.fixes)
+        else:
+            what = "added and dropped partitions" if drop_missing else "added partitions"
+            left = "no drift left" if not repaired.drifted else "drift remains"
+            console.print(f"repaired ({what}): {left}")
+            if repaired.drifted:
+                print_steps(repaired.fixes)
     raise typer.Exit(1 if (repaired or drift).drifted else 0)

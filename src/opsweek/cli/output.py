@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -46,3 +47,30 @@ def local_time(moment: datetime, tz: ZoneInfo) -> str:
 
 def short_time(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+PROMPTS = {"shell": "$", "sql": "sql>", "url": "open", "irc": "IRC"}
+
+
+def step_lines(step: Any) -> tuple[str, str]:
+    """The prompt a step's command is shown after, and the command itself. ``step`` is a
+    `opsweek.steps.Step` or its JSON."""
+    data = step.as_json() if hasattr(step, "as_json") else step
+    lang, host = data.get("lang", ""), data.get("host", "")
+    prompt = PROMPTS.get(lang, "$")
+    if host:
+        prompt = f"{host} {prompt}"
+    return prompt, data.get("command", "")
+
+
+def print_steps(steps: Any, indent: str = " ") -> None:
+    """Numbered steps, each command on its own line after its prompt: copied as it is (never
+    wrapped, no markup read in it)."""
+    for number, step in enumerate(steps, start=1):
+        data = step.as_json() if hasattr(step, "as_json") else step
+        console.print(Text(f"{indent}{number}. {data['text']}"), soft_wrap=True)
+        if data.get("command"):
+            prompt, command = step_lines(data)
+            console.print(
+                Text.assemble((f"{indent}   {prompt} ", "dim"), (command, "cyan")), soft_wrap=True
+            )

@@ -20,6 +20,8 @@ from opsweek.alerts.sources import (
     canary_failure,
     data_loss,
     mediawiki_history_available,
+    mediawiki_history_checker,
+    opsweek_check,
     refine_failure,
     refine_monitor,
     systemd_timer_failed,
@@ -32,6 +34,7 @@ EMAIL_PARSERS: tuple[ModuleType, ...] = (
     refine_failure,
     refine_monitor,
     systemd_timer_failed,
+    mediawiki_history_checker,
     data_loss,
     anomaly_report,
     unexpected_pageview_values,
@@ -39,7 +42,11 @@ EMAIL_PARSERS: tuple[ModuleType, ...] = (
     alertmanager,
 )
 
-# every kind a parser gives (for filters); opsweek's own checks add theirs
+# every kind opsweek knows: what the parsers give and what its own checks emit
 KNOWN_KINDS: tuple[str, ...] = tuple(
-    sorted({m.KIND for m in EMAIL_PARSERS} | {canary_failure.KIND, UNPARSED})
+    sorted(
+        {m.KIND for m in EMAIL_PARSERS}
+        | {canary_failure.KIND, UNPARSED}
+        | set(opsweek_check.CHECK_KINDS)
+    )
 )

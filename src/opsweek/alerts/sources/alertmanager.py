@@ -1,10 +1,14 @@
 """Prometheus Alertmanager: webhook payloads (version 4) and its notification e-mails
-(``[FIRING:1] <alertname> <label values>``). Known alert names get their own runbook steps."""
+(``[FIRING:1] <alertname> <label values>``).
+
+Alerts are routed to their runbook steps by their exact name, from the tables below (the names
+the team's Prometheus rules use). An alert not in them gets the generic steps, which only
+link what the alert itself carries and never name a unit or a host it does not give."""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from opsweek.alerts.mail import MailMessage
@@ -23,21 +27,36 @@ SUBJECT = re.compile(
     r"\[(?P<status>FIRING|RESOLVED)(?::(?P<count>\d+))?\]\s+(?P<name>\S+)\s*"
     r"(?P<rest>.*)$"
 )
-TOPICS = (  # (alertname pattern, runbook topic)
-    (re.compile(r"HdfsCorruptBlocks", re.I), "hdfs_corrupt_blocks"),
-    (re.compile(r"Systemd", re.I), "systemd_unit"),
-    (re.compile(r"Eventgate.*Validation", re.I), "eventgate_validation"),
-    (re.compile(r"Flink.*Operator|FlinkKubernetes", re.I), "flink_operator"),
-    (re.compile(r"PageContentChange|Enrich|SLO", re.I), "enrichment_slo"),
-    (
-        re.compile(
-            r"(Namenode|Datanode|HiveServer|HiveMetastore|Yarn|ResourceManager|Druid|Presto|"
-            r"Jvm|Java).*",
-            re.I,
-        ),
-        "java_daemon",
-    ),
-)
+MAIL_LABEL = re.compile(r"^\s*-\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class JavaDaemon:
+    unit: str  # the systemd unit that runs it
+    user: str  # the user it runs as (jstack must run as that user)
+
+
+# heap alerts of the team's Java daemons: before restarting one, take a thread dump
+JAVA_DAEMONS = {
+    "HdfsNameNodeHeapUsage": JavaDaemon("hadoop-hdfs-namenode", "hdfs"),
+    "HdfsDataNodeHeapUsage": JavaDaemon("hadoop-hdfs-datanode", "hdfs"),
+    "YarnResourceManagerHeapUsage": JavaDaemon("hadoop-yarn-resourcemanager", "yarn"),
+    "HiveMetastoreHeapUsage": JavaDaemon("hive-metastore", "hive"),
+    "HiveServerHeapUsage": JavaDaemon("hive-server2", "hive"),
+}
+TOPICS = {  # exact alert name -> runbook topic (runbooks.toml [alertmanager.<topic>])
+    "HdfsCorruptBlocks": "hdfs_blocks",
+    "HdfsMissingBlocks": "hdfs_blocks",
+    "SystemdUnitFailed": "systemd_unit",
+    "SystemdUnitCrashLoop": "systemd_unit",
+    "EventgateValidationErrors": "eventgate_validation",
+    "FlinkOperatorNotRunning": "flink_operator",
+    "MediawikiPageContentChangeEnrichJobManagerNotRunning": "enrichment",
+    "MediawikiPageContentChangeEnrichTaskManagerNotRunning": "enrichment",
+    "MediawikiPageContentChangeEnrichHighKafkaConsumerLag": "enrichment",
+    "MediawikiPageContentChangeEnrichAvailability": "enrichment",
+    **dict.fromkeys(JAVA_DAEMONS, "java_daemon"),
+}
 SEVERITY = {
     "critical": "critical",
     "page": "critical",
@@ -47,51 +66,49 @@ SEVERITY = {
     "info": "info",
     "task": "warning",
 }
+UNIT = re.compile(r"^[\w@.:-]+\.(?:service|timer)$")
 
 
-@lru_cache(maxsize=1024)
 def topic(alertname: str) -> str:
-    return next((name for pattern, name in TOPICS if pattern.search(alertname)), "")
+    return TOPICS.get(alertname, "")
 
 
 def parse_webhook(payload: Any) -> list[ParsedAlert]:
+    """The alerts of a webhook. An entry that cannot be read is left out when others can be;
+    a payload with none readable is refused (and kept raw by the caller)."""
     if not isinstance(payload, dict):
         raise ParseError("webhook body is not a JSON object")
-    version = payload.get("version")
-    if version != "4":
-        raise ParseError(f"unsupported Alertmanager webhook version {version!r} (expected '4')")
     alerts = payload.get("alerts")
     if not isinstance(alerts, list) or not alerts:
-        raise ParseError("webhook has no alerts")
-    group = digest(KIND, payload.get("groupKey", ""))
-    return [_alert(entry, payload, group) for entry in alerts]
+        version = payload.get("version")
+        raise ParseError(f"webhook has no alerts (Alertmanager webhook version {version!r})")
+    group = digest(KIND, str(payload.get("groupKey", "")))
+    found = [_alert(entry, group) for entry in alerts if isinstance(entry, dict)]
+    if not found:
+        raise ParseError("no alert in the webhook is a JSON object")
+    return found
 
 
-def _alert(entry: Any, payload: dict[str, Any], group: str) -> ParsedAlert:
-    if not isinstance(entry, dict) or not isinstance(entry.get("labels"), dict):
-        raise ParseError("an alert in the webhook has no labels")
-    labels = {str(k): str(v) for k, v in entry["labels"].items()}
-    annotations = {str(k): str(v) for k, v in (entry.get("annotations") or {}).items()}
+def _strings(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _alert(entry: dict[str, Any], group: str) -> ParsedAlert:
+    labels = _strings(entry.get("labels"))
+    annotations = _strings(entry.get("annotations"))
     alertname = labels.get("alertname", "")
-    alert_topic = topic(alertname)
     source_fingerprint = str(entry.get("fingerprint") or "")
     summary = annotations.get("summary") or annotations.get("description") or ""
     where = labels.get("name") or labels.get("instance") or labels.get("job", "")
-    details = {
-        "alertname": alertname,
-        "topic": alert_topic,
-        "labels": labels,
-        "annotations": annotations,
-        "generator_url": str(entry.get("generatorURL") or ""),
-        "source_fingerprint": source_fingerprint,
-        "starts_at": entry.get("startsAt"),
-        "ends_at": entry.get("endsAt"),
-        "receiver": payload.get("receiver"),
-        "external_url": payload.get("externalURL"),
-        "unit": labels.get("name", "") if alert_topic == "systemd_unit" else "",
-        "instance": labels.get("instance", ""),
-        "stream": labels.get("stream", ""),
-    }
+    details = _details(alertname, labels, annotations)
+    details.update(
+        generator_url=str(entry.get("generatorURL") or ""),
+        source_fingerprint=source_fingerprint,
+        starts_at=str(entry.get("startsAt") or ""),
+        ends_at=str(entry.get("endsAt") or ""),
+    )
     title = " ".join(part for part in (alertname, where, summary and f"- {summary}") if part)
     return ParsedAlert(
         kind=KIND,
@@ -105,31 +122,47 @@ def _alert(entry: Any, payload: dict[str, Any], group: str) -> ParsedAlert:
     )
 
 
+def _details(alertname: str, labels: dict[str, str], annotations: dict[str, str]) -> dict:
+    alert_topic = topic(alertname)
+    unit = labels.get("name", "")
+    return {
+        "alertname": alertname,
+        "topic": alert_topic,
+        "labels": labels,
+        "annotations": annotations,
+        "unit": unit if alert_topic == "systemd_unit" and UNIT.match(unit) else "",
+        "instance": labels.get("instance", ""),
+        "stream": labels.get("stream", ""),
+    }
+
+
 def matches(mail: MailMessage) -> bool:
     return SUBJECT.search(mail.raw_subject) is not None
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
+    """A notification e-mail: the labels listed in its body when the template lists them
+    (``- name = value``), else only what the subject's label values say."""
     subject = expect(
         SUBJECT.search(mail.raw_subject), "subject is not an Alertmanager notification"
     )
     alertname, rest = subject["name"], subject["rest"].strip()
     label_values = rest.strip("()").replace("(", " ").replace(")", " ").split()
-    details = {
-        "alertname": alertname,
-        "topic": topic(alertname),
-        "label_values": label_values,
-        "firing_count": int(subject["count"]) if subject["count"] else None,
-        "labels": {},
-        "annotations": {},
-        "generator_url": _first_url(mail.text, "graph"),
-        "source_fingerprint": "",
-        "stream": next(
+    labels, annotations = _mail_labels(mail.text)
+    labels.setdefault("alertname", alertname)
+    details = _details(alertname, labels, annotations)
+    if not details["stream"]:
+        details["stream"] = next(
             (v for v in label_values if v.startswith(("eventlogging_", "mediawiki."))), ""
-        ),
-        "unit": next((v for v in label_values if v.endswith((".service", ".timer"))), ""),
-        "instance": "",
-    }
+        )
+    if not details["unit"] and details["topic"] == "systemd_unit":
+        details["unit"] = next((v for v in label_values if UNIT.match(v)), "")
+    details.update(
+        label_values=label_values,
+        firing_count=int(subject["count"]) if subject["count"] else None,
+        generator_url=_first_url(mail.text, "graph"),
+        source_fingerprint="",
+    )
     return [
         ParsedAlert(
             kind=KIND,
@@ -143,6 +176,24 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             occurred_at=mail.date,
         )
     ]
+
+
+def _mail_labels(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """``Labels:`` and ``Annotations:`` blocks of Alertmanager's default mail template, for
+    the first alert of the mail."""
+    found: dict[str, dict[str, str]] = {"labels": {}, "annotations": {}}
+    current = None
+    for line in text.split("\n"):
+        heading = line.strip().rstrip(":").lower()
+        if heading in found:
+            current = heading if not found[heading] else None
+            continue
+        match = MAIL_LABEL.match(line)
+        if current and match:
+            found[current].setdefault(match["key"], match["value"])
+        elif line.strip():
+            current = None
+    return found["labels"], found["annotations"]
 
 
 def _first_url(text: str, containing: str) -> str:

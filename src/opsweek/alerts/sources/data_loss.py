@@ -1,9 +1,12 @@
 """Data loss e-mails (webrequest sequence statistics): ``Data Loss ERROR - ...`` or
-``Data Loss Warning - ...`` with tab-separated figures per host and hour."""
+``Data Loss Warning - ...`` with the tab-separated figures of an hour of one webrequest source.
+The partition (source, year, month, day, hour) is read from the subject or the body, so the
+steps can query exactly that partition of ``wmf_raw.webrequest_sequence_stats_hourly``."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from opsweek.alerts.mail import MailMessage
 from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
@@ -14,7 +17,11 @@ FIGURES = re.compile(
     r"(?P<bad>\d+)\s+bad-requests\s+(?P<bad_pct>[\d.]+)%\s+bad-requests to total\s+"
     r"(?P<lost>-?\d+)\s+lost requests\s+(?P<lost_pct>-?[\d.]+)%\s+lost request",
 )
-DATE = re.compile(r"(\d{4}-\d\d-\d\d(?:[T-]\d\d)?)")
+DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?:[T -](?P<hour>\d{1,2}))?")
+SOURCE = re.compile(
+    r"webrequest_source\s*=\s*'?(?P<a>[a-z_]+)|(?:wf|webrequest)[-_ ](?P<b>text|upload)\b",
+    re.I,
+)
 
 
 def matches(mail: MailMessage) -> bool:
@@ -33,15 +40,17 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             "context": _context(mail.text, m.start()),
         }
         for m in FIGURES.finditer(mail.text)
-    ]
+    ][:200]
     level = "error" if subject["level"].upper() == "ERROR" else "warning"
-    date = DATE.search(what)
+    date = DATE.search(what) or DATE.search(mail.text)
     workflow = DATE.sub("", what).strip(" -_") or what
     worst = max(rows, key=lambda r: r["lost_percent"]) if rows else None
-    details = {
+    details: dict[str, Any] = {
         "workflow": workflow,
         "subject_detail": what,
-        "date": date.group(1) if date else "",
+        "date": date.group(0) if date else "",
+        "webrequest_source": _source(what) or _source(mail.text),
+        **_partition(date),
         "level": level,
         "rows": rows,
         "bad_requests": worst["bad_requests"] if worst else None,
@@ -62,6 +71,22 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             occurred_at=mail.date,
         )
     ]
+
+
+def _source(text: str) -> str:
+    match = SOURCE.search(text)
+    return (match["a"] or match["b"] or "").lower() if match else ""
+
+
+def _partition(date: re.Match[str] | None) -> dict[str, int | None]:
+    if date is None:
+        return {"year": None, "month": None, "day": None, "hour": None}
+    return {
+        "year": int(date["year"]),
+        "month": int(date["month"]),
+        "day": int(date["day"]),
+        "hour": int(date["hour"]) if date["hour"] is not None else None,
+    }
 
 
 def _context(text: str, position: int) -> str:

@@ -29,7 +29,7 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             severity="info",
             details={
                 "snapshot": snapshot,
-                "duty": "mediawiki_history_deploy",
+                "duty": "mw-history-deploy",
                 "druid_datasource": f"mediawiki_history_reduced_{snapshot.replace('-', '_')}",
                 "services": ["edit-analytics", "editor-analytics"],
             },

@@ -1,13 +1,21 @@
 """Refine failure e-mails: ``Refine failures for job <job>``, one block per output table, each
-failed partition on its own line, then the applicationId and the rerun command."""
+failed partition on its own line, then the applicationId and the rerun command.
+
+These mails vary in the wild: the partition spec with or without ``datacenter``, in
+parentheses or after the table, with or without ``at <path>``; several tables per mail. The
+partition of a failure comes from whichever is there: the spec, the input path
+(``year=/month=/day=/hour=``) or the output path. A mail whose failures cannot be read is still
+a Refine failure, for the tables and hours its rerun command names, with a note saying so."""
 
 from __future__ import annotations
 
 import re
+import shlex
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, expect
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 
 KIND = "refine_failure"
 SUBJECT = re.compile(r"Refine failures? (?:report )?for (?:job )?'?(?P<job>[\w.-]+)'?")
@@ -15,13 +23,14 @@ HEADER = re.compile(
     r"Refine failures for path (?P<input>\S+) -> database (?P<db>\S+)"
     r"(?: \((?P<output>[^)]*)\))?"
 )
-TABLE = re.compile(r"dataset partitions? for output table `(?P<db>[^`]+)`\.`(?P<table>[^`]+)`")
-FAILURE = re.compile(
-    r"Failed refinement of (?P<source>\S+) -> `(?P<db>[^`]+)`\.`(?P<table>[^`]+)`\s*"
-    r"(?P<spec>.*?)\s+at\s+(?P<path>\S+?)\.?(?:\s+Original exception:\s*(?P<exc>.*))?$"
-)
+FAILED = "Failed refinement of "
+TARGET = re.compile(r"->\s*`?(?P<db>[\w-]+)`?\.`?(?P<table>[\w-]+)`?")
+SPEC_PAIR = re.compile(r'(\w+)\s*=\s*"?([^",)\s]*)"?')
+PATH_PARTS = re.compile(r"year=(\d{4})/month=(\d{1,2})/day=(\d{1,2})(?:/hour=(\d{1,2}))?")
 APP_ID = re.compile(r"applicationId:\s*(?P<id>application_\d+_\d+)")
-SPEC_PAIR = re.compile(r'(\w+)="?([^",]*)"?')
+EXCEPTION_LIMIT = 4000
+COMMAND_LIMIT = 2000
+RERUN_TIME = "%Y-%m-%dT%H:00:00.000Z"
 
 
 def matches(mail: MailMessage) -> bool:
@@ -34,47 +43,29 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     header = HEADER.search(mail.text)
     app_id = APP_ID.search(mail.text)
     rerun = rerun_command(mail.text)
-    failures = _failures(mail.text)
-    if not failures:
-        raise ParseError("no failed partition found in the Refine failure e-mail")
-    tables: dict[str, list[str]] = {}
-    for failure in failures:
-        tables.setdefault(failure["table"], []).append(failure["hour"] or failure["spec"])
     common: dict[str, Any] = {
         "job": job,
         "input_path": header["input"] if header else "",
         "output_database": header["db"] if header else "",
         "output_path": (header["output"] or "") if header else "",
-        "tables": [{"table": t, "partitions": p} for t, p in tables.items()],
         "application_id": app_id["id"] if app_id else "",
-        "rerun_command": rerun,
+        "rerun_command": rerun[:COMMAND_LIMIT],
     }
     group = digest(KIND, job, mail.message_id or mail.text[:2000])
+    failures = failures_in(mail.text)
+    if not failures:
+        return [_unread(mail, job, common, group, rerun)]
     alerts = []
     for failure in failures:
-        details = {
-            **common,
-            **{
-                k: failure[k]
-                for k in (
-                    "table",
-                    "partition",
-                    "hour",
-                    "partition_path",
-                    "source_path",
-                    "exception",
-                )
-            },
-        }
         when = failure["hour"] or failure["spec"]
         alerts.append(
             ParsedAlert(
                 kind=KIND,
                 source="refine",
                 title=clean_text(f"{job}: {failure['table']} {when}"),
-                fingerprint=digest(KIND, job, failure["table"], failure["spec"]),
+                fingerprint=digest(KIND, job, failure["table"], failure["key"]),
                 severity="error",
-                details=details,
+                details={**common, **{k: v for k, v in failure.items() if k != "key"}},
                 group_key=group,
                 occurred_at=mail.date,
             )
@@ -82,42 +73,137 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     return alerts
 
 
-def _failures(text: str) -> list[dict[str, Any]]:
+def _unread(
+    mail: MailMessage, job: str, common: dict[str, Any], group: str, rerun: str
+) -> ParsedAlert:
+    """A Refine failure whose partitions could not be read: kept as what it is, with what its
+    rerun command says (tables, hours) and a note, never as an unreadable input."""
+    flags = rerun_flags(rerun)
+    tables = flags.get("table_include_regex", "")
+    since, until = flags.get("since", ""), flags.get("until", "")
+    window = f"{since}..{until}" if since or until else ""
+    details = {
+        **common,
+        "table": tables,
+        "hour": "",
+        "partition": {},
+        "partition_path": "",
+        "source_path": "",
+        "exception": "",
+        "since": since,
+        "until": until,
+        "note": "opsweek could not read the failed partitions of this e-mail; "
+        "its rerun command is shown as the e-mail gives it",
+    }
+    return ParsedAlert(
+        kind=KIND,
+        source="refine",
+        title=clean_text(f"{job}: {tables or 'tables not read'} {window}".strip()),
+        fingerprint=digest(KIND, job, tables, window or mail.message_id or mail.text[:2000]),
+        severity="error",
+        details=details,
+        group_key=group,
+        occurred_at=mail.date,
+    )
+
+
+def failures_in(text: str) -> list[dict[str, Any]]:
+    """Each failed partition of a Refine report, read from its ``Failed refinement of`` line
+    (and the lines of its stack trace)."""
     found = []
-    lines = text.split("\n")
-    for index, line in enumerate(lines):
-        match = FAILURE.search(line)
-        if match is None:
+    chunks = text.split(FAILED)[1:]
+    for chunk in chunks:
+        line, _, rest = chunk.partition("\n")
+        while TARGET.search(line) is None and rest.strip() and line.count(" ") < 40:
+            more, _, rest = rest.partition("\n")  # a line wrapped by the sender
+            line = f"{line} {more.strip()}"
+        target = TARGET.search(line)
+        if target is None:
             continue
-        exception = (match["exc"] or "").strip()
-        for follow in lines[index + 1 :]:  # a stack trace may continue on the next lines
-            if not follow.strip() or FAILURE.search(follow) or TABLE.search(follow):
-                break
-            exception += "\n" + follow.strip()
-        partition = {k: v for k, v in SPEC_PAIR.findall(match["spec"])}
+        source = line.split(None, 1)[0] if line.strip() else ""
+        after = line[target.end() :]
+        exception = ""
+        if "Original exception:" in after:
+            after, _, exception = after.partition("Original exception:")
+        spec, at, path = after.partition(" at ")
+        spec = spec.strip().strip("()").strip().rstrip(".").strip()
+        path = path.strip().rstrip(".") if at else ""
+        exception = _with_trace(exception.strip(), rest)
+        partition = {k: v for k, v in SPEC_PAIR.findall(spec)}
+        hour = _hour(partition) or _hour_of_path(source) or _hour_of_path(path)
+        table = f"{target['db']}.{target['table']}"
         found.append(
             {
-                "table": f"{match['db']}.{match['table']}",
-                "spec": match["spec"].strip(),
+                "table": table,
+                "spec": spec,
                 "partition": partition,
-                "hour": _hour(partition),
-                "partition_path": match["path"],
-                "source_path": match["source"],
-                "exception": exception[:4000],
+                "hour": hour,
+                "partition_path": path,
+                "source_path": source,
+                "exception": exception[:EXCEPTION_LIMIT],
+                "key": _partition_key(partition, hour, spec, source),
             }
         )
     return found
 
 
+def _with_trace(exception: str, following: str) -> str:
+    """A stack trace may continue on the lines after the failure, up to a blank line."""
+    lines = [exception] if exception else []
+    for line in following.split("\n"):
+        stripped = line.strip()
+        if not stripped or "dataset partition" in stripped or stripped.startswith("applicationId"):
+            break
+        lines.append(stripped)
+        if sum(len(x) for x in lines) > EXCEPTION_LIMIT:
+            break
+    return "\n".join(lines)
+
+
+def _partition_key(partition: dict[str, str], hour: str, spec: str, source: str) -> str:
+    """What identifies the failed partition, however the mail wrote it."""
+    if hour:
+        datacenter = partition.get("datacenter", "")
+        return f"{datacenter}:{hour}" if datacenter else hour
+    return spec or source
+
+
 def _hour(partition: dict[str, str]) -> str:
     try:
-        parts = [int(partition[k]) for k in ("year", "month", "day")]
+        year, month, day = (int(partition[k]) for k in ("year", "month", "day"))
     except (KeyError, ValueError):
         return ""
-    text = f"{parts[0]:04d}-{parts[1]:02d}-{parts[2]:02d}"
+    text = f"{year:04d}-{month:02d}-{day:02d}"
     if partition.get("hour", "").isdigit():
         text += f"T{int(partition['hour']):02d}"
     return text
+
+
+def _hour_of_path(path: str) -> str:
+    match = PATH_PARTS.search(path)
+    if not match:
+        return ""
+    text = f"{int(match[1]):04d}-{int(match[2]):02d}-{int(match[3]):02d}"
+    return text + (f"T{int(match[4]):02d}" if match[4] else "")
+
+
+def rerun_window(hours: list[str]) -> tuple[str, str] | None:
+    """``--since``/``--until`` covering the hours given as ``YYYY-MM-DDTHH`` (a day alone
+    covers the whole day), in the form Refine's rerun command takes."""
+    starts = []
+    for hour in hours:
+        for form, span in (("%Y-%m-%dT%H", timedelta(hours=1)), ("%Y-%m-%d", timedelta(days=1))):
+            try:
+                start = datetime.strptime(hour, form).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+            starts.append((start, start + span))
+            break
+    if not starts:
+        return None
+    since = min(s for s, _ in starts)
+    until = max(u for _, u in starts)
+    return since.strftime(RERUN_TIME), until.strftime(RERUN_TIME)
 
 
 def rerun_command(text: str) -> str:
@@ -133,3 +219,17 @@ def rerun_command(text: str) -> str:
             continue
         lines.append(line.strip().removesuffix("\\").strip())
     return " ".join(" ".join(lines).split())
+
+
+def rerun_flags(command: str) -> dict[str, str]:
+    """``--name=value`` flags of a rerun command, by name."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return {}
+    flags = {}
+    for word in words:
+        if word.startswith("--"):
+            name, _, value = word[2:].partition("=")
+            flags[name] = value
+    return flags

@@ -1,9 +1,12 @@
 """RefineMonitor e-mails: ``RefineMonitor problem report for job <job>``, listing
-``Targets with failures:`` and ``Targets needing refinement*:``."""
+``Targets with failures:`` and ``Targets needing refinement*:``, one partition per line
+(``<input path> -> `db`.`table` <output path>``). Both lists are kept, and the targets are
+grouped by table with their hours, so each table gets one backfill."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from opsweek.alerts.mail import MailMessage
 from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, expect
@@ -11,6 +14,9 @@ from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, ex
 KIND = "refine_monitor"
 SUBJECT = re.compile(r"RefineMonitor problem report for job (?P<job>[\w.-]+)")
 SECTIONS = {"failed_targets": "Targets with failures", "unrefined_targets": "Targets needing"}
+TABLE = re.compile(r"`([^`]+)`\.`([^`]+)`")
+PATH_HOUR = re.compile(r"year=(\d{4})/month=(\d{1,2})/day=(\d{1,2})(?:/hour=(\d{1,2}))?")
+TARGETS_KEPT = 500
 
 
 def matches(mail: MailMessage) -> bool:
@@ -23,7 +29,13 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     sections = _sections(mail.text)
     if not any(sections.values()):
         raise ParseError("no target listed in the RefineMonitor report")
-    details = {"job": job, **sections, "tables": sorted(_tables(sections))}
+    targets = _targets(sections)
+    details = {
+        "job": job,
+        **{name: lines[:TARGETS_KEPT] for name, lines in sections.items()},
+        "tables": sorted(t["table"] for t in targets),
+        "targets": targets,
+    }
     failed, unrefined = len(sections["failed_targets"]), len(sections["unrefined_targets"])
     return [
         ParsedAlert(
@@ -59,10 +71,23 @@ def _sections(text: str) -> dict[str, list[str]]:
     return found
 
 
-def _tables(sections: dict[str, list[str]]) -> set[str]:
-    tables = set()
-    for line in (*sections["failed_targets"], *sections["unrefined_targets"]):
-        match = re.search(r"`([^`]+)`\.`([^`]+)`", line)
-        if match:
-            tables.add(f"{match[1]}.{match[2]}")
-    return tables
+def _targets(sections: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Targets by table: the hours of each, and whether some failed or only need refining."""
+    tables: dict[str, dict[str, Any]] = {}
+    for section, lines in sections.items():
+        for line in lines:
+            match = TABLE.search(line)
+            if not match:
+                continue
+            table = f"{match[1]}.{match[2]}"
+            entry = tables.setdefault(table, {"table": table, "hours": [], "failed": False})
+            entry["failed"] = entry["failed"] or section == "failed_targets"
+            hour = PATH_HOUR.search(line)
+            if hour:
+                text = f"{int(hour[1]):04d}-{int(hour[2]):02d}-{int(hour[3]):02d}"
+                text += f"T{int(hour[4]):02d}" if hour[4] else ""
+                if text not in entry["hours"]:
+                    entry["hours"].append(text)
+    for entry in tables.values():
+        entry["hours"].sort()
+    return sorted(tables.values(), key=lambda t: t["table"])

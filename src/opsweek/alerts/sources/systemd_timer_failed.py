@@ -44,6 +44,7 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     details = {
         "timer": title,
         "unit": unit,
+        "host": mail.origin_host,
         "command": " ".join(command["command"].split()) if command else "",
         "return_value": int(rc["rc"]) if rc else None,
         "output": output_text[-8000:],

@@ -184,7 +184,7 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
             **context,
             "alert": alert,
             "history": box.history(alert_id),
-            "runbook": steps_for(alert.kind, alert.details),
+            "runbook": steps_for(alert.kind, alert.details, alert.first_seen, alert.last_seen),
             "related_sal": box.related_sal(alert, context["window"]),
             "details_json": json.dumps(alert.details, indent=2, ensure_ascii=False, default=str),
             "raw": raw.content.decode("utf-8", errors="replace") if raw else "",

@@ -1,0 +1,229 @@
+"""Values the runbook's steps use that are computed from an alert's parsed details (pure):
+the logical date of an Airflow run, a Refine rerun as checked argv, the partition of a data
+loss report, the host an Alertmanager alert names. A value that cannot be computed is simply
+absent, and the step that needs it says so instead of printing a broken command."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from opsweek.alerts.sources.alertmanager import JAVA_DAEMONS
+from opsweek.alerts.sources.refine_failure import rerun_window
+
+# run ids Airflow makes itself: <type>__<logical date>
+RUN_ID = re.compile(r"^(?:scheduled|manual|backfill|dataset_triggered|asset_triggered)__(.+)$")
+REFINE_FLAG = re.compile(r"^--[a-z_]+(?:=.*)?$", re.DOTALL)
+LOGIN = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+JOB = re.compile(r"^[A-Za-z0-9_.-]+$")
+HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+
+
+def derived(kind: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    compute = DERIVED.get(kind)
+    return compute(details) if compute else {}
+
+
+def _airflow_task(details: Mapping[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    run_id = str(details.get("run_id") or "")
+    logical = logical_date(run_id)
+    if logical:
+        extra["logical_date"] = logical
+    task_id = str(details.get("task_id") or "")
+    if task_id:
+        extra["task_regex"] = f"^{re.escape(task_id)}$"
+    log_url = str(details.get("log_url") or "")
+    extra["airflow2_ui"] = bool(details.get("base_url")) and "/runs/" not in log_url
+    state = details.get("state")
+    extra["is_failed"] = state == "failed"
+    extra["is_retry"] = state == "up_for_retry"
+    return extra
+
+
+def logical_date(run_id: str) -> str:
+    """The logical date in a run id Airflow made (``scheduled__2023-10-01T00:00:00+00:00``),
+    as Airflow's CLI takes it; "" for run ids that do not carry one."""
+    match = RUN_ID.match(run_id)
+    if not match:
+        return ""
+    try:
+        moment = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return moment.isoformat() if moment.tzinfo else ""
+
+
+def _refine(details: Mapping[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    command = str(details.get("rerun_command") or "")
+    if command:
+        argv = refine_rerun_argv(command)
+        if argv is None:
+            extra["rerun_refused"] = True
+        else:
+            extra["rerun_argv"] = argv
+    else:
+        built = _built_rerun(details)
+        if built:
+            extra["rerun_argv"] = built
+            extra["rerun_built"] = True
+    return extra
+
+
+def refine_rerun_argv(command: str) -> list[str] | None:
+    """The words of a Refine rerun command from an e-mail, or None when it is not one:
+    ``sudo -u U kerberos-run-command U <job> --flag=value ...`` and nothing else (no second
+    command, redirection or substitution can hide in a word once it is split)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if len(words) < 6 or words[:2] != ["sudo", "-u"] or words[3] != "kerberos-run-command":
+        return None
+    if not (LOGIN.match(words[2]) and words[4] == words[2] and JOB.match(words[5])):
+        return None
+    if not all(REFINE_FLAG.match(word) for word in words[6:]):
+        return None
+    if any(re.search(r"[\x00-\x1f]", word) for word in words):
+        return None
+    return words
+
+
+def _built_rerun(details: Mapping[str, Any]) -> list[str] | None:
+    """A rerun command made from the failed partitions, for an e-mail that carries none:
+    the job, the table and the hours that failed, with the runbook's flags."""
+    job, table = str(details.get("job") or ""), str(details.get("table") or "")
+    window = rerun_window([str(details.get("hour") or "")])
+    if not (JOB.match(job) and "." in table and window):
+        return None
+    return [
+        "sudo",
+        "-u",
+        "analytics",
+        "kerberos-run-command",
+        "analytics",
+        job,
+        "--ignore_failure_flag=true",
+        f"--table_include_regex={table.split('.', 1)[1]}",
+        f"--since={window[0]}",
+        f"--until={window[1]}",
+    ]
+
+
+def _refine_monitor(details: Mapping[str, Any]) -> dict[str, Any]:
+    """One backfill per table listed, covering the hours of its targets."""
+    job = str(details.get("job") or "")
+    refine_job = job.removeprefix("monitor_")
+    backfills = []
+    for target in details.get("targets") or []:
+        window = rerun_window(target.get("hours") or [])
+        table = str(target.get("table") or "")
+        if not (window and "." in table and JOB.match(refine_job)):
+            continue
+        backfills.append(
+            {
+                "table": table,
+                "hours": ", ".join(target["hours"]),
+                "argv": [
+                    "sudo",
+                    "-u",
+                    "analytics",
+                    "kerberos-run-command",
+                    "analytics",
+                    refine_job,
+                    "--ignore_failure_flag=true",
+                    f"--table_include_regex={table.split('.', 1)[1]}",
+                    f"--since={window[0]}",
+                    f"--until={window[1]}",
+                ],
+            }
+        )
+    return {"backfills": backfills, "refine_job": refine_job}
+
+
+def _data_loss(details: Mapping[str, Any]) -> dict[str, Any]:
+    hour = details.get("hour")
+    parts = {k: details.get(k) for k in ("webrequest_source", "year", "month", "day")}
+    if any(v in (None, "") for v in parts.values()):
+        return {}
+    return {**parts, "hour": hour, "has_partition": True, "has_hour": hour not in (None, "")}
+
+
+def _alertmanager(details: Mapping[str, Any]) -> dict[str, Any]:
+    labels = details.get("labels") or {}
+    annotations = details.get("annotations") or {}
+    extra: dict[str, Any] = {
+        "runbook_url": annotations.get("runbook_url") or annotations.get("runbook") or "",
+        "dashboard_url": annotations.get("dashboard") or "",
+    }
+    instance = str(labels.get("instance") or details.get("instance") or "")
+    host = instance.rsplit(":", 1)[0] if instance.count(":") == 1 else instance
+    if host and HOSTNAME.match(host):
+        extra["host"] = host
+    daemon = JAVA_DAEMONS.get(str(details.get("alertname") or ""))
+    if daemon:
+        extra.update(daemon_unit=daemon.unit, daemon_user=daemon.user)
+    return extra
+
+
+def _unexpected_pageview_values(details: Mapping[str, Any]) -> dict[str, Any]:
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(details.get("date") or ""))
+    if not match:
+        return {}
+    return {"year": int(match[1]), "month": int(match[2]), "day": int(match[3])}
+
+
+def _anomaly(details: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        f"is_{details.get('family', '')}": True,
+        "metric_lines": [
+            f"{m['metric']}: deviation {m['deviation']:+g}"
+            for m in (details.get("metrics") or [])[:10]
+        ],
+    }
+
+
+def _mw_history(details: Mapping[str, Any]) -> dict[str, Any]:
+    snapshot = str(details.get("snapshot") or "")
+    if not re.fullmatch(r"\d{4}-\d{2}", snapshot):
+        return {}
+    services = details.get("services") or ["edit-analytics", "editor-analytics"]
+    return {
+        "services": [s for s in services if re.fullmatch(r"[a-z0-9-]+", str(s))],
+        "sqoop_flags": f"/wmf/data/raw/mediawiki/tables/*/snapshot={snapshot}/_SUCCESS",
+    }
+
+
+def _airflow_sla(details: Mapping[str, Any]) -> dict[str, Any]:
+    return {"blocking_task_ids": [t["task_id"] for t in details.get("blocking") or []]}
+
+
+def _partition_drift(details: Mapping[str, Any]) -> dict[str, Any]:
+    base = str(details.get("base_path") or "")
+    strays = [str(p) for p in details.get("directories_without_partition") or []]
+    return {
+        "has_stray_directories": bool(strays),
+        "has_missing_directories": bool(details.get("partitions_without_directory")),
+        "stray_paths": [posixpath.join(base, p) for p in strays[:20]] if base else [],
+    }
+
+
+DERIVED = {
+    "airflow_task_failed": _airflow_task,
+    "airflow_sla_miss": _airflow_sla,
+    "refine_failure": _refine,
+    "refine_monitor": _refine_monitor,
+    "data_loss": _data_loss,
+    "alertmanager": _alertmanager,
+    "unexpected_pageview_values": _unexpected_pageview_values,
+    "anomaly_report": _anomaly,
+    "mediawiki_history_available": _mw_history,
+    "mediawiki_history_late": _mw_history,
+    "mediawiki_history_checker_error": _mw_history,
+    "partition_drift": _partition_drift,
+}

@@ -1,0 +1,117 @@
+"""Putting outside values into text meant for a channel: a shell command, Hive/Spark SQL, a
+URL, an IRC line. Each channel has its own quoting, and one is never used for another: a value
+in SQL is a SQL literal or identifier, a value in a shell command is a shell word.
+
+Every function refuses (raises ``Unquotable``) a value it cannot place safely, rather than
+guess; callers leave the command out and say why."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable
+from urllib.parse import quote, urlsplit
+
+
+class Unquotable(ValueError):
+    """A value that cannot be placed safely in the channel asked for."""
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# words a shell reads as themselves, so they need no quotes (no glob, tilde or brace)
+PLAIN_WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
+IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
+URL_UNSAFE = re.compile(r"[\s\"'<>`\\{}|^]")
+
+
+# --- shell ---------------------------------------------------------------------------------
+def shell_word(value: object) -> str:
+    """One shell word for ``value``: quoted unless plainly safe. A value starting with '-'
+    would be read as an option, and a control character has no place on a command line:
+    both are refused."""
+    text = _text(value)
+    if not text:
+        raise Unquotable("an empty value")
+    if CONTROL.search(text):
+        raise Unquotable(f"a control character in {text!r}")
+    if text.startswith("-"):
+        raise Unquotable(f"{text!r} would be read as an option")
+    return text if PLAIN_WORD.match(text) else shlex.quote(text)
+
+
+def shell_join(words: Iterable[object]) -> str:
+    """A command line from already-safe argv words (program names, flags and values the
+    caller checked); each is quoted as needed."""
+    out = []
+    for word in words:
+        text = _text(word)
+        if CONTROL.search(text):
+            raise Unquotable(f"a control character in {text!r}")
+        out.append(text if PLAIN_WORD.match(text) else shlex.quote(text))
+    return " ".join(out)
+
+
+# --- Hive / Spark SQL ----------------------------------------------------------------------
+def sql_string(value: object) -> str:
+    """A Hive/Spark SQL string literal: single quotes, with backslash and quote escaped
+    (both dialects read backslash escapes in literals)."""
+    text = _text(value)
+    if CONTROL.search(text):
+        raise Unquotable(f"a control character in {text!r}")
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def sql_int(value: object) -> str:
+    """A SQL integer literal; refuses anything that is not a whole number."""
+    text = _text(value).strip()
+    if not re.fullmatch(r"-?\d{1,18}", text):
+        raise Unquotable(f"{text!r} is not a whole number")
+    return str(int(text))
+
+
+def sql_identifier(value: object) -> str:
+    """A backquoted identifier (database, table or column name)."""
+    text = _text(value)
+    if not IDENTIFIER.match(text):
+        raise Unquotable(f"{text!r} is not a plain SQL name")
+    return f"`{text}`"
+
+
+def sql_table(value: object) -> str:
+    """``db.table`` as two backquoted identifiers."""
+    database, dot, table = _text(value).partition(".")
+    if not dot:
+        raise Unquotable(f"{value!r} is not a db.table name")
+    return f"{sql_identifier(database)}.{sql_identifier(table)}"
+
+
+# --- URLs ----------------------------------------------------------------------------------
+def url(value: object) -> str:
+    """A whole http(s) URL taken from outside, checked to be one (no spaces or quotes that
+    would let it break out of where it is shown)."""
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or URL_UNSAFE.search(text):
+        raise Unquotable(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def url_component(value: object) -> str:
+    """A path segment or query value, percent-encoded."""
+    return quote(_text(value), safe="")
+
+
+# --- IRC -----------------------------------------------------------------------------------
+def irc_text(value: object, limit: int = 400) -> str:
+    """Text for one IRC line: control characters (newlines, IRC formatting) become spaces, and
+    the line is cut to ``limit`` characters so it fits one message."""
+    text = " ".join(CONTROL.sub(" ", _text(value)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
