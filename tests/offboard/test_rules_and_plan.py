@@ -79,7 +79,7 @@ def test_plan_orders_archives_before_removals(scanned) -> None:  # type: ignore[
         {},
         archive_dir="/wmf/data/archive/user",
         archive_owner="hdfs:analytics-privatedata-users",
-        cumin_hosts="C:profile::analytics::cluster::client",
+        cumin_hosts="C:profile::analytics::cluster::client or C:profile::hadoop::master",
         created_by="ana",
         created_at=NOW,
         fingerprint=lambda path, exclude: files.fingerprint(path, tuple(exclude)),
@@ -102,8 +102,9 @@ def test_plan_orders_archives_before_removals(scanned) -> None:  # type: ignore[
     assert commands[2].endswith(
         "-chown -R hdfs:analytics-privatedata-users /wmf/data/archive/user/elvis"
     )
-    assert (
-        commands[5] == "sudo cumin 'C:profile::analytics::cluster::client' 'rm -rf /srv/home/elvis'"
+    assert commands[5] == (
+        "sudo cumin 'C:profile::analytics::cluster::client or C:profile::hadoop::master' "
+        "'rm -rf /srv/home/elvis'"
     )
     home = plan.steps[4]
     assert home.args == {"exclude": ["/user/elvis/project"]}
@@ -111,6 +112,64 @@ def test_plan_orders_archives_before_removals(scanned) -> None:  # type: ignore[
     script = plan.script()
     assert script.startswith("# Offboarding elvis") and commands[0] in script
     assert plan_from_json(json.loads(json.dumps(plan.as_json()))) == plan
+
+
+def test_a_home_archived_whole_lands_where_the_runbook_puts_it(scanned, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`hdfs dfs -mv /user/elvis /wmf/data/archive/user/` gives /wmf/data/archive/user/elvis;
+    moving it into a directory made first gave .../elvis/elvis."""
+    files, report = scanned
+    plan = build_plan(
+        report,
+        [f"{WAREHOUSE}/elvis_scratch.db", "/user/elvis"],
+        {},
+        archive_dir="/wmf/data/archive/user",
+        archive_owner="hdfs:analytics-privatedata-users",
+        cumin_hosts="all",
+        created_by="ana",
+        created_at=NOW,
+        fingerprint=lambda path, exclude: files.fingerprint(path, tuple(exclude)),
+    )
+    archive = [
+        (
+            s.action,
+            s.target,
+            s.command.removeprefix("sudo -u hdfs kerberos-run-command hdfs hdfs dfs "),
+        )
+        for s in plan.steps
+        if s.action.startswith("archive")
+    ]
+    assert archive == [
+        ("archive_move", "/user/elvis", "-mv /user/elvis /wmf/data/archive/user/"),
+        (
+            "archive_move",
+            f"{WAREHOUSE}/elvis_scratch.db",
+            f"-mv {WAREHOUSE}/elvis_scratch.db /wmf/data/archive/user/elvis/",
+        ),
+        (
+            "archive_chown",
+            "/wmf/data/archive/user/elvis",
+            "-chown -R hdfs:analytics-privatedata-users /wmf/data/archive/user/elvis",
+        ),
+    ]
+    assert not any(s.action == "remove_hdfs" for s in plan.steps)  # both archived whole
+    assert plan_from_json(json.loads(json.dumps(plan.as_json()))) == plan
+    data = plan.as_json()
+    data["steps"][1]["args"]["destination"] = "/wmf/data/archive/user"  # not the home: refused
+    with pytest.raises(BadInput, match="archives go to"):
+        plan_from_json(data)
+
+    # executed, the archive is where the printed commands put it
+    from opsweek.offboard.execute import Executor, Journal
+
+    done = Executor(plan, files, {}, None, Journal(tmp_path / "journal"), lambda message: None).run(
+        dry_run=False
+    )
+    hdfs = Path(files.real("/"))
+    assert done.stopped == "step 4: host stat1008 is not configured"  # no hosts given here
+    assert (hdfs / "wmf/data/archive/user/elvis/project/part-0000.parquet").exists()
+    assert (hdfs / "wmf/data/archive/user/elvis/elvis_scratch.db/old/part-0").exists()
+    assert not (hdfs / "wmf/data/archive/user/elvis/elvis").exists()
+    assert not (hdfs / "user/elvis").exists()
 
 
 def test_hand_edited_plans_are_refused(scanned) -> None:  # type: ignore[no-untyped-def]
@@ -178,8 +237,14 @@ def test_transfers_and_external_data_notes() -> None:
         build_plan(report, ["/wmf/data/raw/x"], {}, **options)  # type: ignore[arg-type]
     plan = build_plan(report, [], {"team.shared": "hpatel"}, **options)  # type: ignore[arg-type]
     assert [s.action for s in plan.steps] == ["transfer_owner", "drop_database"]
-    assert plan.steps[0].command.endswith('"ALTER TABLE `team`.`shared` SET OWNER USER hpatel;"')
-    assert plan.steps[1].command.endswith('"DROP DATABASE `elvis` CASCADE;"')
+    # the statement is one shell word in single quotes: backquotes stay Hive's, not the shell's
+    assert plan.steps[0].command == (
+        "sudo -u hdfs kerberos-run-command hdfs hive -e "
+        "'ALTER TABLE `team`.`shared` SET OWNER USER hpatel;'"
+    )
+    assert plan.steps[1].command == (
+        "sudo -u hdfs kerberos-run-command hdfs hive -e 'DROP DATABASE `elvis` CASCADE;'"
+    )
     assert any("keeps its data at hdfs://c/wmf/data/raw/x" in n for n in plan.notes)
     untransferred = build_plan(report, [], {}, **options)  # type: ignore[arg-type]
     assert any("--transfer team.shared=NEW_OWNER" in n for n in untransferred.notes)

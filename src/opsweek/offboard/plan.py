@@ -23,10 +23,10 @@ from opsweek.offboard.rules import (
     removable_host_path,
 )
 from opsweek.offboard.scan import ScanReport, TableFinding
+from opsweek.quoting import Unquotable, shell_join, shell_word, sql_identifier
 from opsweek.timeutil import iso
 
-HDFS = "sudo -u hdfs kerberos-run-command hdfs hdfs dfs"
-HIVE = "sudo -u hdfs kerberos-run-command hdfs hive -e"
+AS_HDFS = ("sudo", "-u", "hdfs", "kerberos-run-command", "hdfs")
 ACTIONS = (
     "transfer_owner",
     "archive_mkdir",
@@ -94,10 +94,28 @@ class Plan:
         return "\n".join(lines) + "\n"
 
 
+def hdfs_command(*words: str) -> str:
+    """``hdfs dfs ...`` as the hdfs superuser, as the runbook runs it (from an-launcher1002)."""
+    return shell_join((*AS_HDFS, "hdfs", "dfs", *words))
+
+
+def hive_command(sql: str) -> str:
+    """Hive SQL run as the hdfs superuser: the statement is one shell word, so backquoted
+    names stay names (inside double quotes a shell would run them as commands)."""
+    return shell_join((*AS_HDFS, "hive", "-e", sql))
+
+
+def _sql_name(name: str) -> str:
+    try:
+        return sql_identifier(name)
+    except Unquotable as exc:
+        raise BadInput(f"cannot plan for a Hive name that is not plain: {exc}") from None
+
+
 def _transfer(table: TableFinding, owner: str) -> tuple[str, dict[str, Any], str]:
     t = table.table
-    command = f'{HIVE} "ALTER TABLE `{t.database}`.`{t.name}` SET OWNER USER {owner};"'
-    return command, {"database": t.database, "table": t.name, "owner": owner}, t.owner
+    sql = f"ALTER TABLE {_sql_name(t.database)}.{_sql_name(t.name)} SET OWNER USER {owner};"
+    return hive_command(sql), {"database": t.database, "table": t.name, "owner": owner}, t.owner
 
 
 def build_plan(
@@ -139,8 +157,11 @@ def build_plan(
                 f"others: transfer it with --transfer {qualified}=NEW_OWNER"
             )
 
-    # 2. archives, before anything they archive is removed
+    # 2. archives, before anything they archive is removed. The home archived whole moves as
+    # the runbook moves it (`-mv /user/<user> <archive_dir>/`), becoming <archive_dir>/<user>;
+    # anything else goes into that directory.
     archive_root = posixpath.join(normal(archive_dir), user)
+    home = f"/user/{user}"
     archived: list[str] = []
     for raw in archives:
         path = normal(raw)
@@ -151,24 +172,28 @@ def build_plan(
             )
         archived.append(path)
     if archived:
-        steps.append(("archive_mkdir", archive_root, f"{HDFS} -mkdir -p {archive_root}", {}, ""))
+        archived.sort(key=lambda p: p != home)  # the whole home first: it makes the directory
+        if archived[0] != home:
+            steps.append(
+                ("archive_mkdir", archive_root, hdfs_command("-mkdir", "-p", archive_root), {}, "")
+            )
         for path in archived:
+            into = normal(archive_dir) if path == home else archive_root
             steps.append(
                 (
                     "archive_move",
                     path,
-                    f"{HDFS} -mv {path} {archive_root}/",
-                    {"destination": archive_root},
+                    hdfs_command("-mv", path, f"{into}/"),
+                    {"destination": into},
                     fingerprint(path, ()),
                 )
             )
-        owner_group = archive_owner
         steps.append(
             (
                 "archive_chown",
                 archive_root,
-                f"{HDFS} -chown -R {owner_group} {archive_root}",
-                {"owner": owner_group},
+                hdfs_command("-chown", "-R", archive_owner, archive_root),
+                {"owner": archive_owner},
                 "",
             )
         )
@@ -179,7 +204,8 @@ def build_plan(
     def removal(path: str) -> tuple[str, str, str, dict[str, Any], str]:
         exclude = sorted(a for a in archived if inside(a, path))
         args = {"exclude": exclude} if exclude else {}
-        return ("remove_hdfs", path, f"{HDFS} -rm -r {path}", args, fingerprint(path, exclude))
+        command = hdfs_command("-rm", "-r", path)
+        return ("remove_hdfs", path, command, args, fingerprint(path, exclude))
 
     # 3. the user's databases, each followed by its warehouse directory
     removed_dirs: set[str] = set()
@@ -189,7 +215,7 @@ def build_plan(
             (
                 "drop_database",
                 database.name,
-                f'{HIVE} "DROP DATABASE `{database.name}` CASCADE;"',
+                hive_command(f"DROP DATABASE {_sql_name(database.name)} CASCADE;"),
                 {},
                 names,
             )
@@ -213,7 +239,6 @@ def build_plan(
             steps.append(removal(summary.path))
 
     # 4. the HDFS home, unless archived as a whole
-    home = f"/user/{user}"
     if report.hdfs_home and report.hdfs_home.exists and not archived_whole(home):
         steps.append(removal(home))
 
@@ -227,7 +252,7 @@ def build_plan(
             (
                 "remove_home",
                 path,
-                f"sudo cumin '{cumin_hosts}' 'rm -rf {path}'",
+                shell_join(("sudo", "cumin", cumin_hosts, f"rm -rf {shell_word(path)}")),
                 {"hosts": sorted(hosts)},
                 ";".join(f"{h}={fp}" for h, fp in sorted(hosts.items())),
             )
@@ -281,6 +306,17 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
     return plan
 
 
+def _archived_into_root(step: Step, user: str, archive_root: str) -> bool:
+    """An archive move lands in the user's archive directory: into it, or (the whole home,
+    as the runbook moves it) into its parent under the user's own name."""
+    destination = normal(str(step.args.get("destination", "")))
+    if destination == archive_root:
+        return True
+    return normal(step.target) == f"/user/{user}" and posixpath.join(destination, user) == (
+        archive_root
+    )
+
+
 def check_plan(plan: Plan) -> None:
     """Refuse a plan that would remove anything outside the user's own places."""
     user = check_user(plan.user)
@@ -299,10 +335,7 @@ def check_plan(plan: Plan) -> None:
                 f"{where}: refusing to touch {step.target}: outside /user/{user} "
                 f"and {user}'s warehouse databases"
             )
-        if (
-            step.action == "archive_move"
-            and normal(step.args.get("destination", "")) != archive_root
-        ):
+        if step.action == "archive_move" and not _archived_into_root(step, user, archive_root):
             raise BadInput(f"{where}: archives go to {archive_root}")
         if (
             step.action in ("archive_mkdir", "archive_chown")
