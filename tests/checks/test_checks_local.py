@@ -15,7 +15,7 @@ from sqlalchemy import select
 from opsweek.adapters.fs import Files
 from opsweek.adapters.warehouse import DuckDBWarehouse
 from opsweek.checks import canary
-from opsweek.checks.allowlist import dbname, lint_allowlist
+from opsweek.checks.allowlist import lint_allowlist
 from opsweek.checks.emit import emit
 from opsweek.checks.mw_history import expected_snapshot, scan_snapshots
 from opsweek.checks.new_wikis import check_new_wikis
@@ -55,21 +55,6 @@ def test_allowlist_lint_reports_lines() -> None:
         "line 6: bad date '2015-13-40 00:00:00'",
     ]
     assert lint_allowlist(ALLOWLIST) == []
-
-
-@pytest.mark.parametrize(
-    ("project", "name"),
-    [
-        ("azy.wikipedia", "azywiki"),
-        ("zh-min-nan.wiktionary", "zh_min_nanwiktionary"),
-        ("commons.wikimedia", "commonswiki"),
-        ("aa.wikibooks", "aawikibooks"),
-        ("zz.notawiki", None),
-        ("bot2", None),
-    ],
-)
-def test_dbnames(project: str, name: str | None) -> None:
-    assert dbname(project) == name
 
 
 def replicas(tmp_path: Path) -> str:

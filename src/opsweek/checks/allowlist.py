@@ -134,26 +134,3 @@ def unified_diff(old: str, new: str, path: str) -> str:
             tofile=f"b/{path}",
         )
     )
-
-
-FAMILIES = {
-    "wikipedia": "wiki",
-    "wiktionary": "wiktionary",
-    "wikibooks": "wikibooks",
-    "wikinews": "wikinews",
-    "wikiquote": "wikiquote",
-    "wikisource": "wikisource",
-    "wikiversity": "wikiversity",
-    "wikivoyage": "wikivoyage",
-    "wikimedia": "wiki",
-}
-
-
-def dbname(project: str) -> str | None:
-    """The database name of a pageview project: azy.wikipedia -> azywiki,
-    zh-min-nan.wiktionary -> zh_min_nanwiktionary; None for what is not a wiki project."""
-    language, sep, family = project.partition(".")
-    suffix = FAMILIES.get(family)
-    if not sep or suffix is None or not re.fullmatch(r"[a-z][a-z0-9-]*", language):
-        return None
-    return language.replace("-", "_") + suffix

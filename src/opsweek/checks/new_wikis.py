@@ -18,11 +18,11 @@ from opsweek.checks.allowlist import (
     allowed_values,
     allowlist_lines,
     appended,
-    dbname,
     grouped_lines,
     read_grouped_wikis,
     unified_diff,
 )
+from opsweek.checks.wiki_names import dbname
 from opsweek.errors import OpsweekError
 from opsweek.steps import Step
 
