@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from opsweek.adapters.slack import SlackChat
-from opsweek.duties.collab import unanswered
+from opsweek.duties.collab import answer_status, is_overdue, unanswered
 from opsweek.errors import Unavailable
 from tests.services.http_stub import Reply, Request, stub_server
 
@@ -69,7 +69,7 @@ def history(request: Request) -> Reply:
         {
             "ok": True,
             "messages": [
-                # too recent to count as unanswered
+                # asked two hours ago: shown now, with the time left to answer it
                 {"type": "message", "user": "U0ASKER4", "text": "Spark UI down?", "ts": ts(2)},
             ],
             "has_more": False,
@@ -87,8 +87,16 @@ def test_questions_and_the_24_hour_rule() -> None:
     assert calls[0].form["channel"] == "C0COLLAB"
     assert len(calls) == 2
     assert [q.user for q in questions] == ["U0ASKER1", "U0ASKER2", "U0ASKER3", "U0ASKER4"]
-    late = unanswered(questions, {"U01GSATO", "U01HPATEL"}, NOW, 24)
-    assert [q.text for q in late] == ["Is wmf.webrequest late?", "Anyone?"]
+    waiting = unanswered(questions, {"U01GSATO", "U01HPATEL"}, NOW, 24)
+    # every unanswered question as it comes, the most urgent first; it used to show only
+    # once 24 hours had passed, when the runbook's deadline was already missed
+    assert [q.text for q in waiting] == ["Is wmf.webrequest late?", "Anyone?", "Spark UI down?"]
+    assert [answer_status(q.answer_due_at, NOW) for q in waiting] == [
+        "overdue by 6 h",
+        "overdue by 3 h",
+        "22 h left",
+    ]
+    assert [is_overdue(q.answer_due_at, NOW) for q in waiting] == [True, True, False]
 
 
 def test_post_in_a_thread_and_wait_out_a_rate_limit() -> None:

@@ -31,7 +31,7 @@ class FakeChat:
         return [
             Question(channel, "1.1", "U_ASKER", HOSTILE, NOW - timedelta(hours=30)),
             Question(channel, "1.2", "U_ASKER", "answered", NOW - timedelta(hours=30), ("U_B",)),
-            Question(channel, "1.3", "U_ASKER", "too recent", NOW - timedelta(hours=2)),
+            Question(channel, "1.3", "U_ASKER", "asked just now", NOW - timedelta(hours=2)),
         ]
 
 
@@ -59,10 +59,10 @@ def test_today_keeps_the_reading_and_the_page_shows_it(tmp_path: Path) -> None:
     outside = Outside(tracker=tracker, chat=FakeChat())
     with store.session() as session:
         view = gather_today(session, settings, outside, NOW)
-        assert [q.ts for q in view.questions or []] == ["1.1"]
+        assert [q.ts for q in view.questions or []] == ["1.1", "1.3"]  # overdue first
     with store.session() as session:
         readings = last_readings(session)
-        assert [q["ts"] for q in readings["chat"].items or []] == ["1.1"]
+        assert [q["ts"] for q in readings["chat"].items or []] == ["1.1", "1.3"]
         assert [t["ref"] for t in readings["tracker"].items or []] == ["T1001", "T1002"]
         assert readings["tracker"].error is None
     tracker.down = True
@@ -78,7 +78,9 @@ def test_today_keeps_the_reading_and_the_page_shows_it(tmp_path: Path) -> None:
     page = TestClient(create_app(settings, store)).get("/").text
     assert "Unanswered in the collaboration channel" in page
     assert "&lt;script&gt;alert(3)&lt;/script&gt; why is refine_event late?" in page
-    assert "<script>alert(3)" not in page and "too recent" not in page
+    assert "<script>alert(3)" not in page and "answered" not in page.split("Unanswered", 1)[1]
+    assert '<tr class="overdue"><td>overdue by ' in page  # the page reads them days later
+    assert "asked just now" in page
     assert '<a href="https://phab/T1001">T1001</a>' in page
     assert "javascript:" not in page  # an odd URL is shown as text, never as a link
     assert "Could not read the tracker: Phabricator: connection refused" in page

@@ -20,6 +20,7 @@ class Question:
     text: str
     asked_at: datetime
     reply_users: tuple[str, ...] = ()
+    answer_due_at: datetime | None = None  # when the team's reply is due, once known
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -29,6 +30,7 @@ class Question:
             "text": self.text,
             "asked_at": iso(self.asked_at),
             "reply_users": list(self.reply_users),
+            "answer_due_at": iso(self.answer_due_at) if self.answer_due_at else None,
         }
 
 

@@ -15,6 +15,7 @@ from opsweek.cli.output import JsonOption, console, print_json, short_time
 from opsweek.cli.state import state
 from opsweek.config import Settings
 from opsweek.db.models import DutyInstance
+from opsweek.duties.collab import answer_status, is_overdue
 from opsweek.duties.connections import chat_from, tracker_from
 from opsweek.duties.handoff_service import Outside
 from opsweek.duties.service import STATES, Duties, instance_json, status
@@ -94,8 +95,11 @@ def today(ctx: typer.Context, json_: JsonOption = False) -> None:
         if view.questions is not None:
             console.print("\n[bold]Unanswered in the collaboration channel[/]")
             for q in view.questions:
+                left = answer_status(q.answer_due_at, view.now)
+                style = "red" if is_overdue(q.answer_due_at, view.now) else "yellow"
                 console.print(
-                    f"  {short_time(q.asked_at, tz)} {escape(q.user)}: {escape(q.text[:200])}"
+                    f"  [{style}]{left}[/] {short_time(q.asked_at, tz)} {escape(q.user)}: "
+                    f"{escape(q.text[:200])}"
                 )
             if not view.questions:
                 console.print("  every question has a reply")

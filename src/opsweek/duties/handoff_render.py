@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from opsweek.duties.collab import answer_status
 from opsweek.duties.handoff import AlertLine, DutySummary, HandoffReport, summarize_duties
 
 ACTION_TITLES = {
@@ -141,7 +142,10 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     elif not i.questions:
         out.append("Every question got a reply from the team.")
     for q in i.questions or []:
-        out.append(f"- {when(q.asked_at, tz)} <@{q.user}>: {' '.join(q.text.split())[:300]}")
+        status = answer_status(q.answer_due_at, i.now)
+        out.append(
+            f"- {when(q.asked_at, tz)} <@{q.user}> ({status}): {' '.join(q.text.split())[:300]}"
+        )
     out.append("")
 
     out.append("## Decisions")
@@ -210,6 +214,7 @@ def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str
         duty_counts=duty_counts,
         status_word=status_word,
         noise_name=noise_name,
+        answer_status=lambda q: answer_status(q.answer_due_at, report.inputs.now),
         unavailable=lambda prefix: _unavailable(report, prefix),
         standalone=standalone,
     )

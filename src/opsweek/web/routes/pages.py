@@ -20,6 +20,7 @@ from opsweek.alerts.groups import group_alerts
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.alerts.sources import KNOWN_KINDS
+from opsweek.duties.collab import answer_status
 from opsweek.duties.handoff_render import to_html
 from opsweek.duties.outside_readings import last_readings
 from opsweek.duties.service import status as duty_status
@@ -106,6 +107,7 @@ def today(request: Request) -> HTMLResponse:
         values["outside"] = last_readings(session)
         values["now"] = duties.now
         values["duty_status"] = duty_status
+        values["answer_status"] = lambda due: answer_status(due, duties.now)
         return _render(request, "today.html", values)
 
 
