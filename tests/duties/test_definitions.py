@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from opsweek.duties.checklist import fill
 from opsweek.duties.definitions import default_duties, handoff_cron, load_duties
-from opsweek.duties.schedule import fill_steps, occurrences
+from opsweek.duties.schedule import occurrences
 from opsweek.errors import ConfigError
+from opsweek.steps import Step
 
 THURSDAY = 3
 DEFAULTS = default_duties(THURSDAY, time(9, 0))
@@ -37,11 +39,14 @@ def test_defaults_cover_the_runbook() -> None:
     assert duties["mw-history-deploy"].cron == "0 9 2 * *"
     # the monthly redeploy carries the runbook's commands in order
     steps = duties["mw-history-deploy"].steps
-    assert steps[0] == "ssh deployment.eqiad.wmnet"
-    assert steps.index("helmfile -e staging -i apply --context=5") < steps.index(
-        "helmfile -e codfw -i apply --context=5"
-    )
-    assert sum("eqiad -i apply" in s for s in steps) == 2  # both services
+    shell = [s for s in steps if s.lang == "shell"]
+    assert {s.host for s in shell} == {"deployment.eqiad.wmnet"}  # every step, not the first
+    assert [s.command.split("&& ")[1] for s in shell] == [
+        "git log -n 1",
+        "helmfile -e staging -i apply --context=5",
+        "helmfile -e codfw -i apply --context=5",
+        "helmfile -e eqiad -i apply --context=5",
+    ] * 2  # both services, each checked, one environment at a time
     assert duties["offboarding"].on_demand
 
 
@@ -71,7 +76,7 @@ def test_config_changes_disables_and_adds() -> None:
     assert "irc" not in duties
     assert duties["dashboards"].cron == "0 9 * * mon-fri"
     assert duties["quarterly-review"].cron == "0 10 15 * *"
-    assert duties["reboots"].steps == ("a", "b")
+    assert duties["reboots"].steps == (Step("a"), Step("b"))
 
 
 @pytest.mark.parametrize(
@@ -109,8 +114,66 @@ def test_a_daily_duty_keeps_its_local_time_across_dst() -> None:
     assert found[0].overdue_at.hour == 16
 
 
-def test_steps_are_filled_in() -> None:
+def test_steps_are_filled_in_and_quoted_for_their_command() -> None:
     steps = by_key(DEFAULTS)["offboarding"].steps
-    filled = fill_steps(steps, {"user": "elvis"})
-    assert "opsweek offboard check elvis" in filled[0]
-    assert "/wmf/data/archive/user/elvis" in filled[1]
+    filled = fill(steps, {"user": "elvis"})
+    assert filled[0].command == "opsweek offboard check elvis"
+    assert filled[1].command == "opsweek offboard plan elvis -o elvis-offboarding.json"
+    hostile = fill(steps, {"user": "x; rm -rf ~"})
+    assert hostile[0].command == "opsweek offboard check 'x; rm -rf ~'"
+    waiting = fill(steps, {})  # the user is not known yet: no command with a hole in it
+    assert waiting[0].command == "" and "(no command: waits for user)" in waiting[0].text
+
+
+def test_configured_steps_are_text_or_one_command() -> None:
+    (duty,) = load_duties(
+        [
+            {
+                "key": "dashboards",
+                "title": "Look at the dashboards",
+                "every": "day",
+                "steps": [
+                    "Look at Hadoop",
+                    {"text": "Turnilo", "url": "https://turnilo.wikimedia.org/"},
+                    {"text": "Restart", "shell": "sudo systemctl restart <unit>", "host": "h1"},
+                ],
+            }
+        ],
+        (),
+    )
+    kinds = [(s.lang, s.host) for s in duty.steps]
+    assert kinds == [("", ""), ("url", ""), ("shell", "h1")]
+    with pytest.raises(ConfigError, match="at most one command"):
+        load_duties(
+            [
+                {
+                    "key": "x",
+                    "title": "x",
+                    "every": "day",
+                    "steps": [{"text": "t", "shell": "a", "sql": "b"}],
+                }
+            ],
+            (),
+        )
+
+
+def test_the_train_is_at_5_pm_utc_whatever_the_team_timezone() -> None:
+    """The runbook's train is after the standup, 5-6 pm UTC: a team in Los Angeles must not
+    see it at 5 pm Pacific."""
+    train = by_key(DEFAULTS)["deployment-train"]
+    assert train.timezone == "UTC"
+    found = occurrences(
+        train,
+        datetime(2026, 11, 30, tzinfo=UTC),
+        datetime(2026, 12, 7, tzinfo=UTC),
+        ZoneInfo("America/Los_Angeles"),
+    )
+    assert [o.due_at for o in found] == [datetime(2026, 12, 1, 17, 0, tzinfo=UTC)]
+    (custom,) = load_duties(
+        [{"key": "train2", "title": "t", "cron": "0 9 * * mon", "timezone": "Europe/Paris"}], ()
+    )
+    assert custom.timezone == "Europe/Paris"
+    with pytest.raises(ConfigError, match="unknown timezone"):
+        load_duties(
+            [{"key": "x", "title": "t", "cron": "0 9 * * mon", "timezone": "Mars/Base"}], ()
+        )

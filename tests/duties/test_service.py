@@ -45,7 +45,7 @@ def test_done_skip_and_steps_leave_sal_entries(store: Store) -> None:
         service.tick("deployment-train", 1)
         with pytest.raises(BadInput, match="already done"):
             service.tick(str(train.id), 1)
-        with pytest.raises(BadInput, match="steps 1 to 3"):
+        with pytest.raises(BadInput, match="steps 1 to 2"):
             service.tick(str(train.id), 4)
         service.done(str(train.id), "deployed refinery", alert_ids=[7, 7, 3])
         with pytest.raises(BadInput, match="already done"):
@@ -62,7 +62,7 @@ def test_done_skip_and_steps_leave_sal_entries(store: Store) -> None:
         assert skipped.due_at == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     assert messages == [
         f"duty #{train.id} Deployment train: deploy what has changes pending: step 1 done: "
-        "See what changed since the last deploy: opsweek train",
+        "See what changed since each project's last deploy",
         f"duty #{train.id} done: Deployment train: deploy what has changes pending: "
         "deployed refinery",
         f"duty #{skipped.id} skipped: Check #wikimedia-analytics for anything that needs you: "
@@ -87,7 +87,7 @@ def test_on_demand_duties(store: Store) -> None:
         with pytest.raises(BadInput, match="not an on-demand duty"):
             service.open("alarms")
         started = service.open("offboarding", {"user": "elvis"}, note="T341234", alert_ids=[2])
-        assert "opsweek offboard check elvis" in started.steps[0]["text"]
+        assert started.steps[0]["command"] == "opsweek offboard check elvis"
         assert service.get("offboarding").id == started.id
         assert [i.id for i in service.open_on_demand()] == [started.id]
         with pytest.raises(BadInput, match="unknown duty"):

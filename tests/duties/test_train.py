@@ -60,9 +60,10 @@ def test_commits_since_the_newest_tag(refinery: Path, tmp_path: Path) -> None:
     ]
     assert status.commits[0].author == "Ana Martín"
     assert (
-        status.steps[1]
+        status.steps[1].text
         == f"Deploy refinery {status.head[:12]} following its deployment instructions"
     )  # type: ignore[index]
+    assert status.steps[2].command == f"opsweek train deployed refinery {status.head[:12]}"
 
 
 def test_deployed_version_from_a_file_a_command_and_a_mirrored_url(

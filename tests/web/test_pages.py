@@ -43,7 +43,7 @@ def test_every_page_renders(client: TestClient, web_store: Store) -> None:
     today = client.get("/").text
     assert "is on ops duty until" in today and "Open alerts" in today
     alert = client.get("/alerts/1").text
-    assert "Runbook" in alert and "<pre><code>sudo -u analytics" in alert
+    assert "Runbook" in alert and '<pre><code data-lang="shell">sudo -u analytics' in alert
 
 
 def test_hostile_text_is_escaped(client: TestClient, web_store: Store) -> None:

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from opsweek.adapters.mailer import SmtpMailer
-from opsweek.cli.output import JsonOption, console, print_json, short_time
+from opsweek.cli.output import JsonOption, console, print_json, short_time, step_lines
 from opsweek.cli.state import state
 from opsweek.config import Settings
 from opsweek.db.models import DutyInstance
@@ -183,7 +184,12 @@ def show(
     for step in data["steps"]:
         mark = "x" if step["done_at"] else " "
         by = f"  ({step['done_by']})" if step["done_by"] else ""
-        console.print(f"  [{mark}] {step['number']}. {escape(step['text'])}{by}", soft_wrap=True)
+        console.print(Text(f"  [{mark}] {step['number']}. {step['text']}{by}"), soft_wrap=True)
+        if step["command"]:
+            prompt, command = step_lines(step)
+            console.print(
+                Text.assemble((f"         {prompt} ", "dim"), (command, "cyan")), soft_wrap=True
+            )
     if data["note"]:
         console.print(f"note: {escape(data['note'])}")
     if data["alerts"]:

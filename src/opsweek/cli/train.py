@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress
 
-from opsweek.cli.output import JsonOption, console, print_json
+from opsweek.cli.output import JsonOption, console, print_json, print_steps
 from opsweek.cli.state import state
 from opsweek.duties.train import ProjectStatus, load_projects, project_status, record_deploy
 from opsweek.errors import ConfigError, NotFound
@@ -77,8 +77,7 @@ def _print(result: ProjectStatus) -> None:
         )
     if len(result.commits) > COMMITS_SHOWN:
         console.print(f"  … and {len(result.commits) - COMMITS_SHOWN} more")
-    for number, step in enumerate(result.steps, start=1):
-        console.print(f"  {number}. {escape(step)}", soft_wrap=True)
+    print_steps(result.steps, indent="  ")
 
 
 @app.command("deployed")

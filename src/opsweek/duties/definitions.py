@@ -14,8 +14,10 @@ from typing import Any
 
 from croniter import croniter
 
+from opsweek.duties.checklist import from_config, step
 from opsweek.errors import ConfigError
-from opsweek.timeutil import WEEKDAYS, parse_clock, parse_weekday
+from opsweek.steps import Step
+from opsweek.timeutil import WEEKDAYS, parse_clock, parse_weekday, zone
 
 ON_DEMAND = "on-demand"
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -30,6 +32,7 @@ FIELDS = {
     "steps",
     "enabled",
     "runbook",
+    "timezone",
 }
 
 
@@ -37,11 +40,12 @@ FIELDS = {
 class DutyDef:
     key: str
     title: str
-    cron: str  # five-field cron in the team timezone, or ON_DEMAND
+    cron: str  # five-field cron in the duty's timezone, or ON_DEMAND
     grace_hours: int = 8  # due for this long, then overdue
-    steps: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = ()  # the checklist; <name> placeholders filled per occurrence
     runbook: str = ""  # the runbook section it comes from
     enabled: bool = True
+    timezone: str = ""  # the cron's timezone: "" for the team's
 
     @property
     def on_demand(self) -> bool:
@@ -52,21 +56,46 @@ class DutyDef:
             "key": self.key,
             "title": self.title,
             "schedule": self.cron,
+            "timezone": self.timezone or None,
             "grace_hours": self.grace_hours,
-            "steps": list(self.steps),
+            "steps": [s.as_json() for s in self.steps],
             "runbook": self.runbook,
         }
 
 
-HELMFILE = "helmfile -e {env} -i apply --context=5"
+DEPLOYMENT_HOST = "deployment.eqiad.wmnet"
+AQS_SERVICES = ("edit-analytics", "editor-analytics")
 
 
-def _aqs_steps() -> tuple[str, ...]:
-    steps = ["ssh deployment.eqiad.wmnet"]
-    for service in ("edit-analytics", "editor-analytics"):
-        steps.append(f"cd /srv/deployment-charts/helmfile.d/services/{service}")
-        steps.append("git log -n 1  # check that the change has been merged")
-        steps.extend(HELMFILE.format(env=env) for env in ("staging", "codfw", "eqiad"))
+def _aqs_steps() -> tuple[Step, ...]:
+    """The runbook's redeploy, one command at a time on the deployment host: for each
+    service, check the change is merged, then staging, codfw and eqiad."""
+    steps = []
+    for service in AQS_SERVICES:
+        where = f"cd /srv/deployment-charts/helmfile.d/services/{service}"
+        steps.append(
+            step(
+                f"{service}: check the change has been merged",
+                f"{where} && git log -n 1",
+                host=DEPLOYMENT_HOST,
+            )
+        )
+        for env in ("staging", "codfw", "eqiad"):
+            steps.append(
+                step(
+                    f"Deploy {service} to {env}; check the output before going on",
+                    f"{where} && helmfile -e {env} -i apply --context=5",
+                    host=DEPLOYMENT_HOST,
+                )
+            )
+        steps.append(
+            step(
+                f"Log the deploy of {service}",
+                f"!log deployed {service} (staging, codfw, eqiad) with mediawiki_history "
+                "snapshot <snapshot>",
+                "irc",
+            )
+        )
     return tuple(steps)
 
 
@@ -80,10 +109,28 @@ def handoff_cron(handoff_weekday: int, handoff_time: time, lead_hours: int) -> s
     return f"{minute} {hour} * * {WEEKDAYS[day][:3]}"
 
 
+ALLOWLIST_HDFS = "/wmf/refinery/current/static_data/pageview/allowlist/allowlist.tsv"
+LAUNCHER = "an-launcher1002.eqiad.wmnet"
+AS_HDFS = "sudo -u hdfs kerberos-run-command hdfs hdfs dfs"
+
+
+def _allowlist_sync() -> tuple[Step, ...]:
+    return (
+        step(
+            "After the patch is merged, copy the allowlist from your analytics-refinery "
+            "checkout to the launcher",
+            "scp static_data/pageview/allowlist/allowlist.tsv an-launcher1002.eqiad.wmnet:",
+        ),
+        step("Sync it to HDFS", f"{AS_HDFS} -put -f allowlist.tsv {ALLOWLIST_HDFS}", host=LAUNCHER),
+        step("Make it readable", f"{AS_HDFS} -chmod +r {ALLOWLIST_HDFS}", host=LAUNCHER),
+    )
+
+
 def default_duties(
     handoff_weekday: int, handoff_time: time, lead_hours: int = 4
 ) -> tuple[DutyDef, ...]:
-    """The runbook's duties. The handoff follows the rotation's handoff day and time."""
+    """The runbook's duties. The handoff follows the rotation's handoff day and time; the
+    deployment train is at 5 pm UTC, after the team's standup, whatever the team's timezone."""
     lead_hours = max(1, min(lead_hours, 24 * 6))
     daily = "0 9 * * mon-fri"
     return (
@@ -92,9 +139,12 @@ def default_duties(
             "Look at the alarms: acknowledge every new alert",
             daily,
             steps=(
-                "Acknowledge every firing alert: opsweek alerts list --status firing",
-                "Check the SAL before acting: opsweek sal search <job or table>",
-                "Log every re-run: opsweek log <what you did>",
+                step("Acknowledge every firing alert", "opsweek alerts list --status firing"),
+                step(
+                    "Before acting on one, check the SAL: has someone already done it?",
+                    "opsweek sal list --limit 20",
+                ),
+                step("Log every re-run to the SAL (opsweek log, or !log on IRC)"),
             ),
             runbook="Have any alarms been triggered?",
         ),
@@ -108,7 +158,13 @@ def default_duties(
             "collab-channel",
             "Collaboration channel: every question answered within 24 hours",
             daily,
-            steps=("Acknowledge each unanswered question and decide the follow-up",),
+            steps=(
+                step(
+                    "Acknowledge each unanswered question and decide the follow-up: they are "
+                    "listed with the time left to answer",
+                    "opsweek today",
+                ),
+            ),
             runbook="Ops week duties",
         ),
         DutyDef(
@@ -116,9 +172,15 @@ def default_duties(
             "Have new wikis been created?",
             daily,
             steps=(
-                "Look for 'pageviews from an unregistered Wikimedia site' alerts",
-                "Check the wiki has replicas: analytics-mysql <wiki>, then show tables;",
-                "Add it to the pageview allowlist and to grouped_wikis.csv",
+                step(
+                    "Look for wikis with pageviews that are not in the allowlist, and whether "
+                    "their replicas have tables",
+                    "opsweek check new-wikis",
+                ),
+                step(
+                    "Add each one to the pageview allowlist, and to grouped_wikis.csv once its "
+                    "replica has tables (a new-wiki duty is opened for each ready wiki)"
+                ),
             ),
             runbook="Have new wikis been created?",
         ),
@@ -127,7 +189,11 @@ def default_duties(
             "Is there a new MediaWiki history snapshot ready?",
             "0 9 1-7 * *",
             steps=(
-                "Look for the '[Data-engineering-alerts] Mediawiki_history ... now available' mail",
+                step(
+                    "Look for the '[Data-engineering-alerts] Mediawiki_history ... now "
+                    "available' mail, or check the snapshot's flags",
+                    "opsweek check mw-history",
+                ),
             ),
             runbook="Is there a new Mediawiki History snapshot ready?",
         ),
@@ -145,11 +211,14 @@ def default_duties(
             "0 17 * * tue",
             grace_hours=24,
             steps=(
-                "See what changed since the last deploy: opsweek train",
-                "Deploy each project with changes, following its steps",
-                "Log each deployment: opsweek train deployed <project> <version>",
+                step("See what changed since each project's last deploy", "opsweek train status"),
+                step(
+                    "Deploy each project with changes, following its steps (opsweek train "
+                    "status lists them, with the command that logs each deploy)"
+                ),
             ),
             runbook="Things to do every Tuesday",
+            timezone="UTC",
         ),
         DutyDef(
             "handoff",
@@ -157,12 +226,12 @@ def default_duties(
             handoff_cron(handoff_weekday, handoff_time, lead_hours),
             grace_hours=lead_hours,
             steps=(
-                "Update every Ops Week task with the work done",
-                "Unassign the assigned tasks that were not started",
-                "Finish or hand over the work in progress",
-                "Document the week's alerts and how they were treated: opsweek handoff",
-                "Post the handoff: opsweek handoff --publish slack,email",
-                "Mail decisions taken with part of the team: opsweek decision <text>",
+                step("Update every Ops Week task with the work done"),
+                step("Unassign the assigned tasks that were not started"),
+                step("Finish or hand over the work in progress"),
+                step("Document the week's alerts and how they were treated", "opsweek handoff"),
+                step("Post the handoff", "opsweek handoff --publish slack,email"),
+                step("Mail the decisions taken with part of the team (opsweek decision TEXT)"),
             ),
             runbook="Hand off",
         ),
@@ -172,9 +241,18 @@ def default_duties(
             ON_DEMAND,
             grace_hours=120,
             steps=(
-                "Find the leftovers and paste them into the task: opsweek offboard check <user>",
-                "Archive what others need under /wmf/data/archive/user/<user>",
-                "Remove home directories, the HDFS home and the user's Hive databases",
+                step(
+                    "Find the leftovers and paste them into the task",
+                    "opsweek offboard check <user>",
+                ),
+                step(
+                    "Plan the archive of what others need and the removals; review the plan",
+                    "opsweek offboard plan <user> -o <user>-offboarding.json",
+                ),
+                step(
+                    "Run the plan (step by step, re-checked, resumable)",
+                    "opsweek offboard execute <user>-offboarding.json --yes",
+                ),
             ),
             runbook="Have any users left the Foundation?",
         ),
@@ -184,9 +262,17 @@ def default_duties(
             ON_DEMAND,
             grace_hours=48,
             steps=(
-                "Check the wiki has replicas: analytics-mysql <wiki>, then show tables;",
-                "Add it to the pageview allowlist (tab separated) and sync it to HDFS",
-                "Add it to grouped_wikis.csv",
+                step(
+                    "From a stat host, connect to its production replica and run `show "
+                    "tables;`: an empty list means it is not synchronized yet",
+                    "analytics-mysql <wiki>",
+                ),
+                step(
+                    "Write the allowlist and grouped_wikis.csv changes on a new branch, then "
+                    "send them for review",
+                    "opsweek check new-wikis --write",
+                ),
+                *_allowlist_sync(),
             ),
             runbook="Have new wikis been created?",
         ),
@@ -251,9 +337,17 @@ def load_duties(
             changes["grace_hours"] = grace
         if "steps" in entry:
             steps = entry["steps"]
-            if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
-                raise ConfigError(f"{where} ({key}): steps must be a list of strings")
-            changes["steps"] = tuple(steps)
+            if not isinstance(steps, list):
+                raise ConfigError(f"{where} ({key}): steps must be a list")
+            changes["steps"] = tuple(
+                from_config(item, f"{where} ({key}) step {n}") for n, item in enumerate(steps, 1)
+            )
+        if "timezone" in entry:
+            try:
+                zone(str(entry["timezone"]))
+            except ValueError as exc:
+                raise ConfigError(f"{where} ({key}): {exc}") from None
+            changes["timezone"] = str(entry["timezone"])
         if "runbook" in entry:
             changes["runbook"] = str(entry["runbook"])
         if "enabled" in entry:

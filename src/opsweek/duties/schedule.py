@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from opsweek.duties.definitions import DutyDef
-
-PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE = "<", ">"
+from opsweek.timeutil import zone
 
 
 @dataclass(frozen=True)
@@ -25,10 +24,12 @@ class Occurrence:
 
 
 def occurrences(duty: DutyDef, start: datetime, end: datetime, tz: ZoneInfo) -> list[Occurrence]:
-    """Occurrences of a recurring duty due in [start, end), local times taken in ``tz`` (a
-    9:00 duty stays at 9:00 across DST changes)."""
+    """Occurrences of a recurring duty due in [start, end), local times taken in the duty's own
+    timezone, else ``tz`` (the team's): a 9:00 duty stays at 9:00 across DST changes."""
     if duty.on_demand or end <= start:
         return []
+    if duty.timezone:
+        tz = zone(duty.timezone)
     found = []
     cursor = croniter(duty.cron, (start - timedelta(seconds=1)).astimezone(tz))
     while True:
@@ -44,13 +45,3 @@ def all_occurrences(
 ) -> list[Occurrence]:
     found = [o for duty in duties for o in occurrences(duty, start, end, tz)]
     return sorted(found, key=lambda o: (o.due_at, o.duty.key))
-
-
-def fill_steps(steps: Iterable[str], values: Mapping[str, str]) -> list[str]:
-    """Steps with ``<name>`` placeholders replaced by the values known for this occurrence."""
-    filled = []
-    for step in steps:
-        for name, value in values.items():
-            step = step.replace(f"{PLACEHOLDER_OPEN}{name}{PLACEHOLDER_CLOSE}", value)
-        filled.append(step)
-    return filled

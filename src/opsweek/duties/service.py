@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from opsweek.config import Settings
 from opsweek.db.models import DutyInstance
+from opsweek.duties.checklist import fill
 from opsweek.duties.definitions import DutyBook, DutyDef, default_duties, load_duties
-from opsweek.duties.schedule import Occurrence, all_occurrences, fill_steps
+from opsweek.duties.schedule import Occurrence, all_occurrences
 from opsweek.errors import BadInput, NotFound
 from opsweek.sal.log import record_action
+from opsweek.steps import Step
 from opsweek.timeutil import iso, parse_clock, parse_weekday, utcnow, zone
 
 STATES = ("due", "done", "skipped")
@@ -30,6 +32,14 @@ def duty_book(settings: Settings) -> DutyBook:
         settings.get("duties.reminder_hours"),
     )
     return DutyBook(load_duties(settings.tables("duties"), defaults))
+
+
+def step_row(step: Step) -> dict[str, str]:
+    """A checklist step as stored on an occurrence (the command only when there is one)."""
+    row = {"text": step.text}
+    if step.command:
+        row.update(command=step.command, lang=step.lang, host=step.host)
+    return row
 
 
 def status(instance: DutyInstance, now: datetime) -> str:
@@ -52,6 +62,9 @@ def instance_json(instance: DutyInstance, now: datetime) -> dict[str, Any]:
             {
                 "number": number,
                 "text": step["text"],
+                "command": step.get("command", ""),
+                "lang": step.get("lang", ""),
+                "host": step.get("host", ""),
                 "done_by": step.get("done_by"),
                 "done_at": step.get("done_at"),
             }
@@ -136,7 +149,7 @@ class Duties:
             overdue_at=due_at + timedelta(hours=duty.grace_hours),
             on_demand=duty.on_demand,
             state="due",
-            steps=[{"text": text} for text in fill_steps(duty.steps, values)],
+            steps=[step_row(step) for step in fill(duty.steps, values)],
             alert_ids=[],
             detail=dict(values),
             note="",

@@ -13,16 +13,17 @@ from sqlalchemy.orm import Session
 
 from opsweek.adapters.git import Commit, GitRepo
 from opsweek.db.models import SalEntry
-from opsweek.duties.schedule import fill_steps
+from opsweek.duties.checklist import fill, from_config, step
 from opsweek.errors import BadInput, ConfigError, NotFound, OpsweekError, Unavailable
 from opsweek.sal.log import record_action
+from opsweek.steps import Step
 
 FIELDS = {"name", "repo", "branch", "deployed_tag", "deployed_file", "deployed_command", "steps"}
 HOW = ("deployed_tag", "deployed_file", "deployed_command")
 DEFAULT_STEPS = (
-    "Read the changes: opsweek train status",
-    "Deploy <project> <head> following its deployment instructions",
-    "Log it: opsweek train deployed <project> <head>",
+    step("Read the changes", "opsweek train status"),
+    step("Deploy <project> <head> following its deployment instructions"),
+    step("Log the deploy to the SAL", "opsweek train deployed <project> <head>"),
 )
 COMMAND_TIMEOUT = 60
 
@@ -35,7 +36,7 @@ class TrainProject:
     deployed_tag: str = ""
     deployed_file: str = ""
     deployed_command: str = ""
-    steps: tuple[str, ...] = DEFAULT_STEPS
+    steps: tuple[Step, ...] = DEFAULT_STEPS
 
 
 def load_projects(entries: Iterable[Mapping[str, Any]]) -> list[TrainProject]:
@@ -54,8 +55,12 @@ def load_projects(entries: Iterable[Mapping[str, Any]]) -> list[TrainProject]:
         if len(given) != 1:
             raise ConfigError(f"{where} ({name}): give exactly one of {', '.join(HOW)}")
         steps = entry.get("steps", DEFAULT_STEPS)
-        if not isinstance(steps, list | tuple) or not all(isinstance(s, str) for s in steps):
-            raise ConfigError(f"{where} ({name}): steps must be a list of strings")
+        if not isinstance(steps, list | tuple):
+            raise ConfigError(f"{where} ({name}): steps must be a list")
+        steps = [
+            s if isinstance(s, Step) else from_config(s, f"{where} ({name}) step {n}")
+            for n, s in enumerate(steps, start=1)
+        ]
         projects.append(
             TrainProject(
                 name=name,
@@ -77,8 +82,8 @@ class ProjectStatus:
     error: str | None = None
 
     @property
-    def steps(self) -> list[str]:
-        return fill_steps(
+    def steps(self) -> list[Step]:
+        return fill(
             self.project.steps,
             {
                 "project": self.project.name,
@@ -99,7 +104,7 @@ class ProjectStatus:
                 {"sha": c.sha, "author": c.author, "at": c.at.isoformat(), "subject": c.subject}
                 for c in self.commits
             ],
-            "steps": self.steps if self.commits else [],
+            "steps": [s.as_json() for s in self.steps] if self.commits else [],
             "error": self.error,
         }
 
