@@ -24,8 +24,9 @@ from opsweek.timeutil import utcnow, zone
 log = logging.getLogger(__name__)
 
 
-def attach_deploy_duty(session: Session, settings: Settings, snapshot: str) -> int | None:
-    """The month's open redeploy duty, with the snapshot it deploys noted on it."""
+def attach_deploy_duty(session: Session, settings: Settings) -> int | None:
+    """The month's open redeploy duty, linked to the snapshot's alert (as any source's alert
+    about a new snapshot is), so its steps name the snapshot."""
     duties = Duties.from_settings(session, settings)
     recent = duties.list(
         duties.now - timedelta(days=31), duties.now + timedelta(seconds=1), ["due"]
@@ -33,9 +34,8 @@ def attach_deploy_duty(session: Session, settings: Settings, snapshot: str) -> i
     deploys = [i for i in recent if i.duty_key == "mw-history-deploy"]
     if not deploys:
         return None
-    instance = deploys[-1]
-    instance.detail = {**instance.detail, "snapshot": snapshot}
-    return instance.id
+    duties.link_alerts()
+    return deploys[-1].id
 
 
 def scan_mw_history(settings: Settings, today: date) -> MwHistory:
@@ -51,7 +51,7 @@ def mw_history(session: Session, settings: Settings, today: date) -> tuple[MwHis
     """Scan, send the findings to the inbox, note a ready snapshot on the redeploy duty."""
     result = scan_mw_history(settings, today)
     emit(session, result.findings())
-    duty = attach_deploy_duty(session, settings, result.expected) if result.ready else None
+    duty = attach_deploy_duty(session, settings) if result.ready else None
     return result, duty
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opsweek.config import Settings
-from opsweek.db.models import DutyInstance
+from opsweek.db.models import Alert, DutyInstance
 from opsweek.duties.checklist import fill
 from opsweek.duties.definitions import DutyBook, DutyDef, default_duties, load_duties
 from opsweek.duties.schedule import Occurrence, all_occurrences
@@ -23,6 +23,18 @@ from opsweek.steps import Step
 from opsweek.timeutil import iso, parse_clock, parse_weekday, utcnow, zone
 
 STATES = ("due", "done", "skipped")
+LINK_WINDOW = timedelta(days=62)
+
+
+def _last_months_snapshot(due_at: datetime) -> dict[str, str]:
+    """The redeploy due in month M deploys the snapshot of month M-1."""
+    year, month = (due_at.year, due_at.month - 1) if due_at.month > 1 else (due_at.year - 1, 12)
+    return {"snapshot": f"{year:04d}-{month:02d}"}
+
+
+# alerts that bring the work of a recurring duty: their kind, the duty they name
+# (details.duty), and what an alert must say to be that occurrence's (filled into its steps)
+ALERT_DUTIES = {"mediawiki_history_available": ("mw-history-deploy", _last_months_snapshot)}
 
 
 def duty_book(settings: Settings) -> DutyBook:
@@ -175,8 +187,59 @@ class Duties:
             query = query.where(DutyInstance.state.in_(list(states)))
         return list(self.session.scalars(query))
 
+    def link_alerts(self) -> int:
+        """Alerts that name a duty (``details.duty``: a new MediaWiki history snapshot names
+        the redeploy) are linked to that duty's open occurrence, whichever source raised them;
+        what the duty needs of them (the snapshot) fills in its steps. Returns the links made."""
+        linked = 0
+        for kind, (key, expected_of) in ALERT_DUTIES.items():
+            open_ones = list(
+                self.session.scalars(
+                    select(DutyInstance)
+                    .where(DutyInstance.duty_key == key, DutyInstance.state == "due")
+                    .order_by(DutyInstance.due_at.desc())
+                )
+            )
+            if not open_ones:
+                continue
+            instance = open_ones[0]
+            expected = expected_of(instance.due_at)
+            alerts = self.session.scalars(
+                select(Alert)
+                .where(Alert.kind == kind, Alert.last_seen >= instance.due_at - LINK_WINDOW)
+                .order_by(Alert.first_seen, Alert.id)
+            ).all()
+            mine = [
+                a
+                for a in alerts
+                if a.details.get("duty") == key
+                and all(str(a.details.get(k, "")) == v for k, v in expected.items())
+            ]
+            if not mine or {a.id for a in mine} <= set(instance.alert_ids):
+                continue
+            instance.alert_ids = sorted(set(instance.alert_ids) | {a.id for a in mine})
+            self._refill(instance, expected)
+            linked += 1
+        self.session.flush()
+        return linked
+
+    def _refill(self, instance: DutyInstance, values: Mapping[str, str]) -> None:
+        """Note ``values`` on an occurrence and fill them into the steps not done yet."""
+        instance.detail = {**instance.detail, **values}
+        duty = self.book.get(instance.duty_key)
+        if duty is None:
+            return
+        fresh = [step_row(s) for s in fill(duty.steps, instance.detail)]
+        if len(fresh) != len(instance.steps):
+            return  # the checklist changed since: keep what was ticked as it is
+        instance.steps = [
+            old if old.get("done_at") else new
+            for old, new in zip(instance.steps, fresh, strict=True)
+        ]
+
     def today(self, week_start: datetime) -> TodayDuties:
         self.sync(week_start, self.now)
+        self.link_alerts()
         pending = list(
             self.session.scalars(
                 select(DutyInstance)
