@@ -21,6 +21,7 @@ from opsweek.offboard.report import to_markdown
 from opsweek.offboard.rules import check_user
 from opsweek.offboard.scan import ScanReport
 from opsweek.offboard.service import adapters
+from opsweek.quoting import shell_join
 from opsweek.sal.log import record_action
 from opsweek.timeutil import utcnow
 
@@ -143,7 +144,8 @@ def plan(
     console.print(made.script(), markup=False, highlight=False, soft_wrap=True, end="")
     note(
         f"plan written to {target} ({len(made.steps)} steps); "
-        f"run: opsweek offboard execute {target}"
+        f"run: {shell_join(['opsweek', 'offboard', 'execute', str(target)])} (a dry run; "
+        "--yes to run it)"
     )
 
 

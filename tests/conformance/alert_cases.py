@@ -1,0 +1,832 @@
+"""Every alert kind's steps, filled from realistic inputs (the fixtures the parsers read, and the
+findings opsweek's own checks emit), with what each command must run. The expectations are
+written from the runbook (ops-week-runbook.txt) and the tools' documented usage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from opsweek.alerts.model import ParsedAlert
+from opsweek.alerts.parse import parse_raw
+from opsweek.alerts.runbook import steps_for
+from opsweek.alerts.sources.opsweek_check import parse as parse_finding
+from opsweek.checks.canary import StreamResult
+from opsweek.checks.canary import findings as canary_findings
+from opsweek.checks.mw_history import MwHistory, SnapshotState
+from opsweek.checks.new_wikis import Candidate, NewWikis
+from opsweek.checks.partitions import Drift
+from opsweek.steps import Step
+from tests.alerts.helpers import parsed, raw_inputs
+from tests.conformance.expect import Expect, Irc, Sql, Url, sh
+from tests.conformance.harness import call
+
+LAUNCHER = "an-launcher1002.eqiad.wmnet"
+DEPLOY = "deployment.eqiad.wmnet"
+ALLOWLIST = "/wmf/refinery/current/static_data/pageview/allowlist/allowlist.tsv"
+
+
+@dataclass(frozen=True)
+class AlertCase:
+    name: str
+    alert: ParsedAlert
+    expect: Mapping[str, list[Expect]]  # step id -> what each of its steps must be, in order
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    tools: tuple[str, ...] = ()  # programs the commands call beyond the usual cluster tools
+    canned: dict[str, str] = field(default_factory=dict)  # stub outputs, by command line
+    absent: tuple[str, ...] = ()  # step ids that must not be there for this input
+
+    @property
+    def kind(self) -> str:
+        return self.alert.kind
+
+    def steps(self) -> list[Step]:
+        first = self.first_seen or self.alert.occurred_at
+        return steps_for(self.kind, self.alert.details, first, self.last_seen or first)
+
+
+def fixture(name: str, index: int = 0) -> ParsedAlert:
+    return parsed(name)[index]
+
+
+def log_line(index: int) -> ParsedAlert:
+    return parse_raw(raw_inputs("canary.log")[index]).alerts[0]
+
+
+def finding(content: bytes, at: datetime) -> ParsedAlert:
+    return parse_finding(content, at)
+
+
+def journal(unit: str, since: str, until: str, host: str, user: str = "root") -> Expect:
+    return sh(
+        call("journalctl", "-u", unit, "--since", since, "--until", until, user=user), host=host
+    )
+
+
+def as_hdfs(*args: str, host: str = LAUNCHER) -> Expect:
+    return sh(call("hdfs", "dfs", *args, user="hdfs", principal="hdfs"), host=host)
+
+
+def allowlist_sync() -> dict[str, list[Expect]]:
+    return {
+        "scp": [
+            sh(
+                call(
+                    "scp",
+                    "static_data/pageview/allowlist/allowlist.tsv",
+                    "an-launcher1002.eqiad.wmnet:",
+                )
+            )
+        ],
+        "put": [as_hdfs("-put", "-f", "allowlist.tsv", ALLOWLIST)],
+        "chmod": [as_hdfs("-chmod", "+r", ALLOWLIST)],
+    }
+
+
+def opsweek(*args: str) -> Expect:
+    return sh(call("opsweek", *args))
+
+
+REFINE_FLAGS = (
+    "--ignore_failure_flag=true",
+    "--table_include_regex=mediawiki_foo|navigationtiming",
+    "--since=2024-01-02T03:00:00.000Z",
+    "--until=2024-01-02T05:00:00.000Z",
+)
+AIRFLOW_RUN = "scheduled__2023-10-01T00:00:00+00:00"
+
+
+def cases() -> list[AlertCase]:
+    retry = fixture("airflow_task_retry_mapped.eml")
+    refine = fixture("refine_failure_qp_crlf.eml")
+    unread_refine = ParsedAlert(  # a Refine mail whose rerun is missing: built from the hour
+        **{**refine.__dict__, "details": {**refine.details, "rerun_command": ""}}
+    )
+    drop = fixture("systemd_timer_fail_drop.eml")
+    reportupdater = fixture("systemd_timer_fail_reportupdater.eml")
+    webhook = parsed("alertmanager_firing.json")
+    at = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    return [
+        AlertCase(
+            "airflow failed",
+            fixture("airflow_task_failed.eml"),
+            {
+                "log": [
+                    Url(
+                        "https://airflow-analytics.wikimedia.org/log?execution_date="
+                        "2023-10-01T00%3A00%3A00%2B00%3A00&task_id=process_edit_hourly&"
+                        "dag_id=edit_hourly&map_index=-1"
+                    )
+                ],
+                "grid": [
+                    Url(
+                        "https://airflow-analytics.wikimedia.org/dags/edit_hourly/grid?dag_run_id="
+                        "scheduled__2023-10-01T00%3A00%3A00%2B00%3A00&task_id=process_edit_hourly"
+                    )
+                ],
+                "clear": [
+                    sh(
+                        call(
+                            "airflow",
+                            "tasks",
+                            "clear",
+                            "--yes",
+                            "--only-failed",
+                            "--task-regex",
+                            "^process_edit_hourly$",
+                            "--start-date",
+                            "2023-10-01T00:00:00+00:00",
+                            "--end-date",
+                            "2023-10-01T00:00:00+00:00",
+                            "edit_hourly",
+                        )
+                    )
+                ],
+                "pause": [sh(call("airflow", "dags", "pause", "edit_hourly"))],
+                "sal": [
+                    Irc(
+                        f"!log cleared edit_hourly.process_edit_hourly {AIRFLOW_RUN} on "
+                        "airflow-analytics"
+                    )
+                ],
+            },
+        ),
+        AlertCase(
+            "airflow up_for_retry, mapped, task in a group",
+            retry,
+            {
+                "log": [
+                    Url(
+                        "https://airflow-analytics-product.wikimedia.org/log?execution_date="
+                        "2023-11-06T00%3A00%3A00%2B00%3A00&task_id=metrics.compute_metrics&"
+                        "dag_id=wikidata&map_index=2"
+                    )
+                ],
+                "grid": [
+                    Url(
+                        "https://airflow-analytics-product.wikimedia.org/dags/wikidata/grid?"
+                        "dag_run_id=scheduled__2023-11-06T00%3A00%3A00%2B00%3A00&"
+                        "task_id=metrics.compute_metrics"
+                    )
+                ],
+            },
+            absent=("clear", "pause", "sal"),
+        ),
+        AlertCase(
+            "airflow failed task in a group: the dot of its id is escaped in the regex",
+            ParsedAlert(**{**retry.__dict__, "details": {**retry.details, "state": "failed"}}),
+            {
+                "log": [
+                    Url(
+                        "https://airflow-analytics-product.wikimedia.org/log?execution_date="
+                        "2023-11-06T00%3A00%3A00%2B00%3A00&task_id=metrics.compute_metrics&"
+                        "dag_id=wikidata&map_index=2"
+                    )
+                ],
+                "grid": [
+                    Url(
+                        "https://airflow-analytics-product.wikimedia.org/dags/wikidata/grid?"
+                        "dag_run_id=scheduled__2023-11-06T00%3A00%3A00%2B00%3A00&"
+                        "task_id=metrics.compute_metrics"
+                    )
+                ],
+                "clear": [
+                    sh(
+                        call(
+                            "airflow",
+                            "tasks",
+                            "clear",
+                            "--yes",
+                            "--only-failed",
+                            "--task-regex",
+                            "^metrics\\.compute_metrics$",
+                            "--start-date",
+                            "2023-11-06T00:00:00+00:00",
+                            "--end-date",
+                            "2023-11-06T00:00:00+00:00",
+                            "wikidata",
+                        )
+                    )
+                ],
+                "pause": [sh(call("airflow", "dags", "pause", "wikidata"))],
+                "sal": [
+                    Irc(
+                        "!log cleared wikidata.metrics.compute_metrics "
+                        "scheduled__2023-11-06T00:00:00+00:00 on airflow-analytics-product"
+                    )
+                ],
+            },
+        ),
+        AlertCase(
+            "airflow SLA miss",
+            fixture("airflow_sla_miss.eml"),
+            {
+                "grid": [
+                    Url(
+                        "https://airflow-analytics.wikimedia.org/dags/webrequest_actor_metrics_hourly/grid"
+                    )
+                ],
+                "pause": [sh(call("airflow", "dags", "pause", "webrequest_actor_metrics_hourly"))],
+            },
+        ),
+        AlertCase(
+            "refine failure, quoted-printable and CRLF",
+            refine,
+            {
+                "rerun": [
+                    sh(
+                        call(
+                            "refine_eventlogging_analytics",
+                            *REFINE_FLAGS,
+                            user="analytics",
+                            principal="analytics",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "yarn-logs": [
+                    sh(
+                        call(
+                            "yarn",
+                            "logs",
+                            "-applicationId",
+                            "application_1700000000000_12345",
+                            user="analytics",
+                        ),
+                        call("grep", "Refine:"),
+                        host=LAUNCHER,
+                    )
+                ],
+                "sal": [
+                    Irc(
+                        "!log reran refine_eventlogging_analytics for event.mediawiki_foo "
+                        "2024-01-02T03"
+                    )
+                ],
+            },
+            tools=("refine_eventlogging_analytics",),
+        ),
+        AlertCase(
+            "refine failure without a rerun command: one built from the failed hour",
+            unread_refine,
+            {
+                "rerun": [
+                    sh(
+                        call(
+                            "refine_eventlogging_analytics",
+                            "--ignore_failure_flag=true",
+                            "--table_include_regex=mediawiki_foo",
+                            "--since=2024-01-02T03:00:00.000Z",
+                            "--until=2024-01-02T04:00:00.000Z",
+                            user="analytics",
+                            principal="analytics",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "yarn-logs": [
+                    sh(
+                        call(
+                            "yarn",
+                            "logs",
+                            "-applicationId",
+                            "application_1700000000000_12345",
+                            user="analytics",
+                        ),
+                        call("grep", "Refine:"),
+                        host=LAUNCHER,
+                    )
+                ],
+                "sal": [
+                    Irc(
+                        "!log reran refine_eventlogging_analytics for event.mediawiki_foo "
+                        "2024-01-02T03"
+                    )
+                ],
+            },
+            tools=("refine_eventlogging_analytics",),
+        ),
+        AlertCase(
+            "RefineMonitor: both lists, a backfill per table",
+            fixture("refine_monitor.eml"),
+            {
+                "backfill": [
+                    sh(
+                        call(
+                            "refine_sanitize_eventlogging_analytics",
+                            "--ignore_failure_flag=true",
+                            "--table_include_regex=homepagevisit",
+                            "--since=2023-11-06T07:00:00.000Z",
+                            "--until=2023-11-06T08:00:00.000Z",
+                            user="analytics",
+                            principal="analytics",
+                        ),
+                        host=LAUNCHER,
+                    ),
+                    sh(
+                        call(
+                            "refine_sanitize_eventlogging_analytics",
+                            "--ignore_failure_flag=true",
+                            "--table_include_regex=navigationtiming",
+                            "--since=2023-11-06T04:00:00.000Z",
+                            "--until=2023-11-06T06:00:00.000Z",
+                            user="analytics",
+                            principal="analytics",
+                        ),
+                        host=LAUNCHER,
+                    ),
+                ],
+                "sal": [
+                    Irc(
+                        "!log backfilled refine_sanitize_eventlogging_analytics "
+                        "(monitor_refine_sanitize_eventlogging_analytics)"
+                    )
+                ],
+            },
+            tools=("refine_sanitize_eventlogging_analytics",),
+        ),
+        AlertCase(
+            "canary: invalid example",
+            log_line(1),
+            {
+                "journal": [
+                    journal(
+                        "produce_canary_events.service",
+                        "2024-01-12 17:15:04 UTC",
+                        "2024-01-12 20:15:04 UTC",
+                        "an-launcher1002",
+                    )
+                ],
+                "check": [opsweek("check", "canary", "--schemas", "jsonschema")],
+            },
+        ),
+        AlertCase(
+            "systemd timer: deletion script out of its interval",
+            drop,
+            {
+                "journal": [
+                    journal(
+                        "refinery-drop-webrequest-refined-partitions.service",
+                        "2023-11-08 03:15:03 UTC",
+                        "2023-11-08 06:15:03 UTC",
+                        LAUNCHER,
+                    )
+                ],
+                "status": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "status",
+                            "--",
+                            "refinery-drop-webrequest-refined-partitions.service",
+                            user="root",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "check-partitions": [opsweek("check", "partitions", "wmf.webrequest")],
+                "msck": [Sql("msck repair table `wmf`.`webrequest`;")],
+                "ls-path": [as_hdfs("-ls", "/wmf/data/wmf/webrequest")],
+                "reset-failed": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "reset-failed",
+                            "--",
+                            "refinery-drop-webrequest-refined-partitions.service",
+                            user="root",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "sal": [
+                    Irc(
+                        "!log refinery-drop-webrequest-refined-partitions.service failed at "
+                        "2023-11-08 06:15:03 UTC: looked into it"
+                    )
+                ],
+            },
+        ),
+        AlertCase(
+            "systemd timer: reportupdater, as the runbook's journalctl -u, at the alert's time",
+            reportupdater,
+            {
+                "journal": [
+                    journal(
+                        "reportupdater-interlanguage.service",
+                        "2023-11-08 03:15:03 UTC",
+                        "2023-11-08 06:15:03 UTC",
+                        LAUNCHER,
+                    )
+                ],
+                "status": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "status",
+                            "--",
+                            "reportupdater-interlanguage.service",
+                            user="root",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "reset-failed": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "reset-failed",
+                            "--",
+                            "reportupdater-interlanguage.service",
+                            user="root",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "sal": [
+                    Irc(
+                        "!log reportupdater-interlanguage.service failed at 2023-11-08 06:15:03 "
+                        "UTC: looked into it"
+                    )
+                ],
+            },
+            # first and last seen as stored: when the mail came in the night before
+            first_seen=datetime(2023, 11, 8, 5, 15, 3, tzinfo=UTC),
+        ),
+        AlertCase(
+            "data loss: a real filter on the hour's partition",
+            fixture("data_loss_error.eml"),
+            {
+                "hourly": [
+                    Sql(
+                        "SELECT * FROM wmf_raw.webrequest_sequence_stats_hourly WHERE "
+                        "webrequest_source = 'text' AND year = 2023 AND month = 11 AND day = 7 "
+                        "AND hour = 14;"
+                    )
+                ],
+                "per-host": [
+                    Sql(
+                        "SELECT hostname, sequence_min, sequence_max, count_actual, "
+                        "count_expected, count_different, count_duplicate, count_null_sequence, "
+                        "percent_different "
+                        "FROM wmf_raw.webrequest_sequence_stats WHERE webrequest_source = 'text' "
+                        "AND year = 2023 AND month = 11 AND day = 7 AND hour = 14 "
+                        "ORDER BY percent_different ASC LIMIT 20;"
+                    )
+                ],
+                "sal": [
+                    Irc(
+                        "!log data loss error for Workflow "
+                        "webrequest-load-check_sequence_statistics-wf-text-2023-11-07-14: "
+                        "checked the sequence statistics"
+                    )
+                ],
+            },
+        ),
+        AlertCase(
+            "the MediaWiki history checker mail is its own kind",
+            fixture("mediawiki_history_checker.eml"),
+            {
+                "qa": [
+                    Url(
+                        "https://wikitech.wikimedia.org/wiki/Analytics/Systems/Cluster/"
+                        "Edit_history_administration#QA:_Assessing_quality_of_a_snapshot"
+                    )
+                ],
+                "recheck": [opsweek("check", "mw-history")],
+                "sal": [
+                    Irc("!log mediawiki history snapshot 2023-09 failed its checker: assessing it")
+                ],
+            },
+        ),
+        AlertCase(
+            "anomaly report",
+            fixture("anomaly_report.eml"),
+            {"superset": [Url("https://superset.wikimedia.org/superset/dashboard/315/")]},
+        ),
+        AlertCase(
+            "unexpected pageview values",
+            fixture("unexpected_pageview_values.eml"),
+            {
+                "list": [
+                    Sql(
+                        "select * from wmf.pageview_unexpected_values where year=2023 and month=11 "
+                        "and day=7;"
+                    )
+                ],
+                "new-wikis": [opsweek("check", "new-wikis", "--date", "2023-11-07")],
+                **allowlist_sync(),
+            },
+        ),
+        AlertCase(
+            "MediaWiki history available: each service, each environment, on the deploy host",
+            fixture("mediawiki_history_available.eml"),
+            {
+                "merged": [_in_charts(s, "git", "log", "-n", "1") for s in SERVICES],
+                **{
+                    env: [
+                        _in_charts(s, "helmfile", "-e", env, "-i", "apply", "--context=5")
+                        for s in SERVICES
+                    ]
+                    for env in ("staging", "codfw", "eqiad")
+                },
+                "sal": [
+                    Irc(
+                        f"!log deployed {s} (staging, codfw, eqiad) with mediawiki_history "
+                        "snapshot 2023-12"
+                    )
+                    for s in SERVICES
+                ],
+            },
+        ),
+        AlertCase(
+            "MediaWiki history late (opsweek's check)",
+            finding(_late_history(), at),
+            {
+                "sqoop-flags": [
+                    as_hdfs_as(
+                        "analytics",
+                        "-ls",
+                        "/wmf/data/raw/mediawiki/tables/*/snapshot=2026-11/_SUCCESS",
+                    )
+                ],
+                "history-flags": [
+                    as_hdfs_as(
+                        "analytics", "-ls", "/wmf/data/wmf/mediawiki/history/snapshot=2026-11"
+                    )
+                ],
+                "recheck": [opsweek("check", "mw-history")],
+            },
+        ),
+        AlertCase(
+            "new wikis (opsweek's check)",
+            finding(_new_wikis(), at),
+            {
+                "replica": [
+                    sh(call("analytics-mysql", "azywiki")),
+                    sh(call("analytics-mysql", "tlywiki")),
+                ],
+                "write": [
+                    opsweek("check", "new-wikis", "--date", "2026-11-27", "--days", "3", "--write")
+                ],
+                **allowlist_sync(),
+            },
+        ),
+        AlertCase(
+            "canary schema problem (opsweek's check)",
+            finding(_canary_problem(), at),
+            {"check": [opsweek("check", "canary", "--schemas", "jsonschema")]},
+        ),
+        AlertCase(
+            "partition drift (opsweek's check): add by default, drop only as a choice",
+            finding(_drift(), at),
+            {
+                "msck-add": [Sql("msck repair table `wmf`.`pageview_unexpected_values`;")],
+                "rm-stray": [
+                    as_hdfs(
+                        "-rm",
+                        "-r",
+                        "/user/hive/warehouse/wmf.db/pageview_unexpected_values/year=2026/month=11/"
+                        "day=28",
+                    )
+                ],
+                "msck-drop": [
+                    Sql("msck repair table `wmf`.`pageview_unexpected_values` drop partitions;")
+                ],
+                "recheck": [opsweek("check", "partitions", "wmf.pageview_unexpected_values")],
+            },
+        ),
+        AlertCase(
+            "Alertmanager HdfsCorruptBlocks",
+            webhook[0],
+            {
+                "fsck": [
+                    sh(
+                        call(
+                            "hdfs",
+                            "fsck",
+                            "/",
+                            "-list-corruptfileblocks",
+                            user="hdfs",
+                            principal="hdfs",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "graph": [
+                    Url("https://thanos.example.org/graph?g0.expr=hadoop_hdfs_corrupt_blocks")
+                ],
+                "runbook": [
+                    Url(
+                        "https://wikitech.wikimedia.org/wiki/Data_Platform/Systems/Hadoop/"
+                        "Administration#HDFS_corrupt_blocks"
+                    )
+                ],
+            },
+        ),
+        AlertCase(
+            "Alertmanager SystemdUnitFailed: the unit and host from its labels",
+            webhook[1],
+            {
+                "journal": [
+                    journal(
+                        "refinery-sqoop-mediawiki-private.service",
+                        "2023-11-08 08:05:00 UTC",
+                        "2023-11-08 11:05:00 UTC",
+                        "an-launcher1002",
+                    )
+                ],
+                "status": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "status",
+                            "--",
+                            "refinery-sqoop-mediawiki-private.service",
+                            user="root",
+                        ),
+                        host="an-launcher1002",
+                    )
+                ],
+                "reset-failed": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "reset-failed",
+                            "--",
+                            "refinery-sqoop-mediawiki-private.service",
+                            user="root",
+                        ),
+                        host="an-launcher1002",
+                    )
+                ],
+                "graph": [Url("https://thanos.example.org/graph?g0.expr=node_systemd_unit_state")],
+            },
+            first_seen=datetime(2023, 11, 8, 10, 5, tzinfo=UTC),
+        ),
+        AlertCase(
+            "Alertmanager FlinkOperatorNotRunning: tell the owners, no command invented",
+            webhook[2],
+            {"graph": [Url("https://thanos.example.org/graph?g0.expr=up")]},
+        ),
+        AlertCase(
+            "Alertmanager notification e-mail (EventgateValidationErrors)",
+            fixture("alertmanager_eventgate.eml"),
+            {"graph": [Url("https://grafana.wikimedia.org/graph?g0.expr=sum+by+%28stream%29")]},
+        ),
+        AlertCase(
+            "Alertmanager heap alert of a Java daemon: thread dump before restart",
+            _alertmanager("HiveServerHeapUsage", "an-coord1001:10100"),
+            {
+                "status": [
+                    sh(
+                        call("systemctl", "status", "--", "hive-server2", user="root"),
+                        host="an-coord1001",
+                    )
+                ],
+                "jstack": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "show",
+                            "--property=MainPID",
+                            "--value",
+                            "--",
+                            "hive-server2",
+                        ),
+                        call("jstack", "-l", "4242", user="hive"),
+                        host="an-coord1001",
+                    )
+                ],
+                "restart": [
+                    sh(
+                        call("systemctl", "restart", "--", "hive-server2", user="root"),
+                        host="an-coord1001",
+                    )
+                ],
+                "dashboard": [
+                    Url(
+                        "https://grafana.wikimedia.org/d/000000379/hive?panelId=7&fullscreen&"
+                        "orgId=1&var-instance=an-coord1001:10100"
+                    )
+                ],
+                "runbook": [
+                    Url(
+                        "https://wikitech.wikimedia.org/wiki/Analytics/Systems/Cluster/Hive/"
+                        "Alerts#Hive_Server_Heap_Usage"
+                    )
+                ],
+            },
+            canned={"systemctl show --property=MainPID --value -- hive-server2": "4242"},
+        ),
+        AlertCase(
+            "Alertmanager page content change enrichment",
+            _alertmanager("MediawikiPageContentChangeEnrichAvailability", ""),
+            {
+                "slo": [
+                    Url(
+                        "https://wikitech.wikimedia.org/wiki/MediaWiki_Event_Enrichment/SLO/"
+                        "Mediawiki_Page_Content_Change_Enrichment#Troubleshooting"
+                    )
+                ]
+            },
+        ),
+        AlertCase(
+            "Alertmanager alert opsweek has no table for: only what the alert carries",
+            _alertmanager("HiveServerSlowQueries", "an-coord1001:10100"),
+            {
+                "runbook": [
+                    Url(
+                        "https://wikitech.wikimedia.org/wiki/Analytics/Systems/Cluster/Hive/"
+                        "Alerts#Hive_Server_Heap_Usage"
+                    )
+                ]
+            },
+        ),
+    ]
+
+
+SERVICES = ("edit-analytics", "editor-analytics")
+
+
+def _in_charts(service: str, *argv: str) -> Expect:
+    where = f"/srv/deployment-charts/helmfile.d/services/{service}"
+    return sh(call(argv[0], *argv[1:], cwd=where), host=DEPLOY)
+
+
+def as_hdfs_as(user: str, *args: str) -> Expect:
+    return sh(call("hdfs", "dfs", *args, user=user, principal=user), host=LAUNCHER)
+
+
+def _alertmanager(name: str, instance: str) -> ParsedAlert:
+    from opsweek.alerts.sources.alertmanager import _alert
+
+    labels: dict[str, Any] = {"alertname": name, "team": "data-engineering"}
+    if instance:
+        labels["instance"] = instance
+    entry = {
+        "status": "firing",
+        "labels": labels,
+        "annotations": {
+            "summary": f"{name} on {instance}",
+            "runbook": "https://wikitech.wikimedia.org/wiki/Analytics/Systems/Cluster/Hive/"
+            "Alerts#Hive_Server_Heap_Usage"
+            if name.startswith("HiveServer")
+            else "TODO",  # as some of the team's rules have it: not a link, so no command
+            **(
+                {
+                    "dashboard": "https://grafana.wikimedia.org/d/000000379/hive?panelId=7&"
+                    f"fullscreen&orgId=1&var-instance={instance}"
+                }
+                if name == "HiveServerHeapUsage"
+                else {}
+            ),
+        },
+        "startsAt": "2026-12-06T08:40:00Z",
+        "fingerprint": f"fp-{name}",
+    }
+    return _alert(entry, "group")
+
+
+def _late_history() -> bytes:
+    history = MwHistory(date(2026, 12, 6), "2026-11", 5)
+    history.states["2026-11"] = SnapshotState("2026-11", {"history": ["_SUCCESS"]})
+    (late,) = [f for f in history.findings() if b"mediawiki_history_late" in f]
+    return late
+
+
+def _new_wikis() -> bytes:
+    result = NewWikis(date(2026, 11, 25), date(2026, 11, 27))
+    result.candidates = [
+        Candidate("azy.wikipedia", "azywiki", 420, 2, "ready", 42),
+        Candidate("tly.wikipedia", "tlywiki", 55, 2, "not replicated", 0),
+    ]
+    (found,) = result.findings()
+    return found
+
+
+def _canary_problem() -> bytes:
+    result = StreamResult(
+        "eventlogging_HomepageVisit",
+        "/analytics/legacy/homepagevisit/1.0.0",
+        "invalid",
+        [{"dataPath": ".event", "message": "should have required property 'start_tutorial_state'"}],
+    )
+    (found,) = canary_findings([result])
+    return found
+
+
+def _drift() -> bytes:
+    drift = Drift(
+        "wmf.pageview_unexpected_values",
+        "/user/hive/warehouse/wmf.db/pageview_unexpected_values",
+        3,
+        3,
+        ["year=2026/month=11/day=25"],
+        ["year=2026/month=11/day=28"],
+    )
+    (found,) = drift.findings()
+    return found
