@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -18,6 +20,16 @@ from opsweek.db.session import Store, open_store
 from tests.services.postgres import PostgresServer, start_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Hypothesis: few examples in CI (the suite stays fast), more by hand, many on demand:
+# HYPOTHESIS_PROFILE=long scripts/test tests/alerts
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile("long", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if CI else "dev"))
 
 
 @pytest.fixture(autouse=True)

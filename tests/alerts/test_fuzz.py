@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from opsweek.alerts.model import ALERTMANAGER, EMAIL, LOG, UNPARSED, RawInput
@@ -28,13 +28,11 @@ def check(raw: RawInput) -> None:
         assert all(ch.isprintable() for ch in alert.title)
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=3000), st.sampled_from([EMAIL, ALERTMANAGER, LOG]))
 def test_random_bytes(data: bytes, fmt: str) -> None:
     check(RawInput(data, fmt, NOW))
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.sampled_from(SAMPLES), st.data())
 def test_mutated_fixtures(sample: bytes, data: st.DataObject) -> None:
     cut = data.draw(st.integers(0, len(sample)))
@@ -53,7 +51,6 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(["version", "alerts", "groupKey", "status", "labels"]),
@@ -74,7 +71,6 @@ def test_odd_webhooks(payload: dict, alerts: list) -> None:
     check(RawInput(json.dumps(payload).encode(), ALERTMANAGER, NOW))
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_odd_subjects(subject: str) -> None:
     header = subject.replace("\r", " ").replace("\n", " ")

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from opsweek.rotation.solver import (
@@ -170,7 +170,6 @@ def scenarios(draw: st.DrawFn) -> tuple[list[date], list[Candidate], dict, dict]
     return ws, people, available, history
 
 
-@settings(max_examples=200, deadline=None)
 @given(scenarios())
 def test_hard_rules_hold_on_random_teams(case: tuple) -> None:
     ws, people, available, history = case
@@ -183,7 +182,6 @@ def test_hard_rules_hold_on_random_teams(case: tuple) -> None:
             assert available[w] == {plan[w]}, "two weeks in a row although someone else could"
 
 
-@settings(max_examples=300, deadline=None)
 @given(scenarios())
 def test_each_week_goes_to_a_least_loaded_allowed_person(case: tuple) -> None:
     """Replaying the plan: whoever got a week had the fewest weeks (history included) among
@@ -206,7 +204,6 @@ def test_each_week_goes_to_a_least_loaded_allowed_person(case: tuple) -> None:
         last[chosen] = week
 
 
-@settings(max_examples=200, deadline=None)
 @given(scenarios())
 def test_fairness_bound_for_people_available_for_the_same_weeks(case: tuple) -> None:
     """Among people available for the same weeks, starting from a balanced history, the most
@@ -234,7 +231,6 @@ def test_the_two_in_a_row_rule_wins_over_fairness() -> None:
     assert plan == {START: "p0"}
 
 
-@settings(max_examples=200, deadline=None)
 @given(scenarios())
 def test_balanced_team_stays_within_one_week(case: tuple) -> None:
     ws, people, _, _ = case
@@ -245,7 +241,6 @@ def test_balanced_team_stays_within_one_week(case: tuple) -> None:
     assert max(counts) - min(counts) <= 1
 
 
-@settings(max_examples=200, deadline=None)
 @given(scenarios(), st.data())
 def test_fixed_weeks_are_never_changed(case: tuple, data: st.DataObject) -> None:
     ws, people, available, history = case

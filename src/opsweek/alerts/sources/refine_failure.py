@@ -55,8 +55,11 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     failures = failures_in(mail.text)
     if not failures:
         return [_unread(mail, job, common, group, rerun)]
+    flags = rerun_flags(rerun)
     alerts = []
     for failure in failures:
+        if not failure["hour"]:  # the rerun command's window says which hours, at least
+            failure.update(since=flags.get("since", ""), until=flags.get("until", ""))
         when = failure["hour"] or failure["spec"]
         alerts.append(
             ParsedAlert(
