@@ -24,18 +24,22 @@ from opsweek.timeutil import utcnow, zone
 log = logging.getLogger(__name__)
 
 
-def attach_deploy_duty(session: Session, settings: Settings) -> int | None:
-    """The month's open redeploy duty, linked to the snapshot's alert (as any source's alert
-    about a new snapshot is), so its steps name the snapshot."""
+def attach_deploy_duty(session: Session, settings: Settings, snapshot: str) -> int | None:
+    """The open redeploy duty that deploys ``snapshot`` (the month after it), linked to the
+    snapshot's alert as any source's alert about it is; None until that duty is due."""
     duties = Duties.from_settings(session, settings)
+    duties.link_alerts()
     recent = duties.list(
         duties.now - timedelta(days=31), duties.now + timedelta(seconds=1), ["due"]
     )
-    deploys = [i for i in recent if i.duty_key == "mw-history-deploy"]
-    if not deploys:
-        return None
-    duties.link_alerts()
-    return deploys[-1].id
+    return next(
+        (
+            i.id
+            for i in reversed(recent)
+            if i.duty_key == "mw-history-deploy" and i.detail.get("snapshot") == snapshot
+        ),
+        None,
+    )
 
 
 def scan_mw_history(settings: Settings, today: date) -> MwHistory:
@@ -51,7 +55,7 @@ def mw_history(session: Session, settings: Settings, today: date) -> tuple[MwHis
     """Scan, send the findings to the inbox, note a ready snapshot on the redeploy duty."""
     result = scan_mw_history(settings, today)
     emit(session, result.findings())
-    duty = attach_deploy_duty(session, settings) if result.ready else None
+    duty = attach_deploy_duty(session, settings, result.expected) if result.ready else None
     return result, duty
 
 
