@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
@@ -39,6 +40,18 @@ templates.env.filters["moment"] = lambda text: datetime.fromisoformat(text) if t
 templates.env.tests["safe_url"] = lambda url: (
     isinstance(url, str) and url.startswith(("https://", "http://"))
 )
+
+
+@pass_context
+def _path_for(context: Any, name: str, /, **params: Any) -> str:
+    """A root-relative link to a route: built from the app's routes and its mount point,
+    never from a request header (Host, X-Forwarded-Host, Forwarded), so a page kept in the
+    page cache is the same for every reader."""
+    request: Request = context["request"]
+    return request.scope.get("root_path", "") + str(request.app.url_path_for(name, **params))
+
+
+templates.env.globals["url_for"] = _path_for
 templates.env.filters["local"] = lambda moment, tz: (
     moment.astimezone(zone(tz) if isinstance(tz, str) else tz).strftime("%a %d %b %H:%M %Z")
     if isinstance(moment, datetime)
