@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from opsweek.web.worker import UVICORN_OPTIONS
 from tests.services.common import free_port
 
 
@@ -17,7 +18,7 @@ from tests.services.common import free_port
 def serve_app(app: FastAPI) -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", **UVICORN_OPTIONS)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

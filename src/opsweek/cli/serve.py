@@ -19,7 +19,7 @@ from opsweek.duties.outside_readings import OutsideWatch
 from opsweek.duties.reminders import ReminderLoop, configured_targets
 from opsweek.sal.ircbot import BotConfig, SalBot
 from opsweek.web import create_app
-from opsweek.web.worker import settle_for_serving
+from opsweek.web.worker import UVICORN_OPTIONS, settle_for_serving
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -134,10 +134,10 @@ def serve(
                 workers=started["workers"],
                 host=host,
                 port=port,
-                log_level="warning",
+                **UVICORN_OPTIONS,
             )
         else:
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
     finally:
         if hub is not None:
             hub.stop()

@@ -17,6 +17,12 @@ from opsweek.db.session import open_store
 from opsweek.web.app import create_app
 
 
+# How uvicorn serves the app. Forwarding headers (X-Forwarded-For, Forwarded) are not read:
+# a client is the address its connection comes from, so no header can claim to come from a
+# trusted proxy (web.trusted_proxies, which may name the web.trusted_header user).
+UVICORN_OPTIONS = {"log_level": "warning", "proxy_headers": False, "server_header": False}
+
+
 def create() -> FastAPI:
     settings = load_settings()
     store = open_store(settings.database_url)
