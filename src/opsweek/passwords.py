@@ -25,6 +25,7 @@ def set_password(session: Session, username: str, password: str) -> None:
     if person is None:
         raise BadInput(f"unknown user {username!r}")
     person.password_hash = _hasher.hash(password)
+    person.session_version += 1  # a new password ends the sessions made with the old one
 
 
 def check_password(session: Session, username: str, password: str) -> bool:

@@ -7,10 +7,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from opsweek.db.models import ApiToken
+from opsweek.db.models import ApiToken, Person
 from opsweek.errors import NotFound
 from opsweek.rotation.people import check_username
 from opsweek.timeutil import utcnow
@@ -48,12 +48,29 @@ class Tokens:
         return row
 
     def user_for(self, token: str) -> str | None:
-        """The username a valid token belongs to, or None."""
+        """The username a valid token acts as, or None. A token of a team member works while
+        they are on the team (their tokens stop with their removal); a token of a service
+        account that is nobody of the team (alertmanager, a bot) works until revoked."""
         if not token.startswith(PREFIX):
             return None
-        row = self.session.scalar(
-            select(ApiToken).where(
-                ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)
+        row = self.session.execute(
+            select(ApiToken.username, Person.active)
+            .outerjoin(Person, Person.username == ApiToken.username)
+            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
+        ).first()
+        if row is None or row.active is False:
+            return None
+        return str(row.username)
+
+    def epoch(self) -> tuple[int, int, int]:
+        """A value that changes whenever a token may have stopped being valid: a token
+        revoked, a person removed, a session version moved on. Cheap enough to read often."""
+        revoked = select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_not(None))
+        inactive = select(func.count()).select_from(Person).where(Person.active.is_(False))
+        versions = select(func.coalesce(func.sum(Person.session_version), 0))
+        row = self.session.execute(
+            select(
+                revoked.scalar_subquery(), inactive.scalar_subquery(), versions.scalar_subquery()
             )
-        )
-        return row.username if row else None
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2])

@@ -48,6 +48,8 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # web sessions made at an older version are no longer valid (logout, removal, password)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     away: Mapped[list[Away]] = relationship(back_populates="person", cascade="all, delete-orphan")
 

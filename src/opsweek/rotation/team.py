@@ -73,6 +73,7 @@ class Team:
         person = self.get(username)
         person.active = False
         person.removed_at = self.now
+        person.session_version += 1  # their web sessions end with them
         self.session.flush()
         return person
 

@@ -10,19 +10,32 @@ from fastapi import HTTPException, Request
 from opsweek.db.session import Store
 from opsweek.tokens import Tokens
 
-CACHE_SECONDS = 30.0
+CACHE_SECONDS = 300.0
+EPOCH_SECONDS = 1.0
 
 
 class TokenCache:
-    """Token lookups cached briefly, so webhooks do not hit the database per request.
-    A revoked token stops working within CACHE_SECONDS."""
+    """Token lookups cached, so webhooks do not hit the database per request. The cache is
+    dropped as soon as a token may have stopped being valid (a revocation, a removal from the
+    team, read through `Tokens.epoch` at most every EPOCH_SECONDS), so a revoked token or a
+    removed member's token stops working within a second, in every process."""
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[str | None, float]] = {}
+        self._epoch: tuple[int, int, int] | None = None
+        self._epoch_read = float("-inf")
         self._lock = Lock()
 
     def user_for(self, store: Store, token: str) -> str | None:
         now = time.monotonic()
+        if now - self._epoch_read >= EPOCH_SECONDS:
+            with store.session() as session:
+                epoch = Tokens(session).epoch()
+            with self._lock:
+                if epoch != self._epoch:
+                    self._entries.clear()
+                    self._epoch = epoch
+                self._epoch_read = now
         with self._lock:
             hit = self._entries.get(token)
         if hit and hit[1] > now:

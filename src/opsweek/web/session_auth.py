@@ -33,13 +33,53 @@ def secret_key(settings: Settings) -> str:
 
 def current_user(request: Request) -> str | None:
     """The logged-in user, or the user an SSO proxy in front names in the trusted header."""
-    user = request.session.get("user")
-    if isinstance(user, str):
-        return user
-    return proxy_user(request)
+    return session_user(request) or proxy_user(request)
 
 
 _UNKNOWN: Any = object()  # not looked up yet in this request
+
+
+def session_user(request: Request) -> str | None:
+    """The user of the login session, while that session is valid: the person is still on the
+    team and has not logged out (nor changed password) since. Looked up once per request."""
+    cached = getattr(request.state, "session_user", _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached
+    user, version = request.session.get("user"), request.session.get("v")
+    found = None
+    if isinstance(user, str) and isinstance(version, int):
+        with request.app.state.store.session() as session:
+            current = session.scalar(
+                select(Person.session_version).where(
+                    Person.username == user, Person.active.is_(True)
+                )
+            )
+        found = user if current == version else None
+    if found is None and "user" in request.session:
+        request.session.pop("user", None)  # a session that ended: forget it in the cookie
+        request.session.pop("v", None)
+    request.state.session_user = found
+    return found
+
+
+def start_session(request: Request, username: str) -> None:
+    """Log ``username`` in: the session names their current session version, and gets a new
+    CSRF token (one seen before the login is no use after it)."""
+    with request.app.state.store.session() as session:
+        version = session.scalar(select(Person.session_version).where(Person.username == username))
+    request.session.clear()
+    request.session.update(user=username, v=int(version or 0), csrf=secrets.token_urlsafe(32))
+    request.state.session_user = username
+
+
+def end_sessions(request: Request, username: str) -> None:
+    """Log out: every session of ``username`` ends, this one and any cookie kept elsewhere."""
+    with request.app.state.store.session() as session:
+        person = session.scalar(select(Person).where(Person.username == username))
+        if person is not None:
+            person.session_version += 1
+    request.session.clear()
+    request.state.session_user = None
 
 
 def proxy_user(request: Request) -> str | None:

@@ -16,7 +16,6 @@ from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.web.app import create_app
 
-
 # How uvicorn serves the app. Forwarding headers (X-Forwarded-For, Forwarded) are not read:
 # a client is the address its connection comes from, so no header can claim to come from a
 # trusted proxy (web.trusted_proxies, which may name the web.trusted_header user).

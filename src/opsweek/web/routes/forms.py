@@ -17,7 +17,7 @@ from opsweek.sal.log import SalLog
 from opsweek.timeutil import parse_date
 from opsweek.web.problems import problem
 from opsweek.web.services import duties_for, rotation_for
-from opsweek.web.session_auth import check_form
+from opsweek.web.session_auth import check_form, end_sessions, session_user, start_session
 
 router = APIRouter(tags=["forms"])
 Csrf = Annotated[str | None, Form()]
@@ -44,14 +44,15 @@ async def login(
 
     if not await run_in_threadpool(verify):
         return problem(401, "wrong user name or password")
-    request.session["user"] = username
+    await run_in_threadpool(start_session, request, username)
     return _back(local_path(next, "/"))
 
 
 @router.post("/logout", summary="Log out (form)")
 async def logout(request: Request, csrf: Csrf = None) -> RedirectResponse:
-    check_form(request, csrf)
-    request.session.pop("user", None)
+    user = check_form(request, csrf)
+    if session_user(request) is not None:
+        await run_in_threadpool(end_sessions, request, user)
     return _back("/")
 
 
