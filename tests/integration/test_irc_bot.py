@@ -205,3 +205,74 @@ def test_bot_says_the_handoff_reminder_once(
         thread.join(timeout=10)
         carol.close()
         store.close()
+
+
+@pytest.mark.parametrize(
+    "line", ["!ack ²", "!ack ٣", "!ack #", "!ack 99999999999999999999999", "!ack 1\u200b"]
+)
+def test_no_line_takes_the_bot_down(
+    irc_server: IrcServer, bot: SalBot, store: Store, line: str
+) -> None:
+    """`!ack ²` used to raise out of the handler ("²".isdigit() is true, int("²") is not)
+    and kill the bot for good, even with !ack disabled."""
+    mallory = IrcClient(irc_server.port, "mallory")
+    join(mallory)
+    mallory.say(CHANNEL, line)
+    mallory.say(CHANNEL, "!log still here after that")
+    mallory.wait_for(lambda reply: "Logged the message at" in reply)
+    assert entries(store)[-1].message == "still here after that"
+
+
+def test_the_supervisor_starts_a_dead_bot_again(irc_server: IrcServer, store: Store) -> None:
+    settings = load_settings(env=dict(os.environ))
+    config = BotConfig(
+        server="127.0.0.1",
+        port=irc_server.port,
+        nick="opsweek-bot",
+        channels=(CHANNEL,),
+        min_reconnect=0.5,
+        max_reconnect=2,
+    )
+    started: list[SalBot] = []
+
+    def make() -> SalBot:
+        bot = SalBot(config, store, settings)
+        started.append(bot)
+        if len(started) == 1:  # the first one's thread dies a few seconds after it starts
+            bot.reactor.process_once = _dying(bot.reactor.process_once)  # type: ignore[method-assign]
+        return bot
+
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=ircbot.run_supervised, args=(make, stop, 0.2, 1.0), daemon=True
+    )
+    thread.start()
+    try:
+        alice = IrcClient(irc_server.port, "alice")
+        join(alice)
+        deadline = time.monotonic() + 20
+        while len(started) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(started) >= 2, "the bot was not started again"
+        alice.wait_for(
+            lambda line: line.startswith(":opsweek-bot!") and " JOIN " in line, timeout=15
+        )
+        alice.say(CHANNEL, "!log back after a crash")
+        alice.wait_for(lambda reply: "Logged the message at" in reply, timeout=15)
+        assert entries(store)[-1].message == "back after a crash"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _dying(process_once):  # type: ignore[no-untyped-def]
+    """The reactor's loop step, raising once it has run a few times (the bot crashing)."""
+    calls = {"n": 0}
+
+    def step(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] > 25:
+            raise RuntimeError("the bot thread died")
+        return process_once(*args, **kwargs)
+
+    return step

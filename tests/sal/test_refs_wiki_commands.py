@@ -129,3 +129,12 @@ PROJECTS = ("analytics", "analytics-dumps")
 )
 def test_irc_commands(sender: str, text: str, expected: object) -> None:
     assert parse(sender, text, PROJECTS, ("logmsgbot",)) == expected
+
+
+def test_ack_takes_ascii_digits_only() -> None:
+    from opsweek.sal.commands import Ack, parse
+
+    assert parse("ann", "!ack 12", (), ()) == Ack(12)
+    assert parse("ann", "!ack #12", (), ()) == Ack(12)
+    for text in ("!ack ²", "!ack ٣", "!ack 1\u200b", "!ack 1e3", "!ack -1", "!ack 1 2"):
+        assert parse("ann", text, (), ()) is None, text

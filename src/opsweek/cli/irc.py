@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import typer
 
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
-from opsweek.sal.ircbot import BotConfig, SalBot
+from opsweek.sal.ircbot import BotConfig, SalBot, run_supervised
 
 
 def irc(ctx: typer.Context, json_: JsonOption = False) -> None:
@@ -28,7 +30,9 @@ def irc(ctx: typer.Context, json_: JsonOption = False) -> None:
         console.print(
             f"SAL bot {config.nick} on {started['server']} in {', '.join(config.channels)}"
         )
+    stop = threading.Event()
     try:
-        SalBot(config, app_state.store, settings).run()
+        run_supervised(lambda: SalBot(config, app_state.store, settings), stop)
     except KeyboardInterrupt:
+        stop.set()
         console.print("stopped")

@@ -17,7 +17,7 @@ from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
 from opsweek.duties.outside_readings import OutsideWatch
 from opsweek.duties.reminders import ReminderLoop, configured_targets
-from opsweek.sal.ircbot import BotConfig, SalBot
+from opsweek.sal.ircbot import BotConfig, SalBot, run_supervised
 from opsweek.web import create_app
 from opsweek.web.worker import UVICORN_OPTIONS, settle_for_serving
 
@@ -117,8 +117,13 @@ def serve(
         checks.start()
     stop_bot = threading.Event()
     if settings.get("irc.server"):
-        bot = SalBot(BotConfig.from_settings(settings), store, settings)
-        threading.Thread(target=bot.run, args=(stop_bot,), name="irc-bot", daemon=True).start()
+        config = BotConfig.from_settings(settings)
+        threading.Thread(
+            target=run_supervised,
+            args=(lambda: SalBot(config, store, settings), stop_bot),
+            name="irc-bot",
+            daemon=True,
+        ).start()
     settle_for_serving()
     hub: IntakeHub | None = None
     try:

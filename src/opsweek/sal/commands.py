@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 RELAYED = re.compile(r"^([A-Za-z0-9_.\[\]{}|^`-]{1,64})@([A-Za-z0-9.-]{1,255})\s+(.+)$")
+ALERT_ID = re.compile(r"#?([0-9]{1,18})")  # ASCII digits only: str.isdigit() takes "²"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def parse(
         return LogEntry(nick, rest, project, host)
     if verb == "!opsweek" and rest.lower() in ("who", "alerts"):
         return Question(rest.lower())
-    if verb == "!ack" and rest.lstrip("#").isdigit():
-        return Ack(int(rest.lstrip("#")))
+    if verb == "!ack":
+        alert_id = ALERT_ID.fullmatch(rest)
+        return Ack(int(alert_id.group(1))) if alert_id else None
     return None

@@ -5,10 +5,13 @@ arrives, so nothing recorded before a disconnect is lost."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import ssl
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,7 @@ from opsweek.db.session import Store
 from opsweek.duties.handoff_service import Outside
 from opsweek.duties.reminders import send_due_reminders
 from opsweek.errors import OpsweekError
+from opsweek.quoting import irc_text
 from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.sal.commands import Ack, LogEntry, Question, parse
 from opsweek.sal.log import SalLog
@@ -110,7 +114,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
 
         def say(text: str) -> None:
             for channel in self.config.channels:
-                self.connection.privmsg(channel, text[:400])
+                self.connection.privmsg(channel, irc_text(text))
 
         if not self.connection.is_connected():
             return
@@ -120,19 +124,25 @@ class SalBot(irc.bot.SingleServerIRCBot):
             log.exception("handoff reminder on IRC failed")
 
     def on_pubmsg(self, connection: irc.client.ServerConnection, event: Any) -> None:
+        """One line of the channel. Nothing a line holds can raise out of here: the reactor
+        would stop serving the channel."""
         text = event.arguments[0] if event.arguments else ""
-        command = parse(event.source.nick, text, self.config.projects, self.config.relay_nicks)
-        if command is None:
-            return
+        sender = getattr(event.source, "nick", "") or ""
         try:
-            answer = self.handle(command, event.source.nick, event.target)
+            command = parse(sender, text, self.config.projects, self.config.relay_nicks)
+            if command is None:
+                return
+            answer = self.handle(command, sender, event.target)
         except OpsweekError as exc:
-            answer = f"{event.source.nick}: {exc}"
+            answer = f"{sender}: {exc}"
         except Exception:  # a bad line must never take the bot down
             log.exception("could not handle %r", text)
-            answer = f"{event.source.nick}: sorry, that failed; see the opsweek log"
+            answer = f"{sender}: sorry, that failed; see the opsweek log"
         if answer:
-            connection.privmsg(event.target, answer[:400])
+            try:
+                connection.privmsg(event.target, irc_text(answer))
+            except Exception:  # a connection going away: the bot reconnects
+                log.exception("could not answer in %s", event.target)
 
     def handle(self, command: LogEntry | Question | Ack, sender: str, channel: str) -> str:
         with self.store.session() as session:
@@ -176,3 +186,32 @@ class SalBot(irc.bot.SingleServerIRCBot):
             f"{open_alerts} open alert(s), {counts['firing']} unacknowledged: "
             f"{self.config.base_url}/inbox"
         )
+
+
+def run_supervised(
+    make_bot: Callable[[], SalBot],
+    stop: threading.Event,
+    min_backoff: float = 2.0,
+    max_backoff: float = 300.0,
+) -> None:
+    """Run the bot until ``stop`` is set, whatever ends it: an exception out of its loop, or
+    its loop returning, starts a new bot after a backoff (doubled each time, back to the
+    minimum once a bot ran for a while)."""
+    backoff = min_backoff
+    while not stop.is_set():
+        began = time.monotonic()
+        bot = None
+        try:
+            bot = make_bot()
+            bot.run(stop)
+        except Exception:
+            log.exception("the IRC bot stopped; starting it again in %.0f s", backoff)
+            if bot is not None:  # let its nick go, so the next bot gets it
+                with contextlib.suppress(Exception):
+                    bot.connection.disconnect("opsweek restarting")
+        if stop.is_set():
+            return
+        if time.monotonic() - began > max_backoff:
+            backoff = min_backoff
+        stop.wait(backoff)
+        backoff = min(backoff * 2, max_backoff)
