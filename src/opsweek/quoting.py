@@ -109,6 +109,28 @@ def irc_text(value: object, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# --- Slack ---------------------------------------------------------------------------------
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def slack_text(value: object) -> str:
+    """Outside text in a Slack message: ``&``, ``<`` and ``>`` escaped as Slack asks, so
+    ``<!channel>``, ``<@U...>`` or ``<url|label>`` in it are shown, never acted on."""
+    return _text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_mention(user_id: object) -> str:
+    """A mention of a Slack user id (``<@U0123>``), or the id as text when it is not one."""
+    text = _text(user_id)
+    return f"<@{text}>" if SLACK_USER.match(text) else slack_text(text)
+
+
+# --- e-mail headers ------------------------------------------------------------------------
+def header_text(value: object, limit: int = 200) -> str:
+    """Text for a mail header: one line (no CR or LF that would start another header)."""
+    return irc_text(value, limit)
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""

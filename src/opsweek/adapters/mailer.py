@@ -10,6 +10,7 @@ from email.utils import formatdate, make_msgid
 
 from opsweek.config import Settings
 from opsweek.errors import ConfigError, Unavailable
+from opsweek.quoting import header_text
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class SmtpMailer:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(to)
-        message["Subject"] = subject
+        message["Subject"] = header_text(subject, 250)
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = message_id or make_msgid("opsweek")
         message["Auto-Submitted"] = "auto-generated"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from opsweek.duties.collab import answer_status
 from opsweek.duties.handoff import AlertLine, DutySummary, HandoffReport, summarize_duties
+from opsweek.quoting import slack_mention, slack_text
 
 ACTION_TITLES = {
     "unassign": "To unassign (assigned, not started)",
@@ -77,9 +80,42 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
 
-def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How a channel shows outside text (alert titles, notes, SAL messages, decisions,
+    questions, task titles): each channel its own escaping."""
+
+    text: Callable[[object], str]  # outside text, one line
+    link: Callable[[str, str], str]  # (url, label) -> a link
+    mention: Callable[[str], str]  # a chat user id -> a mention
+
+
+MARKDOWN = Channel(
+    text=_one_line,
+    link=lambda url, label: f"[{label}]({url})",
+    mention=lambda user: f"<@{_one_line(user)}>",
+)
+SLACK = Channel(
+    text=lambda value: slack_text(_one_line(value)),
+    link=lambda url, label: f"<{slack_text(url)}|{slack_text(label)}>",
+    mention=slack_mention,
+)
+
+
+def to_slack(report: HandoffReport, tz: ZoneInfo) -> str:
+    """The report for a Slack message: every outside text escaped, so nothing in an alert or
+    a question can mention the channel or a person."""
+    return to_markdown(report, tz, SLACK)
+
+
+def to_markdown(report: HandoffReport, tz: ZoneInfo, channel: Channel = MARKDOWN) -> str:
     i = report.inputs
-    out = [f"# {report.title}", ""]
+    t = channel.text
+    out = [f"# {t(report.title)}", ""]
     out.append(f"{when(i.start, tz)} to {when(i.end, tz)} ({tz.key})")
     out += ["", f"**Figures:** {figures_line(report)}", ""]
 
@@ -87,7 +123,8 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     if report.still_open:
         for a in report.still_open:
             out.append(
-                f"- #{a.id} {a.kind}: {a.title} ({acknowledged(a)}; since {when(a.first_seen, tz)})"
+                f"- #{a.id} {a.kind}: {t(a.title)} ({t(acknowledged(a))}; since "
+                f"{when(a.first_seen, tz)})"
             )
     else:
         out.append("Nothing: every alert of the week is resolved.")
@@ -106,8 +143,8 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
         ]
         for a in group.alerts:
             out.append(
-                f"| {a.id} | {_cell(a.title)} | {a.count} | {_cell(acknowledged(a))} "
-                f"| {_cell(treated(a))} |"
+                f"| {a.id} | {_cell(t(a.title))} | {a.count} | {_cell(t(acknowledged(a)))} "
+                f"| {_cell(t(treated(a)))} |"
             )
     out.append("")
 
@@ -115,10 +152,10 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     if not i.duties:
         out.append("No duties were due.")
     for summary in summarize_duties(i.duties):
-        out.append(f"- {summary.title}: {duty_counts(summary)}")
+        out.append(f"- {t(summary.title)}: {duty_counts(summary)}")
         for d in summary.notable:
-            extra = f" by {d.closed_by}" if d.closed_by else ""
-            note = f": {d.note}" if d.note else ""
+            extra = f" by {t(d.closed_by)}" if d.closed_by else ""
+            note = f": {t(d.note)}" if d.note else ""
             out.append(f"  - {when(d.due_at, tz)} **{status_word(d.status)}**{extra}{note}")
     out.append("")
 
@@ -130,9 +167,10 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     else:
         for action, tasks in report.tasks_by_action().items():
             out += [f"### {ACTION_TITLES[action]}", ""]
-            for t in tasks:
-                who = f", {t.assignee}" if t.assignee else ""
-                out.append(f"- [{t.ref}]({t.url}) {t.title} ({t.status_name}{who})")
+            for task in tasks:
+                who = f", {t(task.assignee)}" if task.assignee else ""
+                ref = channel.link(task.url, task.ref) if _web(task.url) else t(task.ref)
+                out.append(f"- {ref} {t(task.title)} ({t(task.status_name)}{who})")
             out.append("")
     out.append("")
 
@@ -144,7 +182,7 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     for q in i.questions or []:
         status = answer_status(q.answer_due_at, i.now)
         out.append(
-            f"- {when(q.asked_at, tz)} <@{q.user}> ({status}): {' '.join(q.text.split())[:300]}"
+            f"- {when(q.asked_at, tz)} {channel.mention(q.user)} ({status}): {t(q.text[:300])}"
         )
     out.append("")
 
@@ -153,14 +191,14 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
         out.append("None recorded (`opsweek decision TEXT`).")
     for dec in i.decisions:
         mailed = "" if dec.mailed else " (not mailed yet)"
-        out.append(f"- {when(dec.at, tz)} {dec.actor}: {dec.text}{mailed}")
+        out.append(f"- {when(dec.at, tz)} {t(dec.actor)}: {t(dec.text)}{mailed}")
     out.append("")
 
     out.append("## Server Admin Log")
     if not i.sal:
         out.append("No entries this week.")
     for entry in i.sal:
-        out.append(f"- {when(entry.logged_at, tz)} {entry.nick}: {entry.message}")
+        out.append(f"- {when(entry.logged_at, tz)} {t(entry.nick)}: {t(entry.message)}")
     out.append("")
 
     out.append(
@@ -168,16 +206,22 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo) -> str:
     )
     out.append("")
     out.append("Fired most:")
-    fired = [f"- {noise_name(n.kind, n.job)}: {n.count} occurrences" for n in report.most_fired]
+    fired = [f"- {t(noise_name(n.kind, n.job))}: {n.count} occurrences" for n in report.most_fired]
     out += fired or ["- none"]
     out.append("")
     out.append("Most often recovered by themselves (no acknowledgement, no action):")
-    alone = [f"- {noise_name(n.kind, n.job)}: {n.count} alerts" for n in report.resolved_by_itself]
+    alone = [
+        f"- {t(noise_name(n.kind, n.job))}: {n.count} alerts" for n in report.resolved_by_itself
+    ]
     out += alone or ["- none"]
     if i.unavailable:
         out += ["", "## Not available when this report was built", ""]
-        out += [f"- {reason}" for reason in i.unavailable]
+        out += [f"- {t(reason)}" for reason in i.unavailable]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _web(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not any(c in url for c in " <>|\n")
 
 
 def _unavailable(report: HandoffReport, prefix: str) -> bool:

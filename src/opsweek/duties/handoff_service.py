@@ -28,10 +28,11 @@ from opsweek.duties.handoff import (
     build_handoff,
     job_of,
 )
-from opsweek.duties.handoff_render import figures_line, to_html, to_markdown
+from opsweek.duties.handoff_render import figures_line, to_html, to_markdown, to_slack
 from opsweek.duties.publish import Publisher
 from opsweek.duties.service import Duties, status
 from opsweek.errors import BadInput, ConfigError, Unavailable
+from opsweek.quoting import slack_mention, slack_text
 from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import utcnow, zone
@@ -207,9 +208,12 @@ class HandoffService:
     def _post_report(self, report: HandoffReport, publisher: Publisher) -> tuple[str, bool]:
         chat, channel = self._chat_channel()
         key = f"handoff:{report.inputs.week.isoformat()}:slack:{channel}"
-        summary = f"*{report.title}*\n{figures_line(report)}\nDetails in this thread."
+        summary = (
+            f"*{slack_text(report.title)}*\n{slack_text(figures_line(report))}\n"
+            "Details in this thread."
+        )
         parent, sent = publisher.once(key, lambda: chat.post(channel, summary))
-        thread = _slack_text(to_markdown(report, self.tz))
+        thread = _slack_text(to_slack(report, self.tz))
         _, sent_thread = publisher.once(
             key + ":thread", lambda: chat.post(channel, thread, thread=parent)
         )
@@ -298,8 +302,8 @@ class HandoffService:
 
     def _post_reminder(self, reminder: Reminder) -> str:
         chat, channel = self._chat_channel()
-        mentions = " ".join(f"<@{p.slack_id}>" for p in reminder.people if p.slack_id)
-        return chat.post(channel, f"{mentions} {reminder.text}".strip())
+        mentions = " ".join(slack_mention(p.slack_id) for p in reminder.people if p.slack_id)
+        return chat.post(channel, f"{mentions} {slack_text(reminder.text)}".strip())
 
     def _mail_reminder(self, reminder: Reminder) -> str:
         if self.outside.mailer is None:
