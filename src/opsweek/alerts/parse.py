@@ -3,10 +3,11 @@ what no parser can read becomes an ``unparsed`` alert carrying the reason."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import orjson
 
+from opsweek.alerts.details_cap import NotStorable, capped
 from opsweek.alerts.mail import read_mail
 from opsweek.alerts.model import (
     ALERTMANAGER,
@@ -22,6 +23,7 @@ from opsweek.alerts.model import (
     digest,
 )
 from opsweek.alerts.sources import EMAIL_PARSERS, alertmanager, canary_failure, opsweek_check
+from opsweek.jsontext import JSONText
 
 
 @dataclass
@@ -32,6 +34,21 @@ class ParseOutcome:
 
 
 def parse_raw(raw: RawInput) -> ParseOutcome:
+    """Every input ends as alerts that can be stored: parsed ones, with each alert's details
+    capped (`opsweek.alerts.details_cap`), or one unparsed alert saying why."""
+    outcome = _parse(raw)
+    try:
+        alerts = [
+            a if isinstance(a.details, JSONText) else replace(a, details=capped(a.details))
+            for a in outcome.alerts
+        ]
+    except NotStorable as exc:
+        return unparsed(raw, str(exc))
+    outcome.alerts = alerts
+    return outcome
+
+
+def _parse(raw: RawInput) -> ParseOutcome:
     try:
         if raw.format == EMAIL:
             return _email(raw)

@@ -14,9 +14,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.exc import OperationalError
+
 from opsweek.alerts.intake import IngestCounts, Intake
 from opsweek.alerts.model import RawInput
-from opsweek.alerts.parse import ParseOutcome, parse_raw
+from opsweek.alerts.parse import ParseOutcome, parse_raw, unparsed
 from opsweek.alerts.triage import FlapRule
 from opsweek.db.session import Store
 
@@ -102,18 +104,49 @@ class IntakeWriter:
         with self.store.writing_connection() as connection:
             return Intake(connection, flap=self.flap).store_parsed(raws, outcomes)
 
-    def _write(self, jobs: list[_Job]) -> None:
+    def write_each(
+        self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
+    ) -> list[IngestCounts | Exception]:
+        """Store a batch; when the batch fails, each input on its own, so one input can never
+        fail another's. An input that cannot be stored as parsed is stored as an unparsed
+        one, with the reason; only a store that cannot be written at all (gone, read-only,
+        full) fails them, and the senders retry."""
         try:
-            raws = [j.raw for j in jobs]
+            return list(self.write_now(raws, outcomes))
+        except OperationalError as exc:  # the store itself: nothing can be written now
+            log.exception("intake batch of %d inputs failed", len(raws))
+            return [exc] * len(raws)
+        except Exception:
+            if len(raws) > 1:
+                log.exception("intake batch of %d inputs failed; storing each alone", len(raws))
+        results: list[IngestCounts | Exception] = []
+        for raw, outcome in zip(raws, outcomes, strict=True):
+            try:
+                results += self.write_now([raw], [outcome])
+                continue
+            except OperationalError as exc:
+                results.append(exc)
+                continue
+            except Exception as exc:
+                log.exception("an input could not be stored as parsed; keeping it unparsed")
+                reason = f"could not be stored as parsed: {type(exc).__name__}: {exc}"[:500]
+            try:
+                results += self.write_now([raw], [unparsed(raw, reason)])
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def _write(self, jobs: list[_Job]) -> None:
+        raws = [j.raw for j in jobs]
+        try:
             outcomes = [parse_raw(raw) for raw in raws]  # before our turn to write
-            counts = self.write_now(raws, outcomes)
-        except Exception as exc:  # the callers answer with an error; senders retry
-            log.exception("intake batch of %d inputs failed", len(jobs))
-            for job in jobs:
-                job.result.set_exception(exc)
-            return
-        for job, count in zip(jobs, counts, strict=True):
-            job.result.set_result(count)
+        except Exception as exc:  # parse_raw never raises; if it did, nothing is lost yet
+            outcomes = [unparsed(raw, f"parser error: {exc}") for raw in raws]
+        for job, result in zip(jobs, self.write_each(raws, outcomes), strict=True):
+            if isinstance(result, Exception):  # the caller answers with an error; senders retry
+                job.result.set_exception(result)
+            else:
+                job.result.set_result(result)
 
     def close(self) -> None:
         with self._lock:

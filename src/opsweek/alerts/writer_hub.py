@@ -130,14 +130,13 @@ class IntakeHub(threading.Thread):
 
     def _store(self, requests: list[_Request]) -> list[socket.socket]:
         """Store ``requests`` and answer them; the connections that could not be answered."""
-        try:
-            counts = self.writer.write_now([r.raw for r in requests], [r.parsed for r in requests])
-            answers = [
-                encode_answer(r.number, c, None) for r, c in zip(requests, counts, strict=True)
-            ]
-        except Exception as exc:  # the workers answer 503; senders retry
-            log.exception("intake batch of %d inputs failed", len(requests))
-            answers = [encode_answer(r.number, None, str(exc)) for r in requests]
+        results = self.writer.write_each([r.raw for r in requests], [r.parsed for r in requests])
+        answers = [  # an error for a request alone: its worker answers 503, its sender retries
+            encode_answer(r.number, None, str(c))
+            if isinstance(c, Exception)
+            else encode_answer(r.number, c, None)
+            for r, c in zip(requests, results, strict=True)
+        ]
         replies: dict[socket.socket, list[bytes]] = {}
         for request, answer in zip(requests, answers, strict=True):
             replies.setdefault(request.sock, []).append(answer)
