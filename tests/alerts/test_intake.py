@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from opsweek.alerts.intake import Intake
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.service import AlertFilter, Inbox
 from opsweek.db.models import Alert, AlertEvent, RawInputRow
 from opsweek.db.session import Store
@@ -31,7 +32,12 @@ def alerts(store: Store) -> list[Alert]:
 def test_refine_mail_is_three_alerts_in_one_group_and_dedups(store: Store) -> None:
     counts = ingest(store, "refine_failure.eml")
     assert (counts.received, counts.new, counts.updated, counts.unparsed) == (3, 3, 0, 0)
-    again = ingest(store, "refine_failure.eml")
+    retried = ingest(store, "refine_failure.eml")  # the same delivery again: a sender's retry
+    assert (retried.received, retried.duplicates) == (0, 1)
+    (mail,) = raw_inputs("refine_failure.eml", NOW)
+    next_report = mail.content.replace(b"refine_event.17@", b"refine_event.18@")
+    with store.session() as session:  # the next report of the same failures: repeats
+        again = Intake(session, NOW).ingest([RawInput(next_report, mail.format, NOW)])
     assert (again.new, again.updated) == (0, 3)
     found = alerts(store)
     assert len(found) == 3 and {a.count for a in found} == {2}

@@ -51,6 +51,7 @@ def test_webhook_firing_then_resolved(client: TestClient, web_store: Store, toke
         "unparsed": 0,
         "resolved": 0,
         "inputs": 1,
+        "duplicates": 0,
     }
     resolved = (ALERT_FIXTURES / "alertmanager_resolved.json").read_bytes()
     assert client.post(WEBHOOK, content=resolved, headers=auth(token)).json()["resolved"] == 2

@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Recovery
+from opsweek.alerts.model import (
+    RESOLVED,
+    UNPARSED,
+    ParsedAlert,
+    RawInput,
+    Recovery,
+    content_key,
+)
 from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
 from opsweek.db.bulk import BulkLookup, BulkStatement, reserve_ids
@@ -79,6 +86,7 @@ RAW_COLUMNS = (
     "size",
     "content",
     "parse_error",
+    "content_key",
 )
 INSERT_RAW = BulkStatement(insert(RAW), RAW_COLUMNS)
 INSERT_ALERT = BulkStatement(insert(ALERTS), INSERT_COLUMNS)
@@ -106,6 +114,7 @@ class IngestCounts:
     unparsed: int = 0
     resolved: int = 0
     inputs: int = 0
+    duplicates: int = 0  # e-mails received before (a sender's retry): not stored again
 
     def add(self, other: IngestCounts) -> None:
         self.received += other.received
@@ -114,6 +123,7 @@ class IngestCounts:
         self.unparsed += other.unparsed
         self.resolved += other.resolved
         self.inputs += other.inputs
+        self.duplicates += other.duplicates
 
     def as_json(self) -> dict[str, int]:
         return dict(vars(self))  # flat ints: what dataclasses.asdict gives, without its walk
@@ -144,7 +154,10 @@ class Intake:
         return self.store_parsed(raws, [parse_raw(raw) for raw in raws])
 
     def store_parsed(
-        self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
+        self,
+        raws: Sequence[RawInput],
+        outcomes: Sequence[ParseOutcome],
+        checked: bool = False,
     ) -> list[IngestCounts]:
         """Store inputs parsed beforehand (parsing is pure: it may happen before a writer
         takes its turn, see `Store.writing`); the counts of each, in order."""
@@ -152,8 +165,25 @@ class Intake:
         counts = [IngestCounts(inputs=1) for _ in raws]
         if not raws:
             return counts
-        # every input kept as received: one executemany, with ids reserved beforehand
         connection = self._connection()
+        keys = [content_key(raw) for raw in raws]
+        seen = set() if checked else self._known_keys(connection, [k for k in keys if k])
+        fresh = []
+        for index, key in enumerate(keys):
+            if key is not None and key in seen:
+                counts[index].duplicates = 1  # a retried delivery: stored already
+                continue
+            if key is not None:
+                seen.add(key)
+            fresh.append(index)
+        if len(fresh) < len(raws):
+            stored = self.store_parsed(
+                [raws[i] for i in fresh], [outcomes[i] for i in fresh], checked=True
+            )
+            for index, count in zip(fresh, stored, strict=True):
+                counts[index] = count
+            return counts
+        # every input kept as received: one executemany, with ids reserved beforehand
         raw_ids = reserve_ids(connection, RAW, len(raws))
         rows = [
             {
@@ -165,8 +195,9 @@ class Intake:
                 "size": len(raw.content),
                 "content": raw.content,
                 "parse_error": outcome.error,
+                "content_key": key,
             }
-            for raw_id, raw, outcome in zip(raw_ids, raws, outcomes, strict=True)
+            for raw_id, raw, outcome, key in zip(raw_ids, raws, outcomes, keys, strict=True)
         ]
         INSERT_RAW.execute(connection, rows)
         start = 0
@@ -212,6 +243,16 @@ class Intake:
             states[parsed.fingerprint] = result.state
             changes.append((parsed.fingerprint, result))
         self._write(states, changes)
+
+    @staticmethod
+    def _known_keys(connection: Connection, keys: list[str]) -> set[str]:
+        """Which of ``keys`` belong to e-mails stored already."""
+        if not keys:
+            return set()
+        found = connection.execute(
+            select(RAW.c.content_key).where(RAW.c.content_key.in_(keys))
+        ).scalars()
+        return set(found)
 
     def _load(self, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
         rows = LOAD_STATE.rows(self._connection(), fingerprints)

@@ -80,3 +80,17 @@ def clean_text(text: str, limit: int = 500) -> str:
         text = "".join(ch if ch.isprintable() else " " for ch in text)
     cleaned = " ".join(text.split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]{1,250}>)", re.IGNORECASE | re.MULTILINE)
+
+
+def content_key(raw: RawInput) -> str | None:
+    """What makes an e-mail the same delivery again: its Message-ID and a hash of its bytes
+    (a retry is byte for byte the same). None for other inputs, which are never merged."""
+    if raw.format != EMAIL:
+        return None
+    head = raw.content[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = MESSAGE_ID.search(head)
+    message_id = found.group(1).decode("ascii", "replace") if found else ""
+    return f"{message_id[:150]}#{hashlib.sha256(raw.content).hexdigest()[:40]}"

@@ -9,10 +9,10 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
 
@@ -21,12 +21,12 @@ from opsweek.alerts.model import RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw, unparsed
 from opsweek.alerts.triage import FlapRule
 from opsweek.db.session import Store
+from opsweek.errors import IntakeUnavailable
+
+__all__ = ["IntakeUnavailable", "IntakeWriter", "Submitter", "batches"]
 
 log = logging.getLogger(__name__)
-
-
-class IntakeUnavailable(Exception):
-    """The input could not be handed to the writer; the sender should retry."""
+T = TypeVar("T")
 
 
 class Submitter(Protocol):
@@ -46,11 +46,41 @@ class _Job:
     result: Future[IngestCounts]
 
 
+MAX_BATCH = 200  # inputs stored in one transaction, at most
+MAX_BATCH_BYTES = 1 << 20  # bytes of inputs stored in one transaction, beyond its first input
+
+
+def batches(
+    items: Sequence[T], size: Callable[[T], int], max_count: int, max_bytes: int
+) -> Iterator[list[T]]:
+    """``items`` in consecutive batches of at most ``max_count`` items and ``max_bytes`` (a
+    batch holds at least one item, however large): one large input cannot make the writer
+    hold the store for others for long."""
+    batch: list[T] = []
+    total = 0
+    for item in items:
+        weight = size(item)
+        if batch and (len(batch) >= max_count or total + weight > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += weight
+    if batch:
+        yield batch
+
+
 class IntakeWriter:
-    def __init__(self, store: Store, flap: FlapRule = FlapRule(), max_batch: int = 200) -> None:
+    def __init__(
+        self,
+        store: Store,
+        flap: FlapRule = FlapRule(),
+        max_batch: int = MAX_BATCH,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+    ) -> None:
         self.store = store
         self.flap = flap
         self.max_batch = max_batch
+        self.max_batch_bytes = max_batch_bytes
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -82,8 +112,9 @@ class IntakeWriter:
             if first is None:
                 return
             jobs = [first]
+            size = len(first.raw.content)
             stop = False
-            while len(jobs) < self.max_batch:
+            while len(jobs) < self.max_batch and size < self.max_batch_bytes:
                 try:
                     job = self._queue.get_nowait()
                 except queue.Empty:
@@ -92,6 +123,7 @@ class IntakeWriter:
                     stop = True
                     break
                 jobs.append(job)
+                size += len(job.raw.content)
             self._write(jobs)
             if stop:
                 return

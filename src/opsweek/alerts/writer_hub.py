@@ -37,7 +37,7 @@ from opsweek.alerts.wire import (
     encode_request,
     split_frames,
 )
-from opsweek.alerts.writer import IntakeUnavailable, IntakeWriter
+from opsweek.alerts.writer import IntakeUnavailable, IntakeWriter, batches
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,13 @@ class IntakeHub(threading.Thread):
                         log.exception("unreadable request from a web worker")
                         requests = [r for r in requests if r.sock is not sock]
                         forget(sock)
-                for start in range(0, len(requests), self.writer.max_batch):
-                    for gone in self._store(requests[start : start + self.writer.max_batch]):
+                for batch in batches(
+                    requests,
+                    lambda r: len(r.raw.content),
+                    self.writer.max_batch,
+                    self.writer.max_batch_bytes,
+                ):
+                    for gone in self._store(batch):
                         forget(gone)
         finally:
             for sock in [*buffers, self._listener]:

@@ -68,7 +68,9 @@ def serve(
     if settings.get("intake.smtp_listen"):
         smtp_host, smtp_port = _host_port(settings.get("intake.smtp_listen"))
         services.append(
-            SmtpListener(smtp_host, smtp_port, sink, settings.get("intake.max_body_bytes"))
+            SmtpListener(
+                smtp_host, smtp_port, app.state.writer, settings.get("intake.max_body_bytes")
+            )
         )
     if settings.get("intake.imap_host"):
         services.append(
@@ -81,6 +83,7 @@ def serve(
                 settings.get("intake.imap_ssl"),
                 settings.get("intake.imap_interval"),
                 sink,
+                settings.get("intake.max_body_bytes"),
             )
         )
     started = {

@@ -122,6 +122,10 @@ class RawInputRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     parse_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # e-mails: Message-ID and content hash, so a retried delivery is not stored twice
+    content_key: Mapped[str | None] = mapped_column(
+        String(200), nullable=True, unique=True, index=True
+    )
 
 
 class Alert(Base):
