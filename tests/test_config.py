@@ -77,6 +77,23 @@ def test_database_password_is_masked(tmp_path: Path) -> None:
     assert mask_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
 
+def test_no_credential_of_any_url_setting_is_shown(tmp_path: Path) -> None:
+    """config show leaked ?password=..., the part of a password after an '@', and the
+    credentials in tracker.url."""
+    env = {
+        "OPSWEEK_DATABASE_URL": "postgresql+psycopg://ops:p@ss-ONE@db.example.org/opsweek",
+        "OPSWEEK_TRACKER_URL": "https://bot:TWO-secret@phabricator.example.org/api/",
+        "OPSWEEK_CHECKS_REPLICA_URL": "mysql+pymysql://r@replica/{wiki}?password=THREE",
+    }
+    settings = load_settings(env=env, cwd=tmp_path)
+    shown = str(settings.shown())
+    for secret in ("ss-ONE", "TWO-secret", "THREE"):
+        assert secret not in shown
+    values = {row["name"]: row["value"] for row in settings.shown()}
+    assert values["tracker.url"] == "https://bot:********@phabricator.example.org/api/"
+    assert values["checks.replica_url"] == "********"  # a secret setting: hidden whole
+
+
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text()
     names = [s.name for s in SETTINGS] + [t.name for t in TABLE_LISTS]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -544,6 +545,8 @@ class Settings:
                 value = self.user
             elif setting.secret and value:
                 value = "********"
+            elif isinstance(value, str) and "://" in value:
+                value = mask_url(value)
             rows.append(
                 {
                     "name": setting.name,
@@ -556,9 +559,28 @@ class Settings:
         return rows
 
 
+SECRET_PARAMS = re.compile(r"(?i)^(password|passwd|pwd|pass|token|secret|api[_-]?key|key)$")
+
+
 def mask_url(url: str) -> str:
-    """Hide the password of a database URL."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1********@", url)
+    """A URL with its credentials hidden: the password of its user part (a password may hold
+    '@': the user part ends at the last one) and the values of query parameters that carry
+    secrets (?password=..., ?token=...)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        netloc = f"{user}:********@{host}" if colon else f"{user}@{host}"
+    query = "&".join(
+        f"{name}=********" if SECRET_PARAMS.match(name) and value else pair
+        for pair in parts.query.split("&")
+        if pair
+        for name, _, value in [pair.partition("=")]
+    )
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # nothing to hide: as written (urlunsplit would change sqlite:////path)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def find_config_file(explicit: str | Path | None, env: Mapping[str, str], cwd: Path) -> Path | None:
