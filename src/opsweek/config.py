@@ -177,6 +177,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Projects `!log <project> ...` may name; another first word is part of the message.",
     ),
     Setting(
+        "sal.relay_users",
+        str,
+        "",
+        "Users whose API tokens may log SAL entries under another nick (a relay bot logging "
+        "for others), comma separated. Everyone else logs under their own name.",
+    ),
+    Setting(
         "sal.related_window_hours",
         int,
         72,

@@ -39,6 +39,7 @@ def log(
             project=project or settings.get("sal.project"),
             source="cli",
             corrects=corrects,
+            actor=settings.user,
         )
         data = entry_json(entry, sal.refs([entry.id])[entry.id])
     if json_:

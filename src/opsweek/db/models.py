@@ -257,6 +257,8 @@ class SalEntry(Base):
     host: Mapped[str] = mapped_column(String(255), default="")
     source: Mapped[str] = mapped_column(String(16), default="cli")
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("sal_entries.id"), nullable=True)
+    # who recorded it (a token's user, the IRC sender, ...), whatever nick it is shown under
+    actor: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class SalRef(Base):

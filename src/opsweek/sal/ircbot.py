@@ -150,6 +150,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
                 entry = SalLog(session).append(
                     command.nick,
                     command.message,
+                    actor=sender,  # a relay bot's line credits the user, recorded by the bot
                     channel=channel,
                     project=command.project or self.config.default_project,
                     host=command.host,

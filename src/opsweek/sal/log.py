@@ -45,6 +45,7 @@ def entry_json(entry: SalEntry, refs: Sequence[SalRef] = ()) -> dict[str, Any]:
         "project": entry.project,
         "host": entry.host,
         "source": entry.source,
+        "actor": entry.actor,
         "corrects": entry.corrects_id,
         "refs": [{"kind": r.kind, "value": r.value} for r in refs],
     }
@@ -85,7 +86,9 @@ class SalLog:
         source: str = "cli",
         corrects: int | None = None,
         at: datetime | None = None,
+        actor: str | None = None,
     ) -> SalEntry:
+        """A new entry shown under ``nick``, recorded by ``actor`` (default: the nick)."""
         nick = nick.strip()
         if not NICK.match(nick):
             raise BadInput(f"invalid nick {nick!r}")
@@ -108,6 +111,7 @@ class SalLog:
             host=host[:255],
             source=source,
             corrects_id=corrects,
+            actor=(actor if actor is not None else nick)[:64],
         )
         self.session.add(entry)
         self.session.flush()

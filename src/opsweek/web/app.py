@@ -8,7 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import js_lib_htmx
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
@@ -27,7 +29,7 @@ from opsweek.web.intake_endpoint import IntakeEndpoints, document
 from opsweek.web.metrics import LatencyMiddleware, Metrics
 from opsweek.web.page_cache import PageCache
 from opsweek.web.routes import api, forms, pages, sal
-from opsweek.web.session_auth import secret_key
+from opsweek.web.session_auth import read_access, secret_key
 
 
 def create_app(settings: Settings, store: Store, writer: Submitter | None = None) -> FastAPI:
@@ -50,6 +52,9 @@ def create_app(settings: Settings, store: Store, writer: Submitter | None = None
         version=__version__,
         lifespan=lifespan,
         description="The ops-week assistant: alert intake, inbox, rotation, SAL.",
+        docs_url=None,  # served below, behind the same read access as the pages
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -93,9 +98,19 @@ def create_app(settings: Settings, store: Store, writer: Submitter | None = None
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/metrics", tags=["meta"], include_in_schema=False)
+    readers = [Depends(read_access)]  # open, or a login or token when web.public_read is off
+
+    @app.get("/metrics", tags=["meta"], include_in_schema=False, dependencies=readers)
     def metrics() -> Response:
         return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=readers)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=readers)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="opsweek API")
 
     return app
 

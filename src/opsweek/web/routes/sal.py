@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -18,13 +18,32 @@ Caller = Annotated[str, Depends(require_token)]
 
 class NewEntry(BaseModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE)
-    nick: str | None = Field(default=None, max_length=64, description="default: the token's user")
-    project: str | None = Field(default=None, max_length=64)
+    nick: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Shown under this nick instead of the token's user: only for the users "
+        "named in sal.relay_users (a relay bot logging for others).",
+    )
+    project: str | None = Field(
+        default=None, max_length=64, description="One of sal.project and sal.projects."
+    )
     corrects: int | None = Field(default=None, ge=1)
 
 
 @router.post("", status_code=201, summary="Log an entry")
 async def create(entry: NewEntry, request: Request, caller: Caller) -> dict[str, Any]:
+    """The entry is recorded as the token's user (its ``actor``); the nick it is shown under
+    is that user's, unless the token's user may relay for others."""
+    settings = request.app.state.settings
+    relays = {u.strip() for u in settings.get("sal.relay_users").split(",") if u.strip()}
+    if entry.nick and entry.nick != caller and caller not in relays:
+        raise HTTPException(403, f"{caller} may log only as {caller} (see sal.relay_users)")
+    projects = {settings.get("sal.project")} | {
+        p.strip() for p in settings.get("sal.projects").split(",") if p.strip()
+    }
+    if entry.project and entry.project not in projects:
+        raise HTTPException(400, f"unknown project {entry.project!r}: one of {sorted(projects)}")
+
     def write() -> dict[str, Any]:
         with request.app.state.store.session() as session:
             sal = SalLog(session)
@@ -32,8 +51,9 @@ async def create(entry: NewEntry, request: Request, caller: Caller) -> dict[str,
                 entry.nick or caller,
                 entry.message,
                 source="web",
-                project=entry.project or request.app.state.settings.get("sal.project"),
+                project=entry.project or settings.get("sal.project"),
                 corrects=entry.corrects,
+                actor=caller,
             )
             return entry_json(row, sal.refs([row.id])[row.id])
 
