@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from opsweek.errors import BadInput, Conflict, NotFound, OpsweekError
+from opsweek.errors import BadInput, Conflict, NotFound, OpsweekError, Unavailable
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -30,6 +31,8 @@ def _status(exc: OpsweekError) -> int:
         return 409
     if isinstance(exc, BadInput):
         return 400
+    if isinstance(exc, Unavailable):
+        return 503
     return 400
 
 
@@ -44,6 +47,15 @@ def install(app: FastAPI) -> None:
         response = problem(exc.status_code, str(exc.detail), str(exc.detail))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
+        return response
+
+    @app.exception_handler(OperationalError)
+    async def store_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        """The store cannot be written (read-only, full, gone): retry later, like the intake
+        answers, rather than a bare 500."""
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        response = problem(503, "the store is unavailable; retry later", reason)
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.exception_handler(RequestValidationError)
