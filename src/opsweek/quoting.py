@@ -19,8 +19,8 @@ class Unquotable(ValueError):
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # words a shell reads as themselves, so they need no quotes (no glob, tilde or brace)
-PLAIN_WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
-IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
+PLAIN_WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+\Z")
+IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+\Z")
 URL_UNSAFE = re.compile(r"[\s\"'<>`\\{}|^]")
 
 
@@ -110,7 +110,7 @@ def irc_text(value: object, limit: int = 400) -> str:
 
 
 # --- Slack ---------------------------------------------------------------------------------
-SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")
 
 
 def slack_text(value: object) -> str:

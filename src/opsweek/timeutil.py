@@ -68,7 +68,7 @@ def parse_instant(text: str, default_tz: ZoneInfo) -> datetime:
     return moment.astimezone(UTC)
 
 
-AGE = re.compile(r"^\s*(\d{1,5})\s*([mhdw])\s*$")
+AGE = re.compile(r"^\s*(\d{1,5})\s*([mhdw])\s*\Z")
 AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 

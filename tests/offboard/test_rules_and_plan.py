@@ -197,12 +197,42 @@ def test_hand_edited_plans_are_refused(scanned) -> None:  # type: ignore[no-unty
         (lambda d: d.update(user="../x"), "refusing user name"),
         (lambda d: d["steps"][0].update(action="rm_rf"), "unknown action"),
         (lambda d: d.update(version=7), "unsupported plan version"),
+        # the text shown is what runs: a command edited to say something else is refused
+        (
+            lambda d: d["steps"][0].update(command="sudo -u hdfs hdfs dfs -rm -r /user/bob"),
+            "its command is not what the step runs",
+        ),
+        # a removal must carry what it expects to remove, or it could not be re-checked
+        (lambda d: d["steps"][0].update(expect=""), "cannot be re-checked"),
+        (lambda d: d.update(user="elvis\n"), "refusing user name"),
         (lambda d: d.pop("steps"), "not an opsweek offboarding plan"),
     ]:
         edited = json.loads(json.dumps(data))
         edit(edited)
         with pytest.raises(BadInput, match=message):
             plan_from_json(edited)
+
+
+def test_a_plan_archives_only_where_and_to_whom_the_settings_say(scanned) -> None:  # type: ignore[no-untyped-def]
+    from opsweek.offboard.plan import check_against_settings
+
+    files, report = scanned
+    plan = build_plan(
+        report,
+        ["/user/elvis/project"],
+        {},
+        archive_dir="/wmf/data/archive/user",
+        archive_owner="hdfs:analytics-privatedata-users",
+        cumin_hosts="all",
+        created_by="ana",
+        created_at=NOW,
+        fingerprint=lambda path, exclude: files.fingerprint(path, tuple(exclude)),
+    )
+    check_against_settings(plan, "/wmf/data/archive/user", "hdfs:analytics-privatedata-users")
+    with pytest.raises(BadInput, match=r"not offboard\.archive_dir"):
+        check_against_settings(plan, "/wmf/data/archive/other", "hdfs:analytics-privatedata-users")
+    with pytest.raises(BadInput, match=r"not offboard\.archive_owner"):
+        check_against_settings(plan, "/wmf/data/archive/user", "mallory:mallory")
 
 
 def test_transfers_and_external_data_notes() -> None:

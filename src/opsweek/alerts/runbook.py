@@ -34,7 +34,7 @@ from opsweek.steps import LANGS, Step
 
 RUNBOOKS = Path(__file__).with_name("runbooks.toml")
 STEP_FIELDS = {"id", "text", "when", "unless", "each", "host", *LANGS}
-HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")
+HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\Z")
 # how long before the alert was first seen, and after it was last seen, logs are read
 LOG_BEFORE, LOG_AFTER = timedelta(hours=2), timedelta(hours=1)
 

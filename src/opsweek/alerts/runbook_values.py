@@ -16,11 +16,11 @@ from opsweek.alerts.sources.alertmanager import JAVA_DAEMONS
 from opsweek.alerts.sources.refine_failure import rerun_window
 
 # run ids Airflow makes itself: <type>__<logical date>
-RUN_ID = re.compile(r"^(?:scheduled|manual|backfill|dataset_triggered|asset_triggered)__(.+)$")
+RUN_ID = re.compile(r"^(?:scheduled|manual|backfill|dataset_triggered|asset_triggered)__(.+)\Z")
 REFINE_FLAG = re.compile(r"^--[a-z_]+(?:=.*)?$", re.DOTALL)
-LOGIN = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-JOB = re.compile(r"^[A-Za-z0-9_.-]+$")
-HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+LOGIN = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
+JOB = re.compile(r"^[A-Za-z0-9_.-]+\Z")
+HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*\Z")
 
 
 def derived(kind: str, details: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from opsweek.errors import BadInput
 
 FIELDS = ("project", "agent_type", "access_method")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from opsweek.alerts.sources.opsweek_check import finding
 DATASETS = ("history", "user_history", "page_history")
 FLAGS = ("_SUCCESS", "_CHECKED", "_PARTITIONED")
 REDUCED = "history_reduced"
-SNAPSHOT = re.compile(r"^snapshot=(\d{4})-(\d{2})$")
+SNAPSHOT = re.compile(r"^snapshot=(\d{4})-(\d{2})\Z")
 
 
 def expected_snapshot(today: date) -> str:

@@ -16,7 +16,7 @@ from opsweek.errors import BadInput, NotFound, Unavailable
 from opsweek.quoting import sql_table
 from opsweek.steps import Step
 
-PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^/]+$")
+PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^/]+\Z")
 LISTED = 50  # partitions and directories named in a finding; the counts say how many
 
 

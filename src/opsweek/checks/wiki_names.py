@@ -57,7 +57,7 @@ RENAMED = {
     "ombuds.wikimedia": "ombudsmenwiki",
     "vrt-wiki.wikimedia": "otrs_wikiwiki",
 }
-CODE = re.compile(r"^[a-z][a-z0-9-]*$")
+CODE = re.compile(r"^[a-z][a-z0-9-]*\Z")
 
 
 def dbname(project: str) -> str | None:

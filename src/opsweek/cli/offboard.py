@@ -16,7 +16,7 @@ from opsweek.cli.state import State, state
 from opsweek.duties.service import Duties
 from opsweek.errors import BadInput
 from opsweek.offboard.execute import Executor, Journal
-from opsweek.offboard.plan import build_plan, plan_from_json
+from opsweek.offboard.plan import build_plan, check_against_settings, plan_from_json
 from opsweek.offboard.report import to_markdown
 from opsweek.offboard.rules import check_user
 from opsweek.offboard.scan import ScanReport
@@ -175,6 +175,9 @@ def execute(
         raise BadInput(
             f"the plan was made for the warehouse {made.warehouse}, not {settings.warehouse_dir}"
         )
+    check_against_settings(
+        made, settings.get("offboard.archive_dir"), settings.get("offboard.archive_owner")
+    )
     needs_hive = any(s.action in ("drop_database", "transfer_owner") for s in made.steps)
     log_path = journal or plan_file.with_name(plan_file.name + ".journal")
 

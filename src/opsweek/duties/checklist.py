@@ -18,7 +18,7 @@ from opsweek.quoting import Unquotable, irc_text, shell_word, sql_string, url, u
 from opsweek.steps import LANGS, Step
 
 PLACEHOLDER = re.compile(r"<([a-z_][a-z0-9_]*)>")
-HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")
+HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\Z")
 FIELDS = {"text", "host", *LANGS}
 
 

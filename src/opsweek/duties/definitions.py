@@ -20,7 +20,7 @@ from opsweek.steps import Step
 from opsweek.timeutil import WEEKDAYS, parse_clock, parse_weekday, zone
 
 ON_DEMAND = "on-demand"
-KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
 FIELDS = {
     "key",
     "title",

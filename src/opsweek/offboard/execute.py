@@ -15,7 +15,7 @@ from opsweek.adapters.fs import Files
 from opsweek.adapters.hive import HiveMetastore
 from opsweek.adapters.hosts import Host
 from opsweek.errors import BadInput, Conflict, OpsweekError, Unavailable, first_line
-from opsweek.offboard.plan import Plan, Step
+from opsweek.offboard.plan import NO_TABLES, Plan, Step
 from opsweek.timeutil import iso, utcnow
 
 Log = Callable[[str], None]
@@ -181,7 +181,7 @@ class Executor:
         if step.target not in self.metastore.databases():
             return "already done", "no such database"
         tables = ",".join(sorted(t.name for t in self.metastore.tables(step.target)))
-        self._changed(step, tables)
+        self._changed(step, tables or NO_TABLES)
         self.metastore.drop_database(step.target)
         return "done", f"dropped with tables {tables or '(none)'}"
 

@@ -112,10 +112,34 @@ def _sql_name(name: str) -> str:
         raise BadInput(f"cannot plan for a Hive name that is not plain: {exc}") from None
 
 
-def _transfer(table: TableFinding, owner: str) -> tuple[str, dict[str, Any], str]:
+NO_TABLES = "(no tables)"  # what a database without tables is expected to hold
+
+
+def command_for(action: str, target: str, args: Mapping[str, Any]) -> str:
+    """The command a step runs, as the runbook writes it: made from the step's action, target
+    and arguments only, so a plan's text can never say something else than what runs."""
+    if action == "transfer_owner":
+        database, table = _sql_name(str(args["database"])), _sql_name(str(args["table"]))
+        owner = check_user(str(args["owner"]))
+        return hive_command(f"ALTER TABLE {database}.{table} SET OWNER USER {owner};")
+    if action == "archive_mkdir":
+        return hdfs_command("-mkdir", "-p", target)
+    if action == "archive_move":
+        return hdfs_command("-mv", target, f"{normal(str(args['destination']))}/")
+    if action == "archive_chown":
+        return hdfs_command("-chown", "-R", str(args["owner"]), target)
+    if action == "drop_database":
+        return hive_command(f"DROP DATABASE {_sql_name(target)} CASCADE;")
+    if action == "remove_hdfs":
+        return hdfs_command("-rm", "-r", target)
+    if action == "remove_home":
+        return shell_join(("sudo", "cumin", str(args["cumin"]), f"rm -rf {shell_word(target)}"))
+    raise BadInput(f"unknown action {action!r}")
+
+
+def _transfer(table: TableFinding, owner: str) -> dict[str, Any]:
     t = table.table
-    sql = f"ALTER TABLE {_sql_name(t.database)}.{_sql_name(t.name)} SET OWNER USER {owner};"
-    return hive_command(sql), {"database": t.database, "table": t.name, "owner": owner}, t.owner
+    return {"database": t.database, "table": t.name, "owner": owner}
 
 
 def build_plan(
@@ -133,7 +157,7 @@ def build_plan(
     """``fingerprint(path, exclude)`` describes the files under an HDFS path, leaving out the
     subtrees archived first; the executor compares it again before removing the path."""
     user = report.user
-    steps: list[tuple[str, str, str, dict[str, Any], str]] = []
+    steps: list[tuple[str, str, dict[str, Any], str]] = []  # action, target, args, expect
     notes: list[str] = []
 
     # 1. transfers: tables others need get a new owner, before anything is dropped
@@ -148,8 +172,7 @@ def build_plan(
         if qualified not in owned:
             raise BadInput(f"{qualified} is not a table owned by {user} (see offboard check)")
         check_user(owner)
-        command, args, _ = _transfer(owned[qualified], owner)
-        steps.append(("transfer_owner", qualified, command, args, ""))
+        steps.append(("transfer_owner", qualified, _transfer(owned[qualified], owner), ""))
     for qualified, table in sorted(owned.items()):
         if qualified not in transfers:
             notes.append(
@@ -174,52 +197,25 @@ def build_plan(
     if archived:
         archived.sort(key=lambda p: p != home)  # the whole home first: it makes the directory
         if archived[0] != home:
-            steps.append(
-                ("archive_mkdir", archive_root, hdfs_command("-mkdir", "-p", archive_root), {}, "")
-            )
+            steps.append(("archive_mkdir", archive_root, {}, ""))
         for path in archived:
             into = normal(archive_dir) if path == home else archive_root
-            steps.append(
-                (
-                    "archive_move",
-                    path,
-                    hdfs_command("-mv", path, f"{into}/"),
-                    {"destination": into},
-                    fingerprint(path, ()),
-                )
-            )
-        steps.append(
-            (
-                "archive_chown",
-                archive_root,
-                hdfs_command("-chown", "-R", archive_owner, archive_root),
-                {"owner": archive_owner},
-                "",
-            )
-        )
+            steps.append(("archive_move", path, {"destination": into}, fingerprint(path, ())))
+        steps.append(("archive_chown", archive_root, {"owner": archive_owner}, ""))
 
     def archived_whole(path: str) -> bool:
         return any(inside(path, a) for a in archived)
 
-    def removal(path: str) -> tuple[str, str, str, dict[str, Any], str]:
+    def removal(path: str) -> tuple[str, str, dict[str, Any], str]:
         exclude = sorted(a for a in archived if inside(a, path))
         args = {"exclude": exclude} if exclude else {}
-        command = hdfs_command("-rm", "-r", path)
-        return ("remove_hdfs", path, command, args, fingerprint(path, exclude))
+        return ("remove_hdfs", path, args, fingerprint(path, exclude))
 
     # 3. the user's databases, each followed by its warehouse directory
     removed_dirs: set[str] = set()
     for database in report.databases:
-        names = ",".join(sorted(t.table.name for t in database.tables))
-        steps.append(
-            (
-                "drop_database",
-                database.name,
-                hive_command(f"DROP DATABASE {_sql_name(database.name)} CASCADE;"),
-                {},
-                names,
-            )
-        )
+        names = ",".join(sorted(t.table.name for t in database.tables)) or NO_TABLES
+        steps.append(("drop_database", database.name, {}, names))
         directory = posixpath.join(report.warehouse, f"{database.name}.db")
         summary = next((w for w in report.warehouse_dirs if w.path == directory), None)
         if summary and summary.exists and not archived_whole(directory):
@@ -252,8 +248,7 @@ def build_plan(
             (
                 "remove_home",
                 path,
-                shell_join(("sudo", "cumin", cumin_hosts, f"rm -rf {shell_word(path)}")),
-                {"hosts": sorted(hosts)},
+                {"hosts": sorted(hosts), "cumin": cumin_hosts},
                 ";".join(f"{h}={fp}" for h, fp in sorted(hosts.items())),
             )
         )
@@ -267,8 +262,8 @@ def build_plan(
         warehouse=report.warehouse,
         archive_dir=normal(archive_dir),
         steps=tuple(
-            Step(number, action, target, command, args, expect)
-            for number, (action, target, command, args, expect) in enumerate(steps, start=1)
+            Step(number, action, target, command_for(action, target, args), args, expect)
+            for number, (action, target, args, expect) in enumerate(steps, start=1)
         ),
         notes=tuple(notes),
     )
@@ -350,6 +345,16 @@ def check_plan(plan: Plan) -> None:
             if is_user_database(user, str(step.args.get("database", ""))):
                 raise BadInput(f"{where}: tables of {user}'s own databases are not transferred")
             check_user(str(step.args.get("owner", "")))
+        try:
+            runs = command_for(step.action, step.target, step.args)
+        except (KeyError, BadInput) as exc:
+            raise BadInput(f"{where}: its arguments are not those of its action ({exc})") from None
+        if step.command != runs:
+            raise BadInput(f"{where}: its command is not what the step runs ({runs}); plan again")
+        if step.destructive and not step.expect:
+            raise BadInput(
+                f"{where}: no record of what it removes (expect), so it cannot be re-checked"
+            )
     moved = [s for s in plan.steps if s.action == "archive_move"]
     for removal in (s for s in plan.steps if s.action == "remove_hdfs"):
         for move in moved:
@@ -358,3 +363,18 @@ def check_plan(plan: Plan) -> None:
                     f"step {move.number} archives {move.target} after step {removal.number} "
                     f"removes {removal.target}"
                 )
+
+
+def check_against_settings(plan: Plan, archive_dir: str, archive_owner: str) -> None:
+    """Refuse a plan whose archive place or owner is not the configured one (a plan file is
+    hand-editable: it must not move data, or give it, elsewhere)."""
+    if normal(plan.archive_dir) != normal(archive_dir):
+        raise BadInput(
+            f"the plan archives to {plan.archive_dir}, not offboard.archive_dir ({archive_dir})"
+        )
+    for step in plan.steps:
+        if step.action == "archive_chown" and step.args.get("owner") != archive_owner:
+            raise BadInput(
+                f"step {step.number} gives the archive to {step.args.get('owner')}, not "
+                f"offboard.archive_owner ({archive_owner})"
+            )

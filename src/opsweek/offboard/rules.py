@@ -8,14 +8,14 @@ import re
 
 from opsweek.errors import BadInput
 
-USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
 HOME_DIRS = ("/srv/home/{user}", "/home/{user}")
 USERARCHIVE = "/var/userarchive"
 
 
 def check_user(user: str) -> str:
     """The user name, or BadInput: no '/', '..', glob or shell characters, no upper case."""
-    if not USER.match(user):
+    if not isinstance(user, str) or not USER.match(user):
         raise BadInput(
             f"refusing user name {user!r}: expected a login name (lower-case letters, digits, "
             "'_' and '-', starting with a letter or '_', at most 32 characters)"

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from opsweek.errors import BadInput
 from opsweek.timeutil import zone
 
-USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,63}$")
-EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-IRC_NICK = re.compile(r"^[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,31}$")
+USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,63}\Z")
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+\Z")
+IRC_NICK = re.compile(r"^[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,31}\Z")
 
 
 @dataclass(frozen=True)

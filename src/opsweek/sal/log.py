@@ -21,7 +21,7 @@ from opsweek.timeutil import iso, utcnow
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in every store
 MAX_MESSAGE = 65_536  # characters in one message; longer ones are refused, never cut
 IRC_FORMATTING = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]")
-NICK = re.compile(r"^[^\s\x00-\x1f]{1,64}$")
+NICK = re.compile(r"^[^\s\x00-\x1f]{1,64}\Z")
 PG_SPLIT = "._/-:@"
 PG_TABLE = str.maketrans(PG_SPLIT, " " * len(PG_SPLIT))
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)  # the end of an open span

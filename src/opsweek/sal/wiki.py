@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, time
 
 from opsweek.errors import BadInput
 
-HEADING = re.compile(r"^==\s*(\d{4}-\d\d-\d\d)\s*==\s*$")
-LINE = re.compile(r"^\*\s*(\d{1,2}:\d\d)\s+([^\s:]+):\s?(.*)$")
+HEADING = re.compile(r"^==\s*(\d{4}-\d\d-\d\d)\s*==\s*\Z")
+LINE = re.compile(r"^\*\s*(\d{1,2}:\d\d)\s+([^\s:]+):\s?(.*)\Z")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ SUBJECT = re.compile(
     r"\[(?P<status>FIRING|RESOLVED)(?::(?P<count>\d+))?\]\s+(?P<name>\S+)\s*"
     r"(?P<rest>.*)$"
 )
-MAIL_LABEL = re.compile(r"^\s*-\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*$")
+MAIL_LABEL = re.compile(r"^\s*-\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*\Z")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ SEVERITY = {
     "info": "info",
     "task": "warning",
 }
-UNIT = re.compile(r"^[\w@.:-]+\.(?:service|timer)$")
+UNIT = re.compile(r"^[\w@.:-]+\.(?:service|timer)\Z")
 
 
 def topic(alertname: str) -> str:

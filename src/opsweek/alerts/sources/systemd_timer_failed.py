@@ -16,7 +16,7 @@ from opsweek.alerts.model import (
 )
 
 KIND = "systemd_timer_failed"
-SUBJECT = re.compile(r"^(?P<state>FAIL|PASS):\s*(?P<title>.+)$")
+SUBJECT = re.compile(r"^(?P<state>FAIL|PASS):\s*(?P<title>.+)\Z")
 COMMAND = re.compile(r"ran the following command:\s*\n\s*\n?(?P<command>.+?)\n\s*\n", re.DOTALL)
 RETURN = re.compile(r"Its return value was (?P<rc>-?\d+)")
 OUTPUT = re.compile(r"emitted the following output:\s*\n(?P<output>.*)\Z", re.DOTALL)
