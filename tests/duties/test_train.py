@@ -129,3 +129,17 @@ def test_train_cli_lists_and_records_a_deploy(cli: Cli, refinery: Path, tmp_path
     assert cli("train", "deployed", "nope").exit_code == 2
     text = cli("train", "status").stdout
     assert "Bump Spark to 3.5 (T358001)" in text and "1. Read the changes" in text
+
+
+def test_a_repository_location_is_never_an_option(tmp_path: Path) -> None:
+    from opsweek.adapters.git import GitRepo
+    from opsweek.errors import BadInput
+
+    for location in (
+        "--upload-pack=touch /tmp/opsweek-pwned",
+        "ssh://-oProxyCommand=touch%20/tmp/opsweek-pwned/x",
+        "git@-oProxyCommand=x:repo",
+    ):
+        with pytest.raises(BadInput, match="not a repository location"):
+            GitRepo(location, tmp_path)
+    assert not Path("/tmp/opsweek-pwned").exists()

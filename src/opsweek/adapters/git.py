@@ -26,6 +26,8 @@ class Commit:
 
 class GitRepo:
     def __init__(self, location: str, cache_dir: Path, timeout: float = 120.0) -> None:
+        if location.startswith("-") or re.search(r"://-|@-", location):
+            raise BadInput(f"not a repository location: {location!r}")
         self.location = location
         self.timeout = timeout
         if URL.match(location):
@@ -42,7 +44,8 @@ class GitRepo:
             self.git("remote", "update", "--prune")
         else:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            self._run(["git", "clone", "--quiet", "--mirror", self.location, str(self.path)])
+            # "--" first: a location can never be read as an option of git clone
+            self._run(["git", "clone", "--quiet", "--mirror", "--", self.location, str(self.path)])
 
     def _run(self, argv: list[str]) -> str:
         try:
@@ -71,7 +74,9 @@ class GitRepo:
         return self.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
 
     def newest_tag(self, pattern: str) -> str | None:
-        tags = self.git("tag", "--list", pattern, "--sort=-v:refname").split()
+        if pattern.startswith("-"):
+            raise BadInput(f"not a tag pattern: {pattern!r}")
+        tags = self.git("tag", "--list", "--sort=-v:refname", "--", pattern).split()
         return tags[0] if tags else None
 
     def commits_between(self, old: str, new: str) -> list[Commit]:
