@@ -26,6 +26,7 @@ from opsweek.rotation.service import RotationConfig
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.intake_endpoint import IntakeEndpoints, document
+from opsweek.web.login_guard import LoginGuard
 from opsweek.web.metrics import LatencyMiddleware, Metrics
 from opsweek.web.page_cache import PageCache
 from opsweek.web.routes import api, forms, pages, sal
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store: Store, writer: Submitter | None = None
     app.state.rotation_config = RotationConfig.from_settings(settings)
     app.state.duty_book = duty_book(settings)
     app.state.tokens = TokenCache()
+    app.state.login_guard = LoginGuard()
     app.state.metrics = Metrics(store)
     app.state.pages = PageCache(
         change_marker(store.engine), max_age=settings.get("web.page_cache_seconds")

@@ -94,12 +94,26 @@ def proxy_user(request: Request) -> str | None:
     return cached
 
 
+def trusted_proxies(request: Request) -> set[str]:
+    value = request.app.state.settings.get("web.trusted_proxies")
+    return {p.strip() for p in value.split(",") if p.strip()}
+
+
+def client_address(request: Request) -> str:
+    """Who is asking: the connection's address, or, when that is a trusted proxy, the address
+    the proxy says it forwards for (the last X-Forwarded-For entry, the one it added)."""
+    peer = request.client.host if request.client else ""
+    if peer in trusted_proxies(request):
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return peer
+
+
 def _lookup_proxy_user(request: Request, header: str) -> str | None:
-    settings = request.app.state.settings
     name = request.headers.get(header, "").strip()
     peer = request.client.host if request.client else ""
-    proxies = {p.strip() for p in settings.get("web.trusted_proxies").split(",") if p.strip()}
-    if not name or peer not in proxies:
+    if not name or peer not in trusted_proxies(request):
         return None
     with request.app.state.store.session() as session:
         known = session.scalar(

@@ -15,9 +15,16 @@ from opsweek.alerts.service import Inbox
 from opsweek.passwords import check_password
 from opsweek.sal.log import SalLog
 from opsweek.timeutil import parse_date
+from opsweek.web.login_guard import LoginGuard
 from opsweek.web.problems import problem
 from opsweek.web.services import duties_for, rotation_for
-from opsweek.web.session_auth import check_form, end_sessions, session_user, start_session
+from opsweek.web.session_auth import (
+    check_form,
+    client_address,
+    end_sessions,
+    session_user,
+    start_session,
+)
 
 router = APIRouter(tags=["forms"])
 Csrf = Annotated[str | None, Form()]
@@ -37,13 +44,23 @@ async def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     check_form(request, csrf, login_required=False)
+    guard: LoginGuard = request.app.state.login_guard
+    address = client_address(request)
+    wait = guard.wait_seconds(username, address)
+    if wait > 0:
+        response = problem(429, "too many failed logins; wait before trying again")
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
 
     def verify() -> bool:
-        with request.app.state.store.session() as session:
-            return check_password(session, username, password)
+        with guard.hashing, request.app.state.store.session() as session:
+            return check_password(session, username, password)  # a few hashes at a time
 
-    if not await run_in_threadpool(verify):
+    ok = await run_in_threadpool(verify)
+    if not ok:
+        guard.failed(username, address)
         return problem(401, "wrong user name or password")
+    guard.succeeded(username)
     await run_in_threadpool(start_session, request, username)
     return _back(local_path(next, "/"))
 
