@@ -169,6 +169,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Public URL of the web app, used in links (default: http://<web.host>:<web.port>).",
     ),
+    Setting(
+        "database.sqlite_synchronous",
+        str,
+        "NORMAL",
+        "SQLite durability: NORMAL (an acknowledged webhook survives a crash of opsweek, not a "
+        "power cut) or FULL (it survives a power cut too; each commit waits for the disk).",
+    ),
     Setting("sal.project", str, "analytics", "Project of SAL entries that name none."),
     Setting(
         "sal.projects",

@@ -28,7 +28,10 @@ class State:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.settings.database_url)
+            self._store = open_store(
+                self.settings.database_url,
+                synchronous=self.settings.get("database.sqlite_synchronous"),
+            )
         return self._store
 
     @contextmanager

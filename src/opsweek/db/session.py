@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -26,25 +27,46 @@ MIGRATIONS = str(Path(__file__).with_name("migrations"))
 JSON_CODEC: dict[str, Any] = {"json_serializer": encode_json, "json_deserializer": orjson.loads}
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # WAL + NORMAL: no fsync per commit; a crash keeps the file consistent, a power cut may
-    # lose the last commits (the SQLite documentation's recommended setting for WAL)
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+SYNCHRONOUS = ("NORMAL", "FULL")
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+    """Pragmas of every SQLite connection. WAL + NORMAL (the default): no fsync per commit; a
+    crash of the process keeps every acknowledged commit, a power cut may lose the last ones.
+    FULL syncs every commit: power cuts lose nothing acknowledged, at the cost of a sync."""
+
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    return set_pragmas
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), in a directory only the owner can
+    enter (0700) when opsweek makes it: the store holds password hashes and tokens' hashes.
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(descriptor)
+
+
+def make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
+    if synchronous.upper() not in SYNCHRONOUS:
+        raise ConfigError(f"database.sqlite_synchronous must be one of {', '.join(SYNCHRONOUS)}")
     try:
         if url.startswith("sqlite"):
             database = url.split("///", 1)[-1]
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if database and database != ":memory:" and not database.startswith("file:"):
+                private_file(Path(database))
             engine = create_engine(url, **JSON_CODEC)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_pragmas(synchronous.upper()))
             return engine
         return create_engine(url, pool_pre_ping=True, **JSON_CODEC)
     except (ArgumentError, ModuleNotFoundError) as exc:
@@ -163,8 +185,8 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def open_store(url: str, migrate: bool = True) -> Store:
-    engine = make_engine(url)
+def open_store(url: str, migrate: bool = True, synchronous: str = "NORMAL") -> Store:
+    engine = make_engine(url, synchronous)
     if migrate:
         try:
             upgrade(engine)

@@ -24,7 +24,9 @@ UVICORN_OPTIONS = {"log_level": "warning", "proxy_headers": False, "server_heade
 
 def create() -> FastAPI:
     settings = load_settings()
-    store = open_store(settings.database_url)
+    store = open_store(
+        settings.database_url, synchronous=settings.get("database.sqlite_synchronous")
+    )
     store.checkpoint_in_background()  # a daemon thread: it ends with the worker
     hub = os.environ.get(SOCKET_ENV)  # `opsweek serve` stores every worker's intake
     app = create_app(settings, store, RemoteWriter(Path(hub)) if hub else None)
