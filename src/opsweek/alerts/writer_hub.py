@@ -23,6 +23,7 @@ import selectors
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,42 @@ log = logging.getLogger(__name__)
 SOCKET_ENV = "OPSWEEK_INTAKE_SOCKET"  # where `opsweek serve` tells its workers the hub is
 
 
+PREFIX = "opsweek-intake-"
+
+
 def private_socket_path() -> Path:
     """A socket path in a new directory only this user can enter (short enough for the
-    108-byte limit of Unix socket paths, wherever the data directory is)."""
-    return Path(tempfile.mkdtemp(prefix="opsweek-intake-")) / "writer.sock"
+    108-byte limit of Unix socket paths, wherever the data directory is). Directories left by
+    a serve process that was killed are removed first."""
+    remove_stale_sockets()
+    return Path(tempfile.mkdtemp(prefix=PREFIX)) / "writer.sock"
+
+
+def remove_stale_sockets() -> list[Path]:
+    """This user's hub directories whose socket nobody listens on any more: left behind by a
+    `opsweek serve` that was killed. Another serve's live socket is left alone."""
+    removed = []
+    for directory in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            if directory.stat().st_uid != os.getuid():
+                continue
+            sock = directory / "writer.sock"
+            if not sock.exists() and time.time() - directory.stat().st_mtime < 60:
+                continue  # a serve starting now: its hub has not bound the socket yet
+            if sock.exists():
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                    probe.settimeout(1)
+                    probe.connect(str(sock))  # someone listens: a live hub
+                continue
+        except (ConnectionRefusedError, FileNotFoundError):
+            pass
+        except OSError:
+            continue
+        with contextlib.suppress(OSError):
+            (directory / "writer.sock").unlink(missing_ok=True)
+            directory.rmdir()
+            removed.append(directory)
+    return removed
 
 
 @dataclass

@@ -4,9 +4,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import gc
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,6 +22,7 @@ from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.web.app import create_app
 
+PR_SET_PDEATHSIG = 1
 # How uvicorn serves the app. Forwarding headers (X-Forwarded-For, Forwarded) are not read:
 # a client is the address its connection comes from, so no header can claim to come from a
 # trusted proxy (web.trusted_proxies, which may name the web.trusted_header user).
@@ -23,6 +30,7 @@ UVICORN_OPTIONS = {"log_level": "warning", "proxy_headers": False, "server_heade
 
 
 def create() -> FastAPI:
+    die_with_parent()
     settings = load_settings()
     store = open_store(
         settings.database_url, synchronous=settings.get("database.sqlite_synchronous")
@@ -46,3 +54,23 @@ def settle_for_serving() -> None:
     """
     gc.freeze()
     sys.setswitchinterval(0.0005)
+
+
+def die_with_parent() -> None:
+    """End this worker when `opsweek serve` ends, however it ends (kill -9 included): a worker
+    left behind would keep the port and answer 503 for ever. Linux sends SIGTERM on the
+    parent's death (prctl PR_SET_PDEATHSIG); a watchdog thread covers the rest."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
