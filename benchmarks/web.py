@@ -34,11 +34,11 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest import free_port, wait_ready
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert
 from opsweek.db.session import open_store
 from opsweek.demo import seed
-from opsweek.duties.service import duty_book
 from opsweek.rotation.service import RotationConfig
 from opsweek.sal.log import SalLog
 from sal import populate
@@ -166,7 +166,12 @@ def main() -> int:
     else:
         populate(store, args.sal, random.Random(11), now)  # explicit ids from 1: first
         with store.session() as session:
-            seed(session, RotationConfig.from_settings(settings), now, duties=duty_book(settings))
+            seed(
+                session,
+                RotationConfig.from_settings(settings.rotation),
+                now,
+                duties=App(settings).duty_book,
+            )
         add_alerts(store, args.alerts, now)
         (data / "ready").touch()
     store.close()

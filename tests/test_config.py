@@ -14,8 +14,8 @@ README = Path(__file__).parents[1] / "README.md"
 
 def test_defaults(tmp_path: Path) -> None:
     settings = load_settings(env={}, cwd=tmp_path)
-    assert settings.get("rotation.handoff_weekday") == "thursday"
-    assert settings.get("rotation.published_weeks") == 8
+    assert settings.rotation.handoff_weekday == "thursday"
+    assert settings.rotation.published_weeks == 8
     assert settings.database_url == f"sqlite:///{settings.data_dir / 'opsweek.db'}"
     assert settings.config_path is None
 
@@ -29,8 +29,8 @@ def test_file_then_environment(tmp_path: Path) -> None:
     settings = load_settings(env=env, cwd=tmp_path)
     assert settings.data_dir == Path("/srv/ow")
     assert settings.team_timezone == "Europe/Paris"
-    assert settings.get("rotation.published_weeks") == 4
-    assert settings.get("rotation.working_days") == "mon,tue"
+    assert settings.rotation.published_weeks == 4
+    assert settings.rotation.working_days == "mon,tue"
     assert settings.sources["rotation.published_weeks"] == "env"
     assert settings.sources["team.timezone"] == "file"
 
@@ -109,8 +109,8 @@ def test_table_lists_are_read_as_written(tmp_path: Path) -> None:
         '[[train.projects]]\nname = "refinery"\nrepo = "."\ndeployed_tag = "v*"\n'
     )
     settings = load_settings(path, env={})
-    assert settings.tables("duties") == [{"key": "irc", "enabled": False}]
-    assert settings.tables("train.projects")[0]["name"] == "refinery"
+    assert settings.duty_entries == [{"key": "irc", "enabled": False}]
+    assert settings.train_project_entries[0]["name"] == "refinery"
     path.write_text('[train]\nprojects = "refinery"\n')
     with pytest.raises(
         ConfigError, match=r"train\.projects must be written as \[\[train\.projects\]\]"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from opsweek.adapters.slack import SlackChat
-from opsweek.duties.collab import answer_status, is_overdue, unanswered
 from opsweek.errors import Unavailable
+from opsweek.watch.answers import answer_status, is_overdue, unanswered
 from tests.services.http_stub import Reply, Request, stub_server
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -15,9 +15,9 @@ from sqlalchemy import event
 
 from opsweek.alerts.intake import Intake
 from opsweek.alerts.service import AlertFilter, Inbox
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import Store, open_store
-from opsweek.duties.handoff_service import HandoffService, Outside
 from tests.alerts.helpers import raw_inputs
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday
@@ -100,7 +100,7 @@ def test_a_list_of_all_alerts_is_newest_first_across_both_halves(sqlite_store: S
 def test_the_handoff_and_canary_recoveries_read_indexes(sqlite_store: Store) -> None:
     settings = load_settings(env={})
     with sqlite_store.session() as session:
-        handoff = HandoffService(session, settings, Outside(), now=NOW)
+        handoff = App(settings).handoff(session, now=NOW, outside=False)
         found = plans(sqlite_store, handoff.inputs)
     assert_no_table_scan(found)
     assert any(OPEN_INDEX in plan for plan in found)

@@ -16,10 +16,10 @@ from playwright.sync_api import Page, sync_playwright
 
 from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.demo import seed
-from opsweek.duties.service import duty_book
 from opsweek.passwords import set_password
 from opsweek.rotation.service import RotationConfig
 from opsweek.web import create_app
@@ -48,13 +48,13 @@ def site(tmp_path: Path) -> Iterator[str]:
     with store.session() as session:
         seed(
             session,
-            RotationConfig.from_settings(settings),
+            RotationConfig.from_settings(settings.rotation),
             datetime.now(UTC),
-            duties=duty_book(settings),
+            duties=App(settings).duty_book,
         )
         set_password(session, "gsato", PASSWORD)
         Intake(session).ingest([RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")])
-    with serve_app(create_app(settings, store)) as url:
+    with serve_app(create_app(App(settings, store=store))) as url:
         yield url
     store.close()
 

@@ -388,10 +388,10 @@ def test_new_wikis_cli_writes_a_branch_and_opens_duties(
 
 
 def test_scheduled_checks_and_the_mw_history_cli(cli: Cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from opsweek.checks.scheduled import run_scheduled
+    from opsweek.app import App
     from opsweek.config import load_settings
     from opsweek.db.session import open_store
-    from opsweek.demo_checks import seed_checks
+    from opsweek.demo.checks import seed_checks
     from opsweek.timeutil import utcnow
 
     hdfs = tmp_path / "hdfs"
@@ -403,7 +403,7 @@ def test_scheduled_checks_and_the_mw_history_cli(cli: Cli, tmp_path: Path, monke
     config.write_text(f'[files]\nroot = "{hdfs.as_uri()}"\n' + toml)
     settings = load_settings(config, env={"OPSWEEK_DATA_DIR": str(tmp_path / "data")})
     store = open_store(settings.database_url)
-    assert run_scheduled(store, settings) == []
+    assert App(settings, store=store).checks.scheduled() == []
     with store.session() as session:
         kinds = sorted(a.kind for a in session.scalars(select(Alert)))
     store.close()

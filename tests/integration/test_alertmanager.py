@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert
 from opsweek.db.session import open_store
@@ -64,7 +65,7 @@ def test_alertmanager_round_trip(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'am.db'}")
     with store.session() as session:
         token = Tokens(session).create("alertmanager", "webhook")[1]
-    app = create_app(load_settings(env=dict(os.environ)), store)
+    app = create_app(App(load_settings(env=dict(os.environ)), store=store))
 
     def snapshot() -> dict[str, tuple[str, str | None]]:
         with store.session() as session:

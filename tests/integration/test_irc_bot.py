@@ -14,15 +14,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import opsweek.sal.ircbot as ircbot
+import opsweek.bot.ircbot as ircbot
 from opsweek.alerts.intake import Intake
+from opsweek.app import App
+from opsweek.bot.ircbot import BotConfig, SalBot
 from opsweek.config import load_settings
 from opsweek.db.models import Alert, SalEntry
 from opsweek.db.session import Store, open_store
 from opsweek.rotation.people import PersonRecord
 from opsweek.rotation.service import Rotation, RotationConfig
 from opsweek.rotation.team import Team
-from opsweek.sal.ircbot import BotConfig, SalBot
 from opsweek.timeutil import utcnow
 from tests.alerts.helpers import raw_inputs
 from tests.services.ngircd import IrcClient, IrcServer, ngircd
@@ -65,7 +66,7 @@ def bot(irc_server: IrcServer, store: Store) -> Iterator[SalBot]:
         min_reconnect=0.5,
         max_reconnect=2,
     )
-    bot = SalBot(config, store, settings)
+    bot = SalBot(config, App(settings, store=store))
     stop = threading.Event()
     thread = threading.Thread(target=bot.run, args=(stop,), daemon=True)
     thread.start()
@@ -185,10 +186,10 @@ def test_bot_says_the_handoff_reminder_once(
         team = Team(session)
         team.add(PersonRecord("ann", "Ann"))
         team.add(PersonRecord("bob", "Bob"))
-        config = RotationConfig.from_settings(settings)
+        config = RotationConfig.from_settings(settings.rotation)
         Rotation(session, config, "test", utcnow() - timedelta(days=7)).plan(3)
     config = BotConfig("127.0.0.1", irc_server.port, "opsweek-bot", (CHANNEL,))
-    bot = SalBot(config, store, settings)
+    bot = SalBot(config, App(settings, store=store))
     stop = threading.Event()
     thread = threading.Thread(target=bot.run, args=(stop,), daemon=True)
     carol = IrcClient(irc_server.port, "carol")
@@ -236,7 +237,7 @@ def test_the_supervisor_starts_a_dead_bot_again(irc_server: IrcServer, store: St
     started: list[SalBot] = []
 
     def make() -> SalBot:
-        bot = SalBot(config, store, settings)
+        bot = SalBot(config, App(settings, store=store))
         started.append(bot)
         if len(started) == 1:  # the first one's thread dies a few seconds after it starts
             bot.reactor.process_once = _dying(bot.reactor.process_once)  # type: ignore[method-assign]

@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from opsweek.adapters.fs import Files
 from opsweek.adapters.hive import HiveMetastore, MetastoreConfig, spark_session
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import SalEntry
 from opsweek.db.session import open_store
 from opsweek.errors import Unavailable
 from opsweek.offboard.execute import Executor, Journal
 from opsweek.offboard.plan import plan_from_json
-from opsweek.offboard.service import adapters
 from tests.conftest import Cli
 from tests.offboard.fixtures import host_tree, write
 from tests.services.common import missing_service
@@ -48,7 +48,7 @@ class Cluster:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     found = Cluster(tmp_path_factory.mktemp("cluster"))
     settings = load_settings(found.config, env={})
-    config = MetastoreConfig(found.files.url(WAREHOUSE), settings.metastore_dir)
+    config = MetastoreConfig(found.files.url(WAREHOUSE), settings.hive.metastore_dir)
     try:
         session = spark_session(config, user="elvis")  # tables created now belong to elvis
         spark = session.__enter__()
@@ -115,7 +115,7 @@ def test_check_finds_every_leftover(cli: Cli, cluster: Cluster) -> None:
     assert "data outside the warehouse" in markdown and "`team.shared` owned by elvis" in markdown
     # the metastore read directly (embedded Derby) and through the catalog agree
     derby = HiveMetastore(
-        cluster.metastore.spark, load_settings(cluster.config, env={}).metastore_dir
+        cluster.metastore.spark, load_settings(cluster.config, env={}).hive.metastore_dir
     )
     assert derby.leftovers("elvis") == cluster.metastore.leftovers("elvis")
     databases, tables = derby.leftovers("elvis")
@@ -192,7 +192,7 @@ def test_plan_execute_interrupt_resume(cli: Cli, cluster: Cluster, tmp_path: Pat
         if len(calls) == 4:
             raise KeyboardInterrupt
 
-    with adapters(settings) as found, pytest.raises(KeyboardInterrupt):
+    with App(settings).offboard_adapters() as found, pytest.raises(KeyboardInterrupt):
         Executor(
             plan,
             found.files,

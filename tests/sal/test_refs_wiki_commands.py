@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from opsweek.bot.commands import Ack, LogEntry, Question, parse
 from opsweek.errors import BadInput
-from opsweek.sal.commands import Ack, LogEntry, Question, parse
 from opsweek.sal.refs import alert_refs, extract_refs
 from opsweek.sal.wiki import WikiEntry, render
 from opsweek.sal.wiki import parse as parse_wiki
@@ -132,7 +132,7 @@ def test_irc_commands(sender: str, text: str, expected: object) -> None:
 
 
 def test_ack_takes_ascii_digits_only() -> None:
-    from opsweek.sal.commands import Ack, parse
+    from opsweek.bot.commands import Ack, parse
 
     assert parse("ann", "!ack 12", (), ()) == Ack(12)
     assert parse("ann", "!ack #12", (), ()) == Ack(12)

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from opsweek.alerts.intake import Intake
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import Store, open_store
 from opsweek.passwords import set_password
@@ -149,7 +150,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         store,
         path,
         made,
-        lambda: TestClient(create_app(settings, store), base_url="http://ops"),
+        lambda: TestClient(create_app(App(settings, store=store)), base_url="http://ops"),
         public_read=request.param,
     )
     store.close()

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 
 from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import ALERTMANAGER, RawInput
+from opsweek.app import App
 from opsweek.db.session import Store
-from opsweek.duties.decisions import Decisions
-from opsweek.duties.handoff_service import HandoffService
+from opsweek.handoff.decisions import Decisions
 from opsweek.quoting import header_text, irc_text, slack_mention, slack_text
 from opsweek.sal.log import SalLog
-from tests.duties.test_publish import NOW, Slack, history, outside, seeded, settings_for
+from tests.handoff.test_publish import NOW, Slack, handoff, history, seeded, settings_for
 from tests.services.http_stub import Reply, stub_server
 from tests.services.smtp import smtp_server
 
@@ -48,7 +48,7 @@ def test_the_slack_handoff_escapes_every_outside_text(seeded: Store) -> None:
     ) as stub:
         settings = settings_for(stub, None)
         with seeded.session() as session:
-            service = HandoffService(session, settings, outside(settings), now=NOW)
+            service = handoff(settings, session, NOW)
             service.publish(service.report(date(2026, 11, 20)), {"slack"})
     posted = "\n".join(post["text"] for post in slack.posts)
     assert "wake up" in posted and "did things" in posted and "decided" in posted
@@ -72,7 +72,7 @@ def test_a_decision_mail_has_one_subject_line(seeded: Store) -> None:
         with seeded.session() as session:
             decisions = Decisions(session, "mallory", NOW)
             decision = decisions.record("skip the train\r\nBcc: victim@example.org")
-            decisions.mail(decision, outside(settings).mailer, "list@example.org")  # type: ignore[arg-type]
+            decisions.mail(decision, App(settings).require_mailer(), "list@example.org")
     (mail,) = inbox.messages
     assert "Bcc" not in mail and inbox.recipients == [["list@example.org"]]
     assert "\n" not in mail["Subject"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.tokens import Tokens
@@ -21,7 +22,7 @@ def test_read_only_sqlite_answers_503(tmp_path: Path) -> None:
         token = Tokens(session).create("bot", "t")[1]
     store.close()
     read_only = open_store(f"sqlite:///file:{path}?mode=ro&uri=true")
-    client = TestClient(create_app(load_settings(env=dict(os.environ)), read_only))
+    client = TestClient(create_app(App(load_settings(env=dict(os.environ)), store=read_only)))
     auth = {"Authorization": f"Bearer {token}"}
     answer = client.post("/api/v1/sal", json={"message": "reran"}, headers=auth)
     assert answer.status_code == 503

@@ -7,6 +7,7 @@ import os
 
 from fastapi.testclient import TestClient
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import Store
 from opsweek.tokens import Tokens
@@ -18,7 +19,7 @@ def test_a_token_logs_as_its_user_unless_it_may_relay(web_store: Store) -> None:
         mallory = Tokens(session).create("mallory", "laptop")[1]
         relay = Tokens(session).create("logmsgbot", "relay")[1]
     settings = load_settings(env={**os.environ, "OPSWEEK_SAL_RELAY_USERS": "logmsgbot"})
-    client = TestClient(create_app(settings, web_store))
+    client = TestClient(create_app(App(settings, store=web_store)))
 
     def post(token: str, **body: str) -> object:
         return client.post("/api/v1/sal", json=body, headers={"Authorization": f"Bearer {token}"})

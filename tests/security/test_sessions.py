@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import Store
 from opsweek.passwords import set_password
@@ -29,7 +30,7 @@ def closed(web_store: Store) -> TestClient:
         Team(session).add(PersonRecord("carol", "Carol"))
         set_password(session, "carol", PASSWORD)
     settings = load_settings(env={**os.environ, "OPSWEEK_WEB_PUBLIC_READ": "false"})
-    return TestClient(create_app(settings, web_store))
+    return TestClient(create_app(App(settings, store=web_store)))
 
 
 def log_in(client: TestClient, user: str = "carol") -> None:

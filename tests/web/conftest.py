@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import Store, open_store
 from opsweek.tokens import Tokens
@@ -31,5 +32,5 @@ def token(web_store: Store) -> str:
 @pytest.fixture
 def client(web_store: Store) -> Iterator[TestClient]:
     settings = load_settings(env={**os.environ, "OPSWEEK_INTAKE_MAX_BODY_BYTES": str(1024 * 1024)})
-    with TestClient(create_app(settings, web_store)) as test_client:
+    with TestClient(create_app(App(settings, store=web_store))) as test_client:
         yield test_client

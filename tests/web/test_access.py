@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from opsweek.alerts.intake import Intake
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert
 from opsweek.db.session import Store
@@ -22,7 +23,7 @@ from tests.alerts.helpers import raw_inputs
 
 def app_client(store: Store, **env: str) -> Iterator[TestClient]:
     settings = load_settings(env={f"OPSWEEK_{k.upper()}": v for k, v in env.items()})
-    with TestClient(create_app(settings, store)) as client:
+    with TestClient(create_app(App(settings, store=store))) as client:
         yield client
 
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import DutyInstance, SalEntry
 from opsweek.db.session import Store
 from opsweek.demo import seed
-from opsweek.duties.service import Duties, duty_book
+from opsweek.duties.service import Duties
 from opsweek.passwords import set_password
 from opsweek.rotation.service import RotationConfig
 from opsweek.timeutil import zone
@@ -24,14 +25,14 @@ def load_demo(store: Store) -> str:
     with store.session() as session:
         result = seed(
             session,
-            RotationConfig.from_settings(settings),
+            RotationConfig.from_settings(settings.rotation),
             datetime.now(UTC),
-            duties=duty_book(settings),
+            duties=App(settings).duty_book,
         )
         assert result.created
         # the demo leaves today's duties open only after they fell due: at night just the
         # offboarding is; a new wiki makes two open duties at any hour
-        book, tz = duty_book(settings), zone(settings.team_timezone)
+        book, tz = App(settings).duty_book, zone(settings.team_timezone)
         Duties(session, book, tz, "amartin").open("new-wiki", {"wiki": "azywiki"})
         set_password(session, "amartin", PASSWORD)
     return "amartin"

@@ -21,7 +21,8 @@ HOSTILE = (
 
 def load_demo(store: Store) -> None:
     with store.session() as session:
-        seed(session, RotationConfig.from_settings(load_settings(env={})), datetime.now(UTC))
+        config = RotationConfig.from_settings(load_settings(env={}).rotation)
+        seed(session, config, datetime.now(UTC))
         Intake(session).ingest([RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")])
 
 

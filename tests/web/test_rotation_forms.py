@@ -19,7 +19,7 @@ from tests.web.test_login_forms import PASSWORD, csrf_of
 
 
 def test_swap_and_cover_from_the_rotation_page(client: TestClient, web_store: Store) -> None:
-    config = RotationConfig.from_settings(load_settings(env={}))
+    config = RotationConfig.from_settings(load_settings(env={}).rotation)
     with web_store.session() as session:
         seed(session, config, datetime.now(UTC))
         set_password(session, "amartin", PASSWORD)

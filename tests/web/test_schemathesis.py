@@ -10,6 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from opsweek.alerts.intake import Intake
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.tokens import Tokens
@@ -22,8 +23,12 @@ with _STORE.session() as _session:
     TOKEN = Tokens(_session).create("fuzzer", "schemathesis")[1]
     Intake(_session, datetime.now(UTC)).ingest(raw_inputs("refine_failure.eml"))
 APP = create_app(
-    load_settings(env={"OPSWEEK_DATA_DIR": _DATA, "OPSWEEK_WEB_SECRET_KEY": "schemathesis-only"}),
-    _STORE,
+    App(
+        load_settings(
+            env={"OPSWEEK_DATA_DIR": _DATA, "OPSWEEK_WEB_SECRET_KEY": "schemathesis-only"}
+        ),
+        store=_STORE,
+    )
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 CHECK = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))

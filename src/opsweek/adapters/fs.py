@@ -106,6 +106,11 @@ class Files:
         self.root = root.rstrip("/")
         self.root_url = root_url.rstrip("/")
 
+    def is_local(self) -> bool:
+        """Whether the files are on this machine's filesystem (not HDFS)."""
+        protocol = self.fs.protocol
+        return protocol in ("file", ("file", "local")) or "file" in protocol
+
     def real(self, path: str) -> str:
         return self.root + "/" + path.lstrip("/") if path != "/" else self.root or "/"
 
@@ -217,7 +222,7 @@ class Files:
             for real in [self.real(path), *self.fs.find(self.real(path), withdirs=True)]:
                 self.fs.chown(real, owner=owner, group=group)
             return f"owner set to {owner}:{group}"
-        if self.fs.protocol in ("file", ("file", "local")) or "file" in self.fs.protocol:
+        if self.is_local():
             try:
                 uid, gid = pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
             except KeyError:

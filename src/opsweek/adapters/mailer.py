@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from opsweek.config import Settings
 from opsweek.errors import ConfigError, Unavailable
 from opsweek.quoting import header_text
 
@@ -22,20 +21,6 @@ class SmtpMailer:
     password: str = ""
     sender: str = "opsweek@localhost"
     timeout: float = 15.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpMailer:
-        host = settings.get("mail.smtp_host")
-        if not host:
-            raise ConfigError("mail.smtp_host is not set: opsweek cannot send mail")
-        return cls(
-            host,
-            settings.get("mail.smtp_port"),
-            settings.get("mail.smtp_starttls"),
-            settings.get("mail.smtp_user"),
-            settings.get("mail.smtp_password"),
-            settings.get("mail.sender"),
-        )
 
     def send(
         self,

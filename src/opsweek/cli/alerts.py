@@ -31,7 +31,7 @@ By = Annotated[str | None, typer.Option("--by", help="Who does it (default: the 
 
 
 def _window(app_state: State) -> timedelta:
-    return timedelta(hours=app_state.settings.get("sal.related_window_hours"))
+    return timedelta(hours=app_state.settings.sal.related_window_hours)
 
 
 def _actor(app_state: State, by: str | None) -> str:

@@ -4,34 +4,19 @@ Exit 0 nothing found, 1 something found, 2 bad input or a check that could not r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.markup import escape
 
-from opsweek.adapters.fs import Files
-from opsweek.adapters.git import GitRepo
-from opsweek.adapters.hive import HiveMetastore, spark_session
-from opsweek.adapters.replicas import table_count
-from opsweek.adapters.warehouse import DuckDBWarehouse, SparkWarehouse, Warehouse
-from opsweek.checks import canary as canary_check
-from opsweek.checks import scheduled
 from opsweek.checks.allowlist import lint_allowlist
-from opsweek.checks.emit import emit
-from opsweek.checks.new_wikis import check_new_wikis
-from opsweek.checks.partitions import check_partitions, repair
+from opsweek.checks.workflows import Checks, read_file
 from opsweek.cli.output import JsonOption, console, note, print_json, print_steps
-from opsweek.cli.state import State, state
-from opsweek.config import Settings
-from opsweek.duties.service import Duties
-from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable, first_line
-from opsweek.offboard.service import metastore_config
-from opsweek.timeutil import parse_date, utcnow, zone
+from opsweek.cli.state import state
+from opsweek.errors import BadInput
+from opsweek.timeutil import parse_date
 
 app = typer.Typer(no_args_is_help=True, help="The runbook's daily checks, as code.")
 NoAlert = Annotated[
@@ -39,36 +24,8 @@ NoAlert = Annotated[
 ]
 
 
-def _today(settings: Settings) -> date:
-    return utcnow().astimezone(zone(settings.team_timezone)).date()
-
-
-@contextmanager
-def warehouse(settings: Settings) -> Iterator[Warehouse]:
-    files = Files(settings.files_root)
-    if settings.get("warehouse.backend") == "spark":
-        with spark_session(metastore_config(settings, files)) as spark:
-            yield SparkWarehouse(spark)
-        return
-    if files.fs.protocol not in ("file", ("file", "local")) and "file" not in files.fs.protocol:
-        raise ConfigError("warehouse.backend duckdb reads local files; use spark for HDFS")
-    yield DuckDBWarehouse(Path(files.real(settings.warehouse_dir)))
-
-
-def _emit(app_state: State, findings: list[bytes], no_alert: bool) -> None:
-    if no_alert or not findings:
-        return
-    with app_state.store.writing() as session:  # the intake's turn, as for any source
-        emit(session, findings)
-
-
-def _read(path: str, what: str) -> str:
-    if not path:
-        raise ConfigError(f"give --{what} or set checks.{what.replace('-', '_')}")
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+def _checks(ctx: typer.Context) -> Checks:
+    return state(ctx).app.checks
 
 
 @app.command("new-wikis")
@@ -94,53 +51,13 @@ def new_wikis(
 ) -> None:
     """Wikis with pageviews that are not in the allowlist, whether their replica has tables,
     and the change: allowlist lines, sqoop group rows, the HDFS commands."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    end = parse_date(day) if day else _today(settings) - timedelta(days=1)
+    checks = _checks(ctx)
+    end = parse_date(day) if day else checks.today() - timedelta(days=1)
     if days < 1:
         raise BadInput("--days must be at least 1")
     start = end - timedelta(days=days - 1)
-    allowlist_path = allowlist or settings.get("checks.allowlist")
-    grouped_path = grouped or settings.get("checks.grouped_wikis")
-    allowlist_text = _read(allowlist_path, "allowlist")
-    grouped_text = _read(grouped_path, "grouped-wikis")
-    url = settings.get("checks.replica_url")
-    replicas = (lambda wiki: table_count(url, wiki)) if url else None
-    with warehouse(settings) as wh:
-        result = check_new_wikis(
-            wh,
-            settings.get("checks.unexpected_values_table"),
-            allowlist_text,
-            grouped_text,
-            start,
-            end,
-            utcnow(),
-            replicas,
-            Path(allowlist_path).name,
-            Path(grouped_path).name,
-        )
-    commit = None
-    if write and result.new_allowlist:
-        paths = [Path(allowlist_path).expanduser()]
-        paths[0].write_text(result.new_allowlist, encoding="utf-8")
-        if result.new_grouped:
-            paths.append(Path(grouped_path).expanduser())
-            paths[1].write_text(result.new_grouped, encoding="utf-8")
-        wikis = ", ".join(c.dbname or c.project for c in result.candidates)
-        message = (
-            f"Add new wikis: {wikis}\n\nPageviews from these projects reached "
-            f"pageview_unexpected_values between {start} and {end}. They are added to the "
-            "pageview allowlist, and those whose replica has tables to the last sqoop group."
-        )
-        top = GitRepo.top_of(paths[0].parent)
-        repo = GitRepo(str(top), settings.data_dir)
-        commit = repo.commit_on_branch(f"new-wikis-{end.isoformat()}", paths, message)
-    if not no_alert:
-        with app_state.store.writing() as session:
-            emit(session, result.findings())
-            duties = Duties.from_settings(session, settings)
-            for candidate in result.ready:  # each ready wiki: its new-wiki duty, once
-                duties.ensure_open("new-wiki", {"wiki": candidate.dbname or ""}, candidate.project)
+    run = checks.new_wikis(start, end, allowlist or "", grouped or "", write, not no_alert)
+    result, commit = run.result, run.commit
     data = {**result.as_json(), "commit": commit}
     if json_:
         print_json(data)
@@ -179,7 +96,7 @@ def allowlist_lint(
     json_: JsonOption = False,
 ) -> None:
     """Lint an allowlist: spaces instead of tabs, column count, duplicates, bad dates."""
-    problems = lint_allowlist(_read(str(path), "allowlist"))
+    problems = lint_allowlist(read_file(str(path), "allowlist"))
     if json_:
         print_json(
             {
@@ -204,14 +121,8 @@ def mw_history(
 ) -> None:
     """The newest MediaWiki history snapshot and its flags; a complete new snapshot opens the
     monthly redeploy with its steps; a late snapshot or a checker error file is an alert."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    today = parse_date(day) if day else _today(settings)
-    if no_alert:
-        result, duty = scheduled.scan_mw_history(settings, today), None
-    else:
-        with app_state.store.writing() as session:  # findings go through the intake: its turn
-            result, duty = scheduled.mw_history(session, settings, today)
+    checks = _checks(ctx)
+    result, duty = checks.mw_history(parse_date(day) if day else checks.today(), not no_alert)
     data = {**result.as_json(), "duty": duty}
     if json_:
         print_json(data)
@@ -252,41 +163,18 @@ def canary(
 ) -> None:
     """Build each stream's canary event as the producer does and validate it; report errors
     the way EventGate does."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    loaded, problems = canary_check.load_schemas(schemas)
-    wanted = (
-        canary_check.read_streams(streams)
-        if streams
-        else {s.title: s.id for s in loaded.values() if not s.title.startswith("fragment/")}
-    )
-    results = canary_check.check_streams(loaded, wanted)
-    posted = None
+    poster = None
     if post:
-        events = [r.event for r in results if r.event is not None and r.status == "ok"]
-        try:
-            response = httpx.post(post, json=events, timeout=30)
-            body = response.json() if response.content else {}
-        except (httpx.HTTPError, ValueError) as exc:
-            raise BadInput(f"posting to {post}: {exc}") from None
-        ok, summary = canary_check.interpret_post(response.status_code, body)
-        posted = {
-            "status": response.status_code,
-            "ok": ok,
-            "summary": summary,
-            "events": len(events),
-        }
-    gaps = None
-    if coverage:
-        target = parse_date(day) if day else _today(settings)
-        last = (
-            23
-            if target < _today(settings)
-            else max(utcnow().astimezone(zone(settings.team_timezone)).hour - 1, 0)
-        )
-        with warehouse(settings) as wh:
-            gaps = canary_check.missing_hours(wh, coverage, target, last)
-    _emit(app_state, canary_check.findings(results), no_alert)
+        from opsweek.adapters.eventgate import post_events
+
+        def poster(events: list[dict[str, Any]]) -> tuple[int, Any]:
+            return post_events(post, events)
+
+    run = _checks(ctx).canary(
+        schemas, streams, poster, coverage, parse_date(day) if day else None, not no_alert
+    )
+    results, problems, posted = run.results, run.problems, run.posted
+    gaps = run.hours_without_events
     data = {
         "streams": [r.as_json() for r in results],
         "problems": problems,
@@ -311,10 +199,7 @@ def canary(
             console.print(
                 f"{escape(coverage or '')}: no event in hours {', '.join(map(str, gaps))}"
             )
-    bad = (
-        any(r.status != "ok" for r in results) or problems or (posted and not posted["ok"]) or gaps
-    )
-    raise typer.Exit(1 if bad else 0)
+    raise typer.Exit(1 if run.bad else 0)
 
 
 @app.command("partitions")
@@ -344,27 +229,8 @@ def partitions(
     json_: JsonOption = False,
 ) -> None:
     """Compare the metastore's partitions with the directories; show the fix."""
-    if drop_missing and not repair_:
-        raise BadInput("--drop-missing goes with --repair")
-    app_state = state(ctx)
-    settings = app_state.settings
-    files = Files(settings.files_root)
-    with spark_session(metastore_config(settings, files)) as spark:
-        metastore = HiveMetastore(
-            spark, settings.metastore_dir if not settings.get("hive.metastore_uri") else None
-        )
-        try:
-            drift = check_partitions(metastore, files, table, base_path)
-            repaired = None
-            if repair_ and drift.drifted:
-                repair(metastore, table, drop_missing)
-                repaired = check_partitions(metastore, files, table, base_path)
-        except OpsweekError:
-            raise
-        except Exception as exc:
-            first = first_line(exc)
-            raise Unavailable(f"metastore: {first}") from None
-    _emit(app_state, (repaired or drift).findings(), no_alert)
+    run = _checks(ctx).partitions(table, base_path, repair_, drop_missing, not no_alert)
+    drift, repaired = run.drift, run.repaired
     data = {
         **drift.as_json(),
         "repair": ("sync" if drop_missing else "add") if repaired else None,

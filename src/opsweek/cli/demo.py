@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from opsweek.adapters.fs import Files
 from opsweek.cli.output import JsonOption, console, print_json
-from opsweek.cli.rotation import rotation_for, show
-from opsweek.cli.state import State, state
-from opsweek.config import Settings, mask_url
-from opsweek.demo import DemoResult, reset, seed
-from opsweek.demo_checks import seed_checks
-from opsweek.demo_offboard import seed_hive, seed_offboard
-from opsweek.demo_train import seed_train
-from opsweek.duties.service import duty_book
-from opsweek.rotation.service import RotationConfig
-from opsweek.timeutil import utcnow, zone
+from opsweek.cli.rotation_views import print_conflicts, weeks_table
+from opsweek.cli.state import state
+from opsweek.config import mask_url
+from opsweek.demo.setup import load_demo, write_demo_config
+from opsweek.rotation.solver import WEEK
 
 NEXT_STEPS = """
 Try next:
@@ -47,51 +40,6 @@ Add --json to any command for machine-readable output.
 """
 
 
-def seed_all(app_state: State, reset_first: bool = False) -> DemoResult:
-    """Seed the demo data into the configured store (nothing happens if data exists)."""
-    with app_state.session() as session:
-        if reset_first:
-            reset(session)
-        settings = app_state.settings
-        return seed(
-            session,
-            RotationConfig.from_settings(settings),
-            utcnow(),
-            duties=duty_book(settings),
-        )
-
-
-def write_demo_config(settings: Settings, hive: bool) -> Path:
-    """The demo's deployment train and offboarding (git repositories, files, a host, and Hive
-    tables when asked), with the settings pointing at them in <data_dir>/demo.toml."""
-    data = settings.data_dir
-    sections = [
-        "# opsweek demo: the deployment train and a departed user to offboard.\n"
-        "# Use it with: opsweek --config THIS-FILE train status | offboard check elvis\n"
-    ]
-    train = seed_train(data / "demo-train")
-    if train:
-        sections.append(train)
-    files = Files(settings.files_root)
-    sections.append(seed_offboard(Path(files.real("/")), data / "demo-hosts"))
-    sections.append(
-        seed_checks(
-            Path(files.real("/")),
-            settings.warehouse_dir,
-            settings.get("checks.mw_history_dir"),
-            data / "demo-checks",
-            utcnow().astimezone(zone(settings.team_timezone)).date(),
-        )
-    )
-    if hive:
-        with console.status("creating the demo Hive tables (starting Spark)"):
-            seed_hive(files, settings.warehouse_dir, settings.metastore_dir)
-    path = data / "demo.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(sections), encoding="utf-8")
-    return path
-
-
 def demo(
     ctx: typer.Context,
     reset_: Annotated[bool, typer.Option("--reset", help="Delete all data first.")] = False,
@@ -105,13 +53,19 @@ def demo(
 ) -> None:
     """Fill the store with a demo team (8 people, 3 regions), a planned rotation and a week
     of alerts of every kind."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    result = seed_all(app_state, reset_)
-    extra = write_demo_config(settings, hive)
-    with app_state.session() as session:
-        rotation = rotation_for(app_state, session)
+    ops = state(ctx).app
+    settings = ops.settings
+    result = load_demo(ops, reset_)
+    if hive:
+        with console.status("creating the demo Hive tables (starting Spark)"):
+            extra = write_demo_config(ops, hive)
+    else:
+        extra = write_demo_config(ops, hive)
+    with ops.session() as session:
+        rotation = ops.rotation(session)
         duty = rotation.who()
+        weeks = rotation.weeks(rotation.current_week - WEEK * 2)
+        conflicts = rotation.conflicts()
         published = [w for w in rotation.weeks(rotation.current_week) if w.published]
         example = published[min(2, len(published) - 1)]
     if json_:
@@ -139,7 +93,8 @@ def demo(
             f"demo data already present in {mask_url(settings.database_url)} "
             "(use --reset to start over)"
         )
-    ctx.invoke(show, ctx=ctx, past=2, json_=False)
+    console.print(weeks_table(weeks, ops.rotation_config, "Ops-week rotation"))
+    print_conflicts(conflicts)
     console.print(
         NEXT_STEPS.format(
             who=example.username,

@@ -11,39 +11,26 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from opsweek.adapters.mailer import SmtpMailer
 from opsweek.cli.output import JsonOption, console, print_json, short_time, step_lines
 from opsweek.cli.state import state
-from opsweek.config import Settings
 from opsweek.db.models import DutyInstance
-from opsweek.duties.collab import answer_status, is_overdue
-from opsweek.duties.connections import chat_from, tracker_from
-from opsweek.duties.handoff_service import Outside
 from opsweek.duties.service import STATES, Duties, instance_json, status
-from opsweek.duties.today import gather_today
 from opsweek.errors import BadInput
-from opsweek.rotation.service import RotationConfig
-from opsweek.timeutil import parse_date, zone
+from opsweek.timeutil import parse_date
+from opsweek.watch.answers import answer_status, is_overdue
 
 app = typer.Typer(no_args_is_help=True, help="Recurring and on-demand duties.")
 
 STATUS_STYLE = {"overdue": "bold red", "due": "yellow", "done": "green", "skipped": "dim"}
 
 
-def outside_from(settings: Settings, mail: bool = False) -> Outside:
-    """The configured outside systems (tracker, chat, and mail when asked for)."""
-    mailer = SmtpMailer.from_settings(settings) if mail and settings.get("mail.smtp_host") else None
-    return Outside(tracker_from(settings), chat_from(settings), mailer)
-
-
 def today(ctx: typer.Context, json_: JsonOption = False) -> None:
     """What is due and overdue today for the person on duty, what is firing, tasks and
     questions waiting."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    tz = zone(settings.team_timezone)
-    with app_state.session() as session:
-        view = gather_today(session, settings, outside_from(settings))
+    ops = state(ctx).app
+    tz = ops.timezone
+    with ops.session() as session:
+        view = ops.today(session)
         data = view.as_json()
         if json_:
             print_json(data)
@@ -120,14 +107,13 @@ def list_(
     json_: JsonOption = False,
 ) -> None:
     """Every occurrence of the ops week, with its state."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    tz = zone(settings.team_timezone)
+    ops = state(ctx).app
+    tz = ops.timezone
     if status_ and status_ not in (*STATES, "overdue"):
         raise BadInput(f"unknown status {status_!r}: expected due, done, skipped or overdue")
-    rule = RotationConfig.from_settings(settings).rule
-    with app_state.session() as session:
-        duties = Duties.from_settings(session, settings)
+    rule = ops.rotation_config.rule
+    with ops.session() as session:
+        duties = ops.duties(session)
         first = rule.normalize(parse_date(week)) if week else rule.containing(duties.now)
         start, end = rule.bounds(first)
         rows = [
@@ -169,10 +155,10 @@ def show(
     json_: JsonOption = False,
 ) -> None:
     """One occurrence with its checklist."""
-    app_state = state(ctx)
-    tz = zone(app_state.settings.team_timezone)
-    with app_state.session() as session:
-        duties = Duties.from_settings(session, app_state.settings)
+    ops = state(ctx).app
+    tz = ops.timezone
+    with ops.session() as session:
+        duties = ops.duties(session)
         data = instance_json(duties.get(ref), duties.now)
     if json_:
         print_json(data)
@@ -257,9 +243,9 @@ def start(
 def _change(
     ctx: typer.Context, json_: bool, action: Callable[[Duties], DutyInstance], verb: str
 ) -> None:
-    app_state = state(ctx)
-    with app_state.session() as session:
-        duties = Duties.from_settings(session, app_state.settings)
+    ops = state(ctx).app
+    with ops.session() as session:
+        duties = ops.duties(session)
         instance = action(duties)
         data = instance_json(instance, duties.now)
     if json_:
@@ -275,13 +261,12 @@ def schedule(
     json_: JsonOption = False,
 ) -> None:
     """The configured duties and when each next falls due."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    tz = zone(settings.team_timezone)
+    ops = state(ctx).app
+    tz = ops.timezone
     if days < 1:
         raise BadInput("--days must be at least 1")
-    with app_state.session() as session:
-        duties = Duties.from_settings(session, settings)
+    with ops.session() as session:
+        duties = ops.duties(session)
         upcoming = duties.upcoming(duties.now + timedelta(days=days))
         rows = []
         for duty in duties.book.duties:

@@ -10,15 +10,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from opsweek.adapters.mailer import SmtpMailer
-from opsweek.cli.duties import outside_from
 from opsweek.cli.output import JsonOption, console, note, print_json
 from opsweek.cli.state import state
-from opsweek.duties.decisions import Decisions, decision_json
-from opsweek.duties.handoff_render import to_html, to_markdown
-from opsweek.duties.handoff_service import HandoffService
 from opsweek.errors import BadInput, Unavailable
-from opsweek.timeutil import parse_date, zone
+from opsweek.handoff.decisions import Decisions, decision_json
+from opsweek.handoff.render import to_html, to_markdown
+from opsweek.timeutil import parse_date
 
 decisions_app = typer.Typer(no_args_is_help=True, help="Decisions mailed to the alerts list.")
 FORMATS = ("md", "html", "json")
@@ -62,11 +59,10 @@ def handoff(
     if format_ not in FORMATS:
         raise BadInput(f"unknown format {format_!r}: use md, html or json")
     targets = _targets(publish, ("slack", "email"))
-    app_state = state(ctx)
-    settings = app_state.settings
-    tz = zone(settings.team_timezone)
-    with app_state.session() as session:
-        service = HandoffService(session, settings, outside_from(settings, mail="email" in targets))
+    ops = state(ctx).app
+    tz = ops.timezone
+    with ops.session() as session:
+        service = ops.handoff(session)
         report = service.report(parse_date(week) if week else None)
         results = service.publish(report, targets) if targets else []
     if json_ or format_ == "json":
@@ -99,10 +95,9 @@ def remind(
     """Remind the current and next person of the handoff when it is near
     (duties.reminder_hours); once per week and channel. `opsweek serve` does this on its own."""
     targets = _targets(via, ("slack", "email"))
-    app_state = state(ctx)
-    settings = app_state.settings
-    with app_state.session() as session:
-        service = HandoffService(session, settings, outside_from(settings, mail="email" in targets))
+    ops = state(ctx).app
+    with ops.session() as session:
+        service = ops.handoff(session)
         due = service.reminder_due()
         results = service.remind(targets)
     if json_:
@@ -123,25 +118,23 @@ def decision(
     json_: JsonOption = False,
 ) -> None:
     """Record a decision taken with part of the team and mail it to the alerts list."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    with app_state.session() as session:
-        decisions = Decisions(session, settings.user)
+    ops = state(ctx).app
+    alerts_list = ops.settings.mail.alerts_list
+    with ops.session() as session:
+        decisions = Decisions(session, ops.user)
         recorded = decisions.record(text)
         session.commit()  # kept even when mailing fails
         error = None
         if mail:
             try:
-                decisions.mail(
-                    recorded, SmtpMailer.from_settings(settings), settings.get("mail.alerts_list")
-                )
+                decisions.mail(recorded, ops.require_mailer(), alerts_list)
             except Unavailable as exc:
                 error = str(exc)
         data = decision_json(recorded)
     if json_:
         print_json(data)
     else:
-        mailed = f", mailed to {settings.get('mail.alerts_list')}" if data["mailed_at"] else ""
+        mailed = f", mailed to {alerts_list}" if data["mailed_at"] else ""
         console.print(f"recorded decision #{data['id']}{mailed}")
     if error:
         note(
@@ -158,14 +151,12 @@ def decisions_list(
     json_: JsonOption = False,
 ) -> None:
     """Recorded decisions, oldest first."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    tz = zone(settings.team_timezone)
-    with app_state.session() as session:
+    ops = state(ctx).app
+    with ops.session() as session:
         start = None
         if since:
-            start = datetime.combine(parse_date(since), time(), tz)
-        rows = [decision_json(d) for d in Decisions(session, settings.user).list(start)]
+            start = datetime.combine(parse_date(since), time(), ops.timezone)
+        rows = [decision_json(d) for d in Decisions(session, ops.user).list(start)]
     if json_:
         print_json({"decisions": rows})
         return
@@ -184,14 +175,11 @@ def decisions_send(
     json_: JsonOption = False,
 ) -> None:
     """Mail a recorded decision to the alerts list (again only if it was never sent)."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    with app_state.session() as session:
-        decisions = Decisions(session, settings.user)
+    ops = state(ctx).app
+    with ops.session() as session:
+        decisions = Decisions(session, ops.user)
         recorded = decisions.get(decision_id)
-        sent = decisions.mail(
-            recorded, SmtpMailer.from_settings(settings), settings.get("mail.alerts_list")
-        )
+        sent = decisions.mail(recorded, ops.require_mailer(), ops.settings.mail.alerts_list)
         data = {**decision_json(recorded), "sent_now": sent}
     if json_:
         print_json(data)

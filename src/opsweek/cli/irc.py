@@ -6,16 +6,16 @@ import threading
 
 import typer
 
+from opsweek.bot.ircbot import BotConfig, SalBot, run_supervised
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
-from opsweek.sal.ircbot import BotConfig, SalBot, run_supervised
 
 
 def irc(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Run the SAL bot: records `!log` lines and answers `!opsweek who|alerts` (Ctrl-C stops)."""
-    app_state = state(ctx)
-    settings = app_state.settings
-    config = BotConfig.from_settings(settings)
+    ops = state(ctx).app
+    settings = ops.settings
+    config = BotConfig.from_settings(settings.irc, settings.sal, settings.web.base_url)
     if not config.server:
         fail("irc.server is not set (opsweek.toml [irc] server = ... or OPSWEEK_IRC_SERVER)")
     started = {
@@ -32,7 +32,7 @@ def irc(ctx: typer.Context, json_: JsonOption = False) -> None:
         )
     stop = threading.Event()
     try:
-        run_supervised(lambda: SalBot(config, app_state.store, settings), stop)
+        run_supervised(lambda: SalBot(config, ops), stop)
     except KeyboardInterrupt:
         stop.set()
         console.print("stopped")

@@ -13,14 +13,12 @@ from rich.markup import escape
 
 from opsweek.cli.output import JsonOption, console, note, print_json
 from opsweek.cli.state import State, state
-from opsweek.duties.service import Duties
 from opsweek.errors import BadInput
 from opsweek.offboard.execute import Executor, Journal
 from opsweek.offboard.plan import build_plan, check_against_settings, plan_from_json
 from opsweek.offboard.report import to_markdown
 from opsweek.offboard.rules import check_user
 from opsweek.offboard.scan import ScanReport
-from opsweek.offboard.service import adapters
 from opsweek.quoting import shell_join
 from opsweek.sal.log import record_action
 from opsweek.timeutil import utcnow
@@ -32,7 +30,7 @@ def _duty(app_state: State, user: str, **detail: str) -> int:
     """The open offboarding duty of this user (started when there is none), with ``detail``
     added, so it shows in Today and the handoff."""
     with app_state.session() as session:
-        duties = Duties.from_settings(session, app_state.settings)
+        duties = app_state.app.duties(session)
         instance, _ = duties.ensure_open("offboarding", {"user": user}, f"offboarding {user}")
         instance.detail = {**instance.detail, **detail}
         return instance.id
@@ -58,14 +56,13 @@ def check(
     Exit 0 clean, 1 leftovers found, 2 a check failed."""
     check_user(user)
     app_state = state(ctx)
-    settings = app_state.settings
     with (
         console.status(f"scanning for {user}'s leftovers", spinner="dots")
         if not (json_ or markdown)
         else nullcontext(),
-        adapters(settings) as found,
+        app_state.app.offboard_adapters() as found,
     ):
-        report = found.scanner(settings).scan(user)
+        report = found.scanner().scan(user)
     duty = _duty(app_state, user, scanned_at=report.scanned_at.isoformat())
     if json_:
         print_json({**report.as_json(), "duty": duty})
@@ -114,8 +111,8 @@ def plan(
     moves = _transfers(transfer or [])
     app_state = state(ctx)
     settings = app_state.settings
-    with adapters(settings) as found:
-        report = found.scanner(settings).scan(user)
+    with app_state.app.offboard_adapters() as found:
+        report = found.scanner().scan(user)
         if report.failed:
             problems = [e for errors in report.errors.values() for e in errors]
             problems += [f"{h}: {r}" for h, r in report.unreachable.items()]
@@ -125,9 +122,9 @@ def plan(
             report,
             archive or [],
             moves,
-            archive_dir=settings.get("offboard.archive_dir"),
-            archive_owner=settings.get("offboard.archive_owner"),
-            cumin_hosts=settings.get("offboard.cumin_hosts"),
+            archive_dir=settings.offboard.archive_dir,
+            archive_owner=settings.offboard.archive_owner,
+            cumin_hosts=settings.offboard.cumin_hosts,
             created_by=settings.user,
             created_at=utcnow(),
             fingerprint=lambda path, exclude: (
@@ -171,13 +168,10 @@ def execute(
     made = plan_from_json(data)  # refuses anything outside the user's places, before any step
     app_state = state(ctx)
     settings = app_state.settings
-    if made.warehouse != settings.warehouse_dir:
-        raise BadInput(
-            f"the plan was made for the warehouse {made.warehouse}, not {settings.warehouse_dir}"
-        )
-    check_against_settings(
-        made, settings.get("offboard.archive_dir"), settings.get("offboard.archive_owner")
-    )
+    warehouse = settings.hive.warehouse_dir
+    if made.warehouse != warehouse:
+        raise BadInput(f"the plan was made for the warehouse {made.warehouse}, not {warehouse}")
+    check_against_settings(made, settings.offboard.archive_dir, settings.offboard.archive_owner)
     needs_hive = any(s.action in ("drop_database", "transfer_owner") for s in made.steps)
     log_path = journal or plan_file.with_name(plan_file.name + ".journal")
 
@@ -185,7 +179,7 @@ def execute(
         with app_state.session() as session:
             record_action(session, settings.user, message)
 
-    with adapters(settings, with_hive=yes and needs_hive) as found:
+    with app_state.app.offboard_adapters(with_hive=yes and needs_hive) as found:
         executor = Executor(
             made,
             found.files,
@@ -195,7 +189,7 @@ def execute(
             log,
         )
         run = executor.run(dry_run=not yes)
-        after = found.scanner(settings).scan(made.user) if yes and not run.stopped else None
+        after = found.scanner().scan(made.user) if yes and not run.stopped else None
     if yes:
         _duty(app_state, made.user, executed=str(log_path.resolve()))
     result: dict[str, Any] = {

@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from opsweek.cli.output import JsonOption, console, local_time, print_json, short_time
-from opsweek.cli.state import State, state
-from opsweek.rotation.service import ConflictView, Rotation, RotationConfig, WeekView
+from opsweek.cli.output import JsonOption, console, local_time, print_json
+from opsweek.cli.rotation_views import print_conflicts, weeks_table
+from opsweek.cli.state import state
 from opsweek.rotation.solver import WEEK
 from opsweek.timeutil import iso, parse_date, parse_instant
 
 app = typer.Typer(no_args_is_help=True, help="Plan, show and change the ops-week rotation.")
-
-
-def rotation_for(app_state: State, session: Session) -> Rotation:
-    settings = app_state.settings
-    return Rotation(session, RotationConfig.from_settings(settings), settings.user)
-
-
-def print_conflicts(conflicts: Sequence[ConflictView]) -> None:
-    for conflict in conflicts:
-        console.print(
-            f"[bold yellow]conflict:[/] week of {conflict.week} is {conflict.username}'s"
-            f" but they are {conflict.reason}",
-            soft_wrap=True,
-        )
-        if conflict.suggestion:
-            console.print(f"  suggested: {conflict.suggestion.describe()}", soft_wrap=True)
-        else:
-            console.print("  nobody else is available that week: cover it by hand")
-
-
-def _weeks_table(weeks: Sequence[WeekView], config: RotationConfig, title: str) -> Table:
-    tz = config.rule.tz
-    table = Table(title=title)
-    for column in ("week", f"from ({tz.key})", "to", "on duty", "status"):
-        table.add_column(column)
-    for week in weeks:
-        status = week.state
-        if week.origin in ("swap", "cover"):
-            status += f" ({week.origin})"
-        table.add_row(
-            week.week.isoformat(),
-            short_time(week.starts_at, tz),
-            short_time(week.ends_at, tz),
-            week.username or "-",
-            status,
-        )
-    return table
 
 
 @app.command("plan")
@@ -70,7 +31,7 @@ def plan(
     """Assign the next weeks fairly. Published weeks stay as they are."""
     app_state = state(ctx)
     with app_state.session() as session:
-        rotation = rotation_for(app_state, session)
+        rotation = app_state.app.rotation(session)
         result = rotation.plan(weeks, parse_date(start, "--from") if start else None, dry_run)
     if json_:
         print_json(
@@ -84,7 +45,7 @@ def plan(
         return
     verb = "would change" if dry_run else "changed"
     console.print(
-        _weeks_table(
+        weeks_table(
             result.weeks, rotation.config, f"Rotation plan ({len(result.changed)} weeks {verb})"
         )
     )
@@ -100,7 +61,7 @@ def show(
     """Show the rotation from a few weeks back onwards."""
     app_state = state(ctx)
     with app_state.session() as session:
-        rotation = rotation_for(app_state, session)
+        rotation = app_state.app.rotation(session)
         weeks = rotation.weeks(rotation.current_week - WEEK * past)
         conflicts = rotation.conflicts()
     if json_:
@@ -108,7 +69,7 @@ def show(
             {"weeks": [w.as_json() for w in weeks], "conflicts": [c.as_json() for c in conflicts]}
         )
         return
-    console.print(_weeks_table(weeks, rotation.config, "Ops-week rotation"))
+    console.print(weeks_table(weeks, rotation.config, "Ops-week rotation"))
     print_conflicts(conflicts)
 
 
@@ -117,7 +78,7 @@ def conflicts(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Published weeks whose person is away or gone, with a suggested fix. Exit 1 if any."""
     app_state = state(ctx)
     with app_state.session() as session:
-        found = rotation_for(app_state, session).conflicts()
+        found = app_state.app.rotation(session).conflicts()
     if json_:
         print_json({"conflicts": [c.as_json() for c in found]})
     elif found:
@@ -145,7 +106,7 @@ def swap(
     """Swap the people of two weeks, checked against their availability."""
     app_state = state(ctx)
     with app_state.session() as session:
-        rotation = rotation_for(app_state, session)
+        rotation = app_state.app.rotation(session)
         changed = rotation.swap(
             parse_date(week_a, "WEEK_A"), parse_date(week_b, "WEEK_B"), allow_consecutive
         )
@@ -167,7 +128,7 @@ def cover(
     """Have someone take a week (covering for whoever had it)."""
     app_state = state(ctx)
     with app_state.session() as session:
-        rotation = rotation_for(app_state, session)
+        rotation = app_state.app.rotation(session)
         changed = rotation.cover(parse_date(week, "WEEK"), by, allow_consecutive)
     if json_:
         print_json({"weeks": [changed.as_json()], "by": rotation.actor})
@@ -192,7 +153,7 @@ def history(
                 "summary": c.summary,
                 "detail": c.detail,
             }
-            for c in rotation_for(app_state, session).changes(limit)
+            for c in app_state.app.rotation(session).changes(limit)
         ]
     if json_:
         print_json({"changes": rows})
@@ -217,7 +178,7 @@ def ics(
     """Export the rotation as an iCalendar file, one event per ops week."""
     app_state = state(ctx)
     with app_state.session() as session:
-        data = rotation_for(app_state, session).calendar(person)
+        data = app_state.app.rotation(session).calendar(person)
     events = data.count(b"BEGIN:VEVENT")
     if output:
         output.write_bytes(data)
@@ -243,7 +204,7 @@ def who(
     """Who is on ops-week duty now (or --at a time), and who is next."""
     app_state = state(ctx)
     with app_state.session() as session:
-        rotation = rotation_for(app_state, session)
+        rotation = app_state.app.rotation(session)
         tz = rotation.config.rule.tz
         duty = rotation.who(parse_instant(at, tz) if at else None)
         people = {p.username: p for p in rotation.team.members(include_inactive=True)}

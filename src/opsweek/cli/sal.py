@@ -36,7 +36,7 @@ def log(
         entry = sal.append(
             nick or settings.user,
             message,
-            project=project or settings.get("sal.project"),
+            project=project or settings.sal.project,
             source="cli",
             corrects=corrects,
             actor=settings.user,
@@ -155,7 +155,7 @@ def import_(
                 entry.message,
                 at=entry.logged_at,
                 source="import",
-                project=project or app_state.settings.get("sal.project"),
+                project=project or app_state.settings.sal.project,
             )
             added += 1
     result = {"read": len(entries), "added": added, "skipped": len(entries) - added}

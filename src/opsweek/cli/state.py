@@ -1,48 +1,51 @@
-"""What every command shares: the settings and the store, opened on first use."""
+"""What every command shares: the composition root (`opsweek.app.App`), built on first use
+from the settings of ``--config`` (a command that needs neither reads nothing)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session
 
+from opsweek.app import App
 from opsweek.config import Settings, load_settings
-from opsweek.db.session import Store, open_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from opsweek.db.session import Store
 
 
 class State:
     def __init__(self, config_path: Path | None = None) -> None:
         self.config_path = config_path
-        self._settings: Settings | None = None
-        self._store: Store | None = None
+        self._app: App | None = None
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = App(load_settings(self.config_path))
+        return self._app
 
     @property
     def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.config_path)
-        return self._settings
+        return self.app.settings
 
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(
-                self.settings.database_url,
-                synchronous=self.settings.get("database.sqlite_synchronous"),
-            )
-        return self._store
+        return self.app.store
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self.store.session() as session:
+        with self.app.session() as session:
             yield session
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        if self._app is not None:
+            self._app.close()
 
 
 def state(ctx: typer.Context) -> State:

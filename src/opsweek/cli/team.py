@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from opsweek.cli.output import JsonOption, console, fail, print_json
-from opsweek.cli.rotation import print_conflicts, rotation_for
+from opsweek.cli.rotation_views import print_conflicts
 from opsweek.cli.state import state
 from opsweek.db.models import Person
 from opsweek.errors import BadInput
@@ -110,7 +110,7 @@ def remove(ctx: typer.Context, username: str, json_: JsonOption = False) -> None
         person = Team(session).remove(username)
         record_action(session, app_state.settings.user, f"team: removed {username}")
         data = person_json(person)
-        conflicts = rotation_for(app_state, session).conflicts()
+        conflicts = app_state.app.rotation(session).conflicts()
     if json_:
         print_json({**data, "conflicts": [c.as_json() for c in conflicts]})
         return
@@ -161,7 +161,7 @@ def import_(
                 app_state.settings.user,
                 f"team: imported {counts.added} away period(s) from {path.name}",
             )
-            conflicts = rotation_for(app_state, session).conflicts()
+            conflicts = app_state.app.rotation(session).conflicts()
     result = {
         "kind": detected,
         "added": counts.added,
@@ -216,7 +216,7 @@ def away(
             app_state.settings.user,
             f"team: {username} away {period.start} to {period.end}",
         )
-        conflicts = rotation_for(app_state, session).conflicts()
+        conflicts = app_state.app.rotation(session).conflicts()
     if json_:
         print_json({**period_json(period), "conflicts": [c.as_json() for c in conflicts]})
         return

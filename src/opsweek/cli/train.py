@@ -11,7 +11,7 @@ from rich.progress import Progress
 
 from opsweek.cli.output import JsonOption, console, print_json, print_steps
 from opsweek.cli.state import state
-from opsweek.duties.train import ProjectStatus, load_projects, project_status, record_deploy
+from opsweek.duties.train import ProjectStatus, project_status, record_deploy
 from opsweek.errors import ConfigError, NotFound
 from opsweek.sal.log import entry_json
 
@@ -29,7 +29,7 @@ def status(
     the steps to deploy them. Exit 1 when something is waiting."""
     app_state = state(ctx)
     settings = app_state.settings
-    projects = load_projects(settings.tables("train.projects"))
+    projects = app_state.app.train_projects
     if not projects:
         raise ConfigError("no [[train.projects]] configured in opsweek.toml")
     if project:
@@ -93,7 +93,7 @@ def deployed(
     """Record a deploy of the train: a SAL entry naming the version and the commits it took."""
     app_state = state(ctx)
     settings = app_state.settings
-    projects = {p.name: p for p in load_projects(settings.tables("train.projects"))}
+    projects = {p.name: p for p in app_state.app.train_projects}
     if project not in projects:
         raise NotFound(f"no train project {project!r}; configured: {', '.join(projects) or 'none'}")
     result = project_status(projects[project], settings.data_dir / "train", version)

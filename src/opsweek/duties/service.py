@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opsweek.config import Settings
+from opsweek.config.areas import DutySettings, RotationSettings
 from opsweek.db.models import Alert, DutyInstance
 from opsweek.duties.checklist import fill
 from opsweek.duties.definitions import DutyBook, DutyDef, default_duties, load_duties
@@ -20,7 +20,7 @@ from opsweek.duties.schedule import Occurrence, all_occurrences
 from opsweek.errors import BadInput, NotFound
 from opsweek.sal.log import record_action
 from opsweek.steps import Step
-from opsweek.timeutil import iso, parse_clock, parse_weekday, utcnow, zone
+from opsweek.timeutil import iso, parse_clock, parse_weekday, utcnow
 
 STATES = ("due", "done", "skipped")
 LINK_WINDOW = timedelta(days=62)
@@ -37,13 +37,17 @@ def _last_months_snapshot(due_at: datetime) -> dict[str, str]:
 ALERT_DUTIES = {"mediawiki_history_available": ("mw-history-deploy", _last_months_snapshot)}
 
 
-def duty_book(settings: Settings) -> DutyBook:
+def duty_book(
+    rotation: RotationSettings, duties: DutySettings, entries: Sequence[Mapping[str, Any]]
+) -> DutyBook:
+    """The runbook's duties (the handoff on the rotation's weekday and time), changed or
+    extended by the ``[[duties]]`` ``entries``."""
     defaults = default_duties(
-        parse_weekday(settings.get("rotation.handoff_weekday")),
-        parse_clock(settings.get("rotation.handoff_time")),
-        settings.get("duties.reminder_hours"),
+        parse_weekday(rotation.handoff_weekday),
+        parse_clock(rotation.handoff_time),
+        duties.reminder_hours,
     )
-    return DutyBook(load_duties(settings.tables("duties"), defaults))
+    return DutyBook(load_duties(entries, defaults))
 
 
 def step_row(step: Step) -> dict[str, str]:
@@ -114,18 +118,6 @@ class Duties:
         self.tz = tz
         self.actor = actor
         self.now = now or utcnow()
-
-    @classmethod
-    def from_settings(
-        cls,
-        session: Session,
-        settings: Settings,
-        actor: str | None = None,
-        now: datetime | None = None,
-    ) -> Duties:
-        return cls(
-            session, duty_book(settings), zone(settings.team_timezone), actor or settings.user, now
-        )
 
     # --- occurrences ---------------------------------------------------------------------
     def sync(self, start: datetime, end: datetime) -> int:

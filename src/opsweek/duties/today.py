@@ -7,19 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from opsweek.adapters.chat import Question
 from opsweek.adapters.tracker import Task
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
-from opsweek.config import Settings
 from opsweek.db.models import Alert, DutyInstance
-from opsweek.duties.handoff_service import HandoffService, Outside
-from opsweek.duties.outside_readings import keep, read_outside
 from opsweek.duties.schedule import Occurrence
 from opsweek.duties.service import Duties, instance_json
-from opsweek.rotation.service import OnDuty
-from opsweek.timeutil import iso, utcnow
+from opsweek.rotation.service import OnDuty, Rotation
+from opsweek.timeutil import iso
+from opsweek.watch.readings import Reading
 
 FIRING_SHOWN = 10
 
@@ -71,26 +67,21 @@ class TodayView:
 
 
 def gather_today(
-    session: Session, settings: Settings, outside: Outside, now: datetime | None = None
+    rotation: Rotation, duties: Duties, inbox: Inbox, reading: Reading, now: datetime
 ) -> TodayView:
-    now = now or utcnow()
-    handoff = HandoffService(session, settings, outside, now=now)
-    week = handoff.rule.containing(now)
-    week_start, handoff_at = handoff.rule.bounds(week)
-    today = Duties.from_settings(session, settings, now=now).today(week_start)
-    inbox = Inbox(session, now)
+    rule = rotation.config.rule
+    week_start, handoff_at = rule.bounds(rule.containing(now))
+    today = duties.today(week_start)
     firing = inbox_order(inbox.list(AlertFilter(status="firing", limit=500)))
-    view = TodayView(
+    return TodayView(
         now=now,
-        on_duty=handoff.rotation.who(now),
+        on_duty=rotation.who(now),
         handoff_at=handoff_at,
         duties=today.open,
         later_today=today.later_today,
         alert_counts=inbox.counts(),
         firing=firing[:FIRING_SHOWN],
+        tasks=reading.tasks,
+        questions=reading.questions,
+        unavailable=[f"{name}: {why}" for name, why in reading.unavailable.items()],
     )
-    reading = read_outside(session, settings, outside, now)
-    keep(session, reading, now)
-    view.tasks, view.questions = reading.tasks, reading.questions
-    view.unavailable = [f"{name}: {why}" for name, why in reading.unavailable.items()]
-    return view

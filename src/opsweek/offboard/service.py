@@ -3,68 +3,69 @@ Hive metastore (Spark), each optional, each failure reported rather than fatal."
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from opsweek.adapters.fs import Files
-from opsweek.adapters.hive import HiveMetastore, MetastoreConfig, spark_session
-from opsweek.adapters.hosts import Host, LocalHost, hosts_from
-from opsweek.config import Settings
+from opsweek.adapters.hive import HiveMetastore
+from opsweek.adapters.hosts import Host
 from opsweek.errors import OpsweekError
 from opsweek.offboard.scan import Scanner
 
 
-def configured_hosts(settings: Settings) -> list[Host]:
-    """The [[hosts]] tables; without any, this machine (its '/')."""
-    entries = settings.tables("hosts")
-    if not entries:
-        return [LocalHost(socket.gethostname(), "/")]
-    return hosts_from(entries, settings.get("offboard.host_timeout"))
+class AppAdapters(Protocol):
+    """The adapters the composition root (`opsweek.app.App`) builds for offboarding."""
 
+    @property
+    def files(self) -> Files: ...
 
-def metastore_config(settings: Settings, files: Files | None) -> MetastoreConfig:
-    warehouse = settings.warehouse_dir
-    url = files.url(warehouse) if files else warehouse
-    return MetastoreConfig(url, settings.metastore_dir, settings.get("hive.metastore_uri"))
+    def hosts(self) -> list[Host]: ...
+
+    def metastore(self) -> AbstractContextManager[HiveMetastore]: ...
 
 
 @dataclass
-class Adapters:
+class OffboardAdapters:
+    """What offboarding talks to, each optional: what could not be reached is in
+    ``unavailable``, with why, and the scan reports it instead of failing."""
+
     files: Files | None
     hosts: list[Host]
     metastore: HiveMetastore | None
     unavailable: dict[str, str]
+    warehouse_dir: str
+    summarize_above: int
 
-    def scanner(self, settings: Settings) -> Scanner:
+    def scanner(self) -> Scanner:
         return Scanner(
             self.files,
             self.hosts,
             self.metastore,
-            settings.warehouse_dir,
-            settings.get("offboard.summarize_above"),
+            self.warehouse_dir,
+            self.summarize_above,
             self.unavailable,
         )
 
 
 @contextmanager
-def adapters(settings: Settings, with_hive: bool = True) -> Iterator[Adapters]:
+def offboard_adapters(
+    app: AppAdapters, warehouse_dir: str, summarize_above: int, with_hive: bool = True
+) -> Iterator[OffboardAdapters]:
     """Everything offboarding talks to; Spark is started only when ``with_hive``."""
     unavailable: dict[str, str] = {}
     files = None
     try:
-        files = Files(settings.files_root)
+        files = app.files
     except OpsweekError as exc:
         unavailable["hdfs"] = str(exc)
-    hosts = configured_hosts(settings)
+    hosts = app.hosts()
     with ExitStack() as stack:
         metastore = None
         if with_hive:
             try:
-                spark = stack.enter_context(spark_session(metastore_config(settings, files)))
-                embedded = None if settings.get("hive.metastore_uri") else settings.metastore_dir
-                metastore = HiveMetastore(spark, embedded)
+                metastore = stack.enter_context(app.metastore())
             except OpsweekError as exc:
                 unavailable["hive"] = str(exc)
-        yield Adapters(files, hosts, metastore, unavailable)
+        yield OffboardAdapters(files, hosts, metastore, unavailable, warehouse_dir, summarize_above)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opsweek.config import Settings
+from opsweek.config.areas import RotationSettings
 from opsweek.db.models import Person, RotationChange, RotationWeek
 from opsweek.errors import BadInput, Conflict, NotFound
 from opsweek.rotation.availability import AvailabilityPolicy, AwayPeriod, available_by_week
@@ -30,19 +30,18 @@ class RotationConfig:
     lookback_weeks: int = 26
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RotationConfig:
+    def from_settings(cls, settings: RotationSettings) -> RotationConfig:
         return cls(
             rule=WeekRule(
-                zone(settings.team_timezone),
-                parse_weekday(settings.get("rotation.handoff_weekday")),
-                parse_clock(settings.get("rotation.handoff_time")),
+                zone(settings.timezone),
+                parse_weekday(settings.handoff_weekday),
+                parse_clock(settings.handoff_time),
             ),
             policy=AvailabilityPolicy(
-                parse_weekdays(settings.get("rotation.working_days")),
-                settings.get("rotation.max_away_days"),
+                parse_weekdays(settings.working_days), settings.max_away_days
             ),
-            published_weeks=settings.get("rotation.published_weeks"),
-            lookback_weeks=settings.get("rotation.lookback_weeks"),
+            published_weeks=settings.published_weeks,
+            lookback_weeks=settings.lookback_weeks,
         )
 
 

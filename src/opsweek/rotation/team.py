@@ -42,6 +42,10 @@ class Team:
             query = query.where(Person.active.is_(True))
         return list(self.session.scalars(query))
 
+    def chat_ids(self) -> set[str]:
+        """The chat (Slack) ids of the team's members: their replies answer a question."""
+        return {p.slack_id for p in self.members() if p.slack_id}
+
     def add(self, record: PersonRecord) -> Person:
         record = record.validated()
         existing = self.session.scalar(select(Person).where(Person.username == record.username))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import js_lib_htmx
@@ -16,13 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
 
 from opsweek import __version__
-from opsweek.alerts.triage import FlapRule
 from opsweek.alerts.writer import IntakeWriter, Submitter
-from opsweek.config import Settings
+from opsweek.app import App
 from opsweek.db.changes import change_marker
-from opsweek.db.session import Store
-from opsweek.duties.service import duty_book
-from opsweek.rotation.service import RotationConfig
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.intake_endpoint import IntakeEndpoints, document
@@ -33,14 +28,11 @@ from opsweek.web.routes import api, forms, pages, sal
 from opsweek.web.session_auth import read_access, secret_key
 
 
-def create_app(settings: Settings, store: Store, writer: Submitter | None = None) -> FastAPI:
-    """The web app; its intake goes to ``writer``, by default a writer of its own."""
+def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
+    """The web app of ``ops``; its intake goes to ``writer``, by default a writer of its own."""
+    settings, store = ops.settings, ops.store
     if writer is None:
-        flap = FlapRule(
-            settings.get("alerts.flap_threshold"),
-            timedelta(minutes=settings.get("alerts.flap_window_minutes")),
-        )
-        writer = IntakeWriter(store, flap)
+        writer = IntakeWriter(store, ops.flap_rule)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -57,16 +49,15 @@ def create_app(settings: Settings, store: Store, writer: Submitter | None = None
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.opsweek = ops
     app.state.settings = settings
     app.state.store = store
     app.state.writer = writer
-    app.state.rotation_config = RotationConfig.from_settings(settings)
-    app.state.duty_book = duty_book(settings)
     app.state.tokens = TokenCache()
     app.state.login_guard = LoginGuard()
     app.state.metrics = Metrics(store)
     app.state.pages = PageCache(
-        change_marker(store.engine), max_age=settings.get("web.page_cache_seconds")
+        change_marker(store.engine), max_age=settings.web.page_cache_seconds
     )
     problems.install(app)
     app.include_router(sal.router)
@@ -75,10 +66,10 @@ def create_app(settings: Settings, store: Store, writer: Submitter | None = None
     app.include_router(forms.router)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=secret_key(settings),
+        secret_key=secret_key(settings.web.secret_key, settings.data_dir),
         session_cookie="opsweek_session",
         same_site="lax",
-        https_only=settings.base_url.startswith("https://"),
+        https_only=settings.web.base_url.startswith("https://"),
     )
     app.mount("/static/htmx", StaticFiles(directory=htmx_directory()), name="htmx")
     app.mount(
@@ -92,7 +83,7 @@ def create_app(settings: Settings, store: Store, writer: Submitter | None = None
         writer=writer,
         tokens=app.state.tokens,
         metrics=app.state.metrics,
-        max_body_bytes=settings.get("intake.max_body_bytes"),
+        max_body_bytes=settings.intake.max_body_bytes,
     )
     document(app)
 

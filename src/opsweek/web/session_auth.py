@@ -13,16 +13,15 @@ from urllib.parse import quote, urlparse
 from fastapi import HTTPException, Request
 from sqlalchemy import select
 
-from opsweek.config import Settings
 from opsweek.db.models import Person
 from opsweek.web.auth import bearer
 
 
-def secret_key(settings: Settings) -> str:
+def secret_key(configured: str, data_dir: Path) -> str:
     """The configured key, or one generated once and kept (mode 0600) in the data directory."""
-    if settings.get("web.secret_key"):
-        return str(settings.get("web.secret_key"))
-    path = Path(settings.data_dir) / "web-secret"
+    if configured:
+        return configured
+    path = data_dir / "web-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -84,8 +83,7 @@ def end_sessions(request: Request, username: str) -> None:
 
 def proxy_user(request: Request) -> str | None:
     """The team member an SSO proxy names, looked up once per request."""
-    settings = request.app.state.settings
-    header = settings.get("web.trusted_header")
+    header = request.app.state.settings.web.trusted_header
     if not header:
         return None
     cached = getattr(request.state, "proxy_user", _UNKNOWN)
@@ -95,8 +93,7 @@ def proxy_user(request: Request) -> str | None:
 
 
 def trusted_proxies(request: Request) -> set[str]:
-    value = request.app.state.settings.get("web.trusted_proxies")
-    return {p.strip() for p in value.split(",") if p.strip()}
+    return set(request.app.state.settings.web.trusted_proxies)
 
 
 def client_address(request: Request) -> str:
@@ -125,7 +122,7 @@ def _lookup_proxy_user(request: Request, header: str) -> str | None:
 async def read_access(request: Request) -> None:
     """Dependency of every reading route: open unless web.public_read is false; then a login,
     the trusted header or an API token is needed (pages send people to the login form)."""
-    if request.app.state.settings.get("web.public_read") or request.url.path == "/login":
+    if request.app.state.settings.web.public_read or request.url.path == "/login":
         return
     if current_user(request) is not None:
         return

@@ -18,8 +18,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from opsweek.alerts.writer_hub import SOCKET_ENV, RemoteWriter
+from opsweek.app import App
 from opsweek.config import load_settings
-from opsweek.db.session import open_store
 from opsweek.web.app import create_app
 
 PR_SET_PDEATHSIG = 1
@@ -31,13 +31,10 @@ UVICORN_OPTIONS = {"log_level": "warning", "proxy_headers": False, "server_heade
 
 def create() -> FastAPI:
     die_with_parent()
-    settings = load_settings()
-    store = open_store(
-        settings.database_url, synchronous=settings.get("database.sqlite_synchronous")
-    )
-    store.checkpoint_in_background()  # a daemon thread: it ends with the worker
+    ops = App(load_settings())
+    ops.store.checkpoint_in_background()  # a daemon thread: it ends with the worker
     hub = os.environ.get(SOCKET_ENV)  # `opsweek serve` stores every worker's intake
-    app = create_app(settings, store, RemoteWriter(Path(hub)) if hub else None)
+    app = create_app(ops, RemoteWriter(Path(hub)) if hub else None)
     settle_for_serving()
     return app
 

@@ -36,7 +36,7 @@ class Resolution(BaseModel):
 
 
 def _window(request: Request) -> timedelta:
-    return timedelta(hours=request.app.state.settings.get("sal.related_window_hours"))
+    return timedelta(hours=request.app.state.settings.sal.related_window_hours)
 
 
 @router.get("/alerts", summary="List alerts, unacknowledged first")

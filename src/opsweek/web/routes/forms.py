@@ -138,7 +138,7 @@ async def log_form(
     request: Request, message: Annotated[str, Form(max_length=65_536)] = "", csrf: Csrf = None
 ) -> RedirectResponse:
     user = check_form(request, csrf)
-    project = request.app.state.settings.get("sal.project")
+    project = request.app.state.settings.sal.project
 
     def run() -> None:
         with request.app.state.store.session() as session:

@@ -21,13 +21,13 @@ from opsweek.alerts.groups import group_alerts
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.alerts.sources import KNOWN_KINDS
-from opsweek.duties.collab import answer_status
-from opsweek.duties.handoff_render import to_html
-from opsweek.duties.outside_readings import last_readings
 from opsweek.duties.service import status as duty_status
+from opsweek.handoff.render import to_html
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import iso, parse_date, parse_since, zone
+from opsweek.watch.answers import answer_status
+from opsweek.watch.readings import last_readings
 from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import csrf_token, current_user, read_access
@@ -66,7 +66,7 @@ def _context(request: Request) -> dict[str, Any]:
     user = current_user(request)
     return {
         "tz": zone(settings.team_timezone),
-        "window": timedelta(hours=settings.get("sal.related_window_hours")),
+        "window": timedelta(hours=settings.sal.related_window_hours),
         "user": user,
         "csrf": csrf_token(request) if user is not None else "",
         "root": request.scope.get("root_path", ""),

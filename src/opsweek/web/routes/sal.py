@@ -35,12 +35,10 @@ async def create(entry: NewEntry, request: Request, caller: Caller) -> dict[str,
     """The entry is recorded as the token's user (its ``actor``); the nick it is shown under
     is that user's, unless the token's user may relay for others."""
     settings = request.app.state.settings
-    relays = {u.strip() for u in settings.get("sal.relay_users").split(",") if u.strip()}
+    relays = set(settings.sal.relay_users)
     if entry.nick and entry.nick != caller and caller not in relays:
         raise HTTPException(403, f"{caller} may log only as {caller} (see sal.relay_users)")
-    projects = {settings.get("sal.project")} | {
-        p.strip() for p in settings.get("sal.projects").split(",") if p.strip()
-    }
+    projects = {settings.sal.project, *settings.sal.projects}
     if entry.project and entry.project not in projects:
         raise HTTPException(400, f"unknown project {entry.project!r}: one of {sorted(projects)}")
 
@@ -51,7 +49,7 @@ async def create(entry: NewEntry, request: Request, caller: Caller) -> dict[str,
                 entry.nick or caller,
                 entry.message,
                 source="web",
-                project=entry.project or settings.get("sal.project"),
+                project=entry.project or settings.sal.project,
                 corrects=entry.corrects,
                 actor=caller,
             )

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from opsweek.adapters.chat import Question
 from opsweek.adapters.tracker import Task
-from opsweek.duties.decisions import Decisions
 from opsweek.duties.definitions import DutyBook
-from opsweek.duties.outside_readings import OutsideNow, keep
 from opsweek.duties.service import Duties
+from opsweek.handoff.decisions import Decisions
 from opsweek.rotation.service import Rotation
+from opsweek.watch.readings import Reading, keep
 
 NOTES = {
     "alarms": "all acknowledged; two refine re-runs logged",
@@ -105,4 +105,4 @@ def seed_outside_reading(session: Session, now: datetime) -> None:
             now - timedelta(days=1),
         ),
     ]
-    keep(session, OutsideNow(tasks=tasks, questions=questions), read_at)
+    keep(session, Reading(tasks=tasks, questions=questions), read_at)

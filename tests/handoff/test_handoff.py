@@ -8,15 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert
 from opsweek.db.session import Store
 from opsweek.demo import seed
-from opsweek.duties.handoff import AlertLine, HandoffInputs, build_handoff
-from opsweek.duties.handoff_render import to_html, to_markdown
-from opsweek.duties.handoff_service import HandoffService, Outside
-from opsweek.duties.service import duty_book
-from opsweek.rotation.service import RotationConfig
+from opsweek.handoff.render import to_html, to_markdown
+from opsweek.handoff.report import AlertLine, HandoffInputs, build_handoff
 
 T0 = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
 UTC_TZ = ZoneInfo("UTC")
@@ -101,13 +99,12 @@ def test_markdown_and_html_say_how_each_alert_was_treated() -> None:
 
 
 def test_report_for_a_week_of_demo_data(store: Store) -> None:
-    settings = load_settings(env={})
-    config = RotationConfig.from_settings(settings)
+    ops = App(load_settings(env={}), store=store)
     now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # a Saturday in the week of Nov 26
     with store.session() as session:
-        seed(session, config, now, duties=duty_book(settings))
+        seed(session, ops.rotation_config, now, duties=ops.duty_book)
     with store.session() as session:
-        service = HandoffService(session, settings, Outside(), actor="tester", now=now)
+        service = ops.handoff(session, actor="tester", now=now)
         assert service.default_week() == date(2026, 11, 26)
         report = service.report(date(2026, 11, 20))  # any day of the previous week
         start, end = report.inputs.start, report.inputs.end

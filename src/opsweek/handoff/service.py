@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,11 +15,13 @@ from sqlalchemy.orm import Session
 from opsweek.adapters.chat import Chat
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.tracker import Tracker
-from opsweek.config import Settings
 from opsweek.db.models import ALERT_HALVES, Alert, Person, alerts_in_half
-from opsweek.duties.collab import unanswered
-from opsweek.duties.decisions import Decisions
-from opsweek.duties.handoff import (
+from opsweek.duties.service import Duties, status
+from opsweek.errors import BadInput, ConfigError, Unavailable
+from opsweek.handoff.decisions import Decisions
+from opsweek.handoff.publish import Publisher
+from opsweek.handoff.render import figures_line, to_html, to_markdown, to_slack
+from opsweek.handoff.report import (
     AlertLine,
     DecisionLine,
     DutyLine,
@@ -28,14 +31,12 @@ from opsweek.duties.handoff import (
     build_handoff,
     job_of,
 )
-from opsweek.duties.handoff_render import figures_line, to_html, to_markdown, to_slack
-from opsweek.duties.publish import Publisher
-from opsweek.duties.service import Duties, status
-from opsweek.errors import BadInput, ConfigError, Unavailable
 from opsweek.quoting import slack_mention, slack_text
-from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.rotation.service import Rotation
+from opsweek.rotation.team import Team
 from opsweek.sal.log import SalFilter, SalLog
-from opsweek.timeutil import utcnow, zone
+from opsweek.timeutil import utcnow
+from opsweek.watch.answers import unanswered
 
 WEEK = timedelta(days=7)
 SAL_LIMIT = 1000
@@ -63,33 +64,41 @@ def alert_line(alert: Alert) -> AlertLine:
 
 
 @dataclass(frozen=True)
-class Outside:
-    """The outside systems available to the handoff; None where not configured."""
-
-    tracker: Tracker | None = None
-    chat: Chat | None = None
-    mailer: SmtpMailer | None = None
+class HandoffConfig:
+    timezone: ZoneInfo
+    noise_weeks: int  # handoff.noise_weeks
+    reminder_hours: int  # duties.reminder_hours
+    collab_channel: str  # chat.collab_channel: its unanswered questions are in the report
+    answer_hours: int  # chat.answer_hours
+    team_channel: str  # chat.team_channel: where the report and reminders are posted
+    alerts_list: str  # mail.alerts_list: where the report is mailed
 
 
 class HandoffService:
+    """The handoff of one ops week: the report (from the store, and from the tracker and the
+    chat when given), posting and mailing it once, and the reminders before the handoff."""
+
     def __init__(
         self,
         session: Session,
-        settings: Settings,
-        outside: Outside,
-        actor: str | None = None,
+        rotation: Rotation,
+        duties: Duties,
+        config: HandoffConfig,
+        tracker: Tracker | None = None,
+        chat: Chat | None = None,
+        mailer: SmtpMailer | None = None,
+        actor: str = "opsweek",
         now: datetime | None = None,
     ) -> None:
         self.session = session
-        self.settings = settings
-        self.outside = outside
-        self.actor = actor or settings.user
+        self.rotation = rotation
+        self.duties = duties
+        self.config = config
+        self.tracker, self.chat, self.mailer = tracker, chat, mailer
+        self.actor = actor
         self.now = now or utcnow()
-        self.tz = zone(settings.team_timezone)
-        self.rotation = Rotation(
-            session, RotationConfig.from_settings(settings), self.actor, self.now
-        )
-        self.rule = self.rotation.config.rule
+        self.tz = config.timezone
+        self.rule = rotation.config.rule
 
     def default_week(self) -> date:
         """The week being handed off: the current one, or the one that just ended when the
@@ -102,13 +111,6 @@ class HandoffService:
     def _person(self, week: date) -> str | None:
         rows = self.rotation.weeks(week, week + timedelta(days=1))
         return rows[0].username if rows else None
-
-    def team_chat_ids(self) -> set[str]:
-        return {
-            p.slack_id
-            for p in self.session.scalars(select(Person).where(Person.active.is_(True)))
-            if p.slack_id
-        }
 
     def _alerts_seen(self, since: datetime, until: datetime) -> list[Alert]:
         """Alerts seen between ``since`` and ``until``, open and resolved (each half read
@@ -126,9 +128,9 @@ class HandoffService:
             raise BadInput(f"the week of {week.isoformat()} has not started yet")
         unavailable: list[str] = []
         alerts = [alert_line(a) for a in self._alerts_seen(start, end)]
-        noise_weeks = self.settings.get("handoff.noise_weeks")
+        noise_weeks = self.config.noise_weeks
         noise = [alert_line(a) for a in self._alerts_seen(end - WEEK * max(noise_weeks, 1), end)]
-        duties = Duties.from_settings(self.session, self.settings, self.actor, self.now)
+        duties = self.duties
         carried = [i for i in duties.open_on_demand() if i.due_at < start]
         duty_lines = [
             DutyLine(i.id, i.duty_key, i.title, i.due_at, status(i, self.now), i.closed_by, i.note)
@@ -146,24 +148,24 @@ class HandoffService:
             for d in Decisions(self.session, self.actor, self.now).list(start, end)
         ]
         tasks = None
-        if self.outside.tracker is not None:
+        if self.tracker is not None:
             try:
-                tasks = self.outside.tracker.ops_tasks()
+                tasks = self.tracker.ops_tasks()
             except Unavailable as exc:
                 unavailable.append(f"tracker: {exc}")
         questions = None
-        if self.outside.chat is not None:
-            channel = self.settings.get("chat.collab_channel")
+        if self.chat is not None:
+            channel = self.config.collab_channel
             if not channel:
                 unavailable.append("chat: chat.collab_channel is not set")
             else:
                 try:
-                    asked = self.outside.chat.questions(channel, start)
+                    asked = self.chat.questions(channel, start)
                     questions = unanswered(
                         asked,
-                        self.team_chat_ids(),
+                        Team(self.session).chat_ids(),
                         min(end, self.now),
-                        self.settings.get("chat.answer_hours"),
+                        self.config.answer_hours,
                     )
                 except Unavailable as exc:
                     unavailable.append(f"chat: {exc}")
@@ -234,27 +236,27 @@ class HandoffService:
         )
 
     def _chat_channel(self) -> tuple[Chat, str]:
-        channel = self.settings.get("chat.team_channel")
-        if self.outside.chat is None:
+        channel = self.config.team_channel
+        if self.chat is None:
             raise ConfigError("no chat configured (chat.kind)")
         if not channel:
             raise ConfigError("chat.team_channel is not set")
-        return self.outside.chat, channel
+        return self.chat, channel
 
     def _mailer_to(self) -> tuple[SmtpMailer, str]:
-        if self.outside.mailer is None:
+        if self.mailer is None:
             raise ConfigError("mail.smtp_host is not set")
-        to = self.settings.get("mail.alerts_list")
+        to = self.config.alerts_list
         if not to:
             raise ConfigError("mail.alerts_list is not set")
-        return self.outside.mailer, to
+        return self.mailer, to
 
     # --- reminders -------------------------------------------------------------------------
     def reminder_due(self) -> Reminder | None:
         """The reminder to send when the handoff is within the reminder lead time."""
         week = self.rule.containing(self.now)
         _, handoff_at = self.rule.bounds(week)
-        lead = timedelta(hours=self.settings.get("duties.reminder_hours"))
+        lead = timedelta(hours=self.config.reminder_hours)
         if not handoff_at - lead <= self.now < handoff_at:
             return None
         names = (self._person(week), self._person(week + WEEK))
@@ -306,12 +308,12 @@ class HandoffService:
         return chat.post(channel, f"{mentions} {slack_text(reminder.text)}".strip())
 
     def _mail_reminder(self, reminder: Reminder) -> str:
-        if self.outside.mailer is None:
+        if self.mailer is None:
             raise ConfigError("mail.smtp_host is not set")
         to = [p.email for p in reminder.people if p.email]
         if not to:
             raise ConfigError("neither person has an e-mail address")
-        mailer = self.outside.mailer
+        mailer = self.mailer
         return mailer.send(
             to,
             f"[ops week] Handoff at {reminder.local_time}",

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 
 from opsweek.adapters.chat import Question
 from opsweek.adapters.tracker import Task
+from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import Store, open_store
-from opsweek.duties.handoff_service import Outside
-from opsweek.duties.outside_readings import OutsideWatch, last_readings
-from opsweek.duties.today import gather_today
 from opsweek.errors import Unavailable
+from opsweek.server import Server
+from opsweek.watch.readings import last_readings
 from opsweek.web import create_app
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -56,9 +56,9 @@ def test_today_keeps_the_reading_and_the_page_shows_it(tmp_path: Path) -> None:
     )
     store: Store = open_store(settings.database_url)
     tracker = FakeTracker()
-    outside = Outside(tracker=tracker, chat=FakeChat())
+    ops = App(settings, store=store, tracker=tracker, chat=FakeChat())
     with store.session() as session:
-        view = gather_today(session, settings, outside, NOW)
+        view = ops.today(session, NOW)
         assert [q.ts for q in view.questions or []] == ["1.1", "1.3"]  # overdue first
     with store.session() as session:
         readings = last_readings(session)
@@ -68,14 +68,14 @@ def test_today_keeps_the_reading_and_the_page_shows_it(tmp_path: Path) -> None:
     tracker.down = True
     later = NOW + timedelta(minutes=10)
     with store.session() as session:
-        view = gather_today(session, settings, outside, later)
+        view = ops.today(session, later)
         assert view.unavailable == ["tracker: Phabricator: connection refused"]
     with store.session() as session:
         tracker_reading = last_readings(session)["tracker"]
         assert tracker_reading.error == "Phabricator: connection refused"
         assert tracker_reading.read_at == later and len(tracker_reading.items or []) == 2
 
-    page = TestClient(create_app(settings, store)).get("/").text
+    page = TestClient(create_app(ops)).get("/").text
     assert "Unanswered in the collaboration channel" in page
     assert "&lt;script&gt;alert(3)&lt;/script&gt; why is refine_event late?" in page
     assert "<script>alert(3)" not in page and "answered" not in page.split("Unanswered", 1)[1]
@@ -87,13 +87,17 @@ def test_today_keeps_the_reading_and_the_page_shows_it(tmp_path: Path) -> None:
     store.close()
 
 
-def test_the_serve_loop_reads_and_keeps(tmp_path: Path) -> None:
+def test_the_server_reads_and_keeps(tmp_path: Path) -> None:
     settings = load_settings(
-        env={"OPSWEEK_DATA_DIR": str(tmp_path), "OPSWEEK_CHAT_COLLAB_CHANNEL": "C0COLLAB"}
+        env={
+            "OPSWEEK_DATA_DIR": str(tmp_path),
+            "OPSWEEK_CHAT_COLLAB_CHANNEL": "C0COLLAB",
+            "OPSWEEK_CHECKS_INTERVAL_MINUTES": "0",
+        }
     )
     store = open_store(settings.database_url)
-    watch = OutsideWatch(store, settings, Outside(tracker=FakeTracker(), chat=FakeChat()), 10)
-    watch.start()
+    server = Server(App(settings, store=store, tracker=FakeTracker(), chat=FakeChat()))
+    server.start()
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -103,7 +107,6 @@ def test_the_serve_loop_reads_and_keeps(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the loop kept nothing"
             time.sleep(0.05)
     finally:
-        watch.stop()
-        watch.join(timeout=10)
-    assert not watch.is_alive()
+        server.stop()
+    assert all(not job.is_alive() for job in server._jobs if job.join(timeout=10) is None)
     store.close()

@@ -9,18 +9,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.slack import SlackChat
+from opsweek.adapters.tracker import Tracker
+from opsweek.app import App
 from opsweek.config import Settings, load_settings
 from opsweek.db.models import Decision
 from opsweek.db.session import Store
 from opsweek.demo import seed
-from opsweek.duties.decisions import Decisions
-from opsweek.duties.handoff_service import HandoffService, Outside
-from opsweek.duties.service import duty_book
 from opsweek.errors import Unavailable
-from opsweek.rotation.service import RotationConfig
+from opsweek.handoff.decisions import Decisions
+from opsweek.handoff.service import HandoffService
 from tests.services.common import free_port
 from tests.services.http_stub import Reply, Request, StubServer, stub_server
 from tests.services.smtp import Inbox, smtp_server
@@ -54,19 +55,22 @@ def settings_for(slack: StubServer | None, smtp_port: int | None) -> Settings:
     return load_settings(env={}, overrides=values)
 
 
-def outside(settings: Settings) -> Outside:
+def handoff(
+    settings: Settings, session: Session, now: datetime, tracker: Tracker | None = None
+) -> HandoffService:
+    """The handoff service as opsweek builds it, with a Slack client that does not wait out
+    rate limits."""
     chat = None
-    if settings.get("chat.kind") == "slack":
-        chat = SlackChat(settings.get("chat.base_url"), "xoxb-test", rate_retries=0)
-    mailer = SmtpMailer.from_settings(settings) if settings.get("mail.smtp_host") else None
-    return Outside(chat=chat, mailer=mailer)
+    if settings.chat.kind == "slack":
+        chat = SlackChat(settings.chat.base_url, "xoxb-test", rate_retries=0)
+    return App(settings, chat=chat, tracker=tracker).handoff(session, now=now)
 
 
 @pytest.fixture
 def seeded(store: Store) -> Store:
-    settings = load_settings(env={})
+    ops = App(load_settings(env={}))
     with store.session() as session:
-        seed(session, RotationConfig.from_settings(settings), NOW, duties=duty_book(settings))
+        seed(session, ops.rotation_config, NOW, duties=ops.duty_book)
     return store
 
 
@@ -88,10 +92,10 @@ def test_handoff_is_posted_and_mailed_once_and_a_retry_sends_only_what_failed(
     with stub_server({"chat.postMessage": slack, "conversations.history": history}) as stub:
         settings = settings_for(stub, port)
         with seeded.session() as session:
-            service = HandoffService(session, settings, outside(settings), now=NOW)
+            service = handoff(settings, session, NOW)
             report = service.report(date(2026, 11, 20))
             # the summary is posted, then the thread reply fails
-            original = service.outside.chat.post  # type: ignore[union-attr]
+            original = service.chat.post  # type: ignore[union-attr]
             calls = {"n": 0}
 
             def flaky(channel: str, text: str, thread: str | None = None) -> str:
@@ -100,7 +104,7 @@ def test_handoff_is_posted_and_mailed_once_and_a_retry_sends_only_what_failed(
                     raise Unavailable("Slack chat.postMessage: fatal_error")
                 return original(channel, text, thread)
 
-            service.outside.chat.post = flaky  # type: ignore[union-attr,method-assign]
+            service.chat.post = flaky  # type: ignore[union-attr,method-assign]
             first = service.publish(report, {"slack", "email"})
             second = service.publish(report, {"slack", "email"})
             third = service.publish(report, {"slack", "email"})
@@ -135,7 +139,7 @@ def test_handoff_reports_what_was_unavailable_and_still_builds(seeded: Store) ->
     ) as stub:
         settings = settings_for(stub, None)
         with seeded.session() as session:
-            service = HandoffService(session, settings, outside(settings), now=NOW)
+            service = handoff(settings, session, NOW)
             report = service.report()
             results = service.publish(report, {"email"})
     assert report.inputs.unavailable == ["chat: Slack conversations.history: not_in_channel"]
@@ -153,9 +157,9 @@ def test_reminder_goes_once_to_both_people_before_the_handoff(
     with stub_server({"chat.postMessage": slack}) as stub:
         settings = settings_for(stub, port)
         with seeded.session() as session:
-            early = HandoffService(session, settings, outside(settings), now=NOW)
+            early = handoff(settings, session, NOW)
             assert early.remind({"slack", "email"}) == []  # not within 4 hours yet
-            service = HandoffService(session, settings, outside(settings), now=BEFORE_HANDOFF)
+            service = handoff(settings, session, BEFORE_HANDOFF)
             reminder = service.reminder_due()
             assert reminder is not None
             first = service.remind({"slack", "email"}, say_on_irc=said.append)
@@ -206,13 +210,13 @@ def test_an_unavailable_tracker_is_named_and_the_report_still_builds(seeded: Sto
         settings = settings_for(None, None)
         tracker = PhabricatorTracker(stub.url, "api-x", "PHID-PCOL-x", timeout=2)
         with seeded.session() as session:
-            report = HandoffService(session, settings, Outside(tracker=tracker), now=NOW).report()
+            report = handoff(settings, session, NOW, tracker).report()
     assert report.inputs.tasks is None
     assert report.inputs.unavailable == ["tracker: Phabricator maniphest.search: HTTP 503"]
     assert report.figures.alerts > 0
     from zoneinfo import ZoneInfo
 
-    from opsweek.duties.handoff_render import to_markdown
+    from opsweek.handoff.render import to_markdown
 
     text = to_markdown(report, ZoneInfo("UTC"))
     assert "## Tracker tasks\nNot available (see the end of the report)." in text

@@ -20,20 +20,17 @@ import irc.client
 import irc.connection
 
 from opsweek.alerts.service import Inbox
-from opsweek.config import Settings
+from opsweek.app import App
+from opsweek.bot.commands import Ack, LogEntry, Question, parse
+from opsweek.config.areas import IrcSettings, SalSettings
 from opsweek.db.models import Person
-from opsweek.db.session import Store
-from opsweek.duties.handoff_service import Outside
-from opsweek.duties.reminders import send_due_reminders
 from opsweek.errors import OpsweekError
+from opsweek.handoff.reminders import INTERVAL_SECONDS, send_due_reminders
 from opsweek.quoting import irc_text
-from opsweek.rotation.service import Rotation, RotationConfig
-from opsweek.sal.commands import Ack, LogEntry, Question, parse
 from opsweek.sal.log import SalLog
-from opsweek.timeutil import zone
 
 log = logging.getLogger(__name__)
-REMINDER_SECONDS = 60  # how often the bot checks whether a handoff reminder is due
+REMINDER_SECONDS = INTERVAL_SECONDS  # how often the bot checks whether a reminder is due
 
 
 @dataclass(frozen=True)
@@ -54,28 +51,25 @@ class BotConfig:
     max_reconnect: float = 300.0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BotConfig:
-        def split(name: str) -> tuple[str, ...]:
-            return tuple(p.strip() for p in settings.get(name).split(",") if p.strip())
-
+    def from_settings(cls, irc: IrcSettings, sal: SalSettings, base_url: str) -> BotConfig:
         return cls(
-            server=settings.get("irc.server"),
-            port=settings.get("irc.port"),
-            nick=settings.get("irc.nick"),
-            channels=split("irc.channels"),
-            tls=settings.get("irc.tls"),
-            sasl=settings.get("irc.sasl"),
-            password=settings.get("irc.password"),
-            projects=split("sal.projects"),
-            relay_nicks=split("irc.relay_nicks"),
-            allow_ack=settings.get("irc.allow_ack"),
-            base_url=settings.base_url,
-            default_project=settings.get("sal.project"),
+            server=irc.server,
+            port=irc.port,
+            nick=irc.nick,
+            channels=irc.channels,
+            tls=irc.tls,
+            sasl=irc.sasl,
+            password=irc.password,
+            projects=sal.projects,
+            relay_nicks=irc.relay_nicks,
+            allow_ack=irc.allow_ack,
+            base_url=base_url,
+            default_project=sal.project,
         )
 
 
 class SalBot(irc.bot.SingleServerIRCBot):
-    def __init__(self, config: BotConfig, store: Store, settings: Settings) -> None:
+    def __init__(self, config: BotConfig, app: App) -> None:
         connect: dict[str, Any] = {}
         if config.tls:
             context = ssl.create_default_context()
@@ -90,8 +84,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
         )
         super().__init__([server], config.nick, "opsweek SAL bot", recon=backoff, **connect)
         self.config = config
-        self.store = store
-        self.settings = settings
+        self.app = app
         self._reminding = False
 
     def run(self, stop: threading.Event | None = None) -> None:
@@ -119,7 +112,8 @@ class SalBot(irc.bot.SingleServerIRCBot):
         if not self.connection.is_connected():
             return
         try:
-            send_due_reminders(self.store, self.settings, Outside(), set(), say)
+            with self.app.session() as session:  # on IRC only: slack and mail are serve's
+                send_due_reminders(self.app.handoff(session, outside=False), set(), say)
         except Exception:  # the bot keeps serving !log whatever happens here
             log.exception("handoff reminder on IRC failed")
 
@@ -145,7 +139,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
                 log.exception("could not answer in %s", event.target)
 
     def handle(self, command: LogEntry | Question | Ack, sender: str, channel: str) -> str:
-        with self.store.session() as session:
+        with self.app.session() as session:
             if isinstance(command, LogEntry):
                 entry = SalLog(session).append(
                     command.nick,
@@ -173,9 +167,8 @@ class SalBot(irc.bot.SingleServerIRCBot):
 
     def _answer(self, session: Any, topic: str) -> str:
         if topic == "who":
-            rotation = Rotation(session, RotationConfig.from_settings(self.settings), "irc")
-            duty = rotation.who()
-            tz = zone(self.settings.team_timezone)
+            duty = self.app.rotation(session, "irc").who()
+            tz = self.app.timezone
             if duty.current is None:
                 return "nobody is on ops duty (the rotation is not planned)"
             until = duty.current.ends_at.astimezone(tz).strftime("%a %d %b %H:%M %Z")

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from opsweek.duties.collab import answer_status
-from opsweek.duties.handoff import AlertLine, DutySummary, HandoffReport, summarize_duties
+from opsweek.handoff.report import AlertLine, DutySummary, HandoffReport, summarize_duties
 from opsweek.quoting import slack_mention, slack_text
+from opsweek.watch.answers import answer_status
 
 ACTION_TITLES = {
     "unassign": "To unassign (assigned, not started)",

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.db.models import Decision
-from opsweek.duties.publish import Publisher
 from opsweek.errors import BadInput, ConfigError, NotFound, Unavailable
+from opsweek.handoff.publish import Publisher
 from opsweek.sal.log import clean_message, record_action
 from opsweek.timeutil import iso, utcnow
 

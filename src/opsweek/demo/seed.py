@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from opsweek.db.models import Base, Person
-from opsweek.demo_alerts import seed_alerts
-from opsweek.demo_duties import seed_duties
+from opsweek.demo.alerts import seed_alerts
+from opsweek.demo.duties import seed_duties
 from opsweek.duties.definitions import DutyBook
 from opsweek.rotation.availability import AwayPeriod
 from opsweek.rotation.people import PersonRecord

@@ -1,0 +1,361 @@
+"""The composition root: builds the store, the adapters and the services from the settings,
+each once, on first use. The interfaces (CLI, web app, IRC bot, `opsweek serve`) get what they
+need from here and nothing below reads the settings by name; tests build an `App` with their
+own store and fakes (``App(settings, store=store, chat=FakeChat())``).
+
+Adapters and services are imported where they are built: a command pays only for the
+libraries it uses (Spark, DuckDB, SSH, Slack, the web framework)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from opsweek.config import Settings
+from opsweek.errors import ConfigError, OpsweekError
+from opsweek.timeutil import utcnow, zone
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from opsweek.adapters.chat import Chat
+    from opsweek.adapters.fs import Files
+    from opsweek.adapters.hive import HiveMetastore, MetastoreConfig
+    from opsweek.adapters.hosts import Host
+    from opsweek.adapters.mailer import SmtpMailer
+    from opsweek.adapters.tracker import Tracker
+    from opsweek.adapters.warehouse import Warehouse
+    from opsweek.alerts.service import Inbox
+    from opsweek.alerts.triage import FlapRule
+    from opsweek.checks.workflows import Checks
+    from opsweek.db.session import Store
+    from opsweek.duties.definitions import DutyBook
+    from opsweek.duties.service import Duties
+    from opsweek.duties.today import TodayView
+    from opsweek.duties.train import TrainProject
+    from opsweek.handoff.service import HandoffConfig, HandoffService
+    from opsweek.offboard.service import OffboardAdapters
+    from opsweek.rotation.service import Rotation, RotationConfig
+    from opsweek.sal.log import SalLog
+    from opsweek.watch.readings import Reading
+
+_NOT_GIVEN: Any = object()
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        tracker: Tracker | None = _NOT_GIVEN,
+        chat: Chat | None = _NOT_GIVEN,
+        mailer: SmtpMailer | None = _NOT_GIVEN,
+        files: Files | None = _NOT_GIVEN,
+        hosts: list[Host] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._given = {
+            name: value
+            for name, value in (
+                ("tracker", tracker),
+                ("chat", chat),
+                ("mailer", mailer),
+                ("files", files),
+            )
+            if value is not _NOT_GIVEN
+        }
+        self._hosts = hosts
+
+    # --- the store ----------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from opsweek.db.session import open_store
+
+            database = self.settings.database
+            self._store = open_store(database.url, synchronous=database.sqlite_synchronous)
+        return self._store
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on any error."""
+        with self.store.session() as session:
+            yield session
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # --- what the settings mean, parsed once ---------------------------------------------
+    @property
+    def user(self) -> str:
+        """Who acts from this machine (`user`, else the login name)."""
+        return self.settings.user
+
+    @cached_property
+    def timezone(self) -> ZoneInfo:
+        return zone(self.settings.team_timezone)
+
+    @cached_property
+    def rotation_config(self) -> RotationConfig:
+        from opsweek.rotation.service import RotationConfig
+
+        return RotationConfig.from_settings(self.settings.rotation)
+
+    @cached_property
+    def duty_book(self) -> DutyBook:
+        from opsweek.duties.service import duty_book
+
+        return duty_book(self.settings.rotation, self.settings.duties, self.settings.duty_entries)
+
+    @cached_property
+    def flap_rule(self) -> FlapRule:
+        from opsweek.alerts.triage import FlapRule
+
+        alerts = self.settings.alerts
+        return FlapRule(alerts.flap_threshold, timedelta(minutes=alerts.flap_window_minutes))
+
+    @cached_property
+    def handoff_config(self) -> HandoffConfig:
+        from opsweek.handoff.service import HandoffConfig
+
+        chat, mail = self.settings.chat, self.settings.mail
+        return HandoffConfig(
+            timezone=self.timezone,
+            noise_weeks=self.settings.handoff.noise_weeks,
+            reminder_hours=self.settings.duties.reminder_hours,
+            collab_channel=chat.collab_channel,
+            answer_hours=chat.answer_hours,
+            team_channel=chat.team_channel,
+            alerts_list=mail.alerts_list,
+        )
+
+    @cached_property
+    def train_projects(self) -> list[TrainProject]:
+        from opsweek.duties.train import load_projects
+
+        return load_projects(self.settings.train_project_entries)
+
+    # --- adapters: None where not configured ----------------------------------------------
+    @cached_property
+    def tracker(self) -> Tracker | None:
+        if "tracker" in self._given:
+            return self._given["tracker"]  # type: ignore[no-any-return]
+        tracker = self.settings.tracker
+        if tracker.kind != "phabricator":
+            return None
+        if not tracker.url:
+            raise ConfigError("tracker.kind is phabricator but tracker.url is not set")
+        from opsweek.adapters.phabricator import PhabricatorTracker
+
+        return PhabricatorTracker(
+            tracker.url, tracker.token, tracker.column_phid, timeout=tracker.timeout
+        )
+
+    @cached_property
+    def chat(self) -> Chat | None:
+        if "chat" in self._given:
+            return self._given["chat"]  # type: ignore[no-any-return]
+        chat = self.settings.chat
+        if chat.kind != "slack":
+            return None
+        from opsweek.adapters.slack import SlackChat
+
+        return SlackChat(chat.base_url, chat.token, chat.timeout)
+
+    @cached_property
+    def mailer(self) -> SmtpMailer | None:
+        if "mailer" in self._given:
+            return self._given["mailer"]  # type: ignore[no-any-return]
+        mail = self.settings.mail
+        if not mail.smtp_host:
+            return None
+        from opsweek.adapters.mailer import SmtpMailer
+
+        return SmtpMailer(
+            mail.smtp_host,
+            mail.smtp_port,
+            mail.smtp_starttls,
+            mail.smtp_user,
+            mail.smtp_password,
+            mail.sender,
+        )
+
+    def require_mailer(self) -> SmtpMailer:
+        if self.mailer is None:
+            raise ConfigError("mail.smtp_host is not set: opsweek cannot send mail")
+        return self.mailer
+
+    @cached_property
+    def files(self) -> Files:
+        """HDFS (or the local directory standing for it); raises when it cannot be reached."""
+        if self._given.get("files") is not None:
+            return self._given["files"]  # type: ignore[no-any-return]
+        from opsweek.adapters.fs import Files
+
+        return Files(self.settings.files.root)
+
+    def hosts(self) -> list[Host]:
+        """The ``[[hosts]]`` scanned for a departed user's files; without any, this machine."""
+        if self._hosts is not None:
+            return self._hosts
+        from opsweek.adapters.hosts import LocalHost, hosts_from
+
+        entries = self.settings.host_entries
+        if not entries:
+            import socket
+
+            return [LocalHost(socket.gethostname(), "/")]
+        return hosts_from(entries, self.settings.offboard.host_timeout)
+
+    def metastore_config(self, files: Files | None) -> MetastoreConfig:
+        from opsweek.adapters.hive import MetastoreConfig
+
+        hive = self.settings.hive
+        warehouse = files.url(hive.warehouse_dir) if files else hive.warehouse_dir
+        return MetastoreConfig(warehouse, hive.metastore_dir, hive.metastore_uri)
+
+    @contextmanager
+    def metastore(self) -> Iterator[HiveMetastore]:
+        """The Hive metastore, through a local Spark session (the spark extra)."""
+        from opsweek.adapters.hive import HiveMetastore, spark_session
+
+        hive = self.settings.hive
+        try:
+            files: Files | None = self.files
+        except OpsweekError:
+            files = None  # the metastore may still answer; its locations say where files are
+        with spark_session(self.metastore_config(files)) as spark:
+            yield HiveMetastore(spark, None if hive.metastore_uri else hive.metastore_dir)
+
+    @contextmanager
+    def warehouse(self) -> Iterator[Warehouse]:
+        """Where the checks' queries run: DuckDB over the local files, or Spark."""
+        from pathlib import Path
+
+        from opsweek.adapters.warehouse import DuckDBWarehouse, SparkWarehouse
+
+        if self.settings.warehouse.backend == "spark":
+            from opsweek.adapters.hive import spark_session
+
+            with spark_session(self.metastore_config(self.files)) as spark:
+                yield SparkWarehouse(spark)
+            return
+        files = self.files
+        if not files.is_local():
+            raise ConfigError("warehouse.backend duckdb reads local files; use spark for HDFS")
+        yield DuckDBWarehouse(Path(files.real(self.settings.hive.warehouse_dir)))
+
+    @cached_property
+    def replica_tables(self) -> Callable[[str], int] | None:
+        """How many tables a wiki's replica has (`checks.replica_url`); None when not set."""
+        url = self.settings.checks.replica_url
+        if not url:
+            return None
+        from opsweek.adapters.replicas import table_count
+
+        return lambda wiki: table_count(url, wiki)
+
+    @contextmanager
+    def offboard_adapters(self, with_hive: bool = True) -> Iterator[OffboardAdapters]:
+        from opsweek.offboard.service import offboard_adapters
+
+        settings = self.settings
+        with offboard_adapters(
+            self, settings.hive.warehouse_dir, settings.offboard.summarize_above, with_hive
+        ) as adapters:
+            yield adapters
+
+    # --- services -------------------------------------------------------------------------
+    def rotation(
+        self, session: Session, actor: str | None = None, now: datetime | None = None
+    ) -> Rotation:
+        from opsweek.rotation.service import Rotation
+
+        return Rotation(session, self.rotation_config, actor or self.user, now)
+
+    def duties(
+        self, session: Session, actor: str | None = None, now: datetime | None = None
+    ) -> Duties:
+        from opsweek.duties.service import Duties
+
+        return Duties(session, self.duty_book, self.timezone, actor or self.user, now)
+
+    def inbox(self, session: Session, now: datetime | None = None) -> Inbox:
+        from opsweek.alerts.service import Inbox
+
+        return Inbox(session, now)
+
+    def sal(self, session: Session) -> SalLog:
+        from opsweek.sal.log import SalLog
+
+        return SalLog(session)
+
+    def handoff(
+        self,
+        session: Session,
+        actor: str | None = None,
+        now: datetime | None = None,
+        outside: bool = True,
+    ) -> HandoffService:
+        """The handoff of a week. ``outside=False``: from the store alone, without asking the
+        tracker and the chat (pages never wait on them)."""
+        from opsweek.handoff.service import HandoffService
+
+        now = now or utcnow()
+        actor = actor or self.user
+        return HandoffService(
+            session,
+            self.rotation(session, actor, now),
+            self.duties(session, actor, now),
+            self.handoff_config,
+            tracker=self.tracker if outside else None,
+            chat=self.chat if outside else None,
+            mailer=self.mailer if outside else None,
+            actor=actor,
+            now=now,
+        )
+
+    def read_outside(self, session: Session, now: datetime | None = None) -> Reading:
+        """Ask the tracker and the chat now, and keep what they said."""
+        from opsweek.watch.readings import keep, read
+
+        now = now or utcnow()
+        reading = read(session, self.tracker, self.chat, self.settings.chat, now)
+        keep(session, reading, now)
+        return reading
+
+    def today(self, session: Session, now: datetime | None = None) -> TodayView:
+        from opsweek.duties.today import gather_today
+
+        now = now or utcnow()
+        return gather_today(
+            self.rotation(session, now=now),
+            self.duties(session, now=now),
+            self.inbox(session, now),
+            self.read_outside(session, now),
+            now,
+        )
+
+    @cached_property
+    def checks(self) -> Checks:
+        """The checks' workflows (the same from the CLI, the schedule or Airflow)."""
+        from opsweek.checks.workflows import Checks
+
+        return Checks(self, self.settings.checks, self.settings.data_dir)
+
+    def reminder_targets(self) -> set[str]:
+        """Where handoff reminders can go as configured: ``slack``, ``email``."""
+        targets = set()
+        if self.chat is not None and self.settings.chat.team_channel:
+            targets.add("slack")
+        if self.mailer is not None:
+            targets.add("email")
+        return targets

@@ -1,0 +1,295 @@
+"""The checks as whole workflows: look, send the findings to the alert inbox, open the duty
+the runbook asks for, change what was asked to change. The same code runs from the CLI
+(`opsweek check ...`), from `opsweek serve`'s schedule and from a team's own Airflow (which
+calls the CLI)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from opsweek.adapters.fs import Files
+from opsweek.adapters.git import GitRepo
+from opsweek.adapters.hive import HiveMetastore
+from opsweek.adapters.warehouse import Warehouse
+from opsweek.checks import canary as canary_check
+from opsweek.checks.emit import emit
+from opsweek.checks.mw_history import MwHistory, scan_snapshots
+from opsweek.checks.new_wikis import NewWikis, check_new_wikis
+from opsweek.checks.partitions import Drift, check_partitions, repair
+from opsweek.config.areas import CheckSettings
+from opsweek.db.session import Store
+from opsweek.duties.service import Duties
+from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable, first_line
+from opsweek.timeutil import utcnow
+
+
+class CheckAdapters(Protocol):
+    """What the checks use, as the composition root (`opsweek.app.App`) builds it."""
+
+    store: Store
+
+    @property
+    def files(self) -> Files: ...
+
+    @property
+    def replica_tables(self) -> Callable[[str], int] | None: ...
+
+    @property
+    def timezone(self) -> ZoneInfo: ...
+
+    def warehouse(self) -> AbstractContextManager[Warehouse]: ...
+
+    def metastore(self) -> AbstractContextManager[HiveMetastore]: ...
+
+    def duties(self, session: Session) -> Duties: ...
+
+
+@dataclass
+class NewWikisRun:
+    result: NewWikis
+    commit: str | None = None
+    duties: list[int] = field(default_factory=list)  # the new-wiki duties of ready wikis
+
+
+@dataclass
+class CanaryRun:
+    results: list[canary_check.StreamResult]
+    problems: list[str]
+    posted: dict[str, Any] | None = None
+    hours_without_events: list[int] | None = None
+
+    @property
+    def bad(self) -> bool:
+        posted_badly = self.posted is not None and not self.posted["ok"]
+        return (
+            any(r.status != "ok" for r in self.results)
+            or bool(self.problems)
+            or posted_badly
+            or bool(self.hours_without_events)
+        )
+
+
+@dataclass
+class PartitionsRun:
+    drift: Drift
+    repaired: Drift | None = None  # after the repair, when one ran
+
+
+class Checks:
+    def __init__(self, adapters: CheckAdapters, settings: CheckSettings, data_dir: Path) -> None:
+        self.adapters = adapters
+        self.settings = settings
+        self.data_dir = data_dir
+
+    def today(self) -> date:
+        return utcnow().astimezone(self.adapters.timezone).date()
+
+    def _send(self, findings: list[bytes], session: Session | None = None) -> None:
+        """Findings into the inbox through the intake, as any source's alerts."""
+        if not findings:
+            return
+        if session is not None:
+            emit(session, findings)
+            return
+        with self.adapters.store.writing() as writing:
+            emit(writing, findings)
+
+    # --- new wikis ------------------------------------------------------------------------
+    def new_wikis(
+        self,
+        start: date,
+        end: date,
+        allowlist: str = "",
+        grouped_wikis: str = "",
+        write: bool = False,
+        alert: bool = True,
+    ) -> NewWikisRun:
+        """Wikis with pageviews not in the allowlist, whether their replica has tables, and
+        the change to make. ``write``: the files changed on a new branch of their checkout;
+        ``alert``: findings to the inbox and a new-wiki duty for each ready wiki."""
+        allowlist_path = allowlist or self.settings.allowlist
+        grouped_path = grouped_wikis or self.settings.grouped_wikis
+        allowlist_text = read_file(allowlist_path, "allowlist")
+        grouped_text = read_file(grouped_path, "grouped-wikis")
+        with self.adapters.warehouse() as warehouse:
+            result = check_new_wikis(
+                warehouse,
+                self.settings.unexpected_values_table,
+                allowlist_text,
+                grouped_text,
+                start,
+                end,
+                utcnow(),
+                self.adapters.replica_tables,
+                Path(allowlist_path).name,
+                Path(grouped_path).name,
+            )
+        run = NewWikisRun(result)
+        if write and result.new_allowlist:
+            run.commit = self._commit_new_wikis(result, allowlist_path, grouped_path)
+        if alert:
+            with self.adapters.store.writing() as session:
+                self._send(result.findings(), session)
+                duties = self.adapters.duties(session)
+                for candidate in result.ready:  # each ready wiki: its new-wiki duty, once
+                    instance, _ = duties.ensure_open(
+                        "new-wiki", {"wiki": candidate.dbname or ""}, candidate.project
+                    )
+                    run.duties.append(instance.id)
+        return run
+
+    def _commit_new_wikis(self, result: NewWikis, allowlist: str, grouped: str) -> str | None:
+        paths = [Path(allowlist).expanduser()]
+        paths[0].write_text(result.new_allowlist, encoding="utf-8")
+        if result.new_grouped:
+            paths.append(Path(grouped).expanduser())
+            paths[1].write_text(result.new_grouped, encoding="utf-8")
+        wikis = ", ".join(c.dbname or c.project for c in result.candidates)
+        message = (
+            f"Add new wikis: {wikis}\n\nPageviews from these projects reached "
+            f"pageview_unexpected_values between {result.start} and {result.end}. They are "
+            "added to the pageview allowlist, and those whose replica has tables to the last "
+            "sqoop group."
+        )
+        repo = GitRepo(str(GitRepo.top_of(paths[0].parent)), self.data_dir)
+        return repo.commit_on_branch(f"new-wikis-{result.end.isoformat()}", paths, message)
+
+    # --- MediaWiki history ----------------------------------------------------------------
+    def mw_history(self, today: date, alert: bool = True) -> tuple[MwHistory, int | None]:
+        """The newest snapshot and its flags; with ``alert``, the findings to the inbox and a
+        ready snapshot noted on the redeploy duty (its id)."""
+        result = scan_snapshots(
+            self.adapters.files,
+            self.settings.mw_history_dir,
+            today,
+            self.settings.mw_history_late_day,
+        )
+        if not alert:
+            return result, None
+        with self.adapters.store.writing() as session:
+            self._send(result.findings(), session)
+            duty = (
+                _deploy_duty(self.adapters.duties(session), result.expected)
+                if result.ready
+                else None
+            )
+        return result, duty
+
+    # --- canary events --------------------------------------------------------------------
+    def canary(
+        self,
+        schemas: Path,
+        streams: Path | None = None,
+        post: Callable[[list[dict[str, Any]]], tuple[int, Any]] | None = None,
+        coverage: str | None = None,
+        day: date | None = None,
+        alert: bool = True,
+    ) -> CanaryRun:
+        """Each stream's canary event built as the producer does and validated; ``post``
+        sends the valid ones to EventGate; ``coverage``: the hours of ``day`` without an
+        event in that hourly table."""
+        loaded, problems = canary_check.load_schemas(schemas)
+        wanted = (
+            canary_check.read_streams(streams)
+            if streams
+            else {s.title: s.id for s in loaded.values() if not s.title.startswith("fragment/")}
+        )
+        run = CanaryRun(canary_check.check_streams(loaded, wanted), problems)
+        if post is not None:
+            events = [r.event for r in run.results if r.event is not None and r.status == "ok"]
+            status, body = post(events)
+            ok, summary = canary_check.interpret_post(status, body)
+            run.posted = {"status": status, "ok": ok, "summary": summary, "events": len(events)}
+        if coverage:
+            now = utcnow().astimezone(self.adapters.timezone)
+            target = day or now.date()
+            last = 23 if target < now.date() else max(now.hour - 1, 0)
+            with self.adapters.warehouse() as warehouse:
+                run.hours_without_events = canary_check.missing_hours(
+                    warehouse, coverage, target, last
+                )
+        if alert:
+            self._send(canary_check.findings(run.results))
+        return run
+
+    # --- partitions -----------------------------------------------------------------------
+    def partitions(
+        self,
+        table: str,
+        base_path: str | None = None,
+        repair_drift: bool = False,
+        drop_missing: bool = False,
+        alert: bool = True,
+    ) -> PartitionsRun:
+        """The metastore's partitions against the directories; ``repair_drift`` runs the
+        runbook's fix (msck repair; ``drop_missing``: with sync partitions)."""
+        if drop_missing and not repair_drift:
+            raise BadInput("--drop-missing goes with --repair")
+        files = self.adapters.files
+        with self.adapters.metastore() as metastore:
+            try:
+                run = PartitionsRun(check_partitions(metastore, files, table, base_path))
+                if repair_drift and run.drift.drifted:
+                    repair(metastore, table, drop_missing)
+                    run.repaired = check_partitions(metastore, files, table, base_path)
+            except OpsweekError:
+                raise
+            except Exception as exc:
+                raise Unavailable(f"metastore: {first_line(exc)}") from None
+        if alert:
+            self._send((run.repaired or run.drift).findings())
+        return run
+
+    # --- on a schedule --------------------------------------------------------------------
+    def scheduled(self) -> list[str]:
+        """The checks that need no arguments, as the CLI runs them: the MediaWiki history
+        snapshot, and yesterday's new wikis when the allowlist and sqoop groups are
+        configured. What failed, one line each."""
+        failed = []
+        today = self.today()
+        try:
+            self.mw_history(today)
+        except OpsweekError as exc:
+            failed.append(f"mw-history: {exc}")
+        if self.settings.allowlist and self.settings.grouped_wikis:
+            yesterday = today - timedelta(days=1)
+            try:
+                self.new_wikis(yesterday, yesterday)
+            except (OpsweekError, OSError) as exc:
+                failed.append(f"new-wikis: {exc}")
+        return failed
+
+
+def _deploy_duty(duties: Duties, snapshot: str) -> int | None:
+    """The open redeploy duty that deploys ``snapshot`` (the month after it), linked to the
+    snapshot's alert as any source's alert about it is; None until that duty is due."""
+    duties.link_alerts()
+    recent = duties.list(
+        duties.now - timedelta(days=31), duties.now + timedelta(seconds=1), ["due"]
+    )
+    return next(
+        (
+            i.id
+            for i in reversed(recent)
+            if i.duty_key == "mw-history-deploy" and i.detail.get("snapshot") == snapshot
+        ),
+        None,
+    )
+
+
+def read_file(path: str, what: str) -> str:
+    """The text of a file a check reads; a missing path names the option or setting to give."""
+    if not path:
+        raise ConfigError(f"give --{what} or set checks.{what.replace('-', '_')}")
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None

@@ -1,0 +1,84 @@
+"""What the tracker and the chat said when last read: the tasks on the tracker's Ops Week
+column and the collaboration channel's unanswered questions. `opsweek today` reads them live
+and keeps the reading; `opsweek serve` reads them every `web.outside_refresh_minutes`; pages
+show the last reading, with its time, and never wait on those systems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from opsweek.adapters.chat import Chat, Question
+from opsweek.adapters.tracker import Task, Tracker
+from opsweek.config.areas import ChatSettings
+from opsweek.db.models import OutsideReading
+from opsweek.errors import Unavailable
+from opsweek.rotation.team import Team
+from opsweek.watch.answers import unanswered
+
+TRACKER, CHAT = "tracker", "chat"
+
+
+@dataclass
+class Reading:
+    """What the tracker and the chat said at one time: None where a system is not configured
+    or could not be read (then ``unavailable`` says why)."""
+
+    tasks: list[Task] | None = None
+    questions: list[Question] | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)  # system -> why
+
+
+def read(
+    session: Session,
+    tracker: Tracker | None,
+    chat: Chat | None,
+    settings: ChatSettings,
+    now: datetime,
+) -> Reading:
+    """Ask the tracker for the Ops Week column's tasks and the collaboration channel for the
+    past week's questions the team has not answered."""
+    found = Reading()
+    if tracker is not None:
+        try:
+            found.tasks = tracker.ops_tasks()
+        except Unavailable as exc:
+            found.unavailable[TRACKER] = str(exc)
+    if chat is not None:
+        try:
+            if not settings.collab_channel:
+                raise Unavailable("chat.collab_channel is not set")
+            asked = chat.questions(settings.collab_channel, now - timedelta(days=7))
+            team = Team(session).chat_ids()
+            found.questions = unanswered(asked, team, now, settings.answer_hours)
+        except Unavailable as exc:
+            found.unavailable[CHAT] = str(exc)
+    return found
+
+
+def keep(session: Session, reading: Reading, now: datetime) -> None:
+    """Keep this reading as the last one of each system that was asked."""
+    said: dict[str, tuple[list[dict[str, Any]] | None, str | None]] = {}
+    if reading.tasks is not None or TRACKER in reading.unavailable:
+        tasks = None if reading.tasks is None else [t.as_json() for t in reading.tasks]
+        said[TRACKER] = (tasks, reading.unavailable.get(TRACKER))
+    if reading.questions is not None or CHAT in reading.unavailable:
+        questions = None if reading.questions is None else [q.as_json() for q in reading.questions]
+        said[CHAT] = (questions, reading.unavailable.get(CHAT))
+    for name, (items, error) in said.items():
+        row = session.get(OutsideReading, name)
+        if row is None:
+            row = OutsideReading(name=name)
+            session.add(row)
+        if items is None and row.items is not None:
+            items = row.items  # a failed reading keeps what was last seen, with the error
+        row.read_at, row.items, row.error = now, items, error
+    session.flush()
+
+
+def last_readings(session: Session) -> dict[str, OutsideReading]:
+    return {r.name: r for r in session.scalars(select(OutsideReading))}
