@@ -43,8 +43,9 @@ from pathlib import Path
 import httpx
 import paced
 
+from opsweek.alerts.formats import EMAIL
 from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.db.session import open_store
 from opsweek.tokens import Tokens
 

@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo
 from opsweek.db.session import open_store
 from opsweek.rotation.availability import AvailabilityPolicy, AwayPeriod, available_by_week
 from opsweek.rotation.people import PersonRecord
-from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.rotation.service import Rotation
 from opsweek.rotation.solver import WEEK, Candidate, plan_weeks
 from opsweek.rotation.team import Team
+from opsweek.rotation.views import RotationConfig
 from opsweek.rotation.weeks import WeekRule
 
 PEOPLE, VACATIONS, WEEKS = 60, 300, 104

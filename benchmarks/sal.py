@@ -21,8 +21,9 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from opsweek.alerts.formats import ALERTMANAGER
 from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import ALERTMANAGER, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.service import Inbox
 from opsweek.db.models import Alert, SalEntry, SalRef
 from opsweek.db.session import Store, open_store

@@ -39,7 +39,7 @@ from opsweek.config import load_settings
 from opsweek.db.models import Alert
 from opsweek.db.session import open_store
 from opsweek.demo import seed
-from opsweek.rotation.service import RotationConfig
+from opsweek.rotation.views import RotationConfig
 from opsweek.sal.log import SalLog
 from sal import populate
 

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from opsweek.duties.train import TrainProject
     from opsweek.handoff.service import HandoffConfig, HandoffService
     from opsweek.offboard.service import OffboardAdapters
-    from opsweek.rotation.service import Rotation, RotationConfig
+    from opsweek.rotation.service import Rotation
+    from opsweek.rotation.views import RotationConfig
     from opsweek.sal.log import SalLog
     from opsweek.watch.readings import Reading
 
@@ -105,7 +106,7 @@ class App:
 
     @cached_property
     def rotation_config(self) -> RotationConfig:
-        from opsweek.rotation.service import RotationConfig
+        from opsweek.rotation.views import RotationConfig
 
         return RotationConfig.from_settings(self.settings.rotation)
 

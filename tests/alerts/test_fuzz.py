@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opsweek.alerts.model import ALERTMANAGER, EMAIL, LOG, UNPARSED, RawInput
+from opsweek.alerts.formats import ALERTMANAGER, EMAIL, LOG
+from opsweek.alerts.model import UNPARSED, RawInput
 from opsweek.alerts.parse import parse_raw
 from tests.alerts.helpers import ALERT_FIXTURES
 

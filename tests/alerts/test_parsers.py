@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from opsweek.alerts.model import ALERTMANAGER, RESOLVED, UNPARSED, RawInput
+from opsweek.alerts.formats import ALERTMANAGER
+from opsweek.alerts.model import RESOLVED, UNPARSED, RawInput
 from opsweek.alerts.parse import parse_raw
 from tests.alerts.helpers import outcome, parsed, raw_inputs
 

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from opsweek.alerts import writer_hub
+from opsweek.alerts.formats import CHECK
 from opsweek.alerts.intake import IngestCounts
-from opsweek.alerts.model import CHECK, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.wire import (
     HEADER,

@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from opsweek.alerts.formats import EMAIL
 from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import open_store
 from opsweek.demo import seed
 from opsweek.passwords import set_password
-from opsweek.rotation.service import RotationConfig
+from opsweek.rotation.views import RotationConfig
 from opsweek.web import create_app
 from tests.services.common import missing_service
 from tests.services.web import serve_app

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from opsweek.alerts.formats import CHECK
 from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import CHECK, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.sources.opsweek_check import finding
 from opsweek.db.models import Alert, AlertEvent
 from opsweek.db.session import Store

@@ -22,8 +22,9 @@ from opsweek.config import load_settings
 from opsweek.db.models import Alert, SalEntry
 from opsweek.db.session import Store, open_store
 from opsweek.rotation.people import PersonRecord
-from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.rotation.service import Rotation
 from opsweek.rotation.team import Team
+from opsweek.rotation.views import RotationConfig
 from opsweek.timeutil import utcnow
 from tests.alerts.helpers import raw_inputs
 from tests.services.ngircd import IrcClient, IrcServer, ngircd

@@ -12,7 +12,8 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from opsweek.alerts.model import ALERTMANAGER, UNPARSED, ParsedAlert, RawInput
+from opsweek.alerts.formats import ALERTMANAGER
+from opsweek.alerts.model import UNPARSED, ParsedAlert, RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw
 from opsweek.alerts.writer import IntakeWriter
 from opsweek.db.models import Alert, RawInputRow

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from opsweek.alerts.formats import ALERTMANAGER
 from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import ALERTMANAGER, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.app import App
 from opsweek.db.session import Store
 from opsweek.handoff.decisions import Decisions

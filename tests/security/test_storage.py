@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from opsweek.adapters.mail import ImapPoller, SmtpListener
 from opsweek.alerts.details_cap import DETAILS_LIMIT
-from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.alerts.formats import EMAIL
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.writer import IntakeWriter, batches
 from opsweek.db.models import Alert, RawInputRow
 from opsweek.db.session import Store, open_store

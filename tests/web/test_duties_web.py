@@ -15,7 +15,7 @@ from opsweek.db.session import Store
 from opsweek.demo import seed
 from opsweek.duties.service import Duties
 from opsweek.passwords import set_password
-from opsweek.rotation.service import RotationConfig
+from opsweek.rotation.views import RotationConfig
 from opsweek.timeutil import zone
 from tests.web.test_login_forms import PASSWORD, csrf_of
 

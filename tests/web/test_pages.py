@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+from opsweek.alerts.formats import EMAIL
 from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.config import load_settings
 from opsweek.db.session import Store
 from opsweek.demo import seed
-from opsweek.rotation.service import RotationConfig
+from opsweek.rotation.views import RotationConfig
 
 HOSTILE = (
     b"From: x@example.org\r\nSubject: <script>alert(1)</script>\r\n\r\n"

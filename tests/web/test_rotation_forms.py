@@ -14,7 +14,8 @@ from opsweek.db.session import Store
 from opsweek.demo import seed
 from opsweek.errors import OpsweekError
 from opsweek.passwords import set_password
-from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.rotation.service import Rotation
+from opsweek.rotation.views import RotationConfig
 from tests.web.test_login_forms import PASSWORD, csrf_of
 
 

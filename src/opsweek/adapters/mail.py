@@ -13,7 +13,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.exc import OperationalError
 
-from opsweek.alerts.model import EMAIL, RawInput
+from opsweek.alerts.formats import EMAIL
+from opsweek.alerts.model import RawInput
 from opsweek.errors import IntakeUnavailable
 from opsweek.timeutil import utcnow
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from opsweek.alerts.model import ALERTMANAGER, EMAIL, LOG, MAILDIR, MBOX, RawInput
+from opsweek.alerts.formats import ALERTMANAGER, AUTO, EMAIL, LOG, MAILDIR, MBOX
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.sources.canary_failure import recognises as is_canary_line
 from opsweek.errors import BadInput
 
-AUTO = "auto"
 HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]")
 MBOX_SEPARATOR = re.compile(rb"^From \S+", re.MULTILINE)
 

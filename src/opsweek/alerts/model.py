@@ -8,16 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from opsweek.alerts.formats import EMAIL
 from opsweek.jsontext import JSONText
 
 FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
 STATUSES = (FIRING, ACKNOWLEDGED, RESOLVED)
 SEVERITIES = ("critical", "error", "warning", "info")
 
-# input formats
-EMAIL, MBOX, MAILDIR, ALERTMANAGER, LOG = "email", "mbox", "maildir", "alertmanager", "log"
-CHECK = "check"  # a finding of opsweek's own checks (JSON)
-FORMATS = (EMAIL, MBOX, MAILDIR, ALERTMANAGER, LOG, CHECK)
 
 UNPARSED = "unparsed"
 

@@ -8,12 +8,9 @@ from dataclasses import dataclass, field, replace
 import orjson
 
 from opsweek.alerts.details_cap import NotStorable, capped
+from opsweek.alerts.formats import ALERTMANAGER, CHECK, EMAIL, LOG
 from opsweek.alerts.mail import read_mail
 from opsweek.alerts.model import (
-    ALERTMANAGER,
-    CHECK,
-    EMAIL,
-    LOG,
     UNPARSED,
     ParsedAlert,
     ParseError,

@@ -11,8 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from opsweek.alerts.formats import CHECK
 from opsweek.alerts.intake import IngestCounts, Intake
-from opsweek.alerts.model import CHECK, RESOLVED, RawInput
+from opsweek.alerts.model import RESOLVED, RawInput
 from opsweek.alerts.sources.opsweek_check import SOURCE, parse
 from opsweek.db.models import Alert
 from opsweek.timeutil import utcnow

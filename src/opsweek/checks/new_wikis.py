@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import ibis
-
 from opsweek.adapters.warehouse import Warehouse
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.sources.opsweek_check import finding
@@ -112,6 +110,8 @@ def unexpected_projects(
     warehouse: Warehouse, table: str, start: date, end: date
 ) -> dict[str, tuple[int, int]]:
     """Project values with pageviews in [start, end] that the allowlist lacked: views, days."""
+    import ibis
+
     t = warehouse.table(table)
     day = ibis.date(t.year, t.month, t.day)
     expr = (

@@ -10,16 +10,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from opsweek.adapters.fs import Files
 from opsweek.adapters.git import GitRepo
-from opsweek.adapters.hive import HiveMetastore
-from opsweek.adapters.warehouse import Warehouse
-from opsweek.checks import canary as canary_check
 from opsweek.checks.emit import emit
 from opsweek.checks.mw_history import MwHistory, scan_snapshots
 from opsweek.checks.new_wikis import NewWikis, check_new_wikis
@@ -29,6 +25,12 @@ from opsweek.db.session import Store
 from opsweek.duties.service import Duties
 from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable, first_line
 from opsweek.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from opsweek.adapters.fs import Files
+    from opsweek.adapters.hive import HiveMetastore
+    from opsweek.adapters.warehouse import Warehouse
+    from opsweek.checks.canary import StreamResult
 
 
 class CheckAdapters(Protocol):
@@ -61,7 +63,7 @@ class NewWikisRun:
 
 @dataclass
 class CanaryRun:
-    results: list[canary_check.StreamResult]
+    results: list[StreamResult]
     problems: list[str]
     posted: dict[str, Any] | None = None
     hours_without_events: list[int] | None = None
@@ -196,6 +198,8 @@ class Checks:
         """Each stream's canary event built as the producer does and validated; ``post``
         sends the valid ones to EventGate; ``coverage``: the hours of ``day`` without an
         event in that hourly table."""
+        from opsweek.checks import canary as canary_check  # jsonschema: only when it runs
+
         loaded, problems = canary_check.load_schemas(schemas)
         wanted = (
             canary_check.read_streams(streams)

@@ -1,7 +1,5 @@
 """The ``opsweek`` command line. Each command group lives in its own module."""
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path
@@ -9,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from opsweek import __version__
@@ -43,12 +40,20 @@ class OpsweekGroup(TyperGroup):
             return super().invoke(ctx)
         except OpsweekError as exc:
             fail(str(exc), exc.exit_code)
-        except SQLAlchemyError as exc:
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             fail(f"database error: {reason}", 2)
         finally:
             if isinstance(ctx.obj, State):
                 ctx.obj.close()
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """An error of the store (SQLAlchemy's), without importing SQLAlchemy to ask."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 app = typer.Typer(

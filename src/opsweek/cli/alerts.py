@@ -1,26 +1,21 @@
 """``opsweek alerts``: ingest, list, show, acknowledge, resolve, annotate."""
 
-from __future__ import annotations
-
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from opsweek.alerts.groups import AlertGroup, group_alerts
-from opsweek.alerts.inputs import AUTO, from_bytes, from_path
-from opsweek.alerts.intake import IngestCounts, Intake
-from opsweek.alerts.model import FORMATS
-from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
+from opsweek.alerts.formats import AUTO, FORMATS
 from opsweek.cli.output import JsonOption, console, fail, print_json, print_steps, short_time
 from opsweek.cli.state import State, state
-from opsweek.sal.log import entry_json, record_action
 from opsweek.timeutil import parse_since, utcnow, zone
+
+if TYPE_CHECKING:
+    from opsweek.alerts.groups import AlertGroup
 
 app = typer.Typer(no_args_is_help=True, help="The alert inbox.")
 
@@ -48,6 +43,10 @@ def ingest(
     json_: JsonOption = False,
 ) -> None:
     """Read alerts from files: e-mails, mbox/maildir, Alertmanager payloads, canary job logs."""
+    from opsweek.alerts.inputs import from_bytes, from_path
+    from opsweek.alerts.intake import IngestCounts, Intake
+    from opsweek.sal.log import record_action
+
     if fmt != AUTO and fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}: expected auto or one of {', '.join(FORMATS)}")
     app_state = state(ctx)
@@ -99,6 +98,11 @@ def list_(
     json_: JsonOption = False,
 ) -> None:
     """List alerts, unacknowledged first."""
+    from rich.table import Table
+
+    from opsweek.alerts.groups import group_alerts
+    from opsweek.alerts.service import AlertFilter, Inbox, alert_json, inbox_order
+
     app_state = state(ctx)
     tz = zone(app_state.settings.team_timezone)
     flt = AlertFilter(status, kind, source, parse_since(since, tz) if since else None, limit)
@@ -138,8 +142,10 @@ def list_(
 
 
 def _print_groups(
-    groups: list[AlertGroup], shown: dict[int, dict[str, Any]], tz: ZoneInfo, json_: bool
+    groups: "list[AlertGroup]", shown: dict[int, dict[str, Any]], tz: ZoneInfo, json_: bool
 ) -> None:
+    from rich.table import Table
+
     if json_:
         print_json(
             {"groups": [g.to_json() | {"alerts": [shown[a.id] for a in g.alerts]} for g in groups]}
@@ -172,6 +178,9 @@ def show(
     json_: JsonOption = False,
 ) -> None:
     """An alert's details, runbook steps and history."""
+    from opsweek.alerts.service import Inbox, alert_json, event_json
+    from opsweek.sal.log import entry_json
+
     app_state = state(ctx)
     with app_state.session() as session:
         inbox = Inbox(session)
@@ -225,6 +234,8 @@ def show(
 @app.command("ack")
 def ack(ctx: typer.Context, alert_id: int, by: By = None, json_: JsonOption = False) -> None:
     """Acknowledge an alert: the team sees it is taken."""
+    from opsweek.alerts.service import Inbox, alert_json
+
     app_state = state(ctx)
     with app_state.session() as session:
         data = alert_json(Inbox(session).ack(alert_id, _actor(app_state, by)), False)
@@ -240,6 +251,8 @@ def resolve(
     json_: JsonOption = False,
 ) -> None:
     """Resolve an alert, saying how it was treated."""
+    from opsweek.alerts.service import Inbox, alert_json
+
     app_state = state(ctx)
     with app_state.session() as session:
         data = alert_json(Inbox(session).resolve(alert_id, _actor(app_state, by), note), False)
@@ -251,6 +264,8 @@ def note(
     ctx: typer.Context, alert_id: int, text: str, by: By = None, json_: JsonOption = False
 ) -> None:
     """Add a note to an alert's history."""
+    from opsweek.alerts.service import Inbox, alert_json
+
     app_state = state(ctx)
     with app_state.session() as session:
         data = alert_json(Inbox(session).note(alert_id, _actor(app_state, by), text), False)

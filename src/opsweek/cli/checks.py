@@ -2,21 +2,20 @@
 an alert through the inbox (``--no-alert`` to only look) and prints the exact change to make.
 Exit 0 nothing found, 1 something found, 2 bad input or a check that could not run."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from opsweek.checks.allowlist import lint_allowlist
-from opsweek.checks.workflows import Checks, read_file
 from opsweek.cli.output import JsonOption, console, note, print_json, print_steps
 from opsweek.cli.state import state
 from opsweek.errors import BadInput
 from opsweek.timeutil import parse_date
+
+if TYPE_CHECKING:
+    from opsweek.checks.workflows import Checks
 
 app = typer.Typer(no_args_is_help=True, help="The runbook's daily checks, as code.")
 NoAlert = Annotated[
@@ -24,7 +23,7 @@ NoAlert = Annotated[
 ]
 
 
-def _checks(ctx: typer.Context) -> Checks:
+def _checks(ctx: typer.Context) -> "Checks":
     return state(ctx).app.checks
 
 
@@ -96,6 +95,9 @@ def allowlist_lint(
     json_: JsonOption = False,
 ) -> None:
     """Lint an allowlist: spaces instead of tabs, column count, duplicates, bad dates."""
+    from opsweek.checks.allowlist import lint_allowlist
+    from opsweek.checks.workflows import read_file
+
     problems = lint_allowlist(read_file(str(path), "allowlist"))
     if json_:
         print_json(

@@ -1,9 +1,6 @@
 """``opsweek config``: the effective settings."""
 
-from __future__ import annotations
-
 import typer
-from rich.table import Table
 
 from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.state import state
@@ -14,6 +11,8 @@ app = typer.Typer(no_args_is_help=True, help="Show the effective settings.")
 @app.command("show")
 def show(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Print every setting with its value (secrets masked) and where it came from."""
+    from rich.table import Table
+
     settings = state(ctx).settings
     rows = settings.shown()
     if json_:

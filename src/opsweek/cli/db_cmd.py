@@ -1,13 +1,10 @@
 """``opsweek db``: the store's schema."""
 
-from __future__ import annotations
-
 import typer
 
 from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.state import state
 from opsweek.config import mask_url
-from opsweek.db.session import current_revision, head_revision, make_engine, upgrade
 
 app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
 
@@ -15,6 +12,8 @@ app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
 @app.command("upgrade")
 def upgrade_cmd(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Apply pending migrations (they are also applied automatically on first use)."""
+    from opsweek.db.session import make_engine, upgrade
+
     url = state(ctx).settings.database_url
     engine = make_engine(url)
     try:
@@ -32,10 +31,12 @@ def upgrade_cmd(ctx: typer.Context, json_: JsonOption = False) -> None:
 @app.command("status")
 def status(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Show the schema revision of the database and the newest one this opsweek knows."""
+    from opsweek.db.session import make_engine, newest_revision, stored_revision
+
     url = state(ctx).settings.database_url
     engine = make_engine(url)
     try:
-        current, head = current_revision(engine), head_revision(engine)
+        current, head = stored_revision(engine), newest_revision()
     finally:
         engine.dispose()
     if json_:

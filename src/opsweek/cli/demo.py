@@ -1,7 +1,5 @@
 """``opsweek demo``: set up the embedded default with a realistic team and rotation."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from typing import Annotated
 
@@ -11,8 +9,6 @@ from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.rotation_views import print_conflicts, weeks_table
 from opsweek.cli.state import state
 from opsweek.config import mask_url
-from opsweek.demo.setup import load_demo, write_demo_config
-from opsweek.rotation.solver import WEEK
 
 NEXT_STEPS = """
 Try next:
@@ -53,6 +49,9 @@ def demo(
 ) -> None:
     """Fill the store with a demo team (8 people, 3 regions), a planned rotation and a week
     of alerts of every kind."""
+    from opsweek.demo.setup import load_demo, write_demo_config
+    from opsweek.rotation.solver import WEEK
+
     ops = state(ctx).app
     settings = ops.settings
     result = load_demo(ops, reset_)

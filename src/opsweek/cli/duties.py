@@ -1,23 +1,21 @@
 """``opsweek today`` and ``opsweek duties``: what is due, and recording what was done."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from opsweek.cli.output import JsonOption, console, print_json, short_time, step_lines
 from opsweek.cli.state import state
-from opsweek.db.models import DutyInstance
-from opsweek.duties.service import STATES, Duties, instance_json, status
 from opsweek.errors import BadInput
 from opsweek.timeutil import parse_date
-from opsweek.watch.answers import answer_status, is_overdue
+
+if TYPE_CHECKING:
+    from opsweek.db.models import DutyInstance
+    from opsweek.duties.service import Duties
 
 app = typer.Typer(no_args_is_help=True, help="Recurring and on-demand duties.")
 
@@ -27,6 +25,9 @@ STATUS_STYLE = {"overdue": "bold red", "due": "yellow", "done": "green", "skippe
 def today(ctx: typer.Context, json_: JsonOption = False) -> None:
     """What is due and overdue today for the person on duty, what is firing, tasks and
     questions waiting."""
+    from opsweek.duties.service import status
+    from opsweek.watch.answers import answer_status, is_overdue
+
     ops = state(ctx).app
     tz = ops.timezone
     with ops.session() as session:
@@ -107,6 +108,10 @@ def list_(
     json_: JsonOption = False,
 ) -> None:
     """Every occurrence of the ops week, with its state."""
+    from rich.table import Table
+
+    from opsweek.duties.service import STATES, instance_json, status
+
     ops = state(ctx).app
     tz = ops.timezone
     if status_ and status_ not in (*STATES, "overdue"):
@@ -155,6 +160,8 @@ def show(
     json_: JsonOption = False,
 ) -> None:
     """One occurrence with its checklist."""
+    from opsweek.duties.service import instance_json
+
     ops = state(ctx).app
     tz = ops.timezone
     with ops.session() as session:
@@ -241,8 +248,10 @@ def start(
 
 
 def _change(
-    ctx: typer.Context, json_: bool, action: Callable[[Duties], DutyInstance], verb: str
+    ctx: typer.Context, json_: bool, action: "Callable[[Duties], DutyInstance]", verb: str
 ) -> None:
+    from opsweek.duties.service import instance_json
+
     ops = state(ctx).app
     with ops.session() as session:
         duties = ops.duties(session)
@@ -261,6 +270,8 @@ def schedule(
     json_: JsonOption = False,
 ) -> None:
     """The configured duties and when each next falls due."""
+    from rich.table import Table
+
     ops = state(ctx).app
     tz = ops.timezone
     if days < 1:

@@ -1,7 +1,5 @@
 """``opsweek handoff``, ``opsweek remind``, ``opsweek decision`` and ``opsweek decisions``."""
 
-from __future__ import annotations
-
 import json
 from datetime import datetime, time
 from pathlib import Path
@@ -13,8 +11,6 @@ from rich.markup import escape
 from opsweek.cli.output import JsonOption, console, note, print_json
 from opsweek.cli.state import state
 from opsweek.errors import BadInput, Unavailable
-from opsweek.handoff.decisions import Decisions, decision_json
-from opsweek.handoff.render import to_html, to_markdown
 from opsweek.timeutil import parse_date
 
 decisions_app = typer.Typer(no_args_is_help=True, help="Decisions mailed to the alerts list.")
@@ -56,6 +52,8 @@ def handoff(
     json_: JsonOption = False,
 ) -> None:
     """The handoff report for one ops week, written from what opsweek knows."""
+    from opsweek.handoff.render import to_html, to_markdown
+
     if format_ not in FORMATS:
         raise BadInput(f"unknown format {format_!r}: use md, html or json")
     targets = _targets(publish, ("slack", "email"))
@@ -118,6 +116,8 @@ def decision(
     json_: JsonOption = False,
 ) -> None:
     """Record a decision taken with part of the team and mail it to the alerts list."""
+    from opsweek.handoff.decisions import Decisions, decision_json
+
     ops = state(ctx).app
     alerts_list = ops.settings.mail.alerts_list
     with ops.session() as session:
@@ -151,6 +151,8 @@ def decisions_list(
     json_: JsonOption = False,
 ) -> None:
     """Recorded decisions, oldest first."""
+    from opsweek.handoff.decisions import Decisions, decision_json
+
     ops = state(ctx).app
     with ops.session() as session:
         start = None
@@ -175,6 +177,8 @@ def decisions_send(
     json_: JsonOption = False,
 ) -> None:
     """Mail a recorded decision to the alerts list (again only if it was never sent)."""
+    from opsweek.handoff.decisions import Decisions, decision_json
+
     ops = state(ctx).app
     with ops.session() as session:
         decisions = Decisions(session, ops.user)

@@ -1,18 +1,17 @@
 """``opsweek irc``: the SAL bot in the team's IRC channel."""
 
-from __future__ import annotations
-
 import threading
 
 import typer
 
-from opsweek.bot.ircbot import BotConfig, SalBot, run_supervised
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
 
 
 def irc(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Run the SAL bot: records `!log` lines and answers `!opsweek who|alerts` (Ctrl-C stops)."""
+    from opsweek.bot.ircbot import BotConfig, SalBot, run_supervised
+
     ops = state(ctx).app
     settings = ops.settings
     config = BotConfig.from_settings(settings.irc, settings.sal, settings.web.base_url)

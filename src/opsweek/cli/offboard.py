@@ -1,12 +1,10 @@
 """``opsweek offboard``: find a departed user's leftovers, plan their archive and removal, and
 execute the plan safely."""
 
-from __future__ import annotations
-
 import json
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,14 +12,11 @@ from rich.markup import escape
 from opsweek.cli.output import JsonOption, console, note, print_json
 from opsweek.cli.state import State, state
 from opsweek.errors import BadInput
-from opsweek.offboard.execute import Executor, Journal
-from opsweek.offboard.plan import build_plan, check_against_settings, plan_from_json
-from opsweek.offboard.report import to_markdown
-from opsweek.offboard.rules import check_user
-from opsweek.offboard.scan import ScanReport
 from opsweek.quoting import shell_join
-from opsweek.sal.log import record_action
 from opsweek.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from opsweek.offboard.scan import ScanReport
 
 app = typer.Typer(no_args_is_help=True, help="Offboard a departed user, safely.")
 
@@ -36,7 +31,7 @@ def _duty(app_state: State, user: str, **detail: str) -> int:
         return instance.id
 
 
-def _exit_code(report: ScanReport) -> int:
+def _exit_code(report: "ScanReport") -> int:
     if report.failed:
         return 2
     return 1 if report.any_found else 0
@@ -54,6 +49,9 @@ def check(
     """Find every leftover: home directories on each host, the HDFS home and warehouse
     directories, Hive databases named after the user and tables the user owns anywhere.
     Exit 0 clean, 1 leftovers found, 2 a check failed."""
+    from opsweek.offboard.report import to_markdown
+    from opsweek.offboard.rules import check_user
+
     check_user(user)
     app_state = state(ctx)
     with (
@@ -74,7 +72,9 @@ def check(
     raise typer.Exit(_exit_code(report))
 
 
-def _print(report: ScanReport) -> None:
+def _print(report: "ScanReport") -> None:
+    from opsweek.offboard.report import to_markdown
+
     console.print(to_markdown(report), markup=False, highlight=False, soft_wrap=True, end="")
 
 
@@ -107,6 +107,9 @@ def plan(
 ) -> None:
     """An ordered, reviewable plan with the runbook's own commands: transfers, archives, then
     removals. Nothing is changed."""
+    from opsweek.offboard.plan import build_plan
+    from opsweek.offboard.rules import check_user
+
     check_user(user)
     moves = _transfers(transfer or [])
     app_state = state(ctx)
@@ -161,6 +164,10 @@ def execute(
 ) -> None:
     """Run a plan step by step: each removal re-checked against the plan, every step logged to
     the SAL and journaled so an interrupted run resumes; a fresh scan at the end."""
+    from opsweek.offboard.execute import Executor, Journal
+    from opsweek.offboard.plan import check_against_settings, plan_from_json
+    from opsweek.sal.log import record_action
+
     try:
         data: Any = json.loads(plan_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -1,7 +1,5 @@
 """How the CLI speaks: JSON for machines, Rich for people, one line for errors."""
 
-from __future__ import annotations
-
 import json
 import sys
 from datetime import date, datetime

@@ -1,17 +1,13 @@
 """``opsweek rotation`` and ``opsweek who``: the ops-week schedule."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from opsweek.cli.output import JsonOption, console, local_time, print_json
 from opsweek.cli.rotation_views import print_conflicts, weeks_table
 from opsweek.cli.state import state
-from opsweek.rotation.solver import WEEK
 from opsweek.timeutil import iso, parse_date, parse_instant
 
 app = typer.Typer(no_args_is_help=True, help="Plan, show and change the ops-week rotation.")
@@ -59,6 +55,8 @@ def show(
     json_: JsonOption = False,
 ) -> None:
     """Show the rotation from a few weeks back onwards."""
+    from opsweek.rotation.solver import WEEK
+
     app_state = state(ctx)
     with app_state.session() as session:
         rotation = app_state.app.rotation(session)
@@ -143,6 +141,8 @@ def history(
     json_: JsonOption = False,
 ) -> None:
     """Changes to the rotation: plans, swaps and covers, who asked and when."""
+    from rich.table import Table
+
     app_state = state(ctx)
     with app_state.session() as session:
         rows = [
@@ -202,12 +202,13 @@ def who(
     json_: JsonOption = False,
 ) -> None:
     """Who is on ops-week duty now (or --at a time), and who is next."""
-    app_state = state(ctx)
-    with app_state.session() as session:
-        rotation = app_state.app.rotation(session)
-        tz = rotation.config.rule.tz
-        duty = rotation.who(parse_instant(at, tz) if at else None)
-        people = {p.username: p for p in rotation.team.members(include_inactive=True)}
+    from opsweek.rotation.on_duty import on_duty
+
+    ops = state(ctx).app
+    config = ops.rotation_config
+    tz = config.rule.tz
+    with ops.store.engine.connect() as connection:
+        duty = on_duty(connection, config, at=parse_instant(at, tz) if at else None)
     current, upcoming = duty.current, duty.next
     if json_:
         print_json(duty.as_json())
@@ -215,14 +216,12 @@ def who(
     if current is None:
         console.print("nobody is on duty: plan the rotation with `opsweek rotation plan`")
     else:
-        person = people[current.username or ""]
         console.print(
-            f"[bold]{person.name or person.username}[/] ({person.username}) is on "
+            f"[bold]{current.name or current.username}[/] ({current.username}) is on "
             f"duty until {local_time(current.ends_at, tz)}"
         )
     if upcoming is not None:
-        person = people[upcoming.username or ""]
         console.print(
-            f"next: {person.name or person.username} ({person.username}) from "
+            f"next: {upcoming.name or upcoming.username} ({upcoming.username}) from "
             f"{local_time(upcoming.starts_at, tz)}"
         )

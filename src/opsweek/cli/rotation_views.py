@@ -4,11 +4,14 @@ suggested fixes (shared by `opsweek rotation`, `opsweek team` and `opsweek demo`
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from opsweek.cli.output import console, short_time
-from opsweek.rotation.service import ConflictView, RotationConfig, WeekView
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from opsweek.rotation.views import ConflictView, RotationConfig, WeekView
 
 
 def print_conflicts(conflicts: Sequence[ConflictView]) -> None:
@@ -25,6 +28,8 @@ def print_conflicts(conflicts: Sequence[ConflictView]) -> None:
 
 
 def weeks_table(weeks: Sequence[WeekView], config: RotationConfig, title: str) -> Table:
+    from rich.table import Table
+
     tz = config.rule.tz
     table = Table(title=title)
     for column in ("week", f"from ({tz.key})", "to", "on duty", "status"):

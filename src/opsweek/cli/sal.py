@@ -1,7 +1,5 @@
 """``opsweek log`` and ``opsweek sal``: write and read the Server Admin Log."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +9,6 @@ from rich.markup import escape
 
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.state import state
-from opsweek.sal.log import SalFilter, SalLog, entry_json
-from opsweek.sal.wiki import WikiEntry, parse, render
 from opsweek.timeutil import parse_date, parse_instant, zone
 
 app = typer.Typer(no_args_is_help=True, help="Read and import the Server Admin Log.")
@@ -29,6 +25,8 @@ def log(
     json_: JsonOption = False,
 ) -> None:
     """Log an entry to the SAL, like `!log` on IRC."""
+    from opsweek.sal.log import SalLog, entry_json
+
     app_state = state(ctx)
     settings = app_state.settings
     with app_state.session() as session:
@@ -67,6 +65,8 @@ def list_(
     json_: JsonOption = False,
 ) -> None:
     """The newest SAL entries."""
+    from opsweek.sal.log import SalFilter, SalLog, entry_json
+
     app_state = state(ctx)
     tz = zone(app_state.settings.team_timezone)
     flt = SalFilter(since=parse_instant(since, tz) if since else None, nick=nick, limit=limit)
@@ -89,6 +89,8 @@ def search(
     json_: JsonOption = False,
 ) -> None:
     """Full-text search of the SAL (every word must appear), newest first."""
+    from opsweek.sal.log import SalLog, entry_json
+
     with state(ctx).session() as session:
         sal = SalLog(session)
         entries = sal.search(query, limit)
@@ -110,6 +112,9 @@ def wiki(
     json_: JsonOption = False,
 ) -> None:
     """The SAL in its wiki form: == YYYY-MM-DD == headings, newest first."""
+    from opsweek.sal.log import SalFilter, SalLog
+    from opsweek.sal.wiki import WikiEntry, render
+
     since = until = None
     if day:
         first = parse_date(day, "--day")
@@ -132,6 +137,9 @@ def import_(
     json_: JsonOption = False,
 ) -> None:
     """Import an existing SAL in wiki form (skipping entries already present)."""
+    from opsweek.sal.log import SalFilter, SalLog
+    from opsweek.sal.wiki import parse
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

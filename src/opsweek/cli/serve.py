@@ -1,7 +1,5 @@
 """``opsweek serve``: the web app, plus the intake services enabled in opsweek.toml."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,8 +1,6 @@
 """What every command shares: the composition root (`opsweek.app.App`), built on first use
 from the settings of ``--config`` (a command that needs neither reads nothing)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,11 +33,11 @@ class State:
         return self.app.settings
 
     @property
-    def store(self) -> Store:
+    def store(self) -> "Store":
         return self.app.store
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> "Iterator[Session]":
         with self.app.session() as session:
             yield session
 

@@ -1,38 +1,26 @@
 """``opsweek team``: who is on the team and when they are away."""
 
-from __future__ import annotations
-
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from opsweek.cli.output import JsonOption, console, fail, print_json
 from opsweek.cli.rotation_views import print_conflicts
 from opsweek.cli.state import state
-from opsweek.db.models import Person
 from opsweek.errors import BadInput
-from opsweek.passwords import set_password
-from opsweek.rotation.availability import AwayPeriod
-from opsweek.rotation.imports import (
-    checked_period,
-    parse_away_csv,
-    parse_away_ics,
-    parse_team_csv,
-    parse_team_toml,
-)
-from opsweek.rotation.people import PersonRecord
-from opsweek.rotation.team import Team
-from opsweek.sal.log import record_action
 from opsweek.timeutil import parse_date
+
+if TYPE_CHECKING:
+    from opsweek.db.models import Person
+    from opsweek.rotation.availability import AwayPeriod
 
 app = typer.Typer(no_args_is_help=True, help="Team members and their away periods.")
 
 
-def person_json(person: Person) -> dict[str, object]:
+def person_json(person: "Person") -> dict[str, object]:
     return {
         "username": person.username,
         "name": person.name,
@@ -44,7 +32,7 @@ def person_json(person: Person) -> dict[str, object]:
     }
 
 
-def period_json(period: AwayPeriod) -> dict[str, object]:
+def period_json(period: "AwayPeriod") -> dict[str, object]:
     return {
         "username": period.username,
         "start": period.start.isoformat(),
@@ -65,6 +53,10 @@ def add(
     json_: JsonOption = False,
 ) -> None:
     """Add someone to the team."""
+    from opsweek.rotation.people import PersonRecord
+    from opsweek.rotation.team import Team
+    from opsweek.sal.log import record_action
+
     with state(ctx).session() as session:
         person = Team(session).add(PersonRecord(username, name, email, irc, slack, timezone))
         record_action(session, state(ctx).settings.user, f"team: added {username}")
@@ -82,6 +74,10 @@ def list_(
     json_: JsonOption = False,
 ) -> None:
     """List team members."""
+    from rich.table import Table
+
+    from opsweek.rotation.team import Team
+
     with state(ctx).session() as session:
         people = [person_json(p) for p in Team(session).members(include_inactive=all_)]
     if json_:
@@ -105,6 +101,9 @@ def list_(
 @app.command("remove")
 def remove(ctx: typer.Context, username: str, json_: JsonOption = False) -> None:
     """Take someone off the team. Their past weeks stay; published weeks become conflicts."""
+    from opsweek.rotation.team import Team
+    from opsweek.sal.log import record_action
+
     app_state = state(ctx)
     with app_state.session() as session:
         person = Team(session).remove(username)
@@ -127,6 +126,15 @@ def import_(
 ) -> None:
     """Import people (CSV username,name,email,irc_nick,timezone or TOML [[people]]) or away
     periods (CSV username,start,end,reason or an iCalendar export of the team calendar)."""
+    from opsweek.rotation.imports import (
+        parse_away_csv,
+        parse_away_ics,
+        parse_team_csv,
+        parse_team_toml,
+    )
+    from opsweek.rotation.team import Team
+    from opsweek.sal.log import record_action
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -207,6 +215,10 @@ def away(
     json_: JsonOption = False,
 ) -> None:
     """Record that someone is away; reports published weeks it collides with."""
+    from opsweek.rotation.imports import checked_period
+    from opsweek.rotation.team import Team
+    from opsweek.sal.log import record_action
+
     period = checked_period(username, parse_date(start, "--from"), parse_date(end, "--to"), reason)
     app_state = state(ctx)
     with app_state.session() as session:
@@ -236,6 +248,10 @@ def away_list(
     json_: JsonOption = False,
 ) -> None:
     """List away periods."""
+    from rich.table import Table
+
+    from opsweek.rotation.team import Team
+
     first = parse_date(since, "--since") if since else date.today()
     with state(ctx).session() as session:
         periods = [p for p in Team(session).away_periods() if p.end >= first]
@@ -258,6 +274,9 @@ def password(
     json_: JsonOption = False,
 ) -> None:
     """Set someone's password for the web pages (stored as an argon2 hash)."""
+    from opsweek.passwords import set_password
+    from opsweek.sal.log import record_action
+
     if stdin:
         secret = sys.stdin.readline().rstrip("\n")
     else:

@@ -1,17 +1,12 @@
 """``opsweek token``: API tokens for scripts and webhooks."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.state import state
-from opsweek.sal.log import record_action
 from opsweek.timeutil import iso
-from opsweek.tokens import Tokens
 
 app = typer.Typer(no_args_is_help=True, help="API tokens for scripts and webhooks.")
 
@@ -24,6 +19,9 @@ def create(
     json_: JsonOption = False,
 ) -> None:
     """Create a token acting as USERNAME. It is shown once; only its hash is stored."""
+    from opsweek.sal.log import record_action
+    from opsweek.tokens import Tokens
+
     with state(ctx).session() as session:
         row, token = Tokens(session).create(username, name)
         record_action(
@@ -42,6 +40,10 @@ def create(
 @app.command("list")
 def list_(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List tokens (never their values)."""
+    from rich.table import Table
+
+    from opsweek.tokens import Tokens
+
     with state(ctx).session() as session:
         rows = [
             {
@@ -73,6 +75,9 @@ def list_(ctx: typer.Context, json_: JsonOption = False) -> None:
 @app.command("revoke")
 def revoke(ctx: typer.Context, token_id: int, json_: JsonOption = False) -> None:
     """Revoke a token (it stops working within 30 seconds)."""
+    from opsweek.sal.log import record_action
+    from opsweek.tokens import Tokens
+
     with state(ctx).session() as session:
         row = Tokens(session).revoke(token_id)
         record_action(session, state(ctx).settings.user, f"revoked API token {token_id}")

@@ -1,19 +1,17 @@
 """``opsweek train``: the Tuesday deployment train."""
 
-from __future__ import annotations
-
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
 
 from opsweek.cli.output import JsonOption, console, print_json, print_steps
 from opsweek.cli.state import state
-from opsweek.duties.train import ProjectStatus, project_status, record_deploy
 from opsweek.errors import ConfigError, NotFound
-from opsweek.sal.log import entry_json
+
+if TYPE_CHECKING:
+    from opsweek.duties.train import ProjectStatus
 
 app = typer.Typer(no_args_is_help=True, help="The Tuesday deployment train.")
 COMMITS_SHOWN = 15
@@ -27,6 +25,10 @@ def status(
 ) -> None:
     """For each project: the deployed version, the commits waiting on the main branch, and
     the steps to deploy them. Exit 1 when something is waiting."""
+    from rich.progress import Progress
+
+    from opsweek.duties.train import project_status
+
     app_state = state(ctx)
     settings = app_state.settings
     projects = app_state.app.train_projects
@@ -54,7 +56,7 @@ def status(
         raise typer.Exit(1)
 
 
-def _print(result: ProjectStatus) -> None:
+def _print(result: "ProjectStatus") -> None:
     name = escape(result.project.name)
     if result.error:
         console.print(f"[bold]{name}[/]: [red]{escape(result.error)}[/]")
@@ -91,6 +93,9 @@ def deployed(
     json_: JsonOption = False,
 ) -> None:
     """Record a deploy of the train: a SAL entry naming the version and the commits it took."""
+    from opsweek.duties.train import project_status, record_deploy
+    from opsweek.sal.log import entry_json
+
     app_state = state(ctx)
     settings = app_state.settings
     projects = {p.name: p for p in app_state.app.train_projects}

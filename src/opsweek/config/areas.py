@@ -1,25 +1,23 @@
-"""The settings of each area as a small typed dataclass, the only form in which the code below
-the composition root (`opsweek.app`) sees them: a field is named after its setting
-(`WebSettings.public_read` is `web.public_read`), lists written comma-separated are tuples, and
-defaults that depend on other settings are filled in."""
+"""The settings of each area as a small typed record (an immutable NamedTuple, cheap to define:
+every command loads these), the only form in which the code below the composition root
+(`opsweek.app`) sees them: a field is named after its setting (`WebSettings.public_read` is
+`web.public_read`), lists written comma-separated are tuples, and defaults that depend on
+other settings are filled in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class DatabaseSettings:
+class DatabaseSettings(NamedTuple):
     url: str
     sqlite_synchronous: str
 
 
-@dataclass(frozen=True)
-class RotationSettings:
+class RotationSettings(NamedTuple):
     timezone: str
     handoff_weekday: str
     handoff_time: str
@@ -29,14 +27,12 @@ class RotationSettings:
     lookback_weeks: int
 
 
-@dataclass(frozen=True)
-class AlertSettings:
+class AlertSettings(NamedTuple):
     flap_threshold: int
     flap_window_minutes: int
 
 
-@dataclass(frozen=True)
-class IntakeSettings:
+class IntakeSettings(NamedTuple):
     max_body_bytes: int
     smtp_listen: str
     imap_host: str
@@ -48,8 +44,7 @@ class IntakeSettings:
     imap_interval: int
 
 
-@dataclass(frozen=True)
-class WebSettings:
+class WebSettings(NamedTuple):
     host: str
     port: int
     base_url: str
@@ -62,16 +57,14 @@ class WebSettings:
     secret_key: str
 
 
-@dataclass(frozen=True)
-class SalSettings:
+class SalSettings(NamedTuple):
     project: str
     projects: tuple[str, ...]
     relay_users: tuple[str, ...]
     related_window_hours: int
 
 
-@dataclass(frozen=True)
-class IrcSettings:
+class IrcSettings(NamedTuple):
     server: str
     port: int
     tls: bool
@@ -83,18 +76,15 @@ class IrcSettings:
     allow_ack: bool
 
 
-@dataclass(frozen=True)
-class DutySettings:
+class DutySettings(NamedTuple):
     reminder_hours: int
 
 
-@dataclass(frozen=True)
-class HandoffSettings:
+class HandoffSettings(NamedTuple):
     noise_weeks: int
 
 
-@dataclass(frozen=True)
-class TrackerSettings:
+class TrackerSettings(NamedTuple):
     kind: str
     url: str
     token: str
@@ -102,8 +92,7 @@ class TrackerSettings:
     timeout: int
 
 
-@dataclass(frozen=True)
-class ChatSettings:
+class ChatSettings(NamedTuple):
     kind: str
     base_url: str
     token: str
@@ -113,8 +102,7 @@ class ChatSettings:
     timeout: int
 
 
-@dataclass(frozen=True)
-class MailSettings:
+class MailSettings(NamedTuple):
     smtp_host: str
     smtp_port: int
     smtp_starttls: bool
@@ -124,20 +112,17 @@ class MailSettings:
     alerts_list: str
 
 
-@dataclass(frozen=True)
-class FilesSettings:
+class FilesSettings(NamedTuple):
     root: str
 
 
-@dataclass(frozen=True)
-class HiveSettings:
+class HiveSettings(NamedTuple):
     warehouse_dir: str
     metastore_dir: Path
     metastore_uri: str
 
 
-@dataclass(frozen=True)
-class OffboardSettings:
+class OffboardSettings(NamedTuple):
     archive_dir: str
     archive_owner: str
     summarize_above: int
@@ -145,13 +130,11 @@ class OffboardSettings:
     cumin_hosts: str
 
 
-@dataclass(frozen=True)
-class WarehouseSettings:
+class WarehouseSettings(NamedTuple):
     backend: str
 
 
-@dataclass(frozen=True)
-class CheckSettings:
+class CheckSettings(NamedTuple):
     unexpected_values_table: str
     allowlist: str
     grouped_wikis: str
@@ -165,14 +148,15 @@ def build(cls: type[T], prefix: str, values: dict[str, Any], **given: Any) -> T:
     """``cls`` from the settings named ``<prefix>.<field>``; ``given`` fills the fields whose
     value is derived. A tuple field splits its comma-separated setting."""
     kwargs: dict[str, Any] = {}
-    for field in fields(cls):  # type: ignore[arg-type]
-        if field.name in given:
-            kwargs[field.name] = given[field.name]
+    for name, annotation in cls.__annotations__.items():
+        if name in given:
+            kwargs[name] = given[name]
             continue
-        value = values[f"{prefix}.{field.name}"]
-        if str(field.type).startswith("tuple"):
+        value = values[f"{prefix}.{name}"]
+        written = getattr(annotation, "__forward_arg__", annotation)  # NamedTuple's ForwardRef
+        if str(written).startswith("tuple"):
             value = tuple(part.strip() for part in value.split(",") if part.strip())
-        kwargs[field.name] = value
+        kwargs[name] = value
     return cls(**kwargs)
 
 

@@ -7,17 +7,13 @@ variables (``rotation.published_weeks`` is ``OPSWEEK_ROTATION_PUBLISHED_WEEKS``)
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-
-import platformdirs
 
 from opsweek.config import areas
 from opsweek.config.declared import (
@@ -73,11 +69,7 @@ class Settings:
     @property
     def data_dir(self) -> Path:
         configured = self._values["data_dir"]
-        return (
-            Path(configured).expanduser()
-            if configured
-            else Path(platformdirs.user_data_dir("opsweek", appauthor=False))
-        )
+        return Path(configured).expanduser() if configured else _platform_data_dir()
 
     @property
     def database_url(self) -> str:
@@ -85,7 +77,11 @@ class Settings:
 
     @property
     def user(self) -> str:
-        return self._values["user"] or getpass.getuser()
+        if self._values["user"]:
+            return str(self._values["user"])
+        import getpass
+
+        return getpass.getuser()
 
     @property
     def team_timezone(self) -> str:
@@ -205,6 +201,12 @@ class Settings:
         return rows
 
 
+def _platform_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("opsweek", appauthor=False))
+
+
 SECRET_PARAMS = re.compile(r"(?i)^(password|passwd|pwd|pass|token|secret|api[_-]?key|key)$")
 
 
@@ -295,6 +297,8 @@ def load_settings(
     sources = dict.fromkeys(values, "default")
     tables: dict[str, list[dict[str, Any]]] = {}
     if path is not None:
+        import tomllib
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

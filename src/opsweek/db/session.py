@@ -8,20 +8,18 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from opsweek.db.checkpoints import CHECKPOINT_INTERVAL, WalCheckpointer, no_automatic_checkpoints
 from opsweek.errors import ConfigError
 from opsweek.jsontext import encode_json
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
 JSON_CODEC: dict[str, Any] = {"json_serializer": encode_json, "json_deserializer": orjson.loads}
@@ -73,39 +71,53 @@ def make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
         raise ConfigError(f"cannot use database URL: {exc}") from None
 
 
-def alembic_config(engine: Engine) -> Config:
+def newest_revision() -> str:
+    """The revision of the newest migration, from the migration files' names (revision
+    ``NNNN`` is ``versions/NNNN_what.py``), without importing Alembic: a command on a current
+    store pays nothing for migrations."""
+    names = (Path(MIGRATIONS) / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    return max(path.name[:4] for path in names)
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision the store is at (Alembic's ``alembic_version`` table); None when new."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Apply pending migrations; returns (revision before, revision after)."""
+    before, newest = stored_revision(engine), newest_revision()
+    if before != newest:
+        from alembic import command
+
+        command.upgrade(alembic_config(engine), "head")
+    return before, newest
+
+
+def alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     config.attributes["engine"] = engine
     return config
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
-def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-
-
-def upgrade(engine: Engine) -> tuple[str | None, str | None]:
-    """Apply pending migrations; returns (revision before, revision after)."""
-    before = current_revision(engine)
-    head = head_revision(engine)
-    if before != head:
-        command.upgrade(alembic_config(engine), "head")
-    return before, head
-
-
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions: sessionmaker[Session] | None = None  # the ORM, loaded when first used
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any error."""
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         with self._sessions() as session:
             try:
                 yield session

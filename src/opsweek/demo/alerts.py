@@ -10,8 +10,9 @@ from email.utils import format_datetime
 
 from sqlalchemy.orm import Session
 
+from opsweek.alerts.formats import ALERTMANAGER, EMAIL, LOG
 from opsweek.alerts.intake import Intake
-from opsweek.alerts.model import ALERTMANAGER, EMAIL, LOG, RawInput
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.service import Inbox
 from opsweek.db.models import Alert
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from opsweek.checks.mw_history import DATASETS, FLAGS, REDUCED, expected_snapshot
 
 ALLOWLIST = (
@@ -58,6 +55,9 @@ def seed_checks(
     hdfs_root: Path, warehouse: str, mw_history_dir: str, root: Path, today: date
 ) -> str:
     """Write the demo data; return the settings that point the checks at it (TOML)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     table = hdfs_root / warehouse.lstrip("/") / "wmf.db/pageview_unexpected_values"
     values = [
         [("project", "azy.wikipedia", 212), ("project", "en.wikipedia", 3)],

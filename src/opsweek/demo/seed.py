@@ -14,9 +14,10 @@ from opsweek.demo.duties import seed_duties
 from opsweek.duties.definitions import DutyBook
 from opsweek.rotation.availability import AwayPeriod
 from opsweek.rotation.people import PersonRecord
-from opsweek.rotation.service import Rotation, RotationConfig
+from opsweek.rotation.service import Rotation
 from opsweek.rotation.solver import WEEK
 from opsweek.rotation.team import Team
+from opsweek.rotation.views import RotationConfig
 from opsweek.sal.log import SalLog
 
 DEMO_TEAM = (

@@ -1,1 +1,1 @@
-"""Recurring duties, their occurrences, and the handoff report."""
+"""Recurring and on-demand duties, their occurrences, the deployment train and Today."""

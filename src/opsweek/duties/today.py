@@ -13,7 +13,8 @@ from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.db.models import Alert, DutyInstance
 from opsweek.duties.schedule import Occurrence
 from opsweek.duties.service import Duties, instance_json
-from opsweek.rotation.service import OnDuty, Rotation
+from opsweek.rotation.service import Rotation
+from opsweek.rotation.views import OnDuty
 from opsweek.timeutil import iso
 from opsweek.watch.readings import Reading
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from opsweek.handoff.report import AlertLine, DutySummary, HandoffReport, summarize_duties
 from opsweek.quoting import slack_mention, slack_text
@@ -235,16 +238,20 @@ def _absent(report: HandoffReport, source: str) -> str:
     return f"No {source} configured."
 
 
-_env = Environment(
-    loader=PackageLoader("opsweek.duties", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+@functools.cache
+def _templates() -> Environment:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("opsweek.handoff", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str:
-    template = _env.get_template("handoff.html")
+    template = _templates().get_template("handoff.html")
     return template.render(
         report=report,
         i=report.inputs,

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import icalendar
-
 
 @dataclass(frozen=True)
 class WeekEvent:
@@ -22,6 +20,8 @@ class WeekEvent:
 
 
 def rotation_calendar(events: Sequence[WeekEvent], tz: ZoneInfo, title: str = "Ops week") -> bytes:
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//opsweek//rotation//EN")
     calendar.add("version", "2.0")

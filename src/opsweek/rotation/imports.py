@@ -12,12 +12,14 @@ import re
 import tomllib
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from opsweek.errors import BadInput
 from opsweek.rotation.availability import AwayPeriod
 from opsweek.rotation.people import PersonRecord, check_username
+
+if TYPE_CHECKING:
+    import icalendar
 
 TEAM_COLUMNS = ("username", "name", "email", "irc_nick", "timezone")
 AWAY_COLUMNS = ("username", "start", "end", "reason")
@@ -123,6 +125,8 @@ def parse_away_csv(text: str) -> list[AwayPeriod]:
 def parse_away_ics(data: bytes, people: Sequence[PersonRecord]) -> list[AwayPeriod]:
     """Away periods from a team calendar: each event whose attendee e-mail, or whose summary
     (by username or full name), names a team member. Unmatched events are ignored."""
+    import icalendar
+
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as exc:

@@ -3,116 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opsweek.config.areas import RotationSettings
 from opsweek.db.models import Person, RotationChange, RotationWeek
 from opsweek.errors import BadInput, Conflict, NotFound
-from opsweek.rotation.availability import AvailabilityPolicy, AwayPeriod, available_by_week
+from opsweek.rotation.availability import AwayPeriod, available_by_week
 from opsweek.rotation.ics import WeekEvent, rotation_calendar
-from opsweek.rotation.solver import WEEK, Candidate, Suggestion, plan_weeks, suggest_fix
+from opsweek.rotation.on_duty import on_duty
+from opsweek.rotation.solver import WEEK, Candidate, plan_weeks, suggest_fix
 from opsweek.rotation.team import Team
-from opsweek.rotation.weeks import WeekRule
+from opsweek.rotation.views import ConflictView, OnDuty, PlanResult, RotationConfig, WeekView
 from opsweek.sal.log import record_action
-from opsweek.timeutil import iso, parse_clock, parse_weekday, parse_weekdays, utcnow, zone
-
-
-@dataclass(frozen=True)
-class RotationConfig:
-    rule: WeekRule
-    policy: AvailabilityPolicy
-    published_weeks: int = 8
-    lookback_weeks: int = 26
-
-    @classmethod
-    def from_settings(cls, settings: RotationSettings) -> RotationConfig:
-        return cls(
-            rule=WeekRule(
-                zone(settings.timezone),
-                parse_weekday(settings.handoff_weekday),
-                parse_clock(settings.handoff_time),
-            ),
-            policy=AvailabilityPolicy(
-                parse_weekdays(settings.working_days), settings.max_away_days
-            ),
-            published_weeks=settings.published_weeks,
-            lookback_weeks=settings.lookback_weeks,
-        )
-
-
-@dataclass(frozen=True)
-class WeekView:
-    week: date
-    starts_at: datetime
-    ends_at: datetime
-    username: str | None
-    origin: str = ""
-    published: bool = False
-    state: str = "draft"  # past, current, published or draft
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "week": self.week.isoformat(),
-            "start": iso(self.starts_at),
-            "end": iso(self.ends_at),
-            "person": self.username,
-            "origin": self.origin,
-            "published": self.published,
-            "state": self.state,
-        }
-
-
-@dataclass(frozen=True)
-class ConflictView:
-    week: date
-    username: str
-    reason: str
-    suggestion: Suggestion | None
-
-    def as_json(self) -> dict[str, Any]:
-        fix = self.suggestion
-        return {
-            "week": self.week.isoformat(),
-            "person": self.username,
-            "reason": self.reason,
-            "suggestion": None
-            if fix is None
-            else {
-                "action": fix.action,
-                "week": fix.week.isoformat(),
-                "other_week": fix.other_week.isoformat() if fix.other_week else None,
-                "person": fix.username,
-                "command": fix.describe(),
-            },
-        }
-
-
-@dataclass
-class PlanResult:
-    weeks: list[WeekView]
-    changed: list[date] = field(default_factory=list)
-    conflicts: list[ConflictView] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class OnDuty:
-    current: WeekView | None
-    next: WeekView | None
-
-    def as_json(self) -> dict[str, Any]:
-        current, upcoming = self.current, self.next
-        return {
-            "person": current.username if current else None,
-            "start": iso(current.starts_at) if current else None,
-            "end": iso(current.ends_at) if current else None,
-            "next": upcoming.username if upcoming else None,
-            "next_start": iso(upcoming.starts_at) if upcoming else None,
-        }
+from opsweek.timeutil import utcnow, zone
 
 
 class Rotation:
@@ -133,7 +39,7 @@ class Rotation:
     @property
     def published_until(self) -> date:
         """First week that is not published (weeks before it stay fixed)."""
-        return self.current_week + WEEK * self.config.published_weeks
+        return self.config.published_until(self.now)
 
     def _rows(self, start: date | None = None, end: date | None = None) -> list[RotationWeek]:
         query = select(RotationWeek).order_by(RotationWeek.week)
@@ -143,42 +49,17 @@ class Rotation:
             query = query.where(RotationWeek.week < end)
         return list(self.session.scalars(query))
 
-    def _state(self, week: date) -> str:
-        if week < self.current_week:
-            return "past"
-        if week == self.current_week:
-            return "current"
-        return "published" if week < self.published_until else "draft"
-
     def _view(self, row: RotationWeek) -> WeekView:
-        return WeekView(
-            row.week,
-            row.starts_at,
-            row.ends_at,
-            row.person.username,
-            row.origin,
-            row.week < self.published_until,
-            self._state(row.week),
+        person = row.person
+        return self.config.view(
+            row.week, row.starts_at, row.ends_at, person.username, row.origin, self.now, person.name
         )
 
     def weeks(self, start: date | None = None, end: date | None = None) -> list[WeekView]:
         return [self._view(row) for row in self._rows(start, end)]
 
     def who(self, at: datetime | None = None) -> OnDuty:
-        moment = at or self.now
-        current = self.session.scalar(
-            select(RotationWeek).where(
-                RotationWeek.starts_at <= moment, RotationWeek.ends_at > moment
-            )
-        )
-        boundary = current.ends_at if current else moment
-        upcoming = self.session.scalar(
-            select(RotationWeek)
-            .where(RotationWeek.starts_at >= boundary)
-            .order_by(RotationWeek.starts_at)
-            .limit(1)
-        )
-        return OnDuty(current and self._view(current), upcoming and self._view(upcoming))
+        return on_duty(self.session.connection(), self.config, self.now, at)
 
     # --- planning ----------------------------------------------------------------------
     def plan(self, count: int, start: date | None = None, dry_run: bool = False) -> PlanResult:
@@ -215,13 +96,8 @@ class Rotation:
             )
             self.session.flush()
         views = [
-            WeekView(
-                w,
-                *self.config.rule.bounds(w),
-                plan[w],
-                "fixed" if w in fixed else "plan",
-                w < self.published_until,
-                self._state(w),
+            self.config.view(
+                w, *self.config.rule.bounds(w), plan[w], "fixed" if w in fixed else "plan", self.now
             )
             for w in weeks
         ]

@@ -20,7 +20,8 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from opsweek.alerts.model import ALERTMANAGER, EMAIL, RawInput
+from opsweek.alerts.formats import ALERTMANAGER, EMAIL
+from opsweek.alerts.model import RawInput
 from opsweek.alerts.writer import IntakeUnavailable, Submitter
 from opsweek.db.session import Store
 from opsweek.timeutil import utcnow
