@@ -7,7 +7,7 @@ import asyncio
 
 from starlette.responses import Response
 
-from opsweek.db.changes import ChangeMarker
+from opsweek.db.commit_marker import ChangeMarker
 from opsweek.web.page_cache import PageCache
 
 

@@ -6,10 +6,8 @@ for or blocks readers and writers). Other processes (the CLI) keep SQLite's auto
 checkpoints, so the WAL stays bounded when no server runs.
 
 Why four times a second: each checkpoint ends by syncing the database file, and while the
-file system flushes, the intake's writes to the WAL wait. Syncing a second's pages at once
-stalled webhooks long enough to add ~8 ms to their p99 at saturation (benchmarks/README.md,
-ingest.py); a quarter of a second's pages, hardly at all. When nothing was written, a
-checkpoint does nothing."""
+file system flushes, the intake's writes to the WAL wait; the fewer pages a sync carries, the
+shorter that wait. When nothing was written, a checkpoint does nothing."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from opsweek import __version__
 from opsweek.alerts.writer import IntakeWriter, Submitter
 from opsweek.app import App
-from opsweek.db.changes import change_marker
+from opsweek.db.commit_marker import change_marker
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.intake_endpoint import IntakeEndpoints, document

@@ -3,11 +3,10 @@ of FastAPI.
 
 A webhook does one thing: check the bearer token, read the body (413 past
 ``intake.max_body_bytes``), hand it to the app's single intake writer and answer with the
-counts. Through FastAPI's routing, dependency solving and the session middleware that costs
-about half a millisecond of Python per request, as much as parsing and storing the alerts
-(benchmarks/README.md, ingest.py); here it costs a tenth of that. Every other request passes
-through to FastAPI untouched, and the two endpoints are still described in the OpenAPI
-document (`document`), so the docs and the API tests see them."""
+counts. FastAPI's routing, dependency solving and session middleware would cost as much
+Python per request as parsing and storing the alerts; here it costs little. Every other
+request passes through to FastAPI untouched, and the two endpoints are still described in the
+OpenAPI document (`document`), so the docs and the API tests see them."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ class LoginGuard:
     clock: Callable[[], float] = time.monotonic
     _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _lock: Lock = field(default_factory=Lock)
-    # held while a password is hashed (in a worker thread): the rest wait their turn
+    # held while a password is hashed (in a worker thread): the others wait
     hashing: BoundedSemaphore = field(default_factory=lambda: BoundedSemaphore(CONCURRENT_HASHES))
 
     def wait_seconds(self, user: str, address: str) -> float:

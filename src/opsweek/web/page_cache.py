@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from opsweek.db.changes import ChangeMarker
+from opsweek.db.commit_marker import ChangeMarker
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,11 @@ def settle_for_serving() -> None:
     """Tune this process for serving, once the app is built.
 
     - What exists by now (modules, the app, settings) lives as long as the process: keep it out
-      of the garbage collector's full passes, which otherwise stall every request in flight
-      (measured with benchmarks/web.py: up to 200 ms per pass).
+      of the garbage collector's full passes, which otherwise stall every request in flight.
     - Pages are rendered in worker threads while the event loop answers from the page cache:
-      hand the interpreter lock over every 0.5 ms instead of 5 ms, so a rendering does not make
-      the loop wait 5 ms after each socket call (Python's convoy effect).
+      hand the interpreter lock over ten times as often as Python's default, so a rendering
+      does not make the loop wait a whole switch interval after each socket call (Python's
+      convoy effect).
     """
     gc.freeze()
     sys.setswitchinterval(0.0005)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsweek.db.changes import change_marker
+from opsweek.db.commit_marker import change_marker
 from opsweek.db.session import Store, open_store
 from opsweek.sal.log import SalLog
 
