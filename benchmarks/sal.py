@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import ALERTMANAGER
-from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import RawInput
 from opsweek.alerts.service import Inbox
 from opsweek.db.models import Alert, SalEntry, SalRef
@@ -177,8 +177,7 @@ def main() -> int:
             + __import__("json").dumps(alerts)
             + "}"
         ).encode()
-        with store.session() as session:
-            Intake(session, now).ingest([RawInput(body, ALERTMANAGER, now, "bench")])
+        AlertChanges(store).ingest([RawInput(body, ALERTMANAGER, now, "bench")], now)
         search, related = [], []
         with store.session() as session:
             sal = SalLog(session)

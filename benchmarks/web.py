@@ -34,6 +34,7 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest import free_port, wait_ready
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert
@@ -165,8 +166,9 @@ def main() -> int:
         print(f"  reusing the store in {data}")
     else:
         populate(store, args.sal, random.Random(11), now)  # explicit ids from 1: first
-        with store.session() as session:
+        with store.writing() as session:
             seed(
+                AlertChanges(store),
                 session,
                 RotationConfig.from_settings(settings.rotation),
                 now,

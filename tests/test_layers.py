@@ -94,3 +94,25 @@ def test_cli_command_modules_do_not_import_each_other() -> None:
             if imported.startswith("opsweek.cli.") and imported.split(".")[2] not in CLI_SHARED:
                 wrong.append(f"{name} imports {imported}")
     assert wrong == []
+
+
+def test_alert_state_changes_only_through_alert_changes() -> None:
+    """The intake's storing is reached through `opsweek.alerts.changes` alone (which holds the
+    writing lock), and no module outside it writes history or alert rows by hand."""
+    wrong = []
+    for name, path in modules():
+        if name in ("opsweek.alerts.changes", "opsweek.alerts.intake"):
+            continue
+        if "opsweek.alerts.intake.Intake" in imports(path):
+            wrong.append(f"{name} imports the intake's storing")
+        text = path.read_text(encoding="utf-8")
+        for write in (
+            "AlertEvent(",
+            "insert(Alert",
+            "update(Alert",
+            "insert(ALERTS",
+            "update(ALERTS",
+        ):
+            if write in text and name != "opsweek.db.models":
+                wrong.append(f"{name} writes alerts itself: {write}")
+    assert wrong == []

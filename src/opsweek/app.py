@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opsweek.adapters.mailer import SmtpMailer
     from opsweek.adapters.tracker import Tracker
     from opsweek.adapters.warehouse import Warehouse
+    from opsweek.alerts.changes import AlertChanges
     from opsweek.alerts.service import Inbox
     from opsweek.alerts.triage import FlapRule
     from opsweek.checks.workflows import Checks
@@ -289,10 +290,17 @@ class App:
 
         return Duties(session, self.duty_book, self.timezone, actor or self.user, now)
 
-    def inbox(self, session: Session, now: datetime | None = None) -> Inbox:
+    def inbox(self, session: Session) -> Inbox:
         from opsweek.alerts.service import Inbox
 
-        return Inbox(session, now)
+        return Inbox(session)
+
+    @cached_property
+    def alert_changes(self) -> AlertChanges:
+        """The one way alert state changes (intake, acks, resolutions, notes, findings)."""
+        from opsweek.alerts.changes import AlertChanges
+
+        return AlertChanges(self.store, self.flap_rule)
 
     def sal(self, session: Session) -> SalLog:
         from opsweek.sal.log import SalLog
@@ -340,7 +348,7 @@ class App:
         return gather_today(
             self.rotation(session, now=now),
             self.duties(session, now=now),
-            self.inbox(session, now),
+            self.inbox(session),
             self.read_outside(session, now),
             now,
         )

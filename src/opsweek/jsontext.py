@@ -1,8 +1,5 @@
-"""JSON as the store writes it (the `JSON` columns' serializer), and JSON text encoded already.
-
-An alert parsed in a web worker reaches the intake hub with its details encoded by the worker
-(`opsweek.alerts.wire`): decoding them there only to encode them again took a tenth of the
-hub's time. Wrapped in `JSONText`, the store writes them as they are."""
+"""JSON as the store writes it: the serializer of the `JSON` columns, also used to measure an
+alert's details before they are stored."""
 
 from __future__ import annotations
 
@@ -11,12 +8,6 @@ from typing import Any
 import orjson
 
 
-class JSONText(str):
-    """A value already encoded as JSON (by `encode_json`): the store writes it unchanged."""
-
-
 def encode_json(value: Any) -> str:
-    """``value`` as the store's JSON text; `JSONText` as it is."""
-    if isinstance(value, JSONText):
-        return value
+    """``value`` as the store's JSON text (keys that are not text become text)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from opsweek.adapters.mail import ImapPoller
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.model import RawInput
 from opsweek.db.models import Alert, RawInputRow
 from opsweek.db.session import open_store
@@ -24,8 +24,8 @@ def test_imap_poller_ingests_unseen_messages_once(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'imap.db'}")
 
     def sink(raw: RawInput) -> None:
-        with store.session() as session:
-            Intake(session).ingest([raw])
+        with store.writing() as session:
+            AlertChanges(store).ingest([raw], None, session)
 
     with dovecot() as server:
         client = server.client()

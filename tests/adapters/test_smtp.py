@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from opsweek.adapters.mail import SmtpListener
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.model import RawInput
 from opsweek.db.models import Alert, RawInputRow
 from opsweek.db.session import open_store
@@ -21,8 +21,8 @@ def test_smtp_listener_ingests_and_refuses_oversize(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'smtp.db'}")
 
     def sink(raw: RawInput) -> None:
-        with store.session() as session:
-            Intake(session).ingest([raw])
+        with store.writing() as session:
+            AlertChanges(store).ingest([raw], None, session)
 
     listener = SmtpListener("127.0.0.1", free_port(), sink, max_bytes=200_000)
     listener.start()

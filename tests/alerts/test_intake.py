@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.model import RawInput
 from opsweek.alerts.service import AlertFilter, Inbox
 from opsweek.db.models import Alert, AlertEvent, RawInputRow
@@ -20,8 +20,7 @@ NOW = datetime(2024, 1, 12, 20, 0, tzinfo=UTC)
 
 
 def ingest(store: Store, *names: str, now: datetime = NOW):
-    with store.session() as session:
-        return Intake(session, now).ingest([r for n in names for r in raw_inputs(n, now)])
+    return AlertChanges(store).ingest([r for n in names for r in raw_inputs(n, now)], now)
 
 
 def alerts(store: Store) -> list[Alert]:
@@ -36,8 +35,8 @@ def test_refine_mail_is_three_alerts_in_one_group_and_dedups(store: Store) -> No
     assert (retried.received, retried.duplicates) == (0, 1)
     (mail,) = raw_inputs("refine_failure.eml", NOW)
     next_report = mail.content.replace(b"refine_event.17@", b"refine_event.18@")
-    with store.session() as session:  # the next report of the same failures: repeats
-        again = Intake(session, NOW).ingest([RawInput(next_report, mail.format, NOW)])
+    # the next report of the same failures: repeats
+    again = AlertChanges(store).ingest([RawInput(next_report, mail.format, NOW)], NOW)
     assert (again.new, again.updated) == (0, 3)
     found = alerts(store)
     assert len(found) == 3 and {a.count for a in found} == {2}
@@ -95,17 +94,16 @@ def test_unparsed_input_is_kept_raw(store: Store) -> None:
 def test_ack_resolve_note_leave_history(store: Store) -> None:
     ingest(store, "airflow_task_failed.eml")
     later = NOW + timedelta(minutes=7)
-    with store.session() as session:
-        inbox = Inbox(session, later)
-        inbox.ack(1, "ann")
-        with pytest.raises(BadInput, match="already acknowledged by ann"):
-            inbox.ack(1, "bob")
-        inbox.note(1, "bob", "looks like the HDFS hiccup again")
-        with pytest.raises(BadInput, match="say how the alert was treated"):
-            inbox.resolve(1, "ann", "  ")
-        inbox.resolve(1, "ann", "cleared the task; succeeded on retry")
-        with pytest.raises(NotFound):
-            inbox.ack(99, "ann")
+    changes = AlertChanges(store)
+    changes.ack(1, "ann", later)
+    with pytest.raises(BadInput, match="already acknowledged by ann"):
+        changes.ack(1, "bob", later)
+    changes.note(1, "bob", "looks like the HDFS hiccup again", later)
+    with pytest.raises(BadInput, match="say how the alert was treated"):
+        changes.resolve(1, "ann", "  ", later)
+    changes.resolve(1, "ann", "cleared the task; succeeded on retry", later)
+    with pytest.raises(NotFound):
+        changes.ack(99, "ann", later)
     with store.session() as session:
         inbox = Inbox(session)
         alert = inbox.get(1)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.service import AlertFilter, Inbox
 from opsweek.app import App
 from opsweek.config import load_settings
@@ -28,11 +28,12 @@ RESOLVED_INDEX = "ix_alerts_resolved_last_seen"
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(f"sqlite:///{tmp_path / 'plans.db'}")
-    with store.session() as session:
-        Intake(session, NOW - timedelta(days=1)).ingest(
-            raw_inputs("refine_failure.eml") + raw_inputs("alertmanager_firing.json")
-        )
-        Intake(session, NOW).ingest(raw_inputs("alertmanager_resolved.json"))
+    changes = AlertChanges(store)
+    changes.ingest(
+        raw_inputs("refine_failure.eml") + raw_inputs("alertmanager_firing.json"),
+        NOW - timedelta(days=1),
+    )
+    changes.ingest(raw_inputs("alertmanager_resolved.json"), NOW)
     yield store
     store.close()
 
@@ -79,7 +80,7 @@ def test_the_inbox_reads_the_half_it_lists(
 ) -> None:
     for since in (None, NOW - timedelta(days=2)):
         with sqlite_store.session() as session:
-            listing = functools.partial(Inbox(session, NOW).list, AlertFilter(status, since=since))
+            listing = functools.partial(Inbox(session).list, AlertFilter(status, since=since))
             found = plans(sqlite_store, listing)
         assert_no_table_scan(found)
         assert {i for plan in found for i in (OPEN_INDEX, RESOLVED_INDEX) if i in plan} == indexes
@@ -88,12 +89,12 @@ def test_the_inbox_reads_the_half_it_lists(
 
 def test_a_list_of_all_alerts_is_newest_first_across_both_halves(sqlite_store: Store) -> None:
     with sqlite_store.session() as session:
-        everything = Inbox(session, NOW).list(AlertFilter())
+        everything = Inbox(session).list(AlertFilter())
         assert {a.status for a in everything} == {"firing", "resolved"}
         assert [(a.last_seen, a.id) for a in everything] == sorted(
             ((a.last_seen, a.id) for a in everything), reverse=True
         )
-        newest_two = Inbox(session, NOW).list(AlertFilter(limit=2))
+        newest_two = Inbox(session).list(AlertFilter(limit=2))
         assert [a.id for a in newest_two] == [a.id for a in everything[:2]]
 
 
@@ -105,8 +106,8 @@ def test_the_handoff_and_canary_recoveries_read_indexes(sqlite_store: Store) -> 
     assert_no_table_scan(found)
     assert any(OPEN_INDEX in plan for plan in found)
     assert any(RESOLVED_INDEX in plan for plan in found)
-    with sqlite_store.session() as session:  # canary failures, then a success recovering them
-        intake = Intake(session, NOW)
-        found = plans(sqlite_store, lambda: intake.ingest(raw_inputs("canary.log", NOW)))
-        assert intake.ingest(raw_inputs("canary.log", NOW)).resolved > 0
+    # canary failures, then a success recovering them
+    changes = AlertChanges(sqlite_store)
+    found = plans(sqlite_store, lambda: changes.ingest(raw_inputs("canary.log", NOW), NOW))
+    assert changes.ingest(raw_inputs("canary.log", NOW), NOW).resolved > 0
     assert_no_table_scan(found)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import EMAIL
-from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import RawInput
 from opsweek.app import App
 from opsweek.config import load_settings
@@ -46,15 +46,18 @@ HOSTILE = b"From: x@example.org\r\nSubject: <script>alert(1)</script>\r\n\r\nhi\
 def site(tmp_path: Path) -> Iterator[str]:
     settings = load_settings(env=dict(os.environ))
     store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
-    with store.session() as session:
+    with store.writing() as session:
         seed(
+            AlertChanges(store),
             session,
             RotationConfig.from_settings(settings.rotation),
             datetime.now(UTC),
             duties=App(settings).duty_book,
         )
         set_password(session, "gsato", PASSWORD)
-        Intake(session).ingest([RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")])
+        AlertChanges(store).ingest(
+            [RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")], None, session
+        )
     with serve_app(create_app(App(settings, store=store))) as url:
         yield url
     store.close()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from opsweek.adapters.fs import Files
 from opsweek.adapters.warehouse import DuckDBWarehouse
+from opsweek.alerts.changes import AlertChanges
 from opsweek.checks import canary
 from opsweek.checks.allowlist import lint_allowlist
 from opsweek.checks.emit import emit
@@ -192,9 +193,9 @@ def test_mw_history_snapshot_states(tmp_path: Path, store: Store) -> None:
     assert late.late
     october = scan_snapshots(files, base, date(2026, 11, 2), late_day=5)
     assert october.ready and not october.late
-    with store.session() as session:
-        emit(session, late.findings(), NOW)
-        emit(session, october.findings(), NOW)
+    with store.writing() as session:
+        emit(AlertChanges(store), session, late.findings(), NOW)
+        emit(AlertChanges(store), session, october.findings(), NOW)
         kinds = {a.kind: a.status for a in session.scalars(select(Alert))}
     assert kinds == {
         "mediawiki_history_late": "firing",

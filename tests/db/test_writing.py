@@ -10,9 +10,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.db.models import Alert, SalEntry
 from opsweek.db.session import Store, open_store
 from opsweek.sal.log import SalLog
@@ -51,33 +52,41 @@ def test_writers_take_turns_in_one_process(store: Store) -> None:
     assert order == ["first in", "first out", "second in", "saw 1"]  # it saw the commit
 
 
-def test_connection_writer_takes_turns_with_session_writers(store: Store) -> None:
-    """The intake's batches (`writing_connection`) and the other writers share one turn."""
+def test_alert_changes_take_turns_with_other_writers(store: Store) -> None:
+    """Every change of alert state takes the writing turn by itself."""
+    changes = AlertChanges(store)
+    changes.ingest(raw_inputs("airflow_task_failed.eml"))
     entered = threading.Event()
     release = threading.Event()
-    seen: list[int] = []
+    acked: list[str] = []
 
-    def intake() -> None:
-        with store.writing_connection() as connection:
-            Intake(connection).ingest(raw_inputs("refine_failure.eml"))
+    def other_writer() -> None:
+        with store.writing() as session:
+            SalLog(session).append("ana", "holding the turn")
             entered.set()
             release.wait(10)
 
-    def reader() -> None:
+    def ack() -> None:
         entered.wait(10)
-        with store.writing() as session:
-            seen.append(session.scalar(select(func.count()).select_from(Alert)) or 0)
+        acked.append(changes.ack(1, "bob").status)
 
-    threads = [threading.Thread(target=intake), threading.Thread(target=reader)]
+    threads = [threading.Thread(target=other_writer), threading.Thread(target=ack)]
     for thread in threads:
         thread.start()
     entered.wait(10)
     time.sleep(0.3)
-    assert seen == []  # still waiting for its turn
+    assert acked == []  # still waiting for its turn
     release.set()
     for thread in threads:
         thread.join(10)
-    assert seen and seen[0] > 0  # it saw the intake's commit
+    assert acked == ["acknowledged"]
+
+
+def test_alert_changes_refuse_a_session_without_the_turn(store: Store) -> None:
+    with store.session() as session, pytest.raises(RuntimeError, match=r"Store\.writing"):
+        AlertChanges(store).ingest(raw_inputs("refine_failure.eml"), session=session)
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 0
 
 
 def test_another_process_waits_for_the_writer(tmp_path: Path) -> None:

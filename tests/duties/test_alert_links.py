@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import CHECK
-from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import RawInput
 from opsweek.alerts.sources.opsweek_check import finding
 from opsweek.db.models import Alert, AlertEvent
@@ -34,10 +34,10 @@ def check_finding(snapshot: str) -> RawInput:
 
 
 def test_mail_and_check_are_one_alert_linked_to_the_redeploy(store: Store) -> None:
-    with store.session() as session:
-        Intake(session, MAIL_AT).ingest(raw_inputs("mediawiki_history_available.eml", MAIL_AT))
-        Intake(session, MAIL_AT + timedelta(hours=1)).ingest([check_finding("2023-12")])
-        Intake(session, MAIL_AT + timedelta(hours=2)).ingest([check_finding("2023-12")])
+    changes = AlertChanges(store)
+    changes.ingest(raw_inputs("mediawiki_history_available.eml", MAIL_AT), MAIL_AT)
+    changes.ingest([check_finding("2023-12")], MAIL_AT + timedelta(hours=1))
+    changes.ingest([check_finding("2023-12")], MAIL_AT + timedelta(hours=2))
     with store.session() as session:
         (alert,) = session.scalars(select(Alert)).all()
         assert alert.count == 3
@@ -72,8 +72,8 @@ def test_mail_and_check_are_one_alert_linked_to_the_redeploy(store: Store) -> No
 
 
 def test_last_months_snapshot_does_not_reach_this_months_redeploy(store: Store) -> None:
-    with store.session() as session:
-        Intake(session, MAIL_AT).ingest([check_finding("2023-11")])
+    with store.writing() as session:
+        AlertChanges(store).ingest([check_finding("2023-11")], MAIL_AT, session)
     with store.session() as session:
         service = duties(session, now=MAIL_AT + timedelta(hours=3))
         service.sync(DUE - timedelta(hours=1), DUE + timedelta(hours=1))

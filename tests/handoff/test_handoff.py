@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert
@@ -101,8 +102,8 @@ def test_markdown_and_html_say_how_each_alert_was_treated() -> None:
 def test_report_for_a_week_of_demo_data(store: Store) -> None:
     ops = App(load_settings(env={}), store=store)
     now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # a Saturday in the week of Nov 26
-    with store.session() as session:
-        seed(session, ops.rotation_config, now, duties=ops.duty_book)
+    with store.writing() as session:
+        seed(AlertChanges(store), session, ops.rotation_config, now, duties=ops.duty_book)
     with store.session() as session:
         service = ops.handoff(session, actor="tester", now=now)
         assert service.default_week() == date(2026, 11, 26)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.slack import SlackChat
 from opsweek.adapters.tracker import Tracker
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import Settings, load_settings
 from opsweek.db.models import Decision
@@ -69,8 +70,8 @@ def handoff(
 @pytest.fixture
 def seeded(store: Store) -> Store:
     ops = App(load_settings(env={}))
-    with store.session() as session:
-        seed(session, ops.rotation_config, NOW, duties=ops.duty_book)
+    with store.writing() as session:
+        seed(AlertChanges(store), session, ops.rotation_config, NOW, duties=ops.duty_book)
     return store
 
 

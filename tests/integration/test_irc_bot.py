@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 import opsweek.bot.ircbot as ircbot
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.bot.ircbot import BotConfig, SalBot
 from opsweek.config import load_settings
@@ -42,9 +42,9 @@ def irc_server() -> Iterator[IrcServer]:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(f"sqlite:///{tmp_path / 'irc.db'}")
-    with store.session() as session:
+    with store.writing() as session:
         Team(session).add(PersonRecord("ann", "Ann", irc_nick="ann_irc"))
-        Intake(session).ingest(raw_inputs("airflow_task_failed.eml"))
+        AlertChanges(store).ingest(raw_inputs("airflow_task_failed.eml"), None, session)
     yield store
     store.close()
 

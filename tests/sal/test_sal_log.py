@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.service import Inbox
 from opsweek.db.models import SalEntry
 from opsweek.db.session import Store
@@ -66,8 +66,8 @@ def test_search_and_list(store: Store) -> None:
 
 
 def test_related_entries_of_an_alert(store: Store) -> None:
-    with store.session() as session:
-        Intake(session, T0).ingest(raw_inputs("refine_failure.eml"))
+    with store.writing() as session:
+        AlertChanges(store).ingest(raw_inputs("refine_failure.eml"), T0, session)
         sal = SalLog(session)
         sal.append("joal", "reran refine_event for the failed hours", at=T0)
         sal.append("joal", "unrelated: deployed the dashboard", at=T0)
@@ -88,9 +88,10 @@ def test_related_entries_of_an_alert(store: Store) -> None:
 
 def test_a_resolved_alert_is_related_to_what_was_logged_while_it_was_open(store: Store) -> None:
     window = timedelta(hours=72)
+    changes = AlertChanges(store)
+    changes.ingest(raw_inputs("refine_failure.eml"), T0)
+    changes.resolve(3, "joal", "reran it", T0 + timedelta(hours=1))
     with store.session() as session:
-        Intake(session, T0).ingest(raw_inputs("refine_failure.eml"))
-        Inbox(session, T0 + timedelta(hours=1)).resolve(3, "joal", "reran it")
         sal = SalLog(session)
         sal.append("joal", "event.navigationtiming looks fine now", at=T0 + timedelta(days=2))
         sal.append("joal", "event.navigationtiming again, weeks later", at=T0 + timedelta(days=30))
@@ -117,12 +118,11 @@ def test_a_resolved_alert_is_related_to_what_was_logged_while_it_was_open(store:
 
 
 def test_every_alert_action_leaves_an_entry(store: Store) -> None:
-    with store.session() as session:
-        Intake(session, T0).ingest(raw_inputs("refine_failure.eml"))
-        inbox = Inbox(session, T0)
-        inbox.ack(1, "joal")
-        inbox.note(1, "joal", "rerunning")
-        inbox.resolve(1, "joal", "reran the hour")
+    changes = AlertChanges(store)
+    changes.ingest(raw_inputs("refine_failure.eml"), T0)
+    changes.ack(1, "joal", T0)
+    changes.note(1, "joal", "rerunning", T0)
+    changes.resolve(1, "joal", "reran the hour", T0)
     with store.session() as session:
         messages = [e.message for e in session.scalars(select(SalEntry).order_by(SalEntry.id))]
     assert messages[0] == (

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import Store, open_store
@@ -122,12 +122,14 @@ def snapshot(path: Path) -> list[str]:
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     path = tmp_path / "matrix.db"
     store = open_store(f"sqlite:///{path}")
-    with store.session() as session:
+    with store.writing() as session:
         team = Team(session)
         for user in ("carol", "dave"):
             team.add(PersonRecord(user, user.title()))
             set_password(session, user, PASSWORD)
-        Intake(session, datetime.now(UTC)).ingest(raw_inputs("airflow_task_failed.eml"))
+        AlertChanges(store).ingest(
+            raw_inputs("airflow_task_failed.eml"), datetime.now(UTC), session
+        )
         tokens = Tokens(session)
         old, revoked = tokens.create("carol", "old laptop")
         tokens.revoke(old.id)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import ALERTMANAGER
-from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import RawInput
 from opsweek.app import App
 from opsweek.db.session import Store
@@ -30,8 +30,10 @@ def hostile_week(store: Store) -> None:
         '"labels":{"alertname":"Evil","instance":"h:1"},"annotations":{"summary":'
         f'"{PING}"}},"startsAt":"2026-11-24T10:00:00Z","fingerprint":"f1"}}]}}'
     )
-    with store.session() as session:
-        Intake(session, DURING).ingest([RawInput(payload.encode(), ALERTMANAGER, DURING)])
+    with store.writing() as session:
+        AlertChanges(store).ingest(
+            [RawInput(payload.encode(), ALERTMANAGER, DURING)], DURING, session
+        )
         SalLog(session).append("mallory", f"did things {PING}", source="irc", at=DURING)
         Decisions(session, "mallory", DURING).record(f"decided {PING}\nSubject: injected")
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert
@@ -29,9 +29,9 @@ def app_client(store: Store, **env: str) -> Iterator[TestClient]:
 
 @pytest.fixture
 def people(web_store: Store) -> Store:
-    with web_store.session() as session:
+    with web_store.writing() as session:
         Team(session).add(PersonRecord("ann", "Ann"))
-        Intake(session).ingest(raw_inputs("airflow_task_failed.eml"))
+        AlertChanges(web_store).ingest(raw_inputs("airflow_task_failed.eml"), None, session)
     return web_store
 
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.db.session import Store
 from tests.alerts.helpers import raw_inputs
 
 
 def ingest(store: Store, name: str) -> None:
-    with store.session() as session:
-        Intake(session, datetime.now(UTC)).ingest(raw_inputs(name))
+    with store.writing() as session:
+        AlertChanges(store).ingest(raw_inputs(name), datetime.now(UTC), session)
 
 
 def test_every_mutating_route_rejects_anonymous_requests(

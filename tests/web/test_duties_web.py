@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import DutyInstance, SalEntry
@@ -22,8 +23,9 @@ from tests.web.test_login_forms import PASSWORD, csrf_of
 
 def load_demo(store: Store) -> str:
     settings = load_settings(env={})
-    with store.session() as session:
+    with store.writing() as session:
         result = seed(
+            AlertChanges(store),
             session,
             RotationConfig.from_settings(settings.rotation),
             datetime.now(UTC),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.db.models import Alert
 from opsweek.db.session import Store
 from tests.alerts.helpers import raw_inputs
@@ -19,8 +19,8 @@ from tests.web.test_login_forms import csrf_of, log_in, setup
 def add_refine_mail(store: Store, days_ago: int = 0) -> None:
     """One Refine e-mail naming several tables (several alerts in one group), last seen
     ``days_ago``; the Airflow alert of `setup` last seen now."""
-    with store.session() as session:
-        Intake(session).ingest(raw_inputs("refine_failure.eml"))
+    with store.writing() as session:
+        AlertChanges(store).ingest(raw_inputs("refine_failure.eml"), None, session)
         now = datetime.now(UTC)
         for alert in session.scalars(select(Alert)):
             alert.last_seen = alert.first_seen = (

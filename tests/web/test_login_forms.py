@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.db.models import Alert, SalEntry
 from opsweek.db.session import Store
 from opsweek.passwords import set_password
@@ -20,10 +20,12 @@ PASSWORD = "correct horse battery"
 
 
 def setup(store: Store) -> None:
-    with store.session() as session:
+    with store.writing() as session:
         Team(session).add(PersonRecord("ann", "Ann"))
         set_password(session, "ann", PASSWORD)
-        Intake(session, datetime.now(UTC)).ingest(raw_inputs("airflow_task_failed.eml"))
+        AlertChanges(store).ingest(
+            raw_inputs("airflow_task_failed.eml"), datetime.now(UTC), session
+        )
 
 
 def csrf_of(client: TestClient, path: str = "/login") -> str:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import EMAIL
-from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import RawInput
 from opsweek.config import load_settings
 from opsweek.db.session import Store
@@ -21,10 +21,12 @@ HOSTILE = (
 
 
 def load_demo(store: Store) -> None:
-    with store.session() as session:
+    with store.writing() as session:
         config = RotationConfig.from_settings(load_settings(env={}).rotation)
-        seed(session, config, datetime.now(UTC))
-        Intake(session).ingest([RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")])
+        seed(AlertChanges(store), session, config, datetime.now(UTC))
+        AlertChanges(store).ingest(
+            [RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")], None, session
+        )
 
 
 def test_every_page_renders(client: TestClient, web_store: Store) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.config import load_settings
 from opsweek.db.session import Store
 from opsweek.demo import seed
@@ -21,8 +22,8 @@ from tests.web.test_login_forms import PASSWORD, csrf_of
 
 def test_swap_and_cover_from_the_rotation_page(client: TestClient, web_store: Store) -> None:
     config = RotationConfig.from_settings(load_settings(env={}).rotation)
-    with web_store.session() as session:
-        seed(session, config, datetime.now(UTC))
+    with web_store.writing() as session:
+        seed(AlertChanges(web_store), session, config, datetime.now(UTC))
         set_password(session, "amartin", PASSWORD)
         rotation = Rotation(session, config, "test")
         published = [w for w in rotation.weeks(rotation.current_week) if w.published][1:]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.session import open_store
@@ -19,9 +19,9 @@ from tests.alerts.helpers import raw_inputs
 
 _DATA = tempfile.mkdtemp(prefix="opsweek-schemathesis-")
 _STORE = open_store(f"sqlite:///{_DATA}/api.db")
-with _STORE.session() as _session:
+with _STORE.writing() as _session:
     TOKEN = Tokens(_session).create("fuzzer", "schemathesis")[1]
-    Intake(_session, datetime.now(UTC)).ingest(raw_inputs("refine_failure.eml"))
+    AlertChanges(_STORE).ingest(raw_inputs("refine_failure.eml"), datetime.now(UTC), _session)
 APP = create_app(
     App(
         load_settings(

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opsweek.alerts.intake import Intake
+from opsweek.alerts.changes import AlertChanges
 from opsweek.db.session import open_store
 from opsweek.tokens import Tokens
 from tests.alerts.helpers import ALERT_FIXTURES, raw_inputs
@@ -67,8 +67,8 @@ def test_two_workers_show_what_another_process_committed(tmp_path: Path) -> None
         for _ in range(40):  # a new connection each time: both workers answer and keep a page
             response = httpx.get(f"{base}/inbox", headers={"Connection": "close"}, timeout=10)
             assert response.status_code == 200 and "event.mediawiki_foo" not in response.text
-        with store.session() as session:
-            Intake(session).ingest(raw_inputs("refine_failure.eml"))
+        with store.writing() as session:
+            AlertChanges(store).ingest(raw_inputs("refine_failure.eml"), None, session)
         for _ in range(40):
             response = httpx.get(f"{base}/inbox", headers={"Connection": "close"}, timeout=10)
             assert "event.mediawiki_foo" in response.text

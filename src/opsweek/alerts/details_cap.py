@@ -22,25 +22,28 @@ class NotStorable(ValueError):
 
 
 def capped(details: dict[str, Any], limit: int = DETAILS_LIMIT) -> dict[str, Any]:
-    """``details`` as they are when their JSON fits ``limit``, else cut down until it does
-    (texts, then lists, shortened; at last only the keys' names). Raises NotStorable."""
-    size = _size(details)
+    """``details`` as the store will keep them (plain JSON values) when their JSON fits
+    ``limit``, else cut down until it does (texts, then lists, shortened; at last only the
+    keys' names). Raises NotStorable."""
+    encoded = _encoded(details)
+    size = len(encoded)
     if size <= limit:
-        return details
+        return orjson.loads(encoded)
     for text_limit, list_limit in ((TEXT_LIMIT, LIST_LIMIT), (500, 10), (100, 3)):
         smaller = _cut(details, text_limit, list_limit, 0)
         smaller["truncated"] = f"details cut from {size} bytes; the raw input has them all"
-        if _size(smaller) <= limit:
-            return smaller
+        encoded = _encoded(smaller)
+        if len(encoded) <= limit:
+            return orjson.loads(encoded)
     return {
         "truncated": f"details of {size} bytes left out; the raw input has them all",
         "keys": sorted(str(k) for k in details)[:100],
     }
 
 
-def _size(value: Any) -> int:
+def _encoded(value: Any) -> str:
     try:
-        return len(encode_json(value))
+        return encode_json(value)
     except (TypeError, ValueError, orjson.JSONEncodeError) as exc:
         raise NotStorable(f"details cannot be stored as JSON: {exc}") from None
 

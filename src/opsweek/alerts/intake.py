@@ -1,34 +1,26 @@
-"""Intake: every source (files, SMTP, IMAP, webhooks) goes through ``Intake.ingest``:
-keep the raw input, parse it, triage each parsed alert into the store, apply recoveries.
+"""Storing parsed inputs: keep each raw input, triage each parsed alert against the stored
+alert with its fingerprint, apply recoveries. It runs inside the store's writing transaction,
+on its connection: only `opsweek.alerts.changes.AlertChanges` uses it.
 
-Inputs are handled in batches: one insert for the raw inputs, one lookup for the
-fingerprints, one insert and one update for the alerts, so a burst of webhooks costs a few
-statements instead of a few per alert. Recoveries (a canary success) split a batch, since they
-must see the failures that came before them."""
+A batch of inputs costs a few statements, not a few per alert: one insert of the raw inputs,
+one lookup of the fingerprints, one insert and one or two updates of the alerts, one insert
+of history. Recoveries (a canary success) split a batch, since they must see the failures
+that came before them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
-from opsweek.alerts.model import (
-    RESOLVED,
-    UNPARSED,
-    ParsedAlert,
-    RawInput,
-    Recovery,
-    content_key,
-)
-from opsweek.alerts.parse import ParseOutcome, parse_raw
+from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Recovery, content_key
+from opsweek.alerts.parse import ParseOutcome
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
-from opsweek.db.bulk import BulkLookup, BulkStatement, reserve_ids
-from opsweek.db.models import Alert, AlertEvent, RawInputRow, alerts_in_half, ordered_key
-from opsweek.timeutil import utcnow
+from opsweek.db.alert_reads import open_alert_rows
+from opsweek.db.models import Alert, AlertEvent, RawInputRow
 
 ALERTS: Table = Alert.__table__  # type: ignore[assignment]
 EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
@@ -53,13 +45,6 @@ MUTABLE = (
     "resolution_note",
     "updated_at",
 )
-STATE_COLUMNS = [
-    ALERTS.c.id,
-    ALERTS.c.fingerprint,
-    ALERTS.c.kind,
-    ALERTS.c.group_key,
-    *(ALERTS.c[name] for name in MUTABLE),
-]
 # what a repeat of an alert that is still firing changes
 REPEATED = (
     "source",
@@ -73,33 +58,20 @@ REPEATED = (
     "updated_at",
 )
 # what triage needs to know of a stored alert: not its details, which every change replaces
-LOAD_STATE = BulkLookup(
-    [column for column in STATE_COLUMNS if column.key != "details"], ALERTS.c.fingerprint
-)
-INSERT_COLUMNS = ("id", "fingerprint", "kind", "group_key", *MUTABLE)
-RAW_COLUMNS = (
-    "id",
-    "intake_key",
-    "received_at",
-    "format",
-    "origin",
-    "size",
-    "content",
-    "parse_error",
-    "content_key",
-)
-INSERT_RAW = BulkStatement(insert(RAW), RAW_COLUMNS)
-INSERT_ALERT = BulkStatement(insert(ALERTS), INSERT_COLUMNS)
-INSERT_EVENT = BulkStatement(insert(EVENTS), ("alert_id", "at", "actor", "action", "note"))
+STATE = [
+    ALERTS.c[name]
+    for name in ("id", "fingerprint", "kind", "group_key", *MUTABLE)
+    if name != "details"
+]
+LOOKUP_CHUNK = 500  # fingerprints per lookup, well under every database's parameter limit
 
 
-def _update(columns: tuple[str, ...]) -> BulkStatement:
-    statement = (
+def _update(columns: tuple[str, ...]) -> Any:
+    return (
         update(ALERTS)
         .where(ALERTS.c.id == bindparam("alert_id"))
         .values({name: bindparam(name) for name in columns})
     )
-    return BulkStatement(statement, ["alert_id", *columns])
 
 
 UPDATE_ALERT = _update(MUTABLE)
@@ -130,109 +102,76 @@ class IngestCounts:
 
 
 class Intake:
-    def __init__(
-        self,
-        db: Session | Connection,
-        now: datetime | None = None,
-        flap: FlapRule = FlapRule(),
-    ) -> None:
-        """``db``: a session, or for a writer that needs no ORM a connection in a transaction
-        (`Store.writing_connection`); the intake runs Core statements only."""
-        self.db = db
-        self.now = now
+    def __init__(self, connection: Connection, at: datetime, flap: FlapRule = FlapRule()) -> None:
+        self.connection = connection
+        self.at = at
         self.flap = flap
 
-    def ingest(self, inputs: Iterable[RawInput]) -> IngestCounts:
-        total = IngestCounts()
-        for counts in self.ingest_each(inputs):
-            total.add(counts)
-        return total
-
-    def ingest_each(self, inputs: Iterable[RawInput]) -> list[IngestCounts]:
-        """Ingest ``inputs`` in order; the counts of each input, in the same order."""
-        raws = list(inputs)
-        return self.store_parsed(raws, [parse_raw(raw) for raw in raws])
-
-    def store_parsed(
-        self,
-        raws: Sequence[RawInput],
-        outcomes: Sequence[ParseOutcome],
-        checked: bool = False,
+    def store(
+        self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
     ) -> list[IngestCounts]:
-        """Store inputs parsed beforehand (parsing is pure: it may happen before a writer
-        takes its turn, see `Store.writing`); the counts of each, in order."""
-        at = self.now or utcnow()
+        """Store each input and its parse outcome; the counts of each, in order. An e-mail
+        stored before (a sender's retry: same Message-ID and bytes) is counted, not stored."""
         counts = [IngestCounts(inputs=1) for _ in raws]
-        if not raws:
-            return counts
-        connection = self._connection()
         keys = [content_key(raw) for raw in raws]
-        seen = set() if checked else self._known_keys(connection, [k for k in keys if k])
+        seen = self._known_keys([key for key in keys if key])
         fresh = []
         for index, key in enumerate(keys):
             if key is not None and key in seen:
-                counts[index].duplicates = 1  # a retried delivery: stored already
+                counts[index].duplicates = 1
                 continue
             if key is not None:
                 seen.add(key)
             fresh.append(index)
-        if len(fresh) < len(raws):
-            stored = self.store_parsed(
-                [raws[i] for i in fresh], [outcomes[i] for i in fresh], checked=True
-            )
-            for index, count in zip(fresh, stored, strict=True):
-                counts[index] = count
+        if not fresh:
             return counts
-        # every input kept as received: one executemany, with ids reserved beforehand
-        raw_ids = reserve_ids(connection, RAW, len(raws))
         rows = [
             {
-                "id": raw_id,
-                "intake_key": ordered_key(),
-                "received_at": raw.received_at,
-                "format": raw.format,
-                "origin": raw.origin[:500],
-                "size": len(raw.content),
-                "content": raw.content,
-                "parse_error": outcome.error,
-                "content_key": key,
+                "received_at": raws[i].received_at,
+                "format": raws[i].format,
+                "origin": raws[i].origin[:500],
+                "size": len(raws[i].content),
+                "content": raws[i].content,
+                "parse_error": outcomes[i].error,
+                "content_key": keys[i],
             }
-            for raw_id, raw, outcome, key in zip(raw_ids, raws, outcomes, keys, strict=True)
+            for i in fresh
         ]
-        INSERT_RAW.execute(connection, rows)
-        start = 0
-        for index, outcome in enumerate(outcomes):
-            if outcome.recoveries:
-                self._triage(
-                    outcomes[start : index + 1],
-                    raw_ids[start : index + 1],
-                    counts[start : index + 1],
-                    at,
-                )
+        raw_ids = self._insert(RAW, rows)
+        batch: list[tuple[ParsedAlert, int, IngestCounts]] = []
+        for index, raw_id in zip(fresh, raw_ids, strict=True):
+            outcome = outcomes[index]
+            batch += [(alert, raw_id, counts[index]) for alert in outcome.alerts]
+            if outcome.recoveries:  # they must see the failures that came before them
+                self._triage(batch)
+                batch = []
                 for recovery in outcome.recoveries:
-                    counts[index].resolved += self._recover(recovery, at)
-                start = index + 1
-        self._triage(outcomes[start:], raw_ids[start:], counts[start:], at)
+                    counts[index].resolved += self._recover(recovery)
+        self._triage(batch)
         return counts
 
-    def _triage(
-        self,
-        outcomes: Sequence[ParseOutcome],
-        raw_ids: Sequence[int],
-        counts: Sequence[IngestCounts],
-        at: datetime,
-    ) -> None:
-        batch: list[tuple[ParsedAlert, int, IngestCounts]] = [
-            (alert, raw_id, count)
-            for outcome, raw_id, count in zip(outcomes, raw_ids, counts, strict=True)
-            for alert in outcome.alerts
-        ]
+    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert ``rows``; their new ids, in the same order."""
+        if not rows:
+            return []
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(self.connection.execute(statement, rows).scalars())
+
+    def _known_keys(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` belong to e-mails stored already."""
+        if not keys:
+            return set()
+        query = select(RAW.c.content_key).where(RAW.c.content_key.in_(keys))
+        return set(self.connection.execute(query).scalars())
+
+    def _triage(self, batch: list[tuple[ParsedAlert, int, IngestCounts]]) -> None:
         if not batch:
             return
         states = self._load(list(dict.fromkeys(alert.fingerprint for alert, _, _ in batch)))
+        stored = set(states)
         changes: list[tuple[str, Outcome]] = []
         for parsed, raw_id, count in batch:
-            result = apply(states.get(parsed.fingerprint), parsed, at, raw_id, self.flap)
+            result = apply(states.get(parsed.fingerprint), parsed, self.at, raw_id, self.flap)
             count.received += 1
             count.unparsed += parsed.kind == UNPARSED
             count.new += result.outcome == "new"
@@ -242,86 +181,84 @@ class Intake:
             )
             states[parsed.fingerprint] = result.state
             changes.append((parsed.fingerprint, result))
-        self._write(states, changes)
-
-    @staticmethod
-    def _known_keys(connection: Connection, keys: list[str]) -> set[str]:
-        """Which of ``keys`` belong to e-mails stored already."""
-        if not keys:
-            return set()
-        found = connection.execute(
-            select(RAW.c.content_key).where(RAW.c.content_key.in_(keys))
-        ).scalars()
-        return set(found)
+        self._write(states, stored, changes)
 
     def _load(self, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
-        rows = LOAD_STATE.rows(self._connection(), fingerprints)
-        return {row["fingerprint"]: row for row in rows}
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(fingerprints), LOOKUP_CHUNK):
+            chunk = fingerprints[start : start + LOOKUP_CHUNK]
+            query = select(*STATE).where(ALERTS.c.fingerprint.in_(chunk))
+            for row in self.connection.execute(query):
+                found[row.fingerprint] = dict(row._mapping)
+        return found
 
-    def _write(self, states: dict[str, dict[str, Any]], changes: list[tuple[str, Outcome]]) -> None:
-        connection = self._connection()
-        fresh = [fp for fp, state in states.items() if "id" not in state]
-        for fp, alert_id in zip(fresh, reserve_ids(connection, ALERTS, len(fresh)), strict=True):
+    def _write(
+        self,
+        states: dict[str, dict[str, Any]],
+        stored: set[str],
+        changes: list[tuple[str, Outcome]],
+    ) -> None:
+        fresh = [fp for fp in states if fp not in stored]
+        new_ids = self._insert(ALERTS, [states[fp] for fp in fresh])
+        for fp, alert_id in zip(fresh, new_ids, strict=True):
             states[fp]["id"] = alert_id
-        INSERT_ALERT.execute(connection, [states[fp] for fp in fresh])
         last = {fp: result.outcome for fp, result in changes}
         transitions = {
             fp for fp, result in changes if result.outcome not in ("unchanged", "repeated")
         }
         repeats = {fp for fp, outcome in last.items() if outcome == "repeated"} - transitions
         for statement, columns, which in (
-            (UPDATE_ALERT, MUTABLE, transitions),
-            (UPDATE_REPEATED, REPEATED, repeats),
+            (UPDATE_ALERT, MUTABLE, transitions & stored),
+            (UPDATE_REPEATED, REPEATED, repeats & stored),
         ):
-            statement.execute(
-                connection,
-                [
-                    {"alert_id": states[fp]["id"], **{n: states[fp][n] for n in columns}}
-                    for fp in which - set(fresh)
-                ],
-            )
-        INSERT_EVENT.execute(
-            connection,
-            [
-                {
-                    "alert_id": states[fp]["id"],
-                    "at": result.state["updated_at"],
-                    "actor": result.actor,
-                    "action": result.action,
-                    "note": result.note,
-                }
-                for fp, result in changes
-                if result.action
-            ],
-        )
+            rows = [
+                {"alert_id": states[fp]["id"], **{name: states[fp][name] for name in columns}}
+                for fp in which
+            ]
+            if rows:
+                self.connection.execute(statement, rows)
+        events = [
+            {
+                "alert_id": states[fp]["id"],
+                "at": result.state["updated_at"],
+                "actor": result.actor,
+                "action": result.action,
+                "note": result.note,
+            }
+            for fp, result in changes
+            if result.action
+        ]
+        if events:
+            self.connection.execute(insert(EVENTS), events)
 
-    def _connection(self) -> Connection:
-        return self.db.connection() if isinstance(self.db, Session) else self.db
-
-    def _recover(self, recovery: Recovery, at: datetime) -> int:
-        connection = self._connection()
-        query = select(*STATE_COLUMNS).where(
-            ALERTS.c.kind == recovery.kind, ALERTS.c.last_seen >= recovery.at - recovery.within
+    def _recover(self, recovery: Recovery) -> int:
+        conditions = (
+            ALERTS.c.kind == recovery.kind,
+            ALERTS.c.last_seen >= recovery.at - recovery.within,
         )
-        rows = connection.execute(alerts_in_half(query, "open")).all()
-        resolved = [dict(row._mapping) for row in rows if recovers(dict(row._mapping), recovery)]
+        resolved = [
+            state
+            for state in open_alert_rows(self.connection, STATE, *conditions)
+            if recovers(state, recovery)
+        ]
+        actor = f"source:{recovery.kind}"
         for state in resolved:
-            connection.execute(
+            self.connection.execute(
                 update(ALERTS)
                 .where(ALERTS.c.id == state["id"])
                 .values(
                     status=RESOLVED,
-                    resolved_by=f"source:{recovery.kind}",
+                    resolved_by=actor,
                     resolved_at=recovery.at,
                     resolution_note=recovery.note,
-                    updated_at=at,
+                    updated_at=self.at,
                 )
             )
-            connection.execute(
+            self.connection.execute(
                 insert(EVENTS).values(
                     alert_id=state["id"],
-                    at=at,
-                    actor=f"source:{recovery.kind}",
+                    at=self.at,
+                    actor=actor,
                     action="resolved",
                     note=f"recovered within the hour: {recovery.note}",
                 )

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opsweek.alerts.formats import EMAIL
-from opsweek.jsontext import JSONText
 
 FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
 STATUSES = (FIRING, ACKNOWLEDGED, RESOLVED)
@@ -37,8 +36,7 @@ class ParsedAlert:
     fingerprint: str
     severity: str = "warning"
     status: str = FIRING  # what the source says: firing or resolved
-    # a dict; JSONText when parsed in a web worker (opsweek.alerts.wire): stored as it is
-    details: dict[str, Any] | JSONText = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # plain JSON values
     group_key: str = ""
     occurred_at: datetime | None = None
 

@@ -20,7 +20,6 @@ from opsweek.alerts.model import (
     digest,
 )
 from opsweek.alerts.sources import EMAIL_PARSERS, alertmanager, canary_failure, opsweek_check
-from opsweek.jsontext import JSONText
 
 
 @dataclass
@@ -35,10 +34,7 @@ def parse_raw(raw: RawInput) -> ParseOutcome:
     capped (`opsweek.alerts.details_cap`), or one unparsed alert saying why."""
     outcome = _parse(raw)
     try:
-        alerts = [
-            a if isinstance(a.details, JSONText) else replace(a, details=capped(a.details))
-            for a in outcome.alerts
-        ]
+        alerts = [replace(a, details=capped(a.details)) for a in outcome.alerts]
     except NotStorable as exc:
         return unparsed(raw, str(exc))
     outcome.alerts = alerts

@@ -1,5 +1,4 @@
-"""The inbox: list, show, acknowledge, resolve and annotate alerts. Every change appends a
-history event with its actor."""
+"""The inbox: list and show alerts, their history, raw input and related SAL entries."""
 
 from __future__ import annotations
 
@@ -12,18 +11,12 @@ from sqlalchemy.orm import Session
 
 from opsweek.alerts.model import ACKNOWLEDGED, FIRING, RESOLVED, STATUSES
 from opsweek.alerts.runbook import steps_for
-from opsweek.db.models import (
-    ALERT_HALVES,
-    Alert,
-    AlertEvent,
-    RawInputRow,
-    SalEntry,
-    alerts_in_half,
-)
+from opsweek.db.alert_reads import newest_alerts
+from opsweek.db.models import Alert, AlertEvent, RawInputRow, SalEntry
 from opsweek.errors import BadInput, NotFound
-from opsweek.sal.log import Probe, SalLog, record_action
+from opsweek.sal.log import Probe, SalLog
 from opsweek.sal.refs import alert_refs
-from opsweek.timeutil import iso, utcnow
+from opsweek.timeutil import iso
 
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in every store
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -45,17 +38,6 @@ class AlertFilter:
         if self.limit < 1:
             raise BadInput("--limit must be at least 1")
         return self
-
-
-def _halves(status: str | None) -> tuple[str, ...]:
-    """The halves of the alerts (each with its own last_seen index) that hold ``status``."""
-    if status == RESOLVED:
-        return ("resolved",)
-    return ("open",) if status else ALERT_HALVES  # open, firing, acknowledged: the open half
-
-
-def _single_status(status: str | None) -> str | None:
-    return status if status in (FIRING, ACKNOWLEDGED) else None
 
 
 def alert_json(alert: Alert, with_runbook: bool = True) -> dict[str, Any]:
@@ -91,31 +73,22 @@ def event_json(event: AlertEvent) -> dict[str, Any]:
 
 
 class Inbox:
-    def __init__(self, session: Session, now: datetime | None = None) -> None:
+    """Reading alerts; every change goes through `opsweek.alerts.changes.AlertChanges`."""
+
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.now = now or utcnow()
 
     def list(self, flt: AlertFilter) -> list[Alert]:
-        """Newest first (by last_seen). Alerts are indexed in two halves, open and resolved:
-        each half asked reads its own index, and a list of all merges the two."""
+        """Newest first (by last_seen)."""
         flt.check()
-        query = select(Alert)
+        conditions = []
         if flt.kind:
-            query = query.where(Alert.kind == flt.kind)
+            conditions.append(Alert.kind == flt.kind)
         if flt.source:
-            query = query.where(Alert.source == flt.source)
+            conditions.append(Alert.source == flt.source)
         if flt.since:
-            query = query.where(Alert.last_seen >= flt.since)
-        newest = (Alert.last_seen.desc(), Alert.id.desc())
-        found: list[Alert] = []
-        for half in _halves(flt.status):
-            found += self.session.scalars(
-                alerts_in_half(query, half, _single_status(flt.status))
-                .order_by(*newest)
-                .limit(flt.limit)
-            )
-        found.sort(key=lambda alert: (alert.last_seen, alert.id), reverse=True)
-        return found[: flt.limit]
+            conditions.append(Alert.last_seen >= flt.since)
+        return newest_alerts(self.session, *conditions, status=flt.status, limit=flt.limit)
 
     def get(self, alert_id: int) -> Alert:
         alert = self.session.get(Alert, alert_id) if 0 < alert_id <= MAX_ID else None
@@ -145,43 +118,6 @@ class Inbox:
             del found[RESOLVED]
         return found
 
-    def ack(self, alert_id: int, actor: str) -> Alert:
-        alert = self.get(alert_id)
-        if alert.status == ACKNOWLEDGED:
-            raise BadInput(f"alert {alert_id} is already acknowledged by {alert.acked_by}")
-        if alert.status == RESOLVED:
-            raise BadInput(f"alert {alert_id} is resolved; nothing to acknowledge")
-        alert.status, alert.acked_by, alert.acked_at = ACKNOWLEDGED, actor, self.now
-        self._event(alert, actor, "acked")
-        self._log(actor, f"acked alert {alert.id} ({alert.kind} {alert.title})")
-        return alert
-
-    def resolve(self, alert_id: int, actor: str, note: str) -> Alert:
-        alert = self.get(alert_id)
-        note = note.strip()
-        if not note:
-            raise BadInput("say how the alert was treated: --note TEXT")
-        if alert.status == RESOLVED:
-            raise BadInput(f"alert {alert_id} is already resolved by {alert.resolved_by}")
-        if alert.acked_by is None:
-            alert.acked_by, alert.acked_at = actor, self.now
-        alert.status, alert.resolved_by, alert.resolved_at = RESOLVED, actor, self.now
-        alert.resolution_note = note
-        self._event(alert, actor, "resolved", note)
-        self._log(actor, f"resolved alert {alert.id} ({alert.kind} {alert.title}): {note}")
-        return alert
-
-    def note(self, alert_id: int, actor: str, text: str) -> Alert:
-        alert = self.get(alert_id)
-        if not text.strip():
-            raise BadInput("the note is empty")
-        self._event(alert, actor, "note", text.strip())
-        self._log(actor, f"note on alert {alert.id} ({alert.kind} {alert.title}): {text.strip()}")
-        return alert
-
-    def _log(self, actor: str, message: str) -> None:
-        record_action(self.session, actor, message, self.now)
-
     def related_sal(self, alert: Alert, window: timedelta, limit: int = 10) -> list[SalEntry]:
         """SAL entries about the same job, DAG, table, task or alert while it was open (give or
         take ``window``), newest first."""
@@ -197,13 +133,6 @@ class Inbox:
             values = frozenset(alert_refs(alert.id, alert.title, alert.details))
             probes.append(Probe(alert.id, values, since, until))
         return SalLog(self.session).any_related(probes)
-
-    def _event(self, alert: Alert, actor: str, action: str, note: str = "") -> None:
-        alert.updated_at = self.now
-        self.session.add(
-            AlertEvent(alert_id=alert.id, at=self.now, actor=actor, action=action, note=note)
-        )
-        self.session.flush()
 
 
 def related_span(alert: Alert, window: timedelta) -> tuple[datetime, datetime | None]:

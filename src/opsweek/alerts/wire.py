@@ -3,11 +3,7 @@ its counts back: frames of a 4-byte length and a pickle of plain values only (tu
 dicts, text, bytes, numbers, None).
 
 - The unpickler refuses every class, so no frame can make the hub run code. Datetimes travel
-  as ISO text.
-- An alert's details travel as the JSON text the store writes, and reach the store as they are
-  (`JSONText`). Pickling the parsed values as they were (dataclasses, nested dicts) and
-  encoding the details again in the hub took a tenth of the hub's time
-  (benchmarks/README.md, ingest.py).
+  as ISO text; an alert's details are plain JSON values already (`parse_raw` makes them so).
 - A parse outcome that plain values cannot carry is left out; the hub parses the raw input
   again, so nothing is lost."""
 
@@ -22,7 +18,6 @@ from typing import Any
 from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import ParsedAlert, RawInput, Recovery
 from opsweek.alerts.parse import ParseOutcome
-from opsweek.jsontext import JSONText, encode_json
 
 HEADER = struct.Struct("!I")
 
@@ -56,7 +51,7 @@ def split_frames(buffer: bytearray) -> list[bytes]:
 def encode_request(number: int, raw: RawInput, outcome: ParseOutcome) -> bytes:
     try:
         parsed: tuple[Any, ...] | None = _outcome_values(outcome)
-    except (TypeError, ValueError, AttributeError):  # orjson.JSONEncodeError is a TypeError
+    except (TypeError, ValueError, AttributeError):
         parsed = None  # the hub parses the raw input again
     values = (raw.content, _text(raw.format), raw.received_at.isoformat(), _text(raw.origin))
     return frame((number, values, parsed))
@@ -94,7 +89,7 @@ def _outcome_values(outcome: ParseOutcome) -> tuple[Any, ...]:
             _text(a.fingerprint),
             _text(a.severity),
             _text(a.status),
-            encode_json(a.details),
+            a.details,
             _text(a.group_key),
             None if a.occurred_at is None else a.occurred_at.isoformat(),
         )
@@ -126,7 +121,7 @@ def _alert(
     fingerprint: str,
     severity: str,
     status: str,
-    details: str,
+    details: Any,
     group_key: str,
     occurred_at: str | None,
 ) -> ParsedAlert:
@@ -137,7 +132,7 @@ def _alert(
         _text(fingerprint),
         _text(severity),
         _text(status),
-        JSONText(_text(details)),
+        _mapping(details),
         _text(group_key),
         None if occurred_at is None else datetime.fromisoformat(occurred_at),
     )
@@ -145,6 +140,12 @@ def _alert(
 
 def _delta_values(delta: timedelta) -> tuple[int, int, int]:
     return delta.days, delta.seconds, delta.microseconds
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected details as a dict, got {type(value).__name__}")
+    return value
 
 
 def _text(value: Any) -> str:

@@ -1,12 +1,11 @@
 """One writer for concurrent intake (webhooks, SMTP, IMAP): callers hand over raw inputs and
-wait; a single thread takes everything queued so far and ingests it in one transaction
-(group commit). SQLite has one writer at a time anyway, and one commit for many webhooks is
-what makes thousands of alerts per second possible."""
+wait; a single thread takes everything queued so far and stores it in one transaction through
+`AlertChanges` (group commit). The store has one writer at a time anyway, and one commit for
+many webhooks is what lets a storm of alerts through without a queue of waiting senders."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -14,9 +13,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from sqlalchemy.exc import OperationalError
-
-from opsweek.alerts.intake import IngestCounts, Intake
+from opsweek.alerts.changes import AlertChanges
+from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw, unparsed
 from opsweek.alerts.triage import FlapRule
@@ -25,7 +23,6 @@ from opsweek.errors import IntakeUnavailable
 
 __all__ = ["IntakeUnavailable", "IntakeWriter", "Submitter", "batches"]
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -77,8 +74,7 @@ class IntakeWriter:
         max_batch: int = MAX_BATCH,
         max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
-        self.store = store
-        self.flap = flap
+        self.changes = AlertChanges(store, flap)
         self.max_batch = max_batch
         self.max_batch_bytes = max_batch_bytes
         self._queue: queue.Queue[_Job | None] = queue.Queue()
@@ -128,50 +124,17 @@ class IntakeWriter:
             if stop:
                 return
 
-    def write_now(
-        self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
-    ) -> list[IngestCounts]:
-        """Store parsed inputs in the calling thread: one transaction, in the store's writing
-        turn (see `Store.writing`); the counts of each input, in order."""
-        with self.store.writing_connection() as connection:
-            return Intake(connection, flap=self.flap).store_parsed(raws, outcomes)
-
     def write_each(
         self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
     ) -> list[IngestCounts | Exception]:
-        """Store a batch; when the batch fails, each input on its own, so one input can never
-        fail another's. An input that cannot be stored as parsed is stored as an unparsed
-        one, with the reason; only a store that cannot be written at all (gone, read-only,
-        full) fails them, and the senders retry."""
-        try:
-            return list(self.write_now(raws, outcomes))
-        except OperationalError as exc:  # the store itself: nothing can be written now
-            log.exception("intake batch of %d inputs failed", len(raws))
-            return [exc] * len(raws)
-        except Exception:
-            if len(raws) > 1:
-                log.exception("intake batch of %d inputs failed; storing each alone", len(raws))
-        results: list[IngestCounts | Exception] = []
-        for raw, outcome in zip(raws, outcomes, strict=True):
-            try:
-                results += self.write_now([raw], [outcome])
-                continue
-            except OperationalError as exc:
-                results.append(exc)
-                continue
-            except Exception as exc:
-                log.exception("an input could not be stored as parsed; keeping it unparsed")
-                reason = f"could not be stored as parsed: {type(exc).__name__}: {exc}"[:500]
-            try:
-                results += self.write_now([raw], [unparsed(raw, reason)])
-            except Exception as exc:
-                results.append(exc)
-        return results
+        """Store a batch of parsed inputs now, in the calling thread
+        (`AlertChanges.store_each`)."""
+        return self.changes.store_each(raws, outcomes)
 
     def _write(self, jobs: list[_Job]) -> None:
         raws = [j.raw for j in jobs]
         try:
-            outcomes = [parse_raw(raw) for raw in raws]  # before our turn to write
+            outcomes = [parse_raw(raw) for raw in raws]  # before taking the lock
         except Exception as exc:  # parse_raw never raises; if it did, nothing is lost yet
             outcomes = [unparsed(raw, f"parser error: {exc}") for raw in raws]
         for job, result in zip(jobs, self.write_each(raws, outcomes), strict=True):

@@ -1,12 +1,12 @@
 """One intake writer for several web worker processes (`opsweek serve --workers N`).
 
-Storing is one writer's job (SQLite has one writer at a time), and it is fastest as one
+Storing is one writer's job (the store has one writer at a time), and it is best done by one
 process: its page cache stays warm, and concurrent webhooks from every worker share one
-commit. When workers each wrote in turn, every turn began by rereading what the other had
-changed, and each commit held half as many webhooks (benchmarks/README.md, ingest.py).
+commit, where workers taking the lock one after the other would each begin by rereading what
+the other changed.
 
 So the parent process of `opsweek serve` runs the hub: a Unix socket in a private directory,
-storing through the `IntakeWriter` the SMTP listener and IMAP poller use (in turn with them).
+storing through the `IntakeWriter` the SMTP listener and IMAP poller use.
 A worker parses what it receives (parsing is pure and takes the most Python time besides
 storing, so the workers share it) and sends the raw input with its parse outcome; the hub
 answers with the counts. Only the hub's own user can reach the socket (a 0700 directory); what
@@ -94,7 +94,7 @@ class _Request:
 class IntakeHub(threading.Thread):
     """The hub, in `opsweek serve`'s parent process. One thread does it all, with no hand-over
     between threads: wait for requests, read every request that has arrived from any worker,
-    store them in one transaction (`IntakeWriter.write_now`, in turn with the SMTP and IMAP
+    store them in one transaction (`IntakeWriter.write_each`, shared with the SMTP and IMAP
     intake), answer each worker with one write; again. What arrives while a batch is being
     stored makes the next batch (group commit)."""
 

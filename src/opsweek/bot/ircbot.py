@@ -162,8 +162,9 @@ class SalBot(irc.bot.SingleServerIRCBot):
             )
             if person is None:
                 return f"{sender}: only team members can !ack (set your IRC nick in opsweek)"
-            alert = Inbox(session).ack(command.alert_id, person.username)
-            return f"alert {alert.id} acknowledged by {person.username}: {alert.title[:200]}"
+            username = person.username
+        alert = self.app.alert_changes.ack(command.alert_id, username)
+        return f"alert {alert.id} acknowledged by {username}: {alert.title[:200]}"
 
     def _answer(self, session: Any, topic: str) -> str:
         if topic == "who":

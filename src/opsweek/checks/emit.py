@@ -11,15 +11,22 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import CHECK
-from opsweek.alerts.intake import IngestCounts, Intake
+from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import RESOLVED, RawInput
 from opsweek.alerts.sources.opsweek_check import SOURCE, parse
 from opsweek.db.models import Alert
 from opsweek.timeutil import utcnow
 
 
-def emit(session: Session, findings: Iterable[bytes], now: datetime | None = None) -> IngestCounts:
+def emit(
+    changes: AlertChanges,
+    session: Session,
+    findings: Iterable[bytes],
+    now: datetime | None = None,
+) -> IngestCounts:
+    """Store ``findings`` in ``session``, a writing session (`Store.writing`)."""
     at = now or utcnow()
     wanted = []
     for content in findings:
@@ -35,4 +42,4 @@ def emit(session: Session, findings: Iterable[bytes], now: datetime | None = Non
             if open_alert is None:
                 continue
         wanted.append(RawInput(content, CHECK, at, "opsweek check"))
-    return Intake(session, at).ingest(wanted)
+    return changes.ingest(wanted, at, session)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from opsweek.adapters.fs import Files
     from opsweek.adapters.hive import HiveMetastore
     from opsweek.adapters.warehouse import Warehouse
+    from opsweek.alerts.changes import AlertChanges
     from opsweek.checks.canary import StreamResult
 
 
@@ -37,6 +38,9 @@ class CheckAdapters(Protocol):
     """What the checks use, as the composition root (`opsweek.app.App`) builds it."""
 
     store: Store
+
+    @property
+    def alert_changes(self) -> AlertChanges: ...
 
     @property
     def files(self) -> Files: ...
@@ -98,11 +102,12 @@ class Checks:
         """Findings into the inbox through the intake, as any source's alerts."""
         if not findings:
             return
+        changes = self.adapters.alert_changes
         if session is not None:
-            emit(session, findings)
+            emit(changes, session, findings)
             return
         with self.adapters.store.writing() as writing:
-            emit(writing, findings)
+            emit(changes, writing, findings)
 
     # --- new wikis ------------------------------------------------------------------------
     def new_wikis(

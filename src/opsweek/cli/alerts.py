@@ -44,7 +44,7 @@ def ingest(
 ) -> None:
     """Read alerts from files: e-mails, mbox/maildir, Alertmanager payloads, canary job logs."""
     from opsweek.alerts.inputs import from_bytes, from_path
-    from opsweek.alerts.intake import IngestCounts, Intake
+    from opsweek.alerts.intake import IngestCounts
     from opsweek.sal.log import record_action
 
     if fmt != AUTO and fmt not in FORMATS:
@@ -60,7 +60,7 @@ def ingest(
         )
         batch = list(inputs)
         with app_state.store.writing() as session:
-            counts = Intake(session).ingest(batch)
+            counts = app_state.app.alert_changes.ingest(batch, session=session)
             record_action(
                 session,
                 app_state.settings.user,
@@ -234,11 +234,11 @@ def show(
 @app.command("ack")
 def ack(ctx: typer.Context, alert_id: int, by: By = None, json_: JsonOption = False) -> None:
     """Acknowledge an alert: the team sees it is taken."""
-    from opsweek.alerts.service import Inbox, alert_json
+    from opsweek.alerts.service import alert_json
 
     app_state = state(ctx)
-    with app_state.session() as session:
-        data = alert_json(Inbox(session).ack(alert_id, _actor(app_state, by)), False)
+    alert = app_state.app.alert_changes.ack(alert_id, _actor(app_state, by))
+    data = alert_json(alert, False)
     _done(data, f"acknowledged alert {alert_id}", json_)
 
 
@@ -251,11 +251,11 @@ def resolve(
     json_: JsonOption = False,
 ) -> None:
     """Resolve an alert, saying how it was treated."""
-    from opsweek.alerts.service import Inbox, alert_json
+    from opsweek.alerts.service import alert_json
 
     app_state = state(ctx)
-    with app_state.session() as session:
-        data = alert_json(Inbox(session).resolve(alert_id, _actor(app_state, by), note), False)
+    alert = app_state.app.alert_changes.resolve(alert_id, _actor(app_state, by), note)
+    data = alert_json(alert, False)
     _done(data, f"resolved alert {alert_id}", json_)
 
 
@@ -264,11 +264,11 @@ def note(
     ctx: typer.Context, alert_id: int, text: str, by: By = None, json_: JsonOption = False
 ) -> None:
     """Add a note to an alert's history."""
-    from opsweek.alerts.service import Inbox, alert_json
+    from opsweek.alerts.service import alert_json
 
     app_state = state(ctx)
-    with app_state.session() as session:
-        data = alert_json(Inbox(session).note(alert_id, _actor(app_state, by), text), False)
+    alert = app_state.app.alert_changes.note(alert_id, _actor(app_state, by), text)
+    data = alert_json(alert, False)
     _done(data, f"noted on alert {alert_id}", json_)
 
 

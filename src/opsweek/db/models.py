@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -15,17 +13,11 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    Select,
     String,
     Text,
-    literal_column,
     text,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.sqltypes import NullType
 
 from opsweek.db.types import UTCDateTime
 
@@ -98,24 +90,12 @@ class RotationChange(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-def ordered_key() -> str:
-    """32 hex digits, unique, growing with time: the clock in nanoseconds, then 64 random
-    bits. New keys land at the end of their unique index instead of on a random page of it,
-    so a batch of inputs rewrites one or two index pages, not one per input."""
-    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
-
-
 class RawInputRow(Base):
     """Everything that arrived, kept as received: nothing is ever lost."""
 
     __tablename__ = "raw_inputs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # unique per row and set by the writer, so a batch of inputs inserted at once finds its
-    # ids again (SQLite's RETURNING does not follow the order of the rows)
-    intake_key: Mapped[str] = mapped_column(
-        String(32), unique=True, insert_sentinel=True, default=ordered_key
-    )
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     format: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(500), default="")
@@ -135,7 +115,7 @@ class Alert(Base):
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True, insert_sentinel=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(48), index=True)
     source: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(500))
@@ -157,9 +137,9 @@ class Alert(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    # Alerts by last_seen, in two halves (queried through `alerts_in_half` below): a repeat of
-    # a firing alert moves its entry in the open half only, and the open half is a few hundred
-    # among a year of alerts.
+    # Alerts by last_seen, in two partial indexes, open and resolved (read through
+    # opsweek.db.alert_reads): a repeat of a firing alert moves its entry in the small open one
+    # only, not in an index of a year of alerts.
     __table_args__ = (
         Index(
             "ix_alerts_open_last_seen",
@@ -176,44 +156,6 @@ class Alert(Base):
             postgresql_where=text("status = 'resolved'"),
         ),
     )
-
-
-SelectT = TypeVar("SelectT", bound=Select[Any])
-ALERT_HALVES = ("open", "resolved")  # all alerts are the two halves together
-_HALF = {  # the conditions of ix_alerts_open_last_seen and ix_alerts_resolved_last_seen
-    "open": Alert.status != literal_column("'resolved'"),
-    "resolved": Alert.status == literal_column("'resolved'"),
-}
-
-
-class Likely(FunctionElement[bool]):
-    """A condition most rows meet: SQLite's ``likely(X)``, plain ``X`` elsewhere. SQLite's
-    planner, without statistics, takes any equality on an indexed column as selective;
-    ``likely`` tells it otherwise, while a partial index whose condition is X still applies."""
-
-    # not Boolean: on SQLite, Core writes a Boolean condition as "X = 1", which no longer
-    # names the partial index's condition
-    type = NullType()
-    inherit_cache = True
-
-
-@compiles(Likely)
-def _likely(element: Likely, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(Likely, "sqlite")
-def _likely_on_sqlite(element: Likely, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"likely({compiler.process(element.clauses, **kw)})"
-
-
-def alerts_in_half(query: SelectT, half: str, status: str | None = None) -> SelectT:
-    """``query`` of alerts, restricted to one half (and to ``status`` in it), reading that
-    half's last_seen index: the condition is the index's own, as a literal, so the partial
-    index applies; without `Likely` SQLite would take the status index and sort a year of
-    resolved alerts."""
-    query = query.where(Likely(_HALF[half]))
-    return query.where(Likely(Alert.status == status)) if status else query
 
 
 class AlertEvent(Base):

@@ -143,26 +143,19 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """A session for a write that reads what it will change first (alert intake), one at
-        a time across every process using the store: `opsweek serve` (whose intake writer stores
-        for all its web workers), `opsweek alerts ingest`, the checks.
+        """A session for a change that reads what it changes first (every change of alert
+        state, see opsweek.alerts.changes), one at a time across every thread and process
+        using the store: `opsweek serve`, the CLI, the bot, the checks.
         SQLite: an exclusive lock on a file beside the database, taken before the transaction
         begins (waiting on it wakes at once, unlike SQLite's busy polling); PostgreSQL: a
-        transaction-scoped advisory lock."""
-        with self._writer_turn(), self.session() as session:
+        transaction-scoped advisory lock. The session says it holds the lock:
+        ``session.info[WRITING]``."""
+        with self._process_lock(), self.session() as session:
             self._lock_in_transaction(session.connection())
+            session.info[WRITING] = True
             yield session
 
-    @contextmanager
-    def writing_connection(self) -> Iterator[Connection]:
-        """`writing` for a writer that needs no ORM (the intake's batches): a connection in a
-        transaction, without a session's bookkeeping, which took a sixth of the time of
-        storing one webhook (benchmarks/README.md)."""
-        with self._writer_turn(), self.engine.begin() as connection:
-            self._lock_in_transaction(connection)
-            yield connection
-
-    def _writer_turn(self) -> AbstractContextManager[None]:
+    def _process_lock(self) -> AbstractContextManager[None]:
         database = sqlite_file(self.engine)
         return _file_lock(Path(database + "-writer.lock")) if database else nullcontext()
 
@@ -183,6 +176,7 @@ def sqlite_file(engine: Engine) -> str | None:
     return None if database.startswith("file:") else database
 
 
+WRITING = "opsweek.writing"  # in the info of a session that holds the writing lock
 WRITER_LOCK = 0x6F70737765656B  # "opsweek": the advisory lock key of `Store.writing`
 _LOCAL = threading.Lock()  # flock locks a file per process, not per thread
 

@@ -10,10 +10,9 @@ from email.utils import format_datetime
 
 from sqlalchemy.orm import Session
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import ALERTMANAGER, EMAIL, LOG
-from opsweek.alerts.intake import Intake
 from opsweek.alerts.model import RawInput
-from opsweek.alerts.service import Inbox
 from opsweek.db.models import Alert
 
 
@@ -309,8 +308,9 @@ def demo_inputs(now: datetime) -> list[RawInput]:
     return inputs
 
 
-def seed_alerts(session: Session, now: datetime, on_duty: str | None) -> int:
-    counts = Intake(session).ingest(demo_inputs(now))
+def seed_alerts(changes: AlertChanges, session: Session, now: datetime, on_duty: str | None) -> int:
+    """The demo's alerts, stored in ``session`` (a writing session, `Store.writing`)."""
+    counts = changes.ingest(demo_inputs(now), now, session)
     person = on_duty or "demo"
     by_kind = {a.kind: a for a in session.query(Alert).order_by(Alert.id)}
     steps = [
@@ -329,9 +329,9 @@ def seed_alerts(session: Session, now: datetime, on_duty: str | None) -> int:
         if alert is None or alert.status == "resolved":
             continue
         # acted on within the hour, as the runbook asks ("acknowledged promptly")
-        inbox = Inbox(session, min(now, alert.first_seen + timedelta(minutes=12 + len(note) % 40)))
+        at = min(now, alert.first_seen + timedelta(minutes=12 + len(note) % 40))
         if action == "ack":
-            inbox.ack(alert.id, person)
+            changes.ack(alert.id, person, at, session)
         else:
-            inbox.resolve(alert.id, person, note)
+            changes.resolve(alert.id, person, note, at, session)
     return counts.received

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.db.models import Base, Person
 from opsweek.demo.alerts import seed_alerts
 from opsweek.demo.duties import seed_duties
@@ -94,6 +95,7 @@ def reset(session: Session) -> None:
 
 
 def seed(
+    changes: AlertChanges,
     session: Session,
     config: RotationConfig,
     now: datetime,
@@ -120,7 +122,7 @@ def seed(
     rotation = Rotation(session, config, actor, now)
     rotation.plan(PLANNED_WEEKS)
     on_duty = rotation.who().current
-    alerts = seed_alerts(session, now, on_duty.username if on_duty else None)
+    alerts = seed_alerts(changes, session, now, on_duty.username if on_duty else None)
     seed_sal(session, now)
     if duties is not None:
         seed_duties(session, duties, config.rule.tz, rotation, now)

@@ -15,10 +15,10 @@ from opsweek.timeutil import utcnow
 
 def load_demo(ops: App, reset_first: bool = False) -> DemoResult:
     """Seed the demo data into the configured store (nothing happens if data exists)."""
-    with ops.session() as session:
+    with ops.store.writing() as session:
         if reset_first:
             reset(session)
-        return seed(session, ops.rotation_config, utcnow(), duties=ops.duty_book)
+        return seed(ops.alert_changes, session, ops.rotation_config, utcnow(), duties=ops.duty_book)
 
 
 def write_demo_config(ops: App, hive: bool) -> Path:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from opsweek.adapters.chat import Chat
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.tracker import Tracker
-from opsweek.db.models import ALERT_HALVES, Alert, Person, alerts_in_half
+from opsweek.db.alert_reads import newest_alerts
+from opsweek.db.models import Alert, Person
 from opsweek.duties.service import Duties, status
 from opsweek.errors import BadInput, ConfigError, Unavailable
 from opsweek.handoff.decisions import Decisions
@@ -113,12 +114,8 @@ class HandoffService:
         return rows[0].username if rows else None
 
     def _alerts_seen(self, since: datetime, until: datetime) -> list[Alert]:
-        """Alerts seen between ``since`` and ``until``, open and resolved (each half read
-        from its own last_seen index), oldest first."""
-        found: list[Alert] = []
-        for half in ALERT_HALVES:
-            query = select(Alert).where(Alert.first_seen < until, Alert.last_seen >= since)
-            found += self.session.scalars(alerts_in_half(query, half))
+        """Alerts seen between ``since`` and ``until``, open and resolved, oldest first."""
+        found = newest_alerts(self.session, Alert.first_seen < until, Alert.last_seen >= since)
         return sorted(found, key=lambda alert: alert.id)
 
     def inputs(self, week: date | None = None) -> HandoffInputs:

@@ -87,27 +87,26 @@ def get_alert(request: Request, alert_id: int) -> dict[str, Any]:
 
 async def _change(request: Request, action: Any) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        with request.app.state.store.session() as session:
-            return alert_json(action(Inbox(session)), with_runbook=False)
+        return alert_json(action(request.app.state.opsweek.alert_changes), with_runbook=False)
 
     return await run_in_threadpool(run)
 
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
 async def ack(request: Request, alert_id: int, caller: Caller) -> dict[str, Any]:
-    return await _change(request, lambda inbox: inbox.ack(alert_id, caller))
+    return await _change(request, lambda changes: changes.ack(alert_id, caller))
 
 
 @router.post("/alerts/{alert_id}/resolve", summary="Resolve an alert, saying how it was treated")
 async def resolve(
     request: Request, alert_id: int, body: Resolution, caller: Caller
 ) -> dict[str, Any]:
-    return await _change(request, lambda inbox: inbox.resolve(alert_id, caller, body.note))
+    return await _change(request, lambda changes: changes.resolve(alert_id, caller, body.note))
 
 
 @router.post("/alerts/{alert_id}/notes", summary="Add a note to an alert's history")
 async def note(request: Request, alert_id: int, body: Note, caller: Caller) -> dict[str, Any]:
-    return await _change(request, lambda inbox: inbox.note(alert_id, caller, body.text))
+    return await _change(request, lambda changes: changes.note(alert_id, caller, body.text))
 
 
 @router.get("/who", summary="Who is on duty now, and who is next")

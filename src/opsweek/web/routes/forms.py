@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from opsweek.alerts.service import Inbox
 from opsweek.passwords import check_password
 from opsweek.sal.log import SalLog
 from opsweek.timeutil import parse_date
@@ -91,14 +90,13 @@ async def _inbox_change(
     user = check_form(request, csrf)
 
     def run() -> None:
-        with request.app.state.store.session() as session:
-            inbox = Inbox(session)
-            if action == "ack":
-                inbox.ack(alert_id, user)
-            elif action == "resolve":
-                inbox.resolve(alert_id, user, text)
-            else:
-                inbox.note(alert_id, user, text)
+        changes = request.app.state.opsweek.alert_changes
+        if action == "ack":
+            changes.ack(alert_id, user)
+        elif action == "resolve":
+            changes.resolve(alert_id, user, text)
+        else:
+            changes.note(alert_id, user, text)
 
     await run_in_threadpool(run)
     return _back(local_path(back, f"/alerts/{alert_id}"))

@@ -1,0 +1,180 @@
+"""Every change of alert state goes through `AlertChanges`: what arrives (webhooks, e-mails,
+files, the checks' findings, recoveries), acknowledgements, resolutions and notes.
+
+Each change runs in the store's writing transaction (`Store.writing`: one writer at a time,
+across threads and processes) and reads the alert inside it, so no change can overwrite
+another, whichever process makes it, and no caller has to remember a lock. A caller that
+changes other things in the same transaction (a check opening a duty beside its findings, the
+CLI logging what it ingested) passes its own writing session; any other session is refused."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from opsweek.alerts.intake import IngestCounts, Intake
+from opsweek.alerts.model import ACKNOWLEDGED, RESOLVED, RawInput
+from opsweek.alerts.parse import ParseOutcome, parse_raw, unparsed
+from opsweek.alerts.service import Inbox
+from opsweek.alerts.triage import FlapRule
+from opsweek.db.models import Alert, AlertEvent
+from opsweek.db.session import WRITING, Store
+from opsweek.errors import BadInput
+from opsweek.sal.log import record_action
+from opsweek.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class AlertChanges:
+    def __init__(self, store: Store, flap: FlapRule = FlapRule()) -> None:
+        self.store = store
+        self.flap = flap
+
+    @contextmanager
+    def _writing(self, session: Session | None) -> Iterator[Session]:
+        if session is None:
+            with self.store.writing() as writing:
+                yield writing
+            return
+        if not session.info.get(WRITING):
+            raise RuntimeError("alert state changes only in a session of Store.writing")
+        yield session
+
+    # --- what arrives ---------------------------------------------------------------------
+    def ingest(
+        self,
+        inputs: Iterable[RawInput],
+        at: datetime | None = None,
+        session: Session | None = None,
+    ) -> IngestCounts:
+        """Parse and store ``inputs`` in one transaction; their counts together."""
+        raws = list(inputs)
+        total = IngestCounts()
+        for counts in self.store_parsed(raws, [parse_raw(r) for r in raws], at, session):
+            total.add(counts)
+        return total
+
+    def store_parsed(
+        self,
+        raws: Sequence[RawInput],
+        outcomes: Sequence[ParseOutcome],
+        at: datetime | None = None,
+        session: Session | None = None,
+    ) -> list[IngestCounts]:
+        """Store inputs parsed beforehand (parsing is pure: it happens before the writing
+        lock is taken) in one transaction; the counts of each input, in order."""
+        if not raws:
+            return []
+        with self._writing(session) as writing:
+            intake = Intake(writing.connection(), at or utcnow(), self.flap)
+            return intake.store(raws, outcomes)
+
+    def store_each(
+        self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
+    ) -> list[IngestCounts | Exception]:
+        """Store a batch; when the batch fails, each input on its own, so one input can never
+        fail another's. An input that cannot be stored as parsed is stored as an unparsed
+        one, with the reason; only a store that cannot be written at all (gone, read-only,
+        full) fails them, and the senders retry."""
+        try:
+            return list(self.store_parsed(raws, outcomes))
+        except OperationalError as exc:  # the store itself: nothing can be written now
+            log.exception("intake batch of %d inputs failed", len(raws))
+            return [exc] * len(raws)
+        except Exception:
+            if len(raws) > 1:
+                log.exception("intake batch of %d inputs failed; storing each alone", len(raws))
+        results: list[IngestCounts | Exception] = []
+        for raw, outcome in zip(raws, outcomes, strict=True):
+            try:
+                results += self.store_parsed([raw], [outcome])
+                continue
+            except OperationalError as exc:
+                results.append(exc)
+                continue
+            except Exception as exc:
+                log.exception("an input could not be stored as parsed; keeping it unparsed")
+                reason = f"could not be stored as parsed: {type(exc).__name__}: {exc}"[:500]
+            try:
+                results += self.store_parsed([raw], [unparsed(raw, reason)])
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    # --- what people do -------------------------------------------------------------------
+    def ack(
+        self,
+        alert_id: int,
+        actor: str,
+        at: datetime | None = None,
+        session: Session | None = None,
+    ) -> Alert:
+        at = at or utcnow()
+        with self._writing(session) as writing:
+            alert = Inbox(writing).get(alert_id)
+            if alert.status == ACKNOWLEDGED:
+                raise BadInput(f"alert {alert_id} is already acknowledged by {alert.acked_by}")
+            if alert.status == RESOLVED:
+                raise BadInput(f"alert {alert_id} is resolved; nothing to acknowledge")
+            alert.status, alert.acked_by, alert.acked_at = ACKNOWLEDGED, actor, at
+            _record(writing, alert, actor, at, "acked", "")
+            message = f"acked alert {alert.id} ({alert.kind} {alert.title})"
+            record_action(writing, actor, message, at)
+            return alert
+
+    def resolve(
+        self,
+        alert_id: int,
+        actor: str,
+        note: str,
+        at: datetime | None = None,
+        session: Session | None = None,
+    ) -> Alert:
+        at = at or utcnow()
+        note = note.strip()
+        with self._writing(session) as writing:
+            alert = Inbox(writing).get(alert_id)
+            if not note:
+                raise BadInput("say how the alert was treated: --note TEXT")
+            if alert.status == RESOLVED:
+                raise BadInput(f"alert {alert_id} is already resolved by {alert.resolved_by}")
+            if alert.acked_by is None:
+                alert.acked_by, alert.acked_at = actor, at
+            alert.status, alert.resolved_by, alert.resolved_at = RESOLVED, actor, at
+            alert.resolution_note = note
+            _record(writing, alert, actor, at, "resolved", note)
+            message = f"resolved alert {alert.id} ({alert.kind} {alert.title}): {note}"
+            record_action(writing, actor, message, at)
+            return alert
+
+    def note(
+        self,
+        alert_id: int,
+        actor: str,
+        text: str,
+        at: datetime | None = None,
+        session: Session | None = None,
+    ) -> Alert:
+        at = at or utcnow()
+        text = text.strip()
+        with self._writing(session) as writing:
+            alert = Inbox(writing).get(alert_id)
+            if not text:
+                raise BadInput("the note is empty")
+            _record(writing, alert, actor, at, "note", text)
+            message = f"note on alert {alert.id} ({alert.kind} {alert.title}): {text}"
+            record_action(writing, actor, message, at)
+            return alert
+
+
+def _record(
+    session: Session, alert: Alert, actor: str, at: datetime, action: str, note: str
+) -> None:
+    alert.updated_at = at
+    session.add(AlertEvent(alert_id=alert.id, at=at, actor=actor, action=action, note=note))
