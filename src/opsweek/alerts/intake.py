@@ -137,7 +137,7 @@ class Intake:
             }
             for i in fresh
         ]
-        raw_ids = self._insert(RAW, rows)
+        raw_ids = self._insert_raw(rows)
         batch: list[tuple[ParsedAlert, int, IngestCounts]] = []
         for index, raw_id in zip(fresh, raw_ids, strict=True):
             outcome = outcomes[index]
@@ -150,12 +150,21 @@ class Intake:
         self._triage(batch)
         return counts
 
-    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert ``rows``; their new ids, in the same order."""
-        if not rows:
-            return []
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    def _insert_raw(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert raw inputs; their new ids, in the same order (a few per batch: SQLite
+        inserts them one by one to keep that order)."""
+        statement = insert(RAW).returning(RAW.c.id, sort_by_parameter_order=True)
         return list(self.connection.execute(statement, rows).scalars())
+
+    def _insert_alerts(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert new alerts, many rows per statement; their ids by fingerprint."""
+        if not rows:
+            return {}
+        statement = insert(ALERTS).returning(ALERTS.c.fingerprint, ALERTS.c.id)
+        return {
+            fingerprint: alert_id
+            for fingerprint, alert_id in self.connection.execute(statement, rows)
+        }
 
     def _known_keys(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` belong to e-mails stored already."""
@@ -199,8 +208,7 @@ class Intake:
         changes: list[tuple[str, Outcome]],
     ) -> None:
         fresh = [fp for fp in states if fp not in stored]
-        new_ids = self._insert(ALERTS, [states[fp] for fp in fresh])
-        for fp, alert_id in zip(fresh, new_ids, strict=True):
+        for fp, alert_id in self._insert_alerts([states[fp] for fp in fresh]).items():
             states[fp]["id"] = alert_id
         last = {fp: result.outcome for fp, result in changes}
         transitions = {

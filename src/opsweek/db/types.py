@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +24,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         return value.replace(tzinfo=None)
+
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any] | None:
+        """The conversion of each value, remembering recent ones: the rows of one write share
+        a handful of instants (the moment of intake, the alerts' start times), and equal aware
+        datetimes are the same instant, so they convert alike."""
+        process = super().bind_processor(dialect)
+        return None if process is None else functools.lru_cache(maxsize=512)(process)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
