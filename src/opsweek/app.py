@@ -332,7 +332,7 @@ class App:
             now=now,
         )
 
-    def read_outside(self, session: Session, now: datetime | None = None) -> Reading:
+    def read_tracker_and_chat(self, session: Session, now: datetime | None = None) -> Reading:
         """Ask the tracker and the chat now, and keep what they said."""
         from opsweek.watch.readings import keep, read
 
@@ -349,7 +349,7 @@ class App:
             self.rotation(session, now=now),
             self.duties(session, now=now),
             self.inbox(session),
-            self.read_outside(session, now),
+            self.read_tracker_and_chat(session, now),
             now,
         )
 

@@ -129,7 +129,7 @@ class Server:
             self._every("handoff-reminders", INTERVAL_SECONDS, lambda: self._remind(targets))
         minutes = settings.web.outside_refresh_minutes
         if minutes and (ops.tracker or ops.chat):
-            self._every("tracker-and-chat", minutes * 60, self._read_outside)
+            self._every("tracker-and-chat", minutes * 60, self._read_tracker_and_chat)
         if settings.checks.interval_minutes:
             self._every("checks", settings.checks.interval_minutes * 60, self._run_checks)
         if settings.irc.server:
@@ -150,9 +150,9 @@ class Server:
         with self.ops.session() as session:
             send_due_reminders(self.ops.handoff(session, "opsweek"), targets)
 
-    def _read_outside(self) -> None:
+    def _read_tracker_and_chat(self) -> None:
         with self.ops.session() as session:
-            self.ops.read_outside(session, utcnow())
+            self.ops.read_tracker_and_chat(session, utcnow())
 
     def _run_checks(self) -> None:
         for failure in self.ops.checks.scheduled():
