@@ -260,6 +260,7 @@ def cases() -> list[AlertCase]:
                         host=LAUNCHER,
                     )
                 ],
+                "check-flags": [opsweek("check", "refine")],
                 "sal": [
                     Irc(
                         "!log reran refine_eventlogging_analytics for event.mediawiki_foo "
@@ -300,6 +301,7 @@ def cases() -> list[AlertCase]:
                         host=LAUNCHER,
                     )
                 ],
+                "check-flags": [opsweek("check", "refine")],
                 "sal": [
                     Irc(
                         "!log reran refine_eventlogging_analytics for event.mediawiki_foo "

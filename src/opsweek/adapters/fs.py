@@ -130,6 +130,13 @@ class Files:
     def exists(self, path: str) -> bool:
         return bool(self.fs.exists(self.real(path)))
 
+    def modified(self, path: str) -> datetime | None:
+        """When the file at ``path`` was last written; None when there is no such file."""
+        try:
+            return _mtime(self.fs.info(self.real(path)))
+        except FileNotFoundError:
+            return None
+
     def summarize(self, path: str, limit: int) -> TreeSummary:
         """Totals under ``path``; entries listed one by one up to ``limit``, else one per
         subdirectory."""

@@ -153,6 +153,21 @@ class AlertChanges:
             record_action(writing, actor, message, at)
             return alert
 
+    def resolve_by_check(
+        self, alert_id: int, actor: str, note: str, at: datetime | None = None
+    ) -> bool:
+        """Resolve an alert because a check saw its problem gone (``actor``: ``check:<name>``);
+        nobody acknowledged it. False when it was resolved already."""
+        at = at or utcnow()
+        with self._writing(None) as writing:
+            alert = Inbox(writing).get(alert_id)
+            if alert.status == RESOLVED:
+                return False
+            alert.status, alert.resolved_by, alert.resolved_at = RESOLVED, actor, at
+            alert.resolution_note = note
+            _record(writing, alert, actor, at, "resolved", note)
+            return True
+
     def note(
         self,
         alert_id: int,

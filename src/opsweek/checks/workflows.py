@@ -16,11 +16,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from opsweek.adapters.git import GitRepo
+from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
 from opsweek.checks.emit import emit
 from opsweek.checks.mw_history import MwHistory, scan_snapshots
 from opsweek.checks.new_wikis import NewWikis, check_new_wikis
 from opsweek.checks.partitions import Drift, check_partitions, repair
+from opsweek.checks.refine import REFINED, PartitionState, partition_state
 from opsweek.config.areas import CheckSettings
+from opsweek.db.alert_reads import OPEN, newest_alerts
+from opsweek.db.models import Alert
 from opsweek.db.session import Store
 from opsweek.duties.service import Duties
 from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable, first_line
@@ -257,17 +261,51 @@ class Checks:
             self._send((run.repaired or run.drift).findings())
         return run
 
+    # --- Refine reruns --------------------------------------------------------------------
+    def refine(
+        self, alert_ids: list[int] | None = None, resolve: bool = True
+    ) -> list[PartitionState]:
+        """The state of the partition of each open Refine failure alert (of ``alert_ids``
+        only, when given); with ``resolve``, the alerts whose partition is refined since are
+        resolved by the check, saying when."""
+        with self.adapters.store.session() as session:
+            conditions = [Alert.kind == REFINE_FAILURE]
+            if alert_ids:
+                conditions.append(Alert.id.in_(alert_ids))
+            alerts = [
+                (a.id, dict(a.details)) for a in newest_alerts(session, *conditions, status=OPEN)
+            ]
+        if alert_ids:
+            found = {alert_id for alert_id, _ in alerts}
+            missing = [str(i) for i in alert_ids if i not in found]
+            if missing:
+                raise BadInput(f"not an open Refine failure alert: {', '.join(missing)}")
+        files = self.adapters.files
+        states = [partition_state(alert_id, details, files) for alert_id, details in alerts]
+        if resolve:
+            tz = self.adapters.timezone
+            for state in states:
+                if state.state == REFINED:
+                    self.adapters.alert_changes.resolve_by_check(
+                        state.alert_id, "check:refine", state.note(tz)
+                    )
+        return states
+
     # --- on a schedule --------------------------------------------------------------------
     def scheduled(self) -> list[str]:
         """The checks that need no arguments, as the CLI runs them: the MediaWiki history
-        snapshot, and yesterday's new wikis when the allowlist and sqoop groups are
-        configured. What failed, one line each."""
+        snapshot, the partitions of open Refine failures, and yesterday's new wikis when the
+        allowlist and sqoop groups are configured. What failed, one line each."""
         failed = []
         today = self.today()
         try:
             self.mw_history(today)
         except OpsweekError as exc:
             failed.append(f"mw-history: {exc}")
+        try:
+            self.refine()
+        except (OpsweekError, OSError) as exc:
+            failed.append(f"refine: {exc}")
         if self.settings.allowlist and self.settings.grouped_wikis:
             yesterday = today - timedelta(days=1)
             try:

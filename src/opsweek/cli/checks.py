@@ -144,6 +144,38 @@ def mw_history(
     )
 
 
+@app.command("refine")
+def refine(
+    ctx: typer.Context,
+    alert_ids: Annotated[
+        list[int] | None, typer.Argument(help="Refine failure alerts (default: every open one).")
+    ] = None,
+    no_resolve: Annotated[
+        bool, typer.Option("--no-resolve", help="Report only; resolve no alert.")
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Whether the partitions of open Refine failure alerts have been refined since (the
+    `_REFINED` and `_REFINE_FAILED` flags in each output partition); an alert whose partition
+    is refined resolves itself, saying when. Exit 1 while a partition still fails."""
+    checks = _checks(ctx)
+    states = checks.refine(alert_ids or None, resolve=not no_resolve)
+    tz = state(ctx).app.timezone
+    if json_:
+        print_json({"partitions": [s.as_json(tz) for s in states]})
+    elif not states:
+        console.print("no open Refine failure alert")
+    for item in [] if json_ else states:
+        mark = {"refined": "[green]refined[/]", "failed": "[red]failed[/]"}.get(
+            item.state, item.state
+        )
+        console.print(
+            f"alert {item.alert_id} {escape(item.table)} {escape(item.hour)}: {mark}: "
+            f"{escape(item.note(tz))}"
+        )
+    raise typer.Exit(1 if any(s.state == "failed" for s in states) else 0)
+
+
 @app.command("canary")
 def canary(
     ctx: typer.Context,
