@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from opsweek.alerts.changes import AlertChanges
     from opsweek.alerts.service import Inbox
     from opsweek.alerts.triage import FlapRule
+    from opsweek.checks.airflow import AirflowWatch
     from opsweek.checks.workflows import Checks
     from opsweek.db.session import Store
     from opsweek.duties.definitions import DutyBook
@@ -352,6 +353,19 @@ class App:
             self.read_tracker_and_chat(session, now),
             now,
         )
+
+    @cached_property
+    def airflow(self) -> AirflowWatch:
+        """The configured Airflow instances, polled and acted on (`[[airflow.instances]]`)."""
+        from opsweek.adapters.airflow import AirflowClient, AirflowInstance
+        from opsweek.checks.airflow import AirflowWatch
+
+        clients = {}
+        for entry in self.settings.airflow_instance_entries:
+            instance = AirflowInstance.from_entry(entry)
+            clients[instance.name] = AirflowClient(instance)
+        lookback = timedelta(hours=self.settings.airflow.lookback_hours)
+        return AirflowWatch(clients, self.store, self.alert_changes, lookback)
 
     @cached_property
     def checks(self) -> Checks:

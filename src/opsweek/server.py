@@ -132,6 +132,8 @@ class Server:
             self._every("tracker-and-chat", minutes * 60, self._read_tracker_and_chat)
         if settings.checks.interval_minutes:
             self._every("checks", settings.checks.interval_minutes * 60, self._run_checks)
+        if settings.airflow.poll_seconds and settings.airflow_instance_entries:
+            self._every("airflow", settings.airflow.poll_seconds, self._poll_airflow)
         if settings.irc.server:
             config = BotConfig.from_settings(settings.irc, settings.sal, settings.web.base_url)
             threading.Thread(
@@ -153,6 +155,10 @@ class Server:
     def _read_tracker_and_chat(self) -> None:
         with self.ops.session() as session:
             self.ops.read_tracker_and_chat(session, utcnow())
+
+    def _poll_airflow(self) -> None:
+        for name, why in self.ops.airflow.poll().unreachable.items():
+            log.warning("airflow %s unreachable: %s", name, why)
 
     def _run_checks(self) -> None:
         for failure in self.ops.checks.scheduled():

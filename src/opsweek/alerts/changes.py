@@ -153,6 +153,24 @@ class AlertChanges:
             record_action(writing, actor, message, at)
             return alert
 
+    def record(
+        self,
+        alert_id: int,
+        actor: str,
+        action: str,
+        note: str,
+        sal_message: str,
+        at: datetime | None = None,
+    ) -> Alert:
+        """Record what someone did about an alert elsewhere (cleared its task in Airflow, say):
+        a history line with ``action`` and ``note``, and ``sal_message`` in the SAL."""
+        at = at or utcnow()
+        with self._writing(None) as writing:
+            alert = Inbox(writing).get(alert_id)
+            _record(writing, alert, actor, at, action, note)
+            record_action(writing, actor, sal_message, at)
+            return alert
+
     def resolve_by_check(
         self, alert_id: int, actor: str, note: str, at: datetime | None = None
     ) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from opsweek.alerts.formats import EMAIL
+from opsweek.alerts.formats import AIRFLOW, EMAIL
 
 FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
 STATUSES = (FIRING, ACKNOWLEDGED, RESOLVED)
@@ -39,6 +39,7 @@ class ParsedAlert:
     details: dict[str, Any] = field(default_factory=dict)  # plain JSON values
     group_key: str = ""
     occurred_at: datetime | None = None
+    note: str = ""  # how the source says it ended, when it says resolved ("succeeded on try 3")
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,12 @@ MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]{1,250}>)", re.IGNORECASE
 
 
 def content_key(raw: RawInput) -> str | None:
-    """What makes an e-mail the same delivery again: its Message-ID and a hash of its bytes
-    (a retry is byte for byte the same). None for other inputs, which are never merged."""
+    """What makes an input the same delivery again: for an e-mail, its Message-ID and a hash
+    of its bytes (a retry is byte for byte the same); for a task instance read from Airflow,
+    its bytes (the same state of the same try, read by the next poll). None for other inputs,
+    which are never merged."""
+    if raw.format == AIRFLOW:
+        return f"airflow#{hashlib.sha256(raw.content).hexdigest()[:40]}"
     if raw.format != EMAIL:
         return None
     head = raw.content[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]

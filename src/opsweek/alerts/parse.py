@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import orjson
 
 from opsweek.alerts.details_cap import NotStorable, capped
-from opsweek.alerts.formats import ALERTMANAGER, CHECK, EMAIL, LOG
+from opsweek.alerts.formats import AIRFLOW, ALERTMANAGER, CHECK, EMAIL, LOG
 from opsweek.alerts.mail import read_mail
 from opsweek.alerts.model import (
     UNPARSED,
@@ -19,7 +19,13 @@ from opsweek.alerts.model import (
     clean_text,
     digest,
 )
-from opsweek.alerts.sources import EMAIL_PARSERS, alertmanager, canary_failure, opsweek_check
+from opsweek.alerts.sources import (
+    EMAIL_PARSERS,
+    airflow_api,
+    alertmanager,
+    canary_failure,
+    opsweek_check,
+)
 
 
 @dataclass
@@ -49,6 +55,8 @@ def _parse(raw: RawInput) -> ParseOutcome:
             return _webhook(raw)
         if raw.format == CHECK:
             return ParseOutcome([opsweek_check.parse(raw.content, raw.received_at)])
+        if raw.format == AIRFLOW:
+            return ParseOutcome([airflow_api.parse(raw.content)])
         if raw.format == LOG:
             alerts, recoveries = canary_failure.parse_line(_text(raw), raw.received_at)
             return ParseOutcome(alerts, recoveries)

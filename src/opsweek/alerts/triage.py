@@ -65,7 +65,7 @@ def apply(
             "acked_at": None,
             "resolved_by": source_actor if resolved else None,
             "resolved_at": seen if resolved else None,
-            "resolution_note": "resolved by the source" if resolved else None,
+            "resolution_note": (parsed.note or "resolved by the source") if resolved else None,
             "updated_at": at,
         }
         note = "arrived already resolved" if resolved else ""
@@ -88,9 +88,10 @@ def apply(
             status=RESOLVED,
             resolved_by=source_actor,
             resolved_at=seen,
-            resolution_note=current["resolution_note"] or "resolved by the source",
+            resolution_note=parsed.note or current["resolution_note"] or "resolved by the source",
         )
-        return Outcome(state, "resolved", "resolved", source_actor, "the source says resolved")
+        note = parsed.note or "the source says resolved"
+        return Outcome(state, "resolved", "resolved", source_actor, note)
 
     state["count"] = current["count"] + 1
     state["source"] = parsed.source

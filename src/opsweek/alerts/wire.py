@@ -92,6 +92,7 @@ def _outcome_values(outcome: ParseOutcome) -> tuple[Any, ...]:
             a.details,
             _text(a.group_key),
             None if a.occurred_at is None else a.occurred_at.isoformat(),
+            _text(a.note),
         )
         for a in outcome.alerts
     ]
@@ -124,6 +125,7 @@ def _alert(
     details: Any,
     group_key: str,
     occurred_at: str | None,
+    note: str,
 ) -> ParsedAlert:
     return ParsedAlert(
         _text(kind),
@@ -135,6 +137,7 @@ def _alert(
         _mapping(details),
         _text(group_key),
         None if occurred_at is None else datetime.fromisoformat(occurred_at),
+        _text(note),
     )
 
 

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from opsweek import __version__
 from opsweek.cli import (
+    airflow,
     alerts,
     checks,
     config_cmd,
@@ -104,6 +105,7 @@ app.add_typer(handoff.decisions_app, name="decisions")
 app.add_typer(train.app, name="train")
 app.add_typer(offboard.app, name="offboard")
 app.add_typer(checks.app, name="check")
+app.add_typer(airflow.app, name="airflow")
 app.command("who")(rotation.who)
 app.command("log")(sal.log)
 app.command("demo")(demo.demo)

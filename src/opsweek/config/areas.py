@@ -134,6 +134,11 @@ class WarehouseSettings(NamedTuple):
     backend: str
 
 
+class AirflowSettings(NamedTuple):
+    poll_seconds: int
+    lookback_hours: int
+
+
 class CheckSettings(NamedTuple):
     unexpected_values_table: str
     allowlist: str
@@ -178,4 +183,5 @@ AREAS: dict[str, type] = {
     "offboard": OffboardSettings,
     "warehouse": WarehouseSettings,
     "checks": CheckSettings,
+    "airflow": AirflowSettings,
 }

@@ -376,6 +376,22 @@ SETTINGS: tuple[Setting, ...] = (
         check=_positive,
     ),
     Setting(
+        "airflow.poll_seconds",
+        int,
+        120,
+        "Seconds between polls of each `[[airflow.instances]]` by `opsweek serve` (failed and "
+        "up-for-retry task instances; open Airflow alerts resolved once their task succeeded); "
+        "0: not polled there.",
+        check=_positive,
+    ),
+    Setting(
+        "airflow.lookback_hours",
+        int,
+        24,
+        "How far back a poll looks for failed task instances when it has not polled before.",
+        check=_at_least_one,
+    ),
+    Setting(
         "checks.interval_minutes",
         int,
         60,
@@ -451,6 +467,12 @@ TABLE_LISTS: tuple[TableList, ...] = (
         "duties",
         "Recurring duties: entries change or disable a default duty by `key`, or add one "
         "(`title`, `cron` or `every`/`at`/`day_of_month`, `grace_hours`, `steps`).",
+    ),
+    TableList(
+        "airflow.instances",
+        "Airflow instances opsweek polls and acts on: `name` (analytics, search, ...; their "
+        "e-mails come from airflow-<name>), `url` (the web server), and either `token_env` "
+        "(an environment variable holding a bearer token) or `user` and `password_env`.",
     ),
     TableList(
         "hosts",

@@ -57,6 +57,11 @@ class Settings:
         return self._entries("duties")
 
     @property
+    def airflow_instance_entries(self) -> list[dict[str, Any]]:
+        """The ``[[airflow.instances]]`` tables as written (checked by opsweek.adapters.airflow)."""
+        return self._entries("airflow.instances")
+
+    @property
     def host_entries(self) -> list[dict[str, Any]]:
         """The ``[[hosts]]`` tables as written (checked by opsweek.adapters.hosts)."""
         return self._entries("hosts")
@@ -173,6 +178,10 @@ class Settings:
     @cached_property
     def checks(self) -> areas.CheckSettings:
         return areas.build(areas.CheckSettings, "checks", self._values)
+
+    @cached_property
+    def airflow(self) -> areas.AirflowSettings:
+        return areas.build(areas.AirflowSettings, "airflow", self._values)
 
     def shown(self) -> list[dict[str, Any]]:
         """Every setting with its effective value (secrets masked), source and help."""

@@ -1,0 +1,291 @@
+"""Airflow's stable REST API, for one instance: Airflow 3 (`/api/v2`) or Airflow 2 (`/api/v1`),
+told apart by asking the server (`/api/v2/version` answers on Airflow 3 only).
+
+Credentials: a bearer token, or a user and password. With a password, Airflow 3 hands out a
+token at `/auth/token` (asked again when it expires); Airflow 2 takes basic auth. Secrets come
+from the environment (the settings name the variables), never from the settings file."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from opsweek.errors import ConfigError, Unavailable
+
+PAGE = 100
+TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class AirflowInstance:
+    """One ``[[airflow.instances]]`` entry, checked."""
+
+    name: str  # analytics, analytics-product, search, main ...
+    url: str  # the web server's base URL
+    user: str = ""
+    password_env: str = ""
+    token_env: str = ""
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> AirflowInstance:
+        name, url = str(entry.get("name") or ""), str(entry.get("url") or "").rstrip("/")
+        if not name or not url.startswith(("http://", "https://")):
+            raise ConfigError("each [[airflow.instances]] needs a name and an http(s) url")
+        unknown = set(entry) - {"name", "url", "user", "password_env", "token_env"}
+        if unknown:
+            raise ConfigError(f"[[airflow.instances]] {name}: unknown keys {sorted(unknown)}")
+        return cls(
+            name,
+            url,
+            str(entry.get("user") or ""),
+            str(entry.get("password_env") or ""),
+            str(entry.get("token_env") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class TaskInstance:
+    """A task instance as both API versions describe it (the fields opsweek reads)."""
+
+    dag_id: str
+    task_id: str
+    run_id: str
+    map_index: int | None  # None for a task that is not mapped (the API's -1)
+    state: str
+    try_number: int | None
+    max_tries: int | None
+    hostname: str
+    start_date: str | None
+    end_date: str | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> TaskInstance:
+        map_index = data.get("map_index")
+        return cls(
+            dag_id=str(data["dag_id"]),
+            task_id=str(data["task_id"]),
+            run_id=str(data.get("dag_run_id") or data.get("run_id") or ""),
+            map_index=None if map_index in (None, -1) else int(map_index),
+            state=str(data.get("state") or ""),
+            try_number=data.get("try_number"),
+            max_tries=data.get("max_tries"),
+            hostname=str(data.get("hostname") or ""),
+            start_date=data.get("start_date"),
+            end_date=data.get("end_date"),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request that changes something in Airflow, as it will be sent."""
+
+    method: str
+    path: str  # under the instance's URL, /api/v2/... or /api/v1/...
+    body: dict[str, Any]
+    params: dict[str, str]
+
+    def describe(self, base_url: str) -> str:
+        query = "?" + "&".join(f"{k}={v}" for k, v in self.params.items()) if self.params else ""
+        return f"{self.method} {base_url}{self.path}{query} {json.dumps(self.body)}"
+
+
+class AirflowClient:
+    def __init__(
+        self,
+        instance: AirflowInstance,
+        env: dict[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        environ = os.environ if env is None else env
+        self.instance = instance
+        self._token = environ.get(instance.token_env, "") if instance.token_env else ""
+        self._password = environ.get(instance.password_env, "") if instance.password_env else ""
+        if instance.token_env and not self._token:
+            raise ConfigError(f"airflow {instance.name}: ${instance.token_env} is not set")
+        if instance.password_env and not self._password:
+            raise ConfigError(f"airflow {instance.name}: ${instance.password_env} is not set")
+        self._http = httpx.Client(base_url=instance.url, timeout=TIMEOUT, transport=transport)
+        self._version: str | None = None
+        self._session_token = ""
+
+    # --- plumbing -------------------------------------------------------------------------
+    @property
+    def api(self) -> str:
+        """``v2`` (Airflow 3) or ``v1`` (Airflow 2), asked of the server once."""
+        if self._version is None:
+            answer = self._send("GET", "/api/v2/version", authenticate=False, check=False)
+            self._version = "v2" if answer.status_code == 200 else "v1"
+        return self._version
+
+    def _headers(self) -> dict[str, str]:
+        if self._token:
+            return {"Authorization": f"Bearer {self._token}"}
+        if self.instance.user and self.api == "v2":
+            if not self._session_token:
+                answer = self._send(
+                    "POST",
+                    "/auth/token",
+                    json={"username": self.instance.user, "password": self._password},
+                    authenticate=False,
+                )
+                self._session_token = str(answer.json()["access_token"])
+            return {"Authorization": f"Bearer {self._session_token}"}
+        return {}
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        authenticate: bool = True,
+        check: bool = True,
+        accept: str = "application/json",
+        **kwargs: Any,
+    ) -> httpx.Response:
+        headers = {"Accept": accept, **(self._headers() if authenticate else {})}
+        auth = None
+        if authenticate and not self._token and self.instance.user and self.api == "v1":
+            auth = httpx.BasicAuth(self.instance.user, self._password)
+        try:
+            answer = self._http.request(method, path, headers=headers, auth=auth, **kwargs)
+            if answer.status_code == 401 and authenticate and self._session_token:
+                self._session_token = ""  # expired: ask for a new one, once
+                headers = {"Accept": accept, **self._headers()}
+                answer = self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"airflow {self.instance.name}: {exc}") from None
+        if check and answer.status_code >= 400:
+            detail = answer.text.strip().replace("\n", " ")[:300]
+            raise Unavailable(
+                f"airflow {self.instance.name}: {method} {path}: {answer.status_code} {detail}"
+            )
+        return answer
+
+    def _api(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self._send(method, f"/api/{self.api}{path}", **kwargs)
+        return answer.json() if answer.content else None
+
+    @staticmethod
+    def _ti_path(dag_id: str, run_id: str, task_id: str, map_index: int | None) -> str:
+        path = f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+        path += f"/taskInstances/{quote(task_id, safe='')}"
+        return path if map_index is None else f"{path}/{map_index}"
+
+    # --- reading --------------------------------------------------------------------------
+    def version(self) -> str:
+        return str(self._api("GET", "/version")["version"])
+
+    def task_instances(self, states: list[str], ended_since: datetime) -> list[TaskInstance]:
+        """Task instances of every DAG in ``states`` that ended since ``ended_since``."""
+        since = ended_since.isoformat()
+        found: list[TaskInstance] = []
+        offset = 0
+        while True:
+            if self.api == "v2":
+                params: list[tuple[str, str | int]] = [("state", s) for s in states]
+                params += [("end_date_gte", since), ("limit", PAGE), ("offset", offset)]
+                page = self._api("GET", "/dags/~/dagRuns/~/taskInstances", params=params)
+            else:
+                body = {
+                    "state": states,
+                    "end_date_gte": since,
+                    "page_limit": PAGE,
+                    "page_offset": offset,
+                }
+                page = self._api("POST", "/dags/~/dagRuns/~/taskInstances/list", json=body)
+            items = page.get("task_instances") or []
+            found += [TaskInstance.from_api(item) for item in items]
+            offset += len(items)
+            if not items or offset >= int(page.get("total_entries") or 0):
+                return found
+
+    def task_instance(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int | None
+    ) -> TaskInstance:
+        return TaskInstance.from_api(
+            self._api("GET", self._ti_path(dag_id, run_id, task_id, map_index))
+        )
+
+    def log_tail(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int, lines: int = 50
+    ) -> str:
+        """The last ``lines`` lines of a try's log."""
+        path = self._ti_path(dag_id, run_id, task_id, None) + f"/logs/{try_number}"
+        data = self._api("GET", path, params={"full_content": "true"})
+        content = data.get("content") if isinstance(data, dict) else data
+        if isinstance(content, list):  # Airflow 3: structured events
+            text = "\n".join(line for event in content for line in _event_lines(event))
+        else:
+            text = str(content or "")
+        return "\n".join(text.splitlines()[-lines:])
+
+    # --- acting: each action is a `Call`, shown before it is sent ---------------------------
+    def clear_call(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        map_index: int | None,
+        downstream: bool = False,
+    ) -> Call:
+        """Clear a failed task instance (only failed ones; ``downstream`` too) so it runs
+        again."""
+        task: Any = task_id if map_index is None else [task_id, map_index]
+        body = {
+            "dry_run": False,
+            "task_ids": [task],
+            "dag_run_id": run_id,
+            "only_failed": True,
+            "include_downstream": downstream,
+            "include_upstream": False,
+            "reset_dag_runs": True,
+        }
+        return self._call("POST", f"/dags/{quote(dag_id, safe='')}/clearTaskInstances", body)
+
+    def mark_success_call(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int | None
+    ) -> Call:
+        body: dict[str, Any] = {"new_state": "success"}
+        if self.api == "v1":
+            body["dry_run"] = False
+        return self._call("PATCH", self._ti_path(dag_id, run_id, task_id, map_index), body)
+
+    def pause_call(self, dag_id: str, paused: bool) -> Call:
+        return self._call(
+            "PATCH",
+            f"/dags/{quote(dag_id, safe='')}",
+            {"is_paused": paused},
+            {"update_mask": "is_paused"},
+        )
+
+    def _call(
+        self, method: str, path: str, body: dict[str, Any], params: dict[str, str] | None = None
+    ) -> Call:
+        return Call(method, f"/api/{self.api}{path}", body, params or {})
+
+    def send(self, call: Call) -> Any:
+        answer = self._send(call.method, call.path, json=call.body, params=call.params)
+        return answer.json() if answer.content else None
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _event_lines(event: Any) -> list[str]:
+    """An Airflow 3 log event as text: its time, level and message, then its exceptions."""
+    if not isinstance(event, dict):
+        return [str(event)]
+    lines = [" ".join(str(event[k]) for k in ("timestamp", "level", "event") if event.get(k))]
+    for error in event.get("error_detail") or []:
+        if isinstance(error, dict):
+            lines.append(f"  {error.get('exc_type')}: {error.get('exc_value')}")
+    return lines

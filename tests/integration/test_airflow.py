@@ -1,0 +1,155 @@
+"""Airflow as a source and an actuator, against a real Airflow 3 (tests/services/airflow.py):
+a task that fails then succeeds is one alert that resolves itself, folded with the e-mail of the
+same failure; clear, mark success and pause act on the real server and leave their SAL entry;
+an unreachable instance is named without stopping the others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from opsweek.alerts.changes import AlertChanges
+from opsweek.alerts.formats import EMAIL
+from opsweek.alerts.model import RawInput
+from opsweek.app import App
+from opsweek.config import load_settings
+from opsweek.db.models import Alert, AlertEvent, SalEntry
+from opsweek.db.session import Store
+from tests.services.airflow import PASSWORD, USER, AirflowServer, airflow
+from tests.services.common import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AirflowServer]:
+    with airflow() as running:
+        yield running
+
+
+def app_for(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *urls: tuple[str, str]
+) -> App:
+    config = tmp_path / "opsweek.toml"
+    config.write_text(
+        "".join(
+            f'[[airflow.instances]]\nname = "{name}"\nurl = "{url}"\nuser = "{USER}"\n'
+            'password_env = "AIRFLOW_TEST_PASSWORD"\n'
+            for name, url in urls
+        )
+    )
+    monkeypatch.setenv("AIRFLOW_TEST_PASSWORD", PASSWORD)  # the client reads it from there
+    return App(load_settings(config, env={}), store=store)
+
+
+def failure_mail(dag_id: str, task_id: str, run_id: str, state: str) -> RawInput:
+    """The e-mail Airflow sends for the same failure (as formats.md describes it)."""
+    mail = EmailMessage()
+    mail["Subject"] = f"Airflow alert: <TaskInstance: {dag_id}.{task_id} {run_id} [{state}]>"
+    mail["From"] = '"airflow-test" <airflow@example.org>'
+    mail["Message-ID"] = f"<{run_id}@example.org>"
+    mail.set_content(
+        f"Try 1 out of 2\nException:\nthe first try fails on purpose\n"
+        f"Log: Link (https://airflow.example.org/log?dag_id={dag_id}&task_id={task_id})\n"
+    )
+    return RawInput(mail.as_bytes(), EMAIL, datetime.now(UTC), "test")
+
+
+def alerts_of(store: Store, dag_id: str) -> list[Alert]:
+    with store.session() as session:
+        found = session.scalars(select(Alert)).all()
+        return [a for a in found if a.details.get("dag_id") == dag_id]
+
+
+def test_a_retried_task_is_one_alert_that_resolves_itself(
+    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
+    run_id = server.trigger("opsweek_flaky")
+    server.wait_for_state("opsweek_flaky", run_id, "sometimes", {"up_for_retry"})
+    AlertChanges(store).ingest([failure_mail("opsweek_flaky", "sometimes", run_id, "up_for_retry")])
+    polled = ops.airflow.poll()
+    assert polled.unreachable == {} and polled.failing >= 1
+    (alert,) = alerts_of(store, "opsweek_flaky")
+    assert alert.status == "firing" and alert.count == 2  # the e-mail and the poll: one alert
+    assert ops.airflow.poll().counts.duplicates >= 1  # the same try seen again: not a repeat
+    server.wait_for_state("opsweek_flaky", run_id, "sometimes", {"success"})
+    ops.airflow.poll()
+    (alert,) = alerts_of(store, "opsweek_flaky")
+    assert (alert.status, alert.resolved_by) == ("resolved", "source:airflow")
+    assert alert.resolution_note == "succeeded on try 2"
+    with store.session() as session:
+        notes = session.scalars(
+            select(AlertEvent.note).where(
+                AlertEvent.alert_id == alert.id, AlertEvent.action == "resolved"
+            )
+        ).all()
+    assert list(notes) == ["succeeded on try 2"]
+
+
+def test_clear_pause_and_mark_success_act_on_the_server(
+    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
+    run_id = server.trigger("opsweek_always_fails")
+    server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+    ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    (alert,) = alerts_of(store, "opsweek_always_fails")
+    watch = ops.airflow
+
+    clear = watch.clear(alert.id)
+    assert clear.describe().startswith(
+        f"POST {server.url}/api/v2/dags/opsweek_always_fails/clearTaskInstances "
+    )
+    watch.send(clear, "ana")
+    again = server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+    assert again["try_number"] == 2  # cleared: it ran again (and failed again)
+
+    watch.send(watch.pause(alert.id), "ana")
+    assert server.api("GET", "/dags/opsweek_always_fails")["is_paused"] is True
+    watch.send(watch.pause(alert.id, paused=False), "ana")
+    assert server.api("GET", "/dags/opsweek_always_fails")["is_paused"] is False
+
+    watch.send(watch.mark_success(alert.id), "bob")
+    server.wait_for_state("opsweek_always_fails", run_id, "broken", {"success"})
+    watch.poll()
+    (alert,) = alerts_of(store, "opsweek_always_fails")
+    assert alert.status == "resolved"
+    assert "this task always fails" in watch.log_tail(alert.id, 200)
+    with store.session() as session:
+        sal = [(e.actor, e.message) for e in session.scalars(select(SalEntry))]
+        history = [
+            (e.actor, e.action)
+            for e in session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert.id))
+        ]
+    target = f"opsweek_always_fails.broken {run_id}"
+    assert ("ana", f"cleared {target} on airflow-test") in sal  # the runbook's !log text
+    assert ("ana", "paused opsweek_always_fails on airflow-test") in sal
+    assert ("bob", f"marked {target} success on airflow-test") in sal
+    assert [a for _, a in history] == [
+        "created",
+        "airflow-clear",
+        "airflow-pause",
+        "airflow-unpause",
+        "airflow-mark-success",
+        "resolved",
+    ]
+    assert ("ana", "airflow-clear") in history and ("bob", "airflow-mark-success") in history
+
+
+def test_an_unreachable_instance_is_named_and_the_others_polled(
+    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = server.trigger("opsweek_always_fails")
+    server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+    gone = f"http://127.0.0.1:{free_port()}"
+    ops = app_for(store, tmp_path, monkeypatch, ("gone", gone), ("test", server.url))
+    run = ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    assert set(run.unreachable) == {"gone"} and "Connection refused" in run.unreachable["gone"]
+    assert run.failing >= 1  # the reachable one was polled all the same
+    assert run_id in [a.details["run_id"] for a in alerts_of(store, "opsweek_always_fails")]
