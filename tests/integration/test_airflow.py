@@ -153,3 +153,68 @@ def test_an_unreachable_instance_is_named_and_the_others_polled(
     assert set(run.unreachable) == {"gone"} and "Connection refused" in run.unreachable["gone"]
     assert run.failing >= 1  # the reachable one was polled all the same
     assert run_id in [a.details["run_id"] for a in alerts_of(store, "opsweek_always_fails")]
+
+
+def test_the_alert_page_shows_what_it_sends_then_sends_it(
+    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from opsweek.passwords import set_password
+    from opsweek.rotation.people import PersonRecord
+    from opsweek.rotation.team import Team
+    from opsweek.tokens import Tokens
+    from opsweek.web import create_app
+    from tests.web.test_login_forms import PASSWORD as WEB_PASSWORD
+    from tests.web.test_login_forms import csrf_of
+
+    ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
+    with store.writing() as session:
+        Team(session).add(PersonRecord("ann", "Ann"))
+        set_password(session, "ann", WEB_PASSWORD)
+        token = Tokens(session).create("ann", "test")[1]
+    run_id = server.trigger("opsweek_always_fails")
+    server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+    ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    (alert,) = [
+        a for a in alerts_of(store, "opsweek_always_fails") if a.details["run_id"] == run_id
+    ]
+    with TestClient(create_app(ops)) as client:
+        client.post(
+            "/login",
+            data={"username": "ann", "password": WEB_PASSWORD, "csrf": csrf_of(client)},
+            follow_redirects=False,
+        )
+        page = client.get(f"/alerts/{alert.id}").text
+        assert "airflow-test" in page and f"/alerts/{alert.id}/airflow/clear" in page
+        confirm = client.get(f"/alerts/{alert.id}/airflow/clear").text
+        assert "/api/v2/dags/opsweek_always_fails/clearTaskInstances" in confirm
+        assert server.api(
+            "GET", "/dags/~/dagRuns/~/taskInstances", params={"dag_ids": "x"}
+        )  # alive
+        sent = client.post(
+            f"/alerts/{alert.id}/airflow/clear",
+            data={"csrf": csrf_of(client, f"/alerts/{alert.id}/airflow/clear")},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303
+        again = server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+        assert again["try_number"] == 2  # the page's clear reached Airflow
+        log = client.get(f"/alerts/{alert.id}/airflow/log").text
+        assert "this task always fails" in log
+        api = client.post(
+            f"/api/v1/alerts/{alert.id}/airflow/pause",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert api.status_code == 200 and api.json()["sal"] == (
+            "paused opsweek_always_fails on airflow-test"
+        )
+        assert server.api("GET", "/dags/opsweek_always_fails")["is_paused"] is True
+        server.api("PATCH", "/dags/opsweek_always_fails", json={"is_paused": False})
+    with store.session() as session:
+        actions = session.scalars(
+            select(AlertEvent.actor).where(
+                AlertEvent.alert_id == alert.id, AlertEvent.action.like("airflow-%")
+            )
+        ).all()
+    assert list(actions) == ["ann", "ann"]

@@ -38,12 +38,14 @@ PARAMS = {
     "{step}": "1",
     "{entry_id}": "1",
     "{username}": "carol",
+    "{action}": "clear",
 }
 FORM_BODIES: dict[str, dict[str, str]] = {
     "/logout": {},
     "/alerts/{alert_id}/ack": {},
     "/alerts/{alert_id}/resolve": {"note": "fixed"},
     "/alerts/{alert_id}/note": {"text": "looked"},
+    "/alerts/{alert_id}/airflow/{action}": {},
     "/sal": {"message": "restarted hive"},
     "/duties/{instance_id}/steps/{step}": {},
     "/duties/{instance_id}/done": {"note": "done"},
@@ -56,6 +58,7 @@ API_BODIES: dict[str, dict[str, object] | bytes] = {
     "/api/v1/alerts/{alert_id}/ack": {},
     "/api/v1/alerts/{alert_id}/resolve": {"note": "fixed"},
     "/api/v1/alerts/{alert_id}/notes": {"text": "looked"},
+    "/api/v1/alerts/{alert_id}/airflow/{action}": {},
     "/api/v1/duties/{instance_id}/done": {"note": "done"},
     "/api/v1/duties/{instance_id}/skip": {"reason": "holiday"},
     "/api/v1/duties/{instance_id}/steps/{step}": {},

@@ -109,10 +109,16 @@ class AirflowClient:
         self.instance = instance
         self._token = environ.get(instance.token_env, "") if instance.token_env else ""
         self._password = environ.get(instance.password_env, "") if instance.password_env else ""
-        if instance.token_env and not self._token:
-            raise ConfigError(f"airflow {instance.name}: ${instance.token_env} is not set")
-        if instance.password_env and not self._password:
-            raise ConfigError(f"airflow {instance.name}: ${instance.password_env} is not set")
+        missing = [
+            name
+            for name, value in (
+                (instance.token_env, self._token),
+                (instance.password_env, self._password),
+            )
+            if name and not value
+        ]
+        # said when the instance is first asked, so pages that only name it never fail
+        self._missing = f"airflow {instance.name}: ${missing[0]} is not set" if missing else ""
         self._http = httpx.Client(base_url=instance.url, timeout=TIMEOUT, transport=transport)
         self._version: str | None = None
         self._session_token = ""
@@ -127,6 +133,8 @@ class AirflowClient:
         return self._version
 
     def _headers(self) -> dict[str, str]:
+        if self._missing:
+            raise ConfigError(self._missing)
         if self._token:
             return {"Authorization": f"Bearer {self._token}"}
         if self.instance.user and self.api == "v2":

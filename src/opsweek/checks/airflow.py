@@ -27,6 +27,8 @@ from opsweek.db.session import Store
 from opsweek.errors import BadInput, OpsweekError
 from opsweek.timeutil import utcnow
 
+ACTIONS = ("clear", "clear-downstream", "mark-success", "pause", "unpause")
+
 
 @dataclass
 class PollRun:
@@ -166,6 +168,25 @@ class AirflowWatch:
             client.instance.url,
             f"airflow-{verb[:-1]}",
             f"{verb} {d['dag_id']} on airflow-{name}",
+        )
+
+    def action(self, alert_id: int, name: str) -> Action:
+        """The action ``name`` (one of `ACTIONS`) on the alert's task instance, unsent."""
+        if name == "clear":
+            return self.clear(alert_id)
+        if name == "clear-downstream":
+            return self.clear(alert_id, downstream=True)
+        if name == "mark-success":
+            return self.mark_success(alert_id)
+        if name in ("pause", "unpause"):
+            return self.pause(alert_id, name == "pause")
+        raise BadInput(f"unknown Airflow action {name!r}: expected one of {', '.join(ACTIONS)}")
+
+    def instance_of(self, details: dict[str, Any]) -> str | None:
+        """The configured instance an alert's task belongs to; None when there is none."""
+        return next(
+            (name for name, client in self.clients.items() if _belongs(details, name, client)),
+            None,
         )
 
     def send(self, action: Action, actor: str) -> Any:

@@ -109,6 +109,22 @@ async def note(request: Request, alert_id: int, body: Note, caller: Caller) -> d
     return await _change(request, lambda changes: changes.note(alert_id, caller, body.text))
 
 
+@router.post(
+    "/alerts/{alert_id}/airflow/{action}",
+    summary="Act on an Airflow alert's task: clear, clear-downstream, mark-success, pause, unpause",
+)
+async def airflow_action(
+    request: Request, alert_id: int, action: str, caller: Caller
+) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        watch = request.app.state.opsweek.airflow
+        sent = watch.action(alert_id, action)
+        watch.send(sent, caller)
+        return {"alert_id": alert_id, "sent": sent.describe(), "sal": sent.sal}
+
+    return await run_in_threadpool(run)
+
+
 @router.get("/who", summary="Who is on duty now, and who is next")
 def who(request: Request) -> dict[str, Any]:
     with request.app.state.store.session() as session:

@@ -102,6 +102,21 @@ async def _inbox_change(
     return _back(local_path(back, f"/alerts/{alert_id}"))
 
 
+@router.post("/alerts/{alert_id}/airflow/{action}", summary="Send an Airflow action (form)")
+async def airflow_form(
+    request: Request, alert_id: int, action: str, csrf: Csrf = None
+) -> RedirectResponse:
+    """Send the action the confirmation page showed (`/alerts/{id}/airflow/{action}`)."""
+    user = check_form(request, csrf)
+
+    def run() -> None:
+        watch = request.app.state.opsweek.airflow
+        watch.send(watch.action(alert_id, action), user)
+
+    await run_in_threadpool(run)
+    return _back(f"/alerts/{alert_id}")
+
+
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge (form)")
 async def ack_form(
     request: Request, alert_id: int, csrf: Csrf = None, back: Back = None

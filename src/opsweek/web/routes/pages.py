@@ -198,6 +198,7 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
         values = {
             **context,
             "alert": alert,
+            "airflow": request.app.state.opsweek.airflow.instance_of(alert.details),
             "history": box.history(alert_id),
             "runbook": steps_for(alert.kind, alert.details, alert.first_seen, alert.last_seen),
             "related_sal": box.related_sal(alert, context["window"]),
@@ -205,6 +206,24 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
             "raw": raw.content.decode("utf-8", errors="replace") if raw else "",
         }
         return _render(request, "alert.html", values)
+
+
+@router.get(
+    "/alerts/{alert_id}/airflow/{action}", response_class=HTMLResponse, name="airflow_confirm"
+)
+def airflow_confirm(request: Request, alert_id: int, action: str) -> HTMLResponse:
+    """What an Airflow action will send, to confirm before it is sent; for `log`, the end of
+    the task try's log, read from Airflow now."""
+    context = _context(request)
+    watch = request.app.state.opsweek.airflow
+    with request.app.state.store.session() as session:
+        alert = Inbox(session).get(alert_id)
+    values: dict[str, Any] = {**context, "alert": alert, "action": action}
+    if action == "log":
+        values["log"] = watch.log_tail(alert_id, 200)
+    else:
+        values["call"] = watch.action(alert_id, action).describe()
+    return _render(request, "airflow.html", values)
 
 
 @router.get("/sal", response_class=HTMLResponse, name="sal_page")
