@@ -153,6 +153,14 @@ def test_an_unreachable_instance_is_named_and_the_others_polled(
     assert set(run.unreachable) == {"gone"} and "Connection refused" in run.unreachable["gone"]
     assert run.failing >= 1  # the reachable one was polled all the same
     assert run_id in [a.details["run_id"] for a in alerts_of(store, "opsweek_always_fails")]
+    from fastapi.testclient import TestClient
+
+    from opsweek.web import create_app
+
+    with TestClient(create_app(ops)) as client:
+        today = client.get("/").text
+    assert "gone: " in today and "unreachable at" in today and "Connection refused" in today
+    assert "test: " in today and "failing task instance(s)" in today
 
 
 def test_the_alert_page_shows_what_it_sends_then_sends_it(

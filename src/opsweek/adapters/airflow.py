@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ import httpx
 
 from opsweek.errors import ConfigError, Unavailable
 
+NAME = re.compile(r"[A-Za-z0-9_-]{1,24}")
 PAGE = 100
 TIMEOUT = 15.0
 
@@ -35,8 +37,11 @@ class AirflowInstance:
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> AirflowInstance:
         name, url = str(entry.get("name") or ""), str(entry.get("url") or "").rstrip("/")
-        if not name or not url.startswith(("http://", "https://")):
-            raise ConfigError("each [[airflow.instances]] needs a name and an http(s) url")
+        if not NAME.fullmatch(name) or not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "each [[airflow.instances]] needs a name (letters, digits, - and _; at most 24) "
+                "and an http(s) url"
+            )
         unknown = set(entry) - {"name", "url", "user", "password_env", "token_env"}
         if unknown:
             raise ConfigError(f"[[airflow.instances]] {name}: unknown keys {sorted(unknown)}")

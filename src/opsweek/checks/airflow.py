@@ -26,6 +26,7 @@ from opsweek.db.models import Alert
 from opsweek.db.session import Store
 from opsweek.errors import BadInput, OpsweekError
 from opsweek.timeutil import utcnow
+from opsweek.watch.readings import keep_airflow_poll
 
 ACTIONS = ("clear", "clear-downstream", "mark-success", "pause", "unpause")
 
@@ -91,13 +92,19 @@ class AirflowWatch:
                 current = self._recheck(name, client)
             except OpsweekError as exc:
                 run.unreachable[name] = str(exc)
+                self._keep(name, began, None, str(exc))
                 continue
+            self._keep(name, began, len(failing), None)
             run.failing += len(failing)
             run.rechecked += len(current)
             inputs = [self._input(name, client, ti, began) for ti in [*failing, *current]]
             run.counts.add(self.changes.ingest(inputs, began))
             self._polled[name] = began
         return run
+
+    def _keep(self, name: str, at: datetime, failing: int | None, error: str | None) -> None:
+        with self.store.session() as session:
+            keep_airflow_poll(session, name, at, failing, error)
 
     def _recheck(self, name: str, client: AirflowClient) -> list[TaskInstance]:
         """The task instances of this instance's open alerts whose failure is over."""

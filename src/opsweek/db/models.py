@@ -264,8 +264,8 @@ class Decision(Base):
 
 
 class OutsideReading(Base):
-    """The last reading of an outside system (``tracker``, ``chat``): what it said, or why it
-    could not be read."""
+    """The last reading of an outside system (``tracker``, ``chat``, ``airflow:<instance>``):
+    what it said, or why it could not be read."""
 
     __tablename__ = "outside_readings"
 

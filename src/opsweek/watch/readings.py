@@ -80,5 +80,23 @@ def keep(session: Session, reading: Reading, now: datetime) -> None:
     session.flush()
 
 
+AIRFLOW_PREFIX = "airflow:"  # readings of Airflow instances: airflow:<name>
+
+
+def keep_airflow_poll(
+    session: Session, instance: str, now: datetime, failing: int | None, error: str | None
+) -> None:
+    """Keep how the last poll of an Airflow instance went: how many failing task instances it
+    saw, or why it could not reach the instance (Today names it)."""
+    name = AIRFLOW_PREFIX + instance
+    row = session.get(OutsideReading, name)
+    if row is None:
+        row = OutsideReading(name=name)
+        session.add(row)
+    items = row.items if failing is None else [{"failing": failing}]
+    row.read_at, row.items, row.error = now, items, error
+    session.flush()
+
+
 def last_readings(session: Session) -> dict[str, OutsideReading]:
     return {r.name: r for r in session.scalars(select(OutsideReading))}

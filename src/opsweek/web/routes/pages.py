@@ -27,7 +27,7 @@ from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import iso, parse_date, parse_since, zone
 from opsweek.watch.answers import answer_status
-from opsweek.watch.readings import last_readings
+from opsweek.watch.readings import AIRFLOW_PREFIX, last_readings
 from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import csrf_token, current_user, read_access
@@ -118,6 +118,11 @@ def today(request: Request) -> HTMLResponse:
         week_start, _ = rotation.config.rule.bounds(rotation.current_week)
         values["duties"] = duties.today(week_start)
         values["outside"] = last_readings(session)
+        values["airflow_polls"] = [
+            (name.removeprefix(AIRFLOW_PREFIX), reading)
+            for name, reading in sorted(values["outside"].items())
+            if name.startswith(AIRFLOW_PREFIX)
+        ]
         values["now"] = duties.now
         values["duty_status"] = duty_status
         values["answer_status"] = lambda due: answer_status(due, duties.now)
