@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from opsweek.alerts.formats import AIRFLOW
 from opsweek.alerts.model import RESOLVED, RawInput, content_key
 from opsweek.alerts.parse import parse_raw
-from opsweek.alerts.sources.airflow_api import content
+from opsweek.alerts.sources.airflow_api import content, ending
 from tests.alerts.helpers import parsed
 
 AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -67,3 +67,41 @@ def test_what_is_not_a_task_instance_is_kept_unparsed() -> None:
     outcome = parse_raw(RawInput(b'{"instance": "x"}', AIRFLOW, AT, "airflow:x"))
     assert [a.kind for a in outcome.alerts] == ["unparsed"]
     assert "not a task instance" in (outcome.error or "")
+
+
+def test_how_it_ended_comes_from_the_last_thing_a_person_did() -> None:
+    clear = {
+        "event": "post_clear_task_instances",
+        "owner": "ana",
+        "task_id": None,
+        "extra": '{"task_ids": ["process_edit_hourly"], "only_failed": true}',
+    }
+    ran = {"event": "success", "owner": "airflow", "task_id": "process_edit_hourly"}
+    marked = {
+        "event": "patch_task_instance",
+        "owner": "bob",
+        "task_id": "process_edit_hourly",
+        "extra": {"new_state": "success"},
+    }
+    other = {**clear, "extra": '{"task_ids": ["another_task"]}'}
+    task = "process_edit_hourly"
+    assert ending([ran, clear], task, "success", 3) == (
+        "cleared by ana in Airflow, then succeeded on try 3"
+    )
+    assert ending([marked, clear], task, "success", 2) == "marked success by bob in Airflow"
+    assert ending([ran, other], task, "success", 2) == "succeeded on try 2"
+    assert ending([], task, "skipped", 1) == "skipped in Airflow"
+    (alert,) = parse_raw(
+        RawInput(
+            content(
+                "analytics",
+                "",
+                {"dag_id": "d", "task_id": "t", "dag_run_id": "r", "state": "success"},
+                "marked success by bob in Airflow",
+            ),
+            AIRFLOW,
+            AT,
+            "airflow:analytics",
+        )
+    ).alerts
+    assert (alert.status, alert.note) == (RESOLVED, "marked success by bob in Airflow")

@@ -120,6 +120,7 @@ def test_clear_pause_and_mark_success_act_on_the_server(
     watch.poll()
     (alert,) = alerts_of(store, "opsweek_always_fails")
     assert alert.status == "resolved"
+    assert alert.resolution_note == f"marked success by {USER} in Airflow"  # from its audit log
     assert "this task always fails" in watch.log_tail(alert.id, 200)
     with store.session() as session:
         sal = [(e.actor, e.message) for e in session.scalars(select(SalEntry))]

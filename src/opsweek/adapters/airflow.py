@@ -228,6 +228,12 @@ class AirflowClient:
             self._api("GET", self._ti_path(dag_id, run_id, task_id, map_index))
         )
 
+    def events(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The audit log of a DAG run, newest first: who cleared, marked or ran what."""
+        params = {"dag_id": dag_id, "run_id": run_id, "limit": PAGE, "order_by": "-when"}
+        found = self._api("GET", "/eventLogs", params=params)
+        return list((found or {}).get("event_logs") or [])
+
     def log_tail(
         self, dag_id: str, run_id: str, task_id: str, try_number: int, lines: int = 50
     ) -> str:

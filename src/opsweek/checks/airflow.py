@@ -19,7 +19,7 @@ from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import AIRFLOW
 from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import RawInput
-from opsweek.alerts.sources.airflow_api import FAILING, OVER, content
+from opsweek.alerts.sources.airflow_api import FAILING, OVER, content, ending
 from opsweek.alerts.sources.airflow_task_failed import KIND
 from opsweek.db.alert_reads import OPEN, newest_alerts
 from opsweek.db.models import Alert
@@ -97,7 +97,8 @@ class AirflowWatch:
             self._keep(name, began, len(failing), None)
             run.failing += len(failing)
             run.rechecked += len(current)
-            inputs = [self._input(name, client, ti, began) for ti in [*failing, *current]]
+            inputs = [self._input(name, client, ti, began) for ti in failing]
+            inputs += [self._input(name, client, ti, began, how) for ti, how in current]
             run.counts.add(self.changes.ingest(inputs, began))
             self._polled[name] = began
         return run
@@ -106,8 +107,9 @@ class AirflowWatch:
         with self.store.session() as session:
             keep_airflow_poll(session, name, at, failing, error)
 
-    def _recheck(self, name: str, client: AirflowClient) -> list[TaskInstance]:
-        """The task instances of this instance's open alerts whose failure is over."""
+    def _recheck(self, name: str, client: AirflowClient) -> list[tuple[TaskInstance, str]]:
+        """The task instances of this instance's open alerts whose failure is over, each with
+        how it ended (from the run's audit log)."""
         over = []
         for details in self._open_alerts(name, client):
             try:
@@ -117,7 +119,11 @@ class AirflowWatch:
             except (KeyError, OpsweekError):
                 continue  # gone from Airflow, or not a task alert this instance knows
             if ti.state in OVER:
-                over.append(ti)
+                try:
+                    events = client.events(ti.dag_id, ti.run_id)
+                except OpsweekError:
+                    events = []  # the audit log is a nicety: the state is what matters
+                over.append((ti, ending(events, ti.task_id, ti.state, ti.try_number)))
         return over
 
     def _open_alerts(self, name: str, client: AirflowClient) -> list[dict[str, Any]]:
@@ -126,9 +132,12 @@ class AirflowWatch:
             return [dict(a.details) for a in alerts if _belongs(a.details, name, client)]
 
     @staticmethod
-    def _input(name: str, client: AirflowClient, ti: TaskInstance, at: datetime) -> RawInput:
+    def _input(
+        name: str, client: AirflowClient, ti: TaskInstance, at: datetime, ended: str = ""
+    ) -> RawInput:
         values = {**ti.as_json(), "dag_run_id": ti.run_id}
-        return RawInput(content(name, client.instance.url, values), AIRFLOW, at, f"airflow:{name}")
+        body = content(name, client.instance.url, values, ended)
+        return RawInput(body, AIRFLOW, at, f"airflow:{name}")
 
     def log_tail(self, alert_id: int, lines: int = 50) -> str:
         _, client, details = self._alert_target(alert_id)

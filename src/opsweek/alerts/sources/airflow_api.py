@@ -20,12 +20,15 @@ FAILING = ("failed", "up_for_retry")
 OVER = ("success", "skipped", "removed")  # the failure is over: nothing left to do
 
 
-def content(instance: str, base_url: str, task_instance: dict[str, Any]) -> bytes:
+def content(instance: str, base_url: str, task_instance: dict[str, Any], ended: str = "") -> bytes:
     """The input the poll stores for a task instance: the same bytes for the same state of
-    the same try (so a later poll of it is a duplicate, not a repeat)."""
+    the same try (so a later poll of it is a duplicate, not a repeat). ``ended``: how its
+    failure ended, when someone else ended it ("cleared by ana in Airflow, then ...")."""
     fields = ("dag_id", "task_id", "dag_run_id", "map_index", "state", "try_number")
     kept = {key: task_instance.get(key) for key in (*fields, "max_tries", "hostname")}
     body = {"instance": instance, "base_url": base_url, "task_instance": kept}
+    if ended:
+        body["ended"] = ended
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
@@ -66,8 +69,46 @@ def parse(data: bytes) -> ParsedAlert:
         status=RESOLVED if state in OVER else "firing",
         details=details,
         group_key=digest(KIND, dag_id, run_id),
-        note=_ended(state, try_number),
+        note=str(body.get("ended") or "") or _ended(state, try_number),
     )
+
+
+def ending(events: list[dict[str, Any]], task_id: str, state: str, try_number: object) -> str:
+    """How a task's failure ended, from its run's audit log (newest first): the last thing a
+    person did to it (a clear, or setting its state), then what Airflow says now."""
+    plain = _ended(state, try_number)
+    for event in events:
+        owner = str(event.get("owner") or "")
+        if not owner or owner == "airflow":
+            continue  # Airflow's own doings: running, failed, success
+        name = str(event.get("event") or "")
+        extra = _extra(event.get("extra"))
+        if "clear" in name and (
+            event.get("task_id") in (None, task_id) and task_id in _task_ids(extra)
+        ):
+            return f"cleared by {owner} in Airflow, then {plain}" if plain else ""
+        if name in ("patch_task_instance", "set_task_instance_state") and event.get("task_id") in (
+            None,
+            task_id,
+        ):
+            new_state = extra.get("new_state") or state
+            return f"marked {new_state} by {owner} in Airflow"
+    return plain
+
+
+def _extra(value: object) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    try:
+        found = orjson.loads(str(value or "{}"))
+    except orjson.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _task_ids(extra: dict[str, Any]) -> list[str]:
+    ids = extra.get("task_ids") or []
+    return [str(t[0] if isinstance(t, list) else t) for t in ids] if isinstance(ids, list) else []
 
 
 def _ended(state: str, try_number: object) -> str:
