@@ -98,6 +98,7 @@ def test_clear_pause_and_mark_success_act_on_the_server(
     ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
     run_id = server.trigger("opsweek_always_fails")
     server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+    server.wait_for_run("opsweek_always_fails", run_id, {"failed"})
     ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
     (alert,) = alerts_of(store, "opsweek_always_fails")
     watch = ops.airflow
@@ -107,7 +108,7 @@ def test_clear_pause_and_mark_success_act_on_the_server(
         f"POST {server.url}/api/v2/dags/opsweek_always_fails/clearTaskInstances "
     )
     watch.send(clear, "ana")
-    again = server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+    again = server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"}, 2)
     assert again["try_number"] == 2  # cleared: it ran again (and failed again)
 
     watch.send(watch.pause(alert.id), "ana")
@@ -184,6 +185,7 @@ def test_the_alert_page_shows_what_it_sends_then_sends_it(
         token = Tokens(session).create("ann", "test")[1]
     run_id = server.trigger("opsweek_always_fails")
     server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+    server.wait_for_run("opsweek_always_fails", run_id, {"failed"})
     ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
     (alert,) = [
         a for a in alerts_of(store, "opsweek_always_fails") if a.details["run_id"] == run_id
@@ -207,7 +209,7 @@ def test_the_alert_page_shows_what_it_sends_then_sends_it(
             follow_redirects=False,
         )
         assert sent.status_code == 303
-        again = server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+        again = server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"}, 2)
         assert again["try_number"] == 2  # the page's clear reached Airflow
         log = client.get(f"/alerts/{alert.id}/airflow/log").text
         assert "this task always fails" in log

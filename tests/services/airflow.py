@@ -59,20 +59,44 @@ class AirflowServer:
         run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
         return str(run["dag_run_id"])
 
-    def wait_for_state(self, dag_id: str, run_id: str, task_id: str, states: set[str]) -> dict:
-        deadline = time.monotonic() + 120
+    def wait_for_state(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        states: set[str],
+        min_try: int = 0,
+        timeout: float = 240,
+    ) -> dict:
+        """The task instance once it is in one of ``states`` (on try ``min_try`` or later)."""
+        deadline = time.monotonic() + timeout
+        found: dict = {}
         path = (
             f"/dags/{dag_id}/dagRuns/{httpx.URL(run_id).raw_path.decode()}/taskInstances/{task_id}"
         )
         while True:
             try:
                 found = self.api("GET", path)
-                if found.get("state") in states:
+                if found.get("state") in states and (found.get("try_number") or 0) >= min_try:
                     return found
             except httpx.HTTPStatusError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{dag_id}.{task_id} never reached {states}")
+                log = (self.home / "standalone.log").read_text(errors="replace")[-4000:]
+                raise TimeoutError(
+                    f"{dag_id}.{task_id} never reached {states} (try >= {min_try}); last seen "
+                    f"{found.get('state')} on try {found.get('try_number')}\n{log}"
+                )
+            time.sleep(1)
+
+    def wait_for_run(self, dag_id: str, run_id: str, states: set[str]) -> None:
+        """Until the DAG run is in one of ``states``: a task cleared while its run is still
+        being finished can be left unscheduled when the scheduler then fails the run."""
+        path = f"/dags/{dag_id}/dagRuns/{httpx.URL(run_id).raw_path.decode()}"
+        deadline = time.monotonic() + 120
+        while self.api("GET", path).get("state") not in states:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the run {run_id} of {dag_id} never reached {states}")
             time.sleep(1)
 
 
