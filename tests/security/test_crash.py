@@ -79,7 +79,7 @@ def test_kill_9_loses_no_acknowledged_webhook_and_frees_the_port(tmp_path: Path)
         assert port_free(port), "a worker outlived the server and keeps the port"
     assert len(acknowledged) > 20
     with serve(tmp_path, workers=2, port=port):  # starts again on the same port
-        pass
+        pass  # serve() itself waits until it answers, and fails if it cannot bind
     store = open_store(f"sqlite:///{tmp_path / 'opsweek.db'}")
     with store.session() as session:
         stored = session.scalar(select(func.count()).select_from(RawInputRow))

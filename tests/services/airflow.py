@@ -80,7 +80,7 @@ class AirflowServer:
                 if found.get("state") in states and (found.get("try_number") or 0) >= min_try:
                     return found
             except httpx.HTTPStatusError:
-                pass
+                pass  # the task instance is not there yet (404 while the run is created)
             if time.monotonic() > deadline:
                 log = (self.home / "standalone.log").read_text(errors="replace")[-4000:]
                 raise TimeoutError(

@@ -73,7 +73,7 @@ def remove_stale_sockets() -> list[Path]:
                     probe.connect(str(sock))  # someone listens: a live hub
                 continue
         except (ConnectionRefusedError, FileNotFoundError):
-            pass
+            pass  # nobody listens on it: a killed serve's directory, removed below
         except OSError:
             continue
         with contextlib.suppress(OSError):
