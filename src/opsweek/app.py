@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from opsweek.alerts.service import Inbox
     from opsweek.alerts.triage import FlapRule
     from opsweek.checks.airflow import AirflowWatch
+    from opsweek.checks.refine import PartitionState
+    from opsweek.checks.refine_rerun import RefineRunner
     from opsweek.checks.workflows import Checks
     from opsweek.db.session import Store
     from opsweek.duties.definitions import DutyBook
@@ -364,8 +366,39 @@ class App:
         for entry in self.settings.airflow_instance_entries:
             instance = AirflowInstance.from_entry(entry)
             clients[instance.name] = AirflowClient(instance)
-        lookback = timedelta(hours=self.settings.airflow.lookback_hours)
-        return AirflowWatch(clients, self.store, self.alert_changes, lookback)
+        settings = self.settings.airflow
+        lookback = timedelta(hours=settings.lookback_hours)
+        druid = {
+            "overlord_url": settings.druid_overlord_url,
+            "console_url": settings.druid_console_url,
+        }
+        return AirflowWatch(clients, self.store, self.alert_changes, lookback, druid=druid)
+
+    @cached_property
+    def refine_runner(self) -> RefineRunner:
+        """Refine reruns on request, on `[refine] runner` (none: they stay commands)."""
+        from opsweek.adapters.hosts import SshHost
+        from opsweek.checks.refine_rerun import RefineRunner
+
+        refine = self.settings.refine
+        host = None
+        if refine.runner:
+            name = refine.runner.rpartition("@")[2].partition(":")[0]
+            host = SshHost(
+                name,
+                refine.runner,
+                self.settings.offboard.host_timeout,
+                refine.runner_key,
+                refine.runner_known_hosts,
+            )
+
+        def check(alert_id: int) -> PartitionState | None:
+            states = self.checks.refine([alert_id])
+            return states[0] if states else None
+
+        return RefineRunner(
+            host, self.store, self.alert_changes, check, refine.rerun_timeout_minutes
+        )
 
     @cached_property
     def checks(self) -> Checks:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from opsweek.alerts.formats import AIRFLOW
 from opsweek.alerts.model import RESOLVED, RawInput, content_key
 from opsweek.alerts.parse import parse_raw
-from opsweek.alerts.sources.airflow_api import content, ending
+from opsweek.alerts.sources.airflow_api import content, ending, run_content, run_ending, sla_content
 from tests.alerts.helpers import parsed
 
 AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -105,3 +105,86 @@ def test_how_it_ended_comes_from_the_last_thing_a_person_did() -> None:
         )
     ).alerts
     assert (alert.status, alert.note) == (RESOLVED, "marked success by bob in Airflow")
+
+
+def test_tries_are_counted_as_the_e_mail_counts_them() -> None:
+    (mail,) = parsed("airflow_task_failed.eml")  # "Try 3 out of 3": two retries
+    (alert,) = parse_raw(polled(try_number=3, max_tries=2)).alerts  # the API counts retries
+    assert alert.details["max_tries"] == mail.details["max_tries"] == 3
+
+
+def test_an_airflow_2_task_links_to_its_grid_with_the_log_tab() -> None:
+    body = content(
+        "analytics",
+        "https://airflow-analytics.wikimedia.org",
+        {"dag_id": "d", "task_id": "g.t", "dag_run_id": "r 1", "map_index": 3, "state": "failed"},
+        api="v1",
+    )
+    (alert,) = parse_raw(RawInput(body, AIRFLOW, AT, "airflow:analytics")).alerts
+    assert alert.details["log_url"] == (
+        "https://airflow-analytics.wikimedia.org/dags/d/grid?dag_run_id=r+1&task_id=g.t&tab=logs"
+        "&map_index=3"
+    )
+
+
+def run(state: str, failed: list[str], ended: str = "", api: str = "v2") -> RawInput:
+    dag_run = {
+        "dag_id": "edit_hourly",
+        "dag_run_id": "scheduled__2023-10-01T00:00:00+00:00",
+        "state": state,
+        "logical_date": "2023-10-01T00:00:00Z",
+        "run_type": "scheduled",
+        "note": None,
+    }
+    body = run_content("analytics", "https://airflow.example.org", dag_run, failed, ended, api)
+    return RawInput(body, AIRFLOW, AT, "airflow:analytics")
+
+
+def test_a_failed_dag_run_is_an_alert_grouped_with_its_tasks() -> None:
+    (task,) = parse_raw(polled()).alerts
+    (failed,) = parse_raw(run("failed", ["process_edit_hourly", "a"])).alerts
+    assert failed.kind == "airflow_dag_run_failed" and failed.status == "firing"
+    assert failed.group_key == task.group_key and failed.fingerprint != task.fingerprint
+    assert failed.details["failed_tasks"] == ["a", "process_edit_hourly"]
+    assert failed.title == (
+        "edit_hourly run failed (scheduled__2023-10-01T00:00:00+00:00): 2 failed task(s)"
+    )
+    assert failed.details["run_url"] == (
+        "https://airflow.example.org/dags/edit_hourly/runs/"
+        "scheduled__2023-10-01T00%3A00%3A00%2B00%3A00"
+    )
+    (over,) = parse_raw(run("success", [], "cleared by ana in Airflow, then run succeeded")).alerts
+    assert (over.fingerprint, over.status) == (failed.fingerprint, RESOLVED)
+    assert over.note == "cleared by ana in Airflow, then run succeeded"
+    (plain,) = parse_raw(run("success", [])).alerts
+    assert plain.note == "the DAG run succeeded"
+
+
+def test_how_a_run_ended_comes_from_the_last_thing_a_person_did() -> None:
+    clear = {"event": "post_clear_task_instances", "owner": "ana"}
+    marked = {"event": "patch_dag_run", "owner": "bob", "extra": '{"state": "success"}'}
+    ran = {"event": "success", "owner": "airflow"}
+    assert run_ending([ran, clear], "success") == "cleared by ana in Airflow, then run succeeded"
+    assert run_ending([marked, clear], "success") == "marked success by bob in Airflow"
+    assert run_ending([ran], "success") == "the DAG run succeeded"
+
+
+def test_an_sla_miss_gains_its_late_tasks_states_and_resolves_once_they_finished() -> None:
+    (mail,) = parsed("airflow_sla_miss.eml")
+
+    def sla(*states: str) -> RawInput:
+        missed = [{**t, "state": s} for t, s in zip(mail.details["missed"], states, strict=False)]
+        body = sla_content(
+            "analytics", mail.details["base_url"], {**mail.details, "missed": missed}
+        )
+        return RawInput(body, AIRFLOW, AT, "airflow:analytics")
+
+    count = len(mail.details["missed"])
+    (late,) = parse_raw(sla(*["running"] * count)).alerts
+    assert (late.kind, late.fingerprint, late.status) == (mail.kind, mail.fingerprint, "firing")
+    assert [t["state"] for t in late.details["missed"]] == ["running"] * count
+    assert late.details["blocking"] == mail.details["blocking"]
+    (done,) = parse_raw(sla(*["success"] * count)).alerts
+    assert done.status == RESOLVED and done.note.startswith("the late tasks have finished: ")
+    (unknown,) = parse_raw(sla(*[""] * count)).alerts  # not found in Airflow: still open
+    assert unknown.status == "firing"

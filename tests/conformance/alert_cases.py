@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from opsweek.alerts.model import ParsedAlert
+from opsweek.alerts.formats import AIRFLOW
+from opsweek.alerts.model import ParsedAlert, RawInput
 from opsweek.alerts.parse import parse_raw
 from opsweek.alerts.runbook import steps_for
+from opsweek.alerts.sources.airflow_api import content, run_content
 from opsweek.alerts.sources.opsweek_check import parse as parse_finding
 from opsweek.checks.canary import StreamResult
 from opsweek.checks.canary import findings as canary_findings
@@ -38,6 +40,7 @@ class AlertCase:
     tools: tuple[str, ...] = ()  # programs the commands call beyond the usual cluster tools
     canned: dict[str, str] = field(default_factory=dict)  # stub outputs, by command line
     absent: tuple[str, ...] = ()  # step ids that must not be there for this input
+    alert_id: int = 42  # the stored alert's id, for the opsweek commands that act on it
 
     @property
     def kind(self) -> str:
@@ -45,7 +48,9 @@ class AlertCase:
 
     def steps(self) -> list[Step]:
         first = self.first_seen or self.alert.occurred_at
-        return steps_for(self.kind, self.alert.details, first, self.last_seen or first)
+        return steps_for(
+            self.kind, self.alert.details, first, self.last_seen or first, self.alert_id
+        )
 
 
 def fixture(name: str, index: int = 0) -> ParsedAlert:
@@ -84,6 +89,13 @@ def allowlist_sync() -> dict[str, list[Expect]]:
         "put": [as_hdfs("-put", "-f", "allowlist.tsv", ALLOWLIST)],
         "chmod": [as_hdfs("-chmod", "+r", ALLOWLIST)],
     }
+
+
+def polled(body: bytes) -> ParsedAlert:
+    """What a poll of Airflow's API read, as the alert it makes."""
+    return parse_raw(
+        RawInput(body, AIRFLOW, datetime(2026, 12, 1, 10, 30, tzinfo=UTC), "t")
+    ).alerts[0]
 
 
 def opsweek(*args: str) -> Expect:
@@ -233,6 +245,111 @@ def cases() -> list[AlertCase]:
             },
         ),
         AlertCase(
+            "airflow failed, polled from Airflow 3: a manual run has no logical date, so "
+            "opsweek clears it; a Druid load names its indexing task",
+            polled(
+                content(
+                    "analytics",
+                    "https://airflow-analytics.wikimedia.org",
+                    {
+                        "dag_id": "druid_load_pageviews_hourly",
+                        "task_id": "load_druid",
+                        "dag_run_id": "manual__2026-12-01T10:11:12.123456+00:00",
+                        "map_index": -1,
+                        "state": "failed",
+                        "try_number": 2,
+                        "max_tries": 1,
+                        "hostname": "an-airflow1001.eqiad.wmnet",
+                        "logical_date": None,
+                    },
+                    druid={
+                        "task_id": (
+                            "index_hadoop_pageviews_hourly_kcfnhbno_2026-12-01T10:12:40.118Z"
+                        ),
+                        "datasource": "pageviews_hourly",
+                        "overlord_url": "https://druid-overlord.example.org:8090",
+                        "console_url": "https://druid.example.org/unified-console.html#tasks",
+                    },
+                )
+            ),
+            {
+                "log": [
+                    Url(
+                        "https://airflow-analytics.wikimedia.org/dags/druid_load_pageviews_hourly/"
+                        "runs/manual__2026-12-01T10%3A11%3A12.123456%2B00%3A00/tasks/load_druid"
+                        "?try_number=2"
+                    )
+                ],
+                "opsweek-clear": [opsweek("airflow", "clear", "42")],
+                "pause": [sh(call("airflow", "dags", "pause", "druid_load_pageviews_hourly"))],
+                "sal": [
+                    Irc(
+                        "!log cleared druid_load_pageviews_hourly.load_druid "
+                        "manual__2026-12-01T10:11:12.123456+00:00 on airflow-analytics"
+                    )
+                ],
+                "druid-log": [
+                    Url(
+                        "https://druid-overlord.example.org:8090/druid/indexer/v1/task/"
+                        "index_hadoop_pageviews_hourly_kcfnhbno_2026-12-01T10%3A12%3A40.118Z/log"
+                    )
+                ],
+                "druid-console": [Url("https://druid.example.org/unified-console.html#tasks")],
+            },
+            absent=("grid",),
+        ),
+        AlertCase(
+            "airflow DAG run failed, polled from Airflow 2",
+            polled(
+                run_content(
+                    "analytics",
+                    "https://airflow-analytics.wikimedia.org",
+                    {
+                        "dag_id": "webrequest_actor_metrics_hourly",
+                        "dag_run_id": "scheduled__2026-12-01T09:00:00+00:00",
+                        "state": "failed",
+                        "logical_date": "2026-12-01T09:00:00+00:00",
+                        "run_type": "scheduled",
+                        "note": None,
+                    },
+                    ["compute_metrics"],
+                    api="v1",
+                )
+            ),
+            {
+                "run": [
+                    Url(
+                        "https://airflow-analytics.wikimedia.org/dags/webrequest_actor_metrics_hourly"
+                        "/grid?dag_run_id=scheduled__2026-12-01T09%3A00%3A00%2B00%3A00"
+                    )
+                ],
+                "opsweek-clear": [opsweek("airflow", "clear", "42")],
+                "clear": [
+                    sh(
+                        call(
+                            "airflow",
+                            "tasks",
+                            "clear",
+                            "--yes",
+                            "--only-failed",
+                            "--start-date",
+                            "2026-12-01T09:00:00+00:00",
+                            "--end-date",
+                            "2026-12-01T09:00:00+00:00",
+                            "webrequest_actor_metrics_hourly",
+                        )
+                    )
+                ],
+                "pause": [sh(call("airflow", "dags", "pause", "webrequest_actor_metrics_hourly"))],
+                "sal": [
+                    Irc(
+                        "!log cleared the failed tasks of webrequest_actor_metrics_hourly "
+                        "scheduled__2026-12-01T09:00:00+00:00 on airflow-analytics"
+                    )
+                ],
+            },
+        ),
+        AlertCase(
             "refine failure, quoted-printable and CRLF",
             refine,
             {
@@ -260,6 +377,7 @@ def cases() -> list[AlertCase]:
                         host=LAUNCHER,
                     )
                 ],
+                "opsweek-rerun": [opsweek("refine", "rerun", "42")],
                 "check-flags": [opsweek("check", "refine")],
                 "sal": [
                     Irc(
@@ -301,6 +419,7 @@ def cases() -> list[AlertCase]:
                         host=LAUNCHER,
                     )
                 ],
+                "opsweek-rerun": [opsweek("refine", "rerun", "42")],
                 "check-flags": [opsweek("check", "refine")],
                 "sal": [
                     Irc(

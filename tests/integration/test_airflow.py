@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import EMAIL
 from opsweek.alerts.model import RawInput
+from opsweek.alerts.runbook import steps_for
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert, AlertEvent, SalEntry
@@ -32,12 +34,16 @@ def server() -> Iterator[AirflowServer]:
         yield running
 
 
+DRUID = "https://druid-overlord.example.org:8090"
+
+
 def app_for(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *urls: tuple[str, str]
 ) -> App:
     config = tmp_path / "opsweek.toml"
     config.write_text(
-        "".join(
+        f'[airflow]\ndruid_overlord_url = "{DRUID}"\n'
+        + "".join(
             f'[[airflow.instances]]\nname = "{name}"\nurl = "{url}"\nuser = "{USER}"\n'
             'password_env = "AIRFLOW_TEST_PASSWORD"\n'
             for name, url in urls
@@ -60,9 +66,9 @@ def failure_mail(dag_id: str, task_id: str, run_id: str, state: str) -> RawInput
     return RawInput(mail.as_bytes(), EMAIL, datetime.now(UTC), "test")
 
 
-def alerts_of(store: Store, dag_id: str) -> list[Alert]:
+def alerts_of(store: Store, dag_id: str, kind: str = "airflow_task_failed") -> list[Alert]:
     with store.session() as session:
-        found = session.scalars(select(Alert)).all()
+        found = session.scalars(select(Alert).where(Alert.kind == kind)).all()
         return [a for a in found if a.details.get("dag_id") == dag_id]
 
 
@@ -229,3 +235,104 @@ def test_the_alert_page_shows_what_it_sends_then_sends_it(
             )
         ).all()
     assert list(actions) == ["ann", "ann"]
+
+
+def test_a_failed_run_is_an_alert_with_its_tasks_and_clearing_it_ends_both(
+    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
+    dag = "opsweek_druid_load_once"
+    run_id = server.trigger(dag)
+    server.wait_for_state(dag, run_id, "load_druid", {"failed"})
+    server.wait_for_run(dag, run_id, {"failed"})
+    polled = ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    assert polled.failed_runs >= 1
+    (task,) = alerts_of(store, dag)
+    (run,) = alerts_of(store, dag, "airflow_dag_run_failed")
+    assert run.status == "firing" and run.group_key == task.group_key
+    assert run.details["failed_tasks"] == ["load_druid"]
+    # a Druid load: the indexing task and datasource its log names, and where to read Druid's log
+    druid_task = "index_hadoop_opsweek_test_abcdefgh_2026-12-01T10:12:40.118Z"
+    assert task.details["druid_task_id"] == druid_task
+    assert task.details["druid_datasource"] == "opsweek_test"
+    steps = {s.id: s for s in steps_for(task.kind, task.details, alert_id=task.id)}
+    assert steps["druid-log"].command == (
+        f"{DRUID}/druid/indexer/v1/task/{druid_task.replace(':', '%3A')}/log"
+    )
+    assert steps["opsweek-clear"].command == f"opsweek airflow clear {task.id}"
+    assert not steps["clear"].command  # a manual run in Airflow 3 has no logical date
+
+    clear = ops.airflow.clear(run.id)  # every failed task of the run
+    assert '"task_ids"' not in clear.describe() and '"dag_run_id"' in clear.describe()
+    ops.airflow.send(clear, "ana")
+    server.wait_for_run(dag, run_id, {"success"})
+    assert ops.airflow.poll().rechecked == 2
+    (task,) = alerts_of(store, dag)
+    (run,) = alerts_of(store, dag, "airflow_dag_run_failed")
+    assert (task.status, run.status) == ("resolved", "resolved")
+    assert run.resolution_note == f"cleared by {USER} in Airflow, then run succeeded"
+    assert task.resolution_note.endswith("succeeded on try 2")
+    with store.session() as session:
+        sal = [(e.actor, e.message) for e in session.scalars(select(SalEntry))]
+    assert ("ana", f"cleared the failed tasks of {dag} {run_id} on airflow-test") in sal
+
+
+def test_an_sla_miss_gets_its_late_tasks_states_from_the_server(
+    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
+    dag = "opsweek_always_fails"  # a logical date of its own for each store's run of the test:
+    day = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
+    run_id = server.trigger(dag, day)
+    server.wait_for_state(dag, run_id, "broken", {"failed"})
+    mail = EmailMessage()
+    mail["Subject"] = f"[airflow] SLA miss on DAG={dag}"
+    mail["Message-ID"] = "<sla-miss@example.org>"
+    mail.set_content(
+        f"Here's a list of tasks that missed their SLAs:\nbroken on {day}\n"
+        f"Blocking tasks:\n\nAirflow Webserver URL: {server.url}\n"
+    )
+    AlertChanges(store).ingest([RawInput(mail.as_bytes(), EMAIL, datetime.now(UTC), "test")])
+    ops.airflow.poll()
+    (sla,) = alerts_of(store, dag, "airflow_sla_miss")
+    assert sla.status == "firing" and [t["state"] for t in sla.details["missed"]] == ["failed"]
+    texts = [s.text for s in steps_for(sla.kind, sla.details)]
+    assert f"Late task: broken on {day}, now failed" in texts
+
+    server.api(
+        "PATCH",
+        f"/dags/{dag}/dagRuns/{httpx.URL(run_id).raw_path.decode()}/taskInstances/broken",
+        json={"new_state": "success"},
+    )
+    ops.airflow.poll()
+    (sla,) = alerts_of(store, dag, "airflow_sla_miss")
+    assert sla.status == "resolved"
+    assert sla.resolution_note == "the late tasks have finished: broken success"
+
+
+def test_serve_polls_each_instance_on_its_interval(
+    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from opsweek.server import Server
+
+    config = tmp_path / "opsweek.toml"
+    config.write_text(
+        "[checks]\ninterval_minutes = 0\n[airflow]\npoll_seconds = 1\n"
+        f'[[airflow.instances]]\nname = "test"\nurl = "{server.url}"\nuser = "{USER}"\n'
+        'password_env = "AIRFLOW_TEST_PASSWORD"\n'
+    )
+    monkeypatch.setenv("AIRFLOW_TEST_PASSWORD", PASSWORD)
+    ops = App(load_settings(config, env={"OPSWEEK_DATA_DIR": str(tmp_path)}), store=store)
+    serving = Server(ops, "127.0.0.1", free_port(), workers=1)
+    serving.start()  # the scheduled jobs, without the web app
+    try:
+        run_id = server.trigger("opsweek_always_fails")
+        server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
+        deadline = time.monotonic() + 60
+        while run_id not in [a.details["run_id"] for a in alerts_of(store, "opsweek_always_fails")]:
+            assert time.monotonic() < deadline, "serve never polled the failure in"
+            time.sleep(0.5)
+    finally:
+        serving.stop()

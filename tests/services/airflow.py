@@ -45,8 +45,9 @@ class AirflowServer:
         answer.raise_for_status()
         return answer.json() if answer.content else {}
 
-    def trigger(self, dag_id: str) -> str:
-        """Unpause ``dag_id`` and start a run of it; the run's id."""
+    def trigger(self, dag_id: str, logical_date: str | None = None) -> str:
+        """Unpause ``dag_id`` and start a run of it (for ``logical_date``: none by default,
+        as Airflow 3's manual runs); the run's id."""
         deadline = time.monotonic() + 60
         while True:  # the DAG processor parses the file first
             try:
@@ -56,7 +57,7 @@ class AirflowServer:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
-        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
+        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date})
         return str(run["dag_run_id"])
 
     def wait_for_state(

@@ -45,7 +45,8 @@ def _keygen(path: Path) -> None:
 
 
 @contextmanager
-def sshd() -> Iterator[SshServer]:
+def sshd(extra_config: str = "") -> Iterator[SshServer]:
+    """A running sshd; ``extra_config``: more sshd_config lines (``SetEnv PATH=...``)."""
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen"):
         missing_service("OpenSSH server (Debian package openssh-server) not found")
     root = Path(tempfile.mkdtemp(prefix="opsweek-sshd-"))
@@ -55,7 +56,7 @@ def sshd() -> Iterator[SshServer]:
     (root / "authorized_keys").write_text((root / "client_key.pub").read_text())
     host_key = (root / "host_key.pub").read_text().split()
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
-    (root / "sshd_config").write_text(CONFIG.format(port=port, root=root))
+    (root / "sshd_config").write_text(CONFIG.format(port=port, root=root) + extra_config)
     Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
     process = subprocess.Popen(
         [SSHD, "-D", "-e", "-f", str(root / "sshd_config")],

@@ -68,6 +68,7 @@ class TaskInstance:
     hostname: str
     start_date: str | None
     end_date: str | None
+    logical_date: str | None = None  # Airflow 2 calls it execution_date
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> TaskInstance:
@@ -83,6 +84,37 @@ class TaskInstance:
             hostname=str(data.get("hostname") or ""),
             start_date=data.get("start_date"),
             end_date=data.get("end_date"),
+            logical_date=data.get("logical_date") or data.get("execution_date"),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class DagRun:
+    """A DAG run as both API versions describe it (the fields opsweek reads)."""
+
+    dag_id: str
+    run_id: str
+    state: str
+    logical_date: str | None  # None for an Airflow 3 run triggered without one
+    run_type: str
+    start_date: str | None
+    end_date: str | None
+    note: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> DagRun:
+        return cls(
+            dag_id=str(data["dag_id"]),
+            run_id=str(data["dag_run_id"]),
+            state=str(data.get("state") or ""),
+            logical_date=data.get("logical_date") or data.get("execution_date"),
+            run_type=str(data.get("run_type") or ""),
+            start_date=data.get("start_date"),
+            end_date=data.get("end_date"),
+            note=str(data.get("note") or ""),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -197,28 +229,79 @@ class AirflowClient:
     def version(self) -> str:
         return str(self._api("GET", "/version")["version"])
 
-    def task_instances(self, states: list[str], ended_since: datetime) -> list[TaskInstance]:
-        """Task instances of every DAG in ``states`` that ended since ``ended_since``."""
-        since = ended_since.isoformat()
-        found: list[TaskInstance] = []
-        offset = 0
-        while True:
+    def task_instances(
+        self,
+        states: list[str],
+        ended_since: datetime | None = None,
+        dag_id: str = "~",
+        run_id: str = "~",
+        logical_dates: tuple[str, str] | None = None,
+    ) -> list[TaskInstance]:
+        """Task instances in ``states`` (any state when empty): of every DAG and run by
+        default, or of one DAG (``dag_id``) and one run (``run_id``); that ended since
+        ``ended_since``; whose logical date is within ``logical_dates`` (first, last)."""
+        filters: dict[str, Any] = {}
+        if ended_since is not None:
+            filters["end_date_gte"] = ended_since.isoformat()
+        if logical_dates is not None:
+            first, last = logical_dates
             if self.api == "v2":
-                params: list[tuple[str, str | int]] = [("state", s) for s in states]
-                params += [("end_date_gte", since), ("limit", PAGE), ("offset", offset)]
-                page = self._api("GET", "/dags/~/dagRuns/~/taskInstances", params=params)
+                filters.update(logical_date_gte=first, logical_date_lte=last)
             else:
-                body = {
-                    "state": states,
-                    "end_date_gte": since,
-                    "page_limit": PAGE,
-                    "page_offset": offset,
-                }
-                page = self._api("POST", "/dags/~/dagRuns/~/taskInstances/list", json=body)
-            items = page.get("task_instances") or []
-            found += [TaskInstance.from_api(item) for item in items]
-            offset += len(items)
-            if not items or offset >= int(page.get("total_entries") or 0):
+                filters.update(execution_date_gte=first, execution_date_lte=last)
+        if self.api == "v2":
+            path = f"/dags/{quote(dag_id, safe='~')}/dagRuns/{quote(run_id, safe='~')}"
+            items = self._pages("GET", f"{path}/taskInstances", "task_instances", states, filters)
+        else:  # Airflow 2 filters DAGs and runs in the body of its list endpoint
+            if dag_id != "~":
+                filters["dag_ids"] = [dag_id]
+            if run_id != "~":
+                filters["dag_run_ids"] = [run_id]
+            items = self._pages(
+                "POST", "/dags/~/dagRuns/~/taskInstances/list", "task_instances", states, filters
+            )
+        return [TaskInstance.from_api(item) for item in items]
+
+    def dag_runs(self, states: list[str], ended_since: datetime) -> list[DagRun]:
+        """DAG runs of every DAG in ``states`` that ended since ``ended_since``."""
+        filters = {"end_date_gte": ended_since.isoformat()}
+        if self.api == "v2":
+            items = self._pages("GET", "/dags/~/dagRuns", "dag_runs", states, filters)
+        else:
+            items = self._pages(
+                "POST", "/dags/~/dagRuns/list", "dag_runs", states, filters, "states"
+            )
+        return [DagRun.from_api(item) for item in items]
+
+    def dag_run(self, dag_id: str, run_id: str) -> DagRun:
+        path = f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+        return DagRun.from_api(self._api("GET", path))
+
+    def _pages(
+        self,
+        method: str,
+        path: str,
+        key: str,
+        states: list[str],
+        filters: dict[str, Any],
+        states_field: str = "state",
+    ) -> list[dict[str, Any]]:
+        """Every item of a list endpoint, page by page: GET with query parameters (Airflow 3)
+        or POST with a body (Airflow 2's ``.../list`` endpoints)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            if method == "GET":
+                params: list[tuple[str, Any]] = [("state", s) for s in states]
+                params += [*filters.items(), ("limit", PAGE), ("offset", len(found))]
+                page = self._api("GET", path, params=params)
+            else:
+                body = {**filters, "page_limit": PAGE, "page_offset": len(found)}
+                if states:
+                    body[states_field] = states
+                page = self._api("POST", path, json=body)
+            items = list(page.get(key) or [])
+            found += items
+            if not items or len(found) >= int(page.get("total_entries") or 0):
                 return found
 
     def task_instance(
@@ -239,7 +322,11 @@ class AirflowClient:
     ) -> str:
         """The last ``lines`` lines of a try's log."""
         path = self._ti_path(dag_id, run_id, task_id, None) + f"/logs/{try_number}"
-        data = self._api("GET", path, params={"full_content": "true"})
+        params = {"full_content": "true"}
+        if self.api == "v1":  # as text: its JSON holds the repr of a list of (host, log) pairs
+            answer = self._send("GET", f"/api/v1{path}", params=params, accept="text/plain")
+            return "\n".join(answer.text.splitlines()[-lines:])
+        data = self._api("GET", path, params=params)
         content = data.get("content") if isinstance(data, dict) else data
         if isinstance(content, list):  # Airflow 3: structured events
             text = "\n".join(line for event in content for line in _event_lines(event))
@@ -269,6 +356,23 @@ class AirflowClient:
             "reset_dag_runs": True,
         }
         return self._call("POST", f"/dags/{quote(dag_id, safe='')}/clearTaskInstances", body)
+
+    def clear_run_call(self, dag_id: str, run_id: str) -> Call:
+        """Clear every failed task instance of a DAG run so they run again."""
+        body = {
+            "dry_run": False,
+            "dag_run_id": run_id,
+            "only_failed": True,
+            "include_downstream": True,
+            "include_upstream": False,
+            "reset_dag_runs": True,
+        }
+        return self._call("POST", f"/dags/{quote(dag_id, safe='')}/clearTaskInstances", body)
+
+    def mark_run_success_call(self, dag_id: str, run_id: str) -> Call:
+        """Mark a DAG run successful (Airflow marks its unfinished task instances too)."""
+        path = f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+        return self._call("PATCH", path, {"state": "success"})
 
     def mark_success_call(
         self, dag_id: str, run_id: str, task_id: str, map_index: int | None

@@ -41,6 +41,16 @@ class HostEntry:
         }
 
 
+@dataclass(frozen=True)
+class Completed:
+    """A command run on a host: its exit status (None when the connection gave none, as
+    when a signal ended it) and output."""
+
+    exit_status: int | None
+    stdout: str
+    stderr: str
+
+
 class Host(Protocol):
     name: str
 
@@ -134,7 +144,9 @@ class SshHost:
         self.known_hosts = os.path.expanduser(known_hosts) if known_hosts else None
         self.root = root
 
-    async def _run(self, command: str) -> str:
+    async def execute(self, command: str, timeout: float | None = None) -> Completed:
+        """Run ``command`` (a shell command line) on the host; its exit status and output.
+        Unavailable when the host cannot be reached or the command outlives ``timeout``."""
         import asyncssh
 
         options: dict[str, Any] = {"username": self.user, "port": self.port}
@@ -142,17 +154,22 @@ class SshHost:
             options["client_keys"] = [self.key]
         if self.known_hosts is not None:  # else asyncssh's default, ~/.ssh/known_hosts
             options["known_hosts"] = self.known_hosts
+        limit = timeout or self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(limit):
                 async with asyncssh.connect(self.host, **options) as connection:
                     result = await connection.run(command, check=False)
         except TimeoutError:
-            raise Unavailable(f"{self.name}: no answer within {self.timeout:g} s") from None
+            raise Unavailable(f"{self.name}: no answer within {limit:g} s") from None
         except (OSError, asyncssh.Error) as exc:
             raise Unavailable(f"{self.name}: {exc}") from None
+        return Completed(result.exit_status, str(result.stdout or ""), str(result.stderr or ""))
+
+    async def _run(self, command: str) -> str:
+        result = await self.execute(command)
         if result.exit_status not in (0, None):
-            raise Unavailable(f"{self.name}: exit {result.exit_status}: {str(result.stderr)[:200]}")
-        return str(result.stdout)
+            raise Unavailable(f"{self.name}: exit {result.exit_status}: {result.stderr[:200]}")
+        return result.stdout
 
     async def stat(self, paths: Sequence[str], globs: Sequence[str]) -> list[HostEntry]:
         output = await self._run(_script(self.root, paths, globs))

@@ -212,11 +212,15 @@ def steps_for(
     details: Mapping[str, Any],
     first_seen: datetime | None = None,
     last_seen: datetime | None = None,
+    alert_id: int | None = None,
 ) -> list[Step]:
     """The runbook's steps for an alert of ``kind``. Logs are looked at around the alert's own
-    time (``first_seen``..``last_seen``), so the steps stay right the next day."""
+    time (``first_seen``..``last_seen``), so the steps stay right the next day; ``alert_id``
+    fills the opsweek commands that act on the stored alert."""
     books = load_runbooks()
     values: dict[str, Any] = {**details, **derived(kind, details)}
+    if alert_id is not None:
+        values["alert_id"] = alert_id
     if first_seen is not None:
         values.update(time_window(first_seen, last_seen or first_seen))
     if kind not in books:

@@ -30,8 +30,7 @@ def derived(kind: str, details: Mapping[str, Any]) -> dict[str, Any]:
 
 def _airflow_task(details: Mapping[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
-    run_id = str(details.get("run_id") or "")
-    logical = logical_date(run_id)
+    logical = _cli_logical_date(details)
     if logical:
         extra["logical_date"] = logical
     task_id = str(details.get("task_id") or "")
@@ -42,7 +41,30 @@ def _airflow_task(details: Mapping[str, Any]) -> dict[str, Any]:
     state = details.get("state")
     extra["is_failed"] = state == "failed"
     extra["is_retry"] = state == "up_for_retry"
+    extra["acts_failed"] = extra["is_failed"] and bool(details.get("polled"))
+    extra["is_druid"] = "druid" in f"{details.get('dag_id')} {task_id}".lower()
+    extra["druid_task_unknown"] = extra["is_druid"] and not details.get("druid_task_id")
     return extra
+
+
+def _airflow_run(details: Mapping[str, Any]) -> dict[str, Any]:
+    logical = _cli_logical_date(details)
+    return {"cli_logical_date": logical} if logical else {}
+
+
+def _cli_logical_date(details: Mapping[str, Any]) -> str:
+    """The logical date of an Airflow alert's run, as Airflow's CLI takes it: as the API said
+    it, for what a poll read (none for Airflow 3's manual runs, whose run id still carries a
+    date); else from a run id Airflow made, for what an e-mail said."""
+    if not details.get("polled"):
+        return logical_date(str(details.get("run_id") or ""))
+    try:
+        moment = datetime.fromisoformat(
+            str(details.get("logical_date") or "").replace("Z", "+00:00")
+        )
+    except ValueError:
+        return ""
+    return moment.isoformat() if moment.tzinfo else ""
 
 
 def logical_date(run_id: str) -> str:
@@ -216,6 +238,7 @@ def _partition_drift(details: Mapping[str, Any]) -> dict[str, Any]:
 DERIVED = {
     "airflow_task_failed": _airflow_task,
     "airflow_sla_miss": _airflow_sla,
+    "airflow_dag_run_failed": _airflow_run,
     "refine_failure": _refine,
     "refine_monitor": _refine_monitor,
     "data_loss": _data_loss,

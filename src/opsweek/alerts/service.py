@@ -63,7 +63,7 @@ def alert_json(alert: Alert, with_runbook: bool = True) -> dict[str, Any]:
         "details": alert.details,
     }
     if with_runbook:
-        steps = steps_for(alert.kind, alert.details, alert.first_seen, alert.last_seen)
+        steps = steps_for(alert.kind, alert.details, alert.first_seen, alert.last_seen, alert.id)
         data["runbook"] = [step.as_json() for step in steps]
     return data
 

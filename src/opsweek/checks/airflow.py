@@ -1,25 +1,38 @@
 """Airflow as a source and an actuator.
 
-- `poll`: each configured instance's failed and up-for-retry task instances become alerts (the
-  same alerts the failure e-mails make: a poll and an e-mail of one failure are one alert), and
-  the task instance of each open Airflow alert is asked for again: one that succeeded since (a
-  retry, a clear, a mark-success by anyone) resolves its alert, saying how.
+- `poll`: each configured instance's failed and up-for-retry task instances and failed DAG runs
+  become alerts (a task's is the alert its failure e-mail makes: a poll and an e-mail of one
+  failure are one alert); then what each open Airflow alert is about is asked for again: a task
+  or run that succeeded since (a retry, a clear, a mark-success by anyone) resolves its alert,
+  saying how, and an SLA miss's late tasks get their current states (all finished: resolved).
+  A failed task that loads into Druid has its log read for the Druid indexing task it ran.
 - `clear`, `mark_success`, `pause`: what the runbook does by hand, sent to the alert's
   instance, recorded on the alert with who asked, and written to the SAL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from opsweek.adapters.airflow import AirflowClient, Call, TaskInstance
+from opsweek.adapters.airflow import AirflowClient, Call, DagRun, TaskInstance
 from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import AIRFLOW
 from opsweek.alerts.intake import IngestCounts
 from opsweek.alerts.model import RawInput
-from opsweek.alerts.sources.airflow_api import FAILING, OVER, content, ending
+from opsweek.alerts.sources import airflow_sla_miss
+from opsweek.alerts.sources.airflow_api import (
+    FAILING,
+    OVER,
+    RUN_KIND,
+    content,
+    ending,
+    run_content,
+    run_ending,
+    sla_content,
+)
 from opsweek.alerts.sources.airflow_task_failed import KIND
 from opsweek.db.alert_reads import OPEN, newest_alerts
 from opsweek.db.models import Alert
@@ -29,19 +42,43 @@ from opsweek.timeutil import utcnow
 from opsweek.watch.readings import keep_airflow_poll
 
 ACTIONS = ("clear", "clear-downstream", "mark-success", "pause", "unpause")
+# what can be done to each kind of alert, as its page offers it
+LABELS = {
+    KIND: {
+        "clear": "clear the task",
+        "clear-downstream": "clear with downstream",
+        "mark-success": "mark success",
+        "pause": "pause the DAG",
+        "unpause": "unpause the DAG",
+    },
+    RUN_KIND: {
+        "clear": "clear the run's failed tasks",
+        "mark-success": "mark the run success",
+        "pause": "pause the DAG",
+        "unpause": "unpause the DAG",
+    },
+}
+# a Druid indexing task's id, as Druid makes it (type_datasource_..._creation time) and as the
+# loading task's log names it; and the datasource of its ingestion spec
+DRUID_TASK = re.compile(
+    r"\b(index(?:_[a-z]+)*_[A-Za-z0-9_.-]+?_\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)"
+)
+DRUID_DATASOURCE = re.compile(r"[\"']?dataSource[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9_.-]+)")
 
 
 @dataclass
 class PollRun:
     counts: IngestCounts = field(default_factory=IngestCounts)
     failing: int = 0  # failed or up-for-retry task instances seen
-    rechecked: int = 0  # open alerts whose task instance was asked for again
+    failed_runs: int = 0  # failed DAG runs seen
+    rechecked: int = 0  # open alerts whose task or run is over, or whose SLA states changed
     unreachable: dict[str, str] = field(default_factory=dict)  # instance: why
 
     def as_json(self) -> dict[str, Any]:
         return {
             **self.counts.as_json(),
             "failing": self.failing,
+            "failed_runs": self.failed_runs,
             "rechecked": self.rechecked,
             "unreachable": self.unreachable,
         }
@@ -70,12 +107,14 @@ class AirflowWatch:
         changes: AlertChanges,
         lookback: timedelta,
         now: Callable[[], datetime] = utcnow,
+        druid: dict[str, str] | None = None,
     ) -> None:
         self.clients = clients
         self.store = store
         self.changes = changes
         self.lookback = lookback
         self.now = now
+        self.druid = {k: v for k, v in (druid or {}).items() if v}  # overlord_url, console_url
         self._polled: dict[str, datetime] = {}  # instance: when its last poll began
 
     # --- reading --------------------------------------------------------------------------
@@ -89,17 +128,19 @@ class AirflowWatch:
             start = since or self._polled.get(name, began - self.lookback) - timedelta(minutes=5)
             try:
                 failing = client.task_instances(list(FAILING), start)
-                current = self._recheck(name, client)
+                inputs = [self._input(name, client, ti, began) for ti in failing]
+                failed_runs = client.dag_runs(["failed"], start)
+                inputs += [self._run_input(name, client, r, began) for r in failed_runs]
+                over = self._recheck(name, client, began)
             except OpsweekError as exc:
                 run.unreachable[name] = str(exc)
                 self._keep(name, began, None, str(exc))
                 continue
             self._keep(name, began, len(failing), None)
             run.failing += len(failing)
-            run.rechecked += len(current)
-            inputs = [self._input(name, client, ti, began) for ti in failing]
-            inputs += [self._input(name, client, ti, began, how) for ti, how in current]
-            run.counts.add(self.changes.ingest(inputs, began))
+            run.failed_runs += len(failed_runs)
+            run.rechecked += len(over)
+            run.counts.add(self.changes.ingest(inputs + over, began))
             self._polled[name] = began
         return run
 
@@ -107,40 +148,114 @@ class AirflowWatch:
         with self.store.session() as session:
             keep_airflow_poll(session, name, at, failing, error)
 
-    def _recheck(self, name: str, client: AirflowClient) -> list[tuple[TaskInstance, str]]:
-        """The task instances of this instance's open alerts whose failure is over, each with
-        how it ended (from the run's audit log)."""
-        over = []
-        for details in self._open_alerts(name, client):
+    def _recheck(self, name: str, client: AirflowClient, at: datetime) -> list[RawInput]:
+        """Inputs for this instance's open alerts that changed: a task or run whose failure is
+        over, with how it ended (from the run's audit log); an SLA miss's late tasks' states."""
+        inputs = []
+        for kind, details in self._open_alerts(name, client):
             try:
-                ti = client.task_instance(
-                    details["dag_id"], details["run_id"], details["task_id"], details["map_index"]
-                )
-            except (KeyError, OpsweekError):
-                continue  # gone from Airflow, or not a task alert this instance knows
-            if ti.state in OVER:
-                try:
-                    events = client.events(ti.dag_id, ti.run_id)
-                except OpsweekError:
-                    events = []  # the audit log is a nicety: the state is what matters
-                over.append((ti, ending(events, ti.task_id, ti.state, ti.try_number)))
-        return over
-
-    def _open_alerts(self, name: str, client: AirflowClient) -> list[dict[str, Any]]:
-        with self.store.session() as session:
-            alerts = newest_alerts(session, Alert.kind == KIND, status=OPEN)
-            return [dict(a.details) for a in alerts if _belongs(a.details, name, client)]
+                if kind == KIND:
+                    ti = client.task_instance(
+                        details["dag_id"],
+                        details["run_id"],
+                        details["task_id"],
+                        details["map_index"],
+                    )
+                    if ti.state in OVER:
+                        how = ending(
+                            self._events(client, ti.dag_id, ti.run_id),
+                            ti.task_id,
+                            ti.state,
+                            ti.try_number,
+                        )
+                        inputs.append(self._input(name, client, ti, at, how))
+                elif kind == RUN_KIND:
+                    dag_run = client.dag_run(details["dag_id"], details["run_id"])
+                    if dag_run.state == "success":
+                        events = self._events(client, dag_run.dag_id, dag_run.run_id)
+                        how = run_ending(events, dag_run.state)
+                        inputs.append(self._run_input(name, client, dag_run, at, how))
+                else:
+                    inputs.append(self._sla_input(name, client, details, at))
+            except (KeyError, TypeError, ValueError, OpsweekError):
+                continue  # gone from Airflow, or not something this instance knows
+        return inputs
 
     @staticmethod
+    def _events(client: AirflowClient, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        try:
+            return client.events(dag_id, run_id)
+        except OpsweekError:
+            return []  # the audit log is a nicety: the state is what matters
+
+    def _open_alerts(self, name: str, client: AirflowClient) -> list[tuple[str, dict[str, Any]]]:
+        kinds = (KIND, RUN_KIND, airflow_sla_miss.KIND)
+        with self.store.session() as session:
+            alerts = newest_alerts(session, Alert.kind.in_(kinds), status=OPEN)
+            return [(a.kind, dict(a.details)) for a in alerts if _belongs(a.details, name, client)]
+
     def _input(
-        name: str, client: AirflowClient, ti: TaskInstance, at: datetime, ended: str = ""
+        self, name: str, client: AirflowClient, ti: TaskInstance, at: datetime, ended: str = ""
     ) -> RawInput:
         values = {**ti.as_json(), "dag_run_id": ti.run_id}
-        body = content(name, client.instance.url, values, ended)
+        druid = self._druid_task(client, ti) if ti.state == "failed" and not ended else {}
+        body = content(name, client.instance.url, values, ended, client.api, druid)
+        return RawInput(body, AIRFLOW, at, f"airflow:{name}")
+
+    def _druid_task(self, client: AirflowClient, ti: TaskInstance) -> dict[str, str]:
+        """For a failed task that loads into Druid: the Druid indexing task and datasource its
+        log names, and where the Druid console and overlord are."""
+        if "druid" not in f"{ti.dag_id} {ti.task_id}".lower():
+            return {}
+        found = dict(self.druid)
+        try:
+            log = client.log_tail(ti.dag_id, ti.run_id, ti.task_id, ti.try_number or 1, 400)
+        except OpsweekError:
+            log = ""  # the links to the console still help
+        task = DRUID_TASK.findall(log)
+        datasource = DRUID_DATASOURCE.findall(log)
+        if task:
+            found["task_id"] = task[-1]
+        if datasource:
+            found["datasource"] = datasource[-1]
+        return found
+
+    def _run_input(
+        self, name: str, client: AirflowClient, dag_run: DagRun, at: datetime, ended: str = ""
+    ) -> RawInput:
+        failed: list[str] = []
+        if dag_run.state == "failed":
+            tis = client.task_instances(
+                ["failed", "upstream_failed"], dag_id=dag_run.dag_id, run_id=dag_run.run_id
+            )
+            failed = sorted({ti.task_id for ti in tis if ti.state == "failed"})
+        values = {**dag_run.as_json(), "dag_run_id": dag_run.run_id}
+        body = run_content(name, client.instance.url, values, failed, ended, client.api)
+        return RawInput(body, AIRFLOW, at, f"airflow:{name}")
+
+    def _sla_input(
+        self, name: str, client: AirflowClient, details: dict[str, Any], at: datetime
+    ) -> RawInput:
+        """An SLA miss's late tasks with their states now, found by task and logical date."""
+        missed = [dict(t) for t in details["missed"]]
+        dates = sorted(_moment(t["execution_date"]) for t in missed)
+        found = client.task_instances(
+            [],
+            dag_id=details["dag_id"],
+            logical_dates=(dates[0].isoformat(), dates[-1].isoformat()),
+        )
+        states = {
+            (ti.task_id, _moment(ti.logical_date)): ti.state for ti in found if ti.logical_date
+        }
+        for task in missed:
+            task["state"] = states.get((task["task_id"], _moment(task["execution_date"])), "")
+        body = sla_content(name, client.instance.url, {**details, "missed": missed}, client.api)
         return RawInput(body, AIRFLOW, at, f"airflow:{name}")
 
     def log_tail(self, alert_id: int, lines: int = 50) -> str:
-        _, client, details = self._alert_target(alert_id)
+        kind, _, client, details = self._alert_target(alert_id)
+        if kind != KIND:
+            raise BadInput(f"alert {alert_id} is a DAG run's: its tasks have the logs")
         try_number = int(details.get("try_number") or 1)
         return client.log_tail(
             details["dag_id"], details["run_id"], details["task_id"], try_number, lines
@@ -148,7 +263,13 @@ class AirflowWatch:
 
     # --- acting ---------------------------------------------------------------------------
     def clear(self, alert_id: int, downstream: bool = False) -> Action:
-        name, client, d = self._alert_target(alert_id)
+        """Clear the alert's failed task instance (``downstream``: and its failed downstream
+        tasks); for a DAG run's alert, every failed task of the run."""
+        kind, name, client, d = self._alert_target(alert_id)
+        if kind == RUN_KIND:
+            call = client.clear_run_call(d["dag_id"], d["run_id"])
+            sal = f"cleared the failed tasks of {d['dag_id']} {d['run_id']} on airflow-{name}"
+            return Action(alert_id, name, call, client.instance.url, "airflow-clear", sal)
         call = client.clear_call(d["dag_id"], d["run_id"], d["task_id"], d["map_index"], downstream)
         target = f"{d['dag_id']}.{d['task_id']} {d['run_id']}"
         more = " and its downstream tasks" if downstream else ""
@@ -162,9 +283,13 @@ class AirflowWatch:
         )
 
     def mark_success(self, alert_id: int) -> Action:
-        name, client, d = self._alert_target(alert_id)
-        call = client.mark_success_call(d["dag_id"], d["run_id"], d["task_id"], d["map_index"])
-        target = f"{d['dag_id']}.{d['task_id']} {d['run_id']}"
+        kind, name, client, d = self._alert_target(alert_id)
+        if kind == RUN_KIND:
+            call = client.mark_run_success_call(d["dag_id"], d["run_id"])
+            target = f"{d['dag_id']} {d['run_id']}"
+        else:
+            call = client.mark_success_call(d["dag_id"], d["run_id"], d["task_id"], d["map_index"])
+            target = f"{d['dag_id']}.{d['task_id']} {d['run_id']}"
         return Action(
             alert_id,
             name,
@@ -175,7 +300,7 @@ class AirflowWatch:
         )
 
     def pause(self, alert_id: int, paused: bool = True) -> Action:
-        name, client, d = self._alert_target(alert_id)
+        _, name, client, d = self._alert_target(alert_id)
         verb = "paused" if paused else "unpaused"
         return Action(
             alert_id,
@@ -188,6 +313,8 @@ class AirflowWatch:
 
     def action(self, alert_id: int, name: str) -> Action:
         """The action ``name`` (one of `ACTIONS`) on the alert's task instance, unsent."""
+        if name == "clear-downstream" and self._alert_target(alert_id)[0] == RUN_KIND:
+            raise BadInput("a DAG run's clear already clears its failed tasks' downstream ones")
         if name == "clear":
             return self.clear(alert_id)
         if name == "clear-downstream":
@@ -198,8 +325,11 @@ class AirflowWatch:
             return self.pause(alert_id, name == "pause")
         raise BadInput(f"unknown Airflow action {name!r}: expected one of {', '.join(ACTIONS)}")
 
-    def instance_of(self, details: dict[str, Any]) -> str | None:
-        """The configured instance an alert's task belongs to; None when there is none."""
+    def instance_of(self, kind: str, details: dict[str, Any]) -> str | None:
+        """The configured instance an alert that can be acted on belongs to; None when it
+        cannot be (another kind, or an instance that is not configured)."""
+        if kind not in LABELS:
+            return None
         return next(
             (name for name, client in self.clients.items() if _belongs(details, name, client)),
             None,
@@ -217,17 +347,23 @@ class AirflowWatch:
             raise BadInput(f"no Airflow instance {name!r} ([[airflow.instances]]: {known})")
         return self.clients[name]
 
-    def _alert_target(self, alert_id: int) -> tuple[str, AirflowClient, dict[str, Any]]:
+    def _alert_target(self, alert_id: int) -> tuple[str, str, AirflowClient, dict[str, Any]]:
+        """The alert's kind, instance name and client, and details."""
         with self.store.session() as session:
             alert = session.get(Alert, alert_id)
-            if alert is None or alert.kind != KIND:
-                raise BadInput(f"alert {alert_id} is not an Airflow task alert")
-            details = dict(alert.details)
+            if alert is None or alert.kind not in LABELS:
+                raise BadInput(f"alert {alert_id} is not an Airflow task or DAG run alert")
+            kind, details = alert.kind, dict(alert.details)
         for name, client in self.clients.items():
             if _belongs(details, name, client):
-                return name, client, details
+                return kind, name, client, details
         instance = details.get("airflow_instance") or details.get("base_url") or "unknown"
         raise BadInput(f"alert {alert_id} is from {instance}, not a configured Airflow instance")
+
+
+def _moment(text: str) -> datetime:
+    """A logical date as the API or an SLA e-mail writes it (``Z`` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _belongs(details: dict[str, Any], name: str, client: AirflowClient) -> bool:

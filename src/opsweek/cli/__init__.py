@@ -21,6 +21,7 @@ from opsweek.cli import (
     handoff,
     irc,
     offboard,
+    refine,
     rotation,
     sal,
     serve,
@@ -106,6 +107,7 @@ app.add_typer(train.app, name="train")
 app.add_typer(offboard.app, name="offboard")
 app.add_typer(checks.app, name="check")
 app.add_typer(airflow.app, name="airflow")
+app.add_typer(refine.app, name="refine")
 app.command("who")(rotation.who)
 app.command("log")(sal.log)
 app.command("demo")(demo.demo)

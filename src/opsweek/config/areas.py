@@ -122,6 +122,13 @@ class HiveSettings(NamedTuple):
     metastore_uri: str
 
 
+class RefineSettings(NamedTuple):
+    runner: str
+    runner_key: str
+    runner_known_hosts: str
+    rerun_timeout_minutes: int
+
+
 class OffboardSettings(NamedTuple):
     archive_dir: str
     archive_owner: str
@@ -137,6 +144,8 @@ class WarehouseSettings(NamedTuple):
 class AirflowSettings(NamedTuple):
     poll_seconds: int
     lookback_hours: int
+    druid_overlord_url: str
+    druid_console_url: str
 
 
 class CheckSettings(NamedTuple):

@@ -295,6 +295,33 @@ SETTINGS: tuple[Setting, ...] = (
         "thrift://host:9083 of the team's metastore; when set, hive.metastore_dir is unused.",
     ),
     Setting(
+        "refine.runner",
+        str,
+        "",
+        "Where opsweek runs a Refine rerun on request: user@host[:port] over SSH (the host "
+        "where kerberos-run-command and the Refine jobs live, an-launcher1002); none: reruns "
+        "stay commands for a person.",
+    ),
+    Setting(
+        "refine.runner_key",
+        str,
+        "",
+        "Private key for refine.runner (default: the SSH agent and ~/.ssh keys).",
+    ),
+    Setting(
+        "refine.runner_known_hosts",
+        str,
+        "",
+        "known_hosts file that vouches for refine.runner (default: ~/.ssh/known_hosts).",
+    ),
+    Setting(
+        "refine.rerun_timeout_minutes",
+        int,
+        120,
+        "Minutes a rerun may run before opsweek stops waiting for it.",
+        check=_positive,
+    ),
+    Setting(
         "offboard.archive_dir",
         str,
         "/wmf/data/archive/user",
@@ -383,6 +410,19 @@ SETTINGS: tuple[Setting, ...] = (
         "up-for-retry task instances; open Airflow alerts resolved once their task succeeded); "
         "0: not polled there.",
         check=_positive,
+    ),
+    Setting(
+        "airflow.druid_overlord_url",
+        str,
+        "",
+        "The Druid overlord's URL: a failed Airflow task that loads into Druid links to the "
+        "indexation log of the Druid task its Airflow log names.",
+    ),
+    Setting(
+        "airflow.druid_console_url",
+        str,
+        "",
+        "The Druid web console's URL, linked from the steps of a failed Druid load.",
     ),
     Setting(
         "airflow.lookback_hours",

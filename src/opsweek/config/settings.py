@@ -168,6 +168,10 @@ class Settings:
         )
 
     @cached_property
+    def refine(self) -> areas.RefineSettings:
+        return areas.build(areas.RefineSettings, "refine", self._values)
+
+    @cached_property
     def offboard(self) -> areas.OffboardSettings:
         return areas.build(areas.OffboardSettings, "offboard", self._values)
 

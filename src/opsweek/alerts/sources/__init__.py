@@ -13,6 +13,7 @@ from types import ModuleType
 
 from opsweek.alerts.model import UNPARSED
 from opsweek.alerts.sources import (
+    airflow_api,
     airflow_sla_miss,
     airflow_task_failed,
     alertmanager,
@@ -46,7 +47,7 @@ EMAIL_PARSERS: tuple[ModuleType, ...] = (
 KNOWN_KINDS: tuple[str, ...] = tuple(
     sorted(
         {m.KIND for m in EMAIL_PARSERS}
-        | {canary_failure.KIND, UNPARSED}
+        | {canary_failure.KIND, airflow_api.RUN_KIND, UNPARSED}
         | set(opsweek_check.CHECK_KINDS)
     )
 )

@@ -1,10 +1,18 @@
-"""Task instances read from an Airflow instance's REST API (`opsweek.checks.airflow`): the same
-alert an Airflow failure e-mail makes, with the same fingerprint, so a poll and an e-mail of one
-failure are one alert. A task instance that succeeded later says its alert is resolved, and how.
+"""What the poll of an Airflow instance's REST API reads (`opsweek.checks.airflow`), as alerts:
 
-The input is JSON written by the poll: ``instance`` (its name), ``base_url``, and
-``task_instance`` with the API's fields (dag_id, task_id, dag_run_id, map_index, state,
-try_number, max_tries, hostname)."""
+- a task instance: the same alert an Airflow failure e-mail makes, with the same fingerprint, so
+  a poll and an e-mail of one failure are one alert;
+- a failed DAG run (`airflow_dag_run_failed`), grouped with its tasks' alerts;
+- the late tasks of an SLA miss e-mail with their current states (the same fingerprint as the
+  e-mail, so the e-mail's alert gains the states).
+
+Each says its alert is resolved once it is over (a task or run that succeeded later, late tasks
+all finished), and how. The input is JSON written by the poll: ``instance`` (its name),
+``base_url``, ``api`` (``v1`` or ``v2``, which tells the UI's links apart) and one of
+``task_instance`` (the API's fields: dag_id, task_id, dag_run_id, map_index, state,
+try_number, max_tries, hostname), ``dag_run`` (dag_id, dag_run_id, state, logical_date,
+run_type, note; with ``failed_tasks``) or ``sla_miss`` (the e-mail's details, each missed task
+with its ``state``)."""
 
 from __future__ import annotations
 
@@ -14,37 +22,92 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from opsweek.alerts.model import RESOLVED, ParsedAlert, ParseError, clean_text, digest
+from opsweek.alerts.sources import airflow_sla_miss
 from opsweek.alerts.sources.airflow_task_failed import KIND
 
+RUN_KIND = "airflow_dag_run_failed"
 FAILING = ("failed", "up_for_retry")
 OVER = ("success", "skipped", "removed")  # the failure is over: nothing left to do
+DRUID = ("task_id", "datasource", "overlord_url", "console_url")  # what a poll says of Druid
 
 
-def content(instance: str, base_url: str, task_instance: dict[str, Any], ended: str = "") -> bytes:
+def content(
+    instance: str,
+    base_url: str,
+    task_instance: dict[str, Any],
+    ended: str = "",
+    api: str = "v2",
+    druid: dict[str, str] | None = None,
+) -> bytes:
     """The input the poll stores for a task instance: the same bytes for the same state of
     the same try (so a later poll of it is a duplicate, not a repeat). ``ended``: how its
-    failure ended, when someone else ended it ("cleared by ana in Airflow, then ...")."""
+    failure ended, when someone else ended it ("cleared by ana in Airflow, then ...");
+    ``druid``: for a task loading into Druid, the indexing task and datasource its log names
+    (``task_id``, ``datasource``) and where Druid is (``overlord_url``, ``console_url``)."""
     fields = ("dag_id", "task_id", "dag_run_id", "map_index", "state", "try_number")
-    kept = {key: task_instance.get(key) for key in (*fields, "max_tries", "hostname")}
-    body = {"instance": instance, "base_url": base_url, "task_instance": kept}
+    more = ("max_tries", "hostname", "logical_date")
+    kept = {key: task_instance.get(key) for key in (*fields, *more)}
+    body: dict[str, Any] = {**_head(instance, base_url, api), "task_instance": kept}
+    if ended:
+        body["ended"] = ended
+    if druid:
+        body["druid"] = druid
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def run_content(
+    instance: str,
+    base_url: str,
+    dag_run: dict[str, Any],
+    failed_tasks: list[str],
+    ended: str = "",
+    api: str = "v2",
+) -> bytes:
+    """The input the poll stores for a DAG run (failed, or over since it failed)."""
+    fields = ("dag_id", "dag_run_id", "state", "logical_date", "run_type", "note")
+    kept = {key: dag_run.get(key) for key in fields}
+    body: dict[str, Any] = {
+        **_head(instance, base_url, api),
+        "dag_run": kept,
+        "failed_tasks": sorted(failed_tasks),
+    }
     if ended:
         body["ended"] = ended
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
+def sla_content(instance: str, base_url: str, details: dict[str, Any], api: str = "v2") -> bytes:
+    """The input the poll stores for an SLA miss alert's late tasks, with their states."""
+    kept = {key: details.get(key) for key in ("dag_id", "missed", "blocking")}
+    body = {**_head(instance, base_url, api), "sla_miss": kept}
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def _head(instance: str, base_url: str, api: str) -> dict[str, str]:
+    return {"instance": instance, "base_url": base_url, "api": api}
+
+
 def parse(data: bytes) -> ParsedAlert:
     try:
         body = orjson.loads(data)
+        if not isinstance(body, dict):
+            raise TypeError("not an object")
+        if "dag_run" in body:
+            return _run(body)
+        if "sla_miss" in body:
+            return _sla(body)
         ti = body["task_instance"]
         dag_id, task_id, run_id = str(ti["dag_id"]), str(ti["task_id"]), str(ti["dag_run_id"])
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ParseError(f"not a task instance from Airflow's API: {exc}") from None
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ParseError(
+            f"not a task instance, DAG run or SLA miss from Airflow's API: {exc!r}"
+        ) from None
     state = str(ti.get("state") or "")
     map_index = ti.get("map_index")
     map_index = None if map_index in (None, -1) else int(map_index)
     base_url = str(body.get("base_url") or "").rstrip("/")
-    instance = str(body.get("instance") or "")
     try_number = ti.get("try_number")
+    api = str(body.get("api") or "v2")
     details = {
         "dag_id": dag_id,
         "task_id": task_id,
@@ -52,14 +115,17 @@ def parse(data: bytes) -> ParsedAlert:
         "state": state,
         "map_index": map_index,
         "try_number": try_number,
-        "max_tries": ti.get("max_tries"),
-        "log_url": _log_url(base_url, dag_id, run_id, task_id, map_index, try_number),
+        "max_tries": _tries(ti.get("max_tries")),
+        "log_url": _log_url(base_url, api, dag_id, run_id, task_id, map_index, try_number),
         "host": str(ti.get("hostname") or ""),
         "exception": "",
-        "airflow_instance": f"airflow-{instance}" if instance else "",
+        "airflow_instance": _instance(body),
         "base_url": base_url,
+        "logical_date": str(ti.get("logical_date") or ""),  # none: a run without one
         "polled": True,
     }
+    druid = body.get("druid") if isinstance(body.get("druid"), dict) else {}
+    details.update({f"druid_{key}": str(value) for key, value in druid.items() if key in DRUID})
     return ParsedAlert(
         kind=KIND,
         source="airflow",
@@ -70,6 +136,92 @@ def parse(data: bytes) -> ParsedAlert:
         details=details,
         group_key=digest(KIND, dag_id, run_id),
         note=str(body.get("ended") or "") or _ended(state, try_number),
+    )
+
+
+def _tries(max_tries: object) -> int | None:
+    """How many tries a task has, as its e-mail says it ("Try 1 out of 2"): the API's
+    ``max_tries`` counts the retries only."""
+    return max_tries + 1 if isinstance(max_tries, int) else None
+
+
+def _instance(body: dict[str, Any]) -> str:
+    instance = str(body.get("instance") or "")
+    return f"airflow-{instance}" if instance else ""
+
+
+def _run(body: dict[str, Any]) -> ParsedAlert:
+    run = body["dag_run"]
+    dag_id, run_id = str(run["dag_id"]), str(run["dag_run_id"])
+    state = str(run.get("state") or "")
+    base_url = str(body.get("base_url") or "").rstrip("/")
+    failed = [str(t) for t in body.get("failed_tasks") or []]
+    details = {
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "state": state,
+        "logical_date": str(run.get("logical_date") or ""),
+        "run_type": str(run.get("run_type") or ""),
+        "run_note": str(run.get("note") or ""),
+        "failed_tasks": failed,
+        "run_url": _run_url(base_url, str(body.get("api") or "v2"), dag_id, run_id),
+        "airflow_instance": _instance(body),
+        "base_url": base_url,
+        "polled": True,
+    }
+    what = f": {len(failed)} failed task(s)" if failed else ""
+    ended = str(body.get("ended") or "")
+    return ParsedAlert(
+        kind=RUN_KIND,
+        source="airflow",
+        title=clean_text(f"{dag_id} run {state} ({run_id}){what}"),
+        fingerprint=digest(RUN_KIND, dag_id, run_id),
+        severity="error" if state == "failed" else "info",
+        status=RESOLVED if state == "success" else "firing",
+        details=details,
+        group_key=digest(KIND, dag_id, run_id),  # with its tasks' alerts
+        note=ended or ("the DAG run succeeded" if state == "success" else ""),
+    )
+
+
+def _sla(body: dict[str, Any]) -> ParsedAlert:
+    """An SLA miss e-mail's late tasks with their states now: the e-mail's alert, which
+    resolves once every late task has finished."""
+    sla = body["sla_miss"]
+    dag_id = str(sla["dag_id"])
+    missed = [
+        {
+            "task_id": str(t["task_id"]),
+            "execution_date": str(t["execution_date"]),
+            "state": str(t.get("state") or ""),
+        }
+        for t in sla["missed"]
+    ]
+    if not missed:
+        raise ValueError("no late task")
+    finished = all(t["state"] in OVER for t in missed)
+    states = ", ".join(f"{t['task_id']} {t['state'] or 'unknown'}" for t in missed)
+    details = {
+        "dag_id": dag_id,
+        "missed": missed,
+        "blocking": list(sla.get("blocking") or []),
+        "base_url": str(body.get("base_url") or "").rstrip("/"),
+        "airflow_instance": _instance(body),
+        "states_polled": True,
+    }
+    first = missed[0]
+    return ParsedAlert(
+        kind=airflow_sla_miss.KIND,
+        source="airflow",
+        title=clean_text(
+            f"SLA miss on {dag_id}: {len(missed)} task(s) from {first['execution_date']}"
+        ),
+        fingerprint=airflow_sla_miss.fingerprint(dag_id, missed),
+        severity="warning",
+        status=RESOLVED if finished else "firing",
+        details=details,
+        group_key=digest(airflow_sla_miss.KIND, dag_id),
+        note=f"the late tasks have finished: {states}" if finished else "",
     )
 
 
@@ -92,6 +244,23 @@ def ending(events: list[dict[str, Any]], task_id: str, state: str, try_number: o
             task_id,
         ):
             new_state = extra.get("new_state") or state
+            return f"marked {new_state} by {owner} in Airflow"
+    return plain
+
+
+def run_ending(events: list[dict[str, Any]], state: str) -> str:
+    """How a DAG run's failure ended, from its audit log (newest first): the last clear or
+    state change a person made, then what Airflow says now."""
+    plain = "the DAG run succeeded" if state == "success" else f"the DAG run is {state}"
+    for event in events:
+        owner = str(event.get("owner") or "")
+        if not owner or owner == "airflow":
+            continue
+        name = str(event.get("event") or "")
+        if "clear" in name:
+            return f"cleared by {owner} in Airflow, then {plain.removeprefix('the DAG ')}"
+        if "dag_run" in name and ("patch" in name or "state" in name or "success" in name):
+            new_state = _extra(event.get("extra")).get("state") or state
             return f"marked {new_state} by {owner} in Airflow"
     return plain
 
@@ -119,18 +288,34 @@ def _ended(state: str, try_number: object) -> str:
 
 def _log_url(
     base_url: str,
+    api: str,
     dag_id: str,
     run_id: str,
     task_id: str,
     map_index: int | None,
     try_number: object,
 ) -> str:
-    """The task try's page in the Airflow 3 UI (its log tab)."""
+    """The task try's log in the UI: Airflow 3's task page, or Airflow 2's grid with its log
+    tab open."""
     if not base_url:
         return ""
+    if api == "v1":
+        query = {"dag_run_id": run_id, "task_id": task_id, "tab": "logs"}
+        if map_index is not None:
+            query["map_index"] = str(map_index)
+        return f"{base_url}/dags/{quote(dag_id, safe='')}/grid?{urlencode(query)}"
     path = f"/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
     path += f"/tasks/{quote(task_id, safe='')}"
     if map_index is not None:
         path += f"/mapped/{map_index}"
-    query = urlencode({"try_number": try_number}) if try_number else ""
-    return f"{base_url}{path}" + (f"?{query}" if query else "")
+    query_text = urlencode({"try_number": try_number}) if try_number else ""
+    return f"{base_url}{path}" + (f"?{query_text}" if query_text else "")
+
+
+def _run_url(base_url: str, api: str, dag_id: str, run_id: str) -> str:
+    """The DAG run's page in the UI (Airflow 3), or its grid (Airflow 2)."""
+    if not base_url:
+        return ""
+    if api == "v1":
+        return f"{base_url}/dags/{quote(dag_id, safe='')}/grid?{urlencode({'dag_run_id': run_id})}"
+    return f"{base_url}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"

@@ -38,15 +38,18 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             kind=KIND,
             source="airflow",
             title=clean_text(title),
-            fingerprint=digest(
-                KIND, dag_id, *(f"{t['task_id']}@{t['execution_date']}" for t in missed)
-            ),
+            fingerprint=fingerprint(dag_id, missed),
             severity="warning",
             details=details,
             group_key=digest(KIND, dag_id),
             occurred_at=mail.date,
         )
     ]
+
+
+def fingerprint(dag_id: str, missed: list[dict[str, str]]) -> str:
+    """One SLA miss: its DAG and its late tasks (the e-mail's, or the poll's with states)."""
+    return digest(KIND, dag_id, *(f"{t['task_id']}@{t['execution_date']}" for t in missed))
 
 
 def _tasks(text: str) -> list[dict[str, str]]:

@@ -125,6 +125,18 @@ async def airflow_action(
     return await run_in_threadpool(run)
 
 
+@router.post(
+    "/alerts/{alert_id}/refine/rerun",
+    summary="Rerun a failed Refine hour on the runner host; waits for it, then checks it",
+)
+async def refine_rerun(request: Request, alert_id: int, caller: Caller) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        runner = request.app.state.opsweek.refine_runner
+        return runner.run(runner.plan(alert_id), caller).as_json()
+
+    return await run_in_threadpool(run)
+
+
 @router.get("/who", summary="Who is on duty now, and who is next")
 def who(request: Request) -> dict[str, Any]:
     with request.app.state.store.session() as session:

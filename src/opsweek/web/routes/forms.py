@@ -5,6 +5,7 @@ origin; the user is the actor in the history and the SAL."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -114,6 +115,19 @@ async def airflow_form(
         watch.send(watch.action(alert_id, action), user)
 
     await run_in_threadpool(run)
+    return _back(f"/alerts/{alert_id}")
+
+
+@router.post("/alerts/{alert_id}/refine/rerun", summary="Rerun a failed Refine hour (form)")
+async def refine_rerun_form(request: Request, alert_id: int, csrf: Csrf = None) -> RedirectResponse:
+    """Start the rerun the confirmation page showed; it runs on after the answer (a Refine
+    job takes minutes), and its result goes to the alert's history and the SAL."""
+    user = check_form(request, csrf)
+    runner = request.app.state.opsweek.refine_runner
+    plan = await run_in_threadpool(runner.plan, alert_id)
+    threading.Thread(
+        target=runner.run, args=(plan, user), name=f"refine-rerun-{alert_id}", daemon=True
+    ).start()
     return _back(f"/alerts/{alert_id}")
 
 

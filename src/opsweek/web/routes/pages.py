@@ -21,6 +21,9 @@ from opsweek.alerts.groups import group_alerts
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.alerts.sources import KNOWN_KINDS
+from opsweek.alerts.sources.airflow_task_failed import KIND as AIRFLOW_TASK
+from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
+from opsweek.checks.airflow import LABELS as AIRFLOW_LABELS
 from opsweek.duties.service import status as duty_status
 from opsweek.handoff.render import to_html
 from opsweek.rotation.solver import WEEK
@@ -203,9 +206,14 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
         values = {
             **context,
             "alert": alert,
-            "airflow": request.app.state.opsweek.airflow.instance_of(alert.details),
+            "airflow": request.app.state.opsweek.airflow.instance_of(alert.kind, alert.details),
+            "airflow_actions": AIRFLOW_LABELS.get(alert.kind, {}),
+            "airflow_log": alert.kind == AIRFLOW_TASK,
+            "refine_runner": _refine_runner(request) if alert.kind == REFINE_FAILURE else "",
             "history": box.history(alert_id),
-            "runbook": steps_for(alert.kind, alert.details, alert.first_seen, alert.last_seen),
+            "runbook": steps_for(
+                alert.kind, alert.details, alert.first_seen, alert.last_seen, alert.id
+            ),
             "related_sal": box.related_sal(alert, context["window"]),
             "details_json": json.dumps(alert.details, indent=2, ensure_ascii=False, default=str),
             "raw": raw.content.decode("utf-8", errors="replace") if raw else "",
@@ -229,6 +237,25 @@ def airflow_confirm(request: Request, alert_id: int, action: str) -> HTMLRespons
     else:
         values["call"] = watch.action(alert_id, action).describe()
     return _render(request, "airflow.html", values)
+
+
+def _refine_runner(request: Request) -> str:
+    """The host Refine reruns run on; "" when none is configured."""
+    host = request.app.state.opsweek.refine_runner.host
+    return host.name if host is not None else ""
+
+
+@router.get(
+    "/alerts/{alert_id}/refine/rerun", response_class=HTMLResponse, name="refine_rerun_confirm"
+)
+def refine_rerun_confirm(request: Request, alert_id: int) -> HTMLResponse:
+    """The command a Refine rerun will run, and where, to confirm before it runs."""
+    context = _context(request)
+    with request.app.state.store.session() as session:
+        alert = Inbox(session).get(alert_id)
+    plan = request.app.state.opsweek.refine_runner.plan(alert_id)
+    values = {**context, "alert": alert, "runner": plan.runner, "command": plan.command}
+    return _render(request, "refine_rerun.html", values)
 
 
 @router.get("/sal", response_class=HTMLResponse, name="sal_page")
