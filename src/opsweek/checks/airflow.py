@@ -71,7 +71,7 @@ class PollRun:
     counts: IngestCounts = field(default_factory=IngestCounts)
     failing: int = 0  # failed or up-for-retry task instances seen
     failed_runs: int = 0  # failed DAG runs seen
-    rechecked: int = 0  # open alerts whose task or run is over, or whose SLA states changed
+    rechecked: int = 0  # open alerts asked about again: tasks and runs now over, SLA misses
     unreachable: dict[str, str] = field(default_factory=dict)  # instance: why
 
     def as_json(self) -> dict[str, Any]:
