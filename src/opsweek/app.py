@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from opsweek.checks.refine import PartitionState
     from opsweek.checks.refine_rerun import RefineRunner
     from opsweek.checks.workflows import Checks
+    from opsweek.config.areas import DumpsSettings
     from opsweek.db.session import Store
     from opsweek.duties.definitions import DutyBook
     from opsweek.duties.service import Duties
@@ -373,6 +374,10 @@ class App:
             "console_url": settings.druid_console_url,
         }
         return AirflowWatch(clients, self.store, self.alert_changes, lookback, druid=druid)
+
+    @property
+    def dumps_settings(self) -> DumpsSettings:
+        return self.settings.dumps
 
     @cached_property
     def refine_runner(self) -> RefineRunner:

@@ -71,6 +71,10 @@ def journal(unit: str, since: str, until: str, host: str, user: str = "root") ->
     )
 
 
+def as_hdfs_user(user: str, *args: str, host: str = LAUNCHER) -> Expect:
+    return sh(call("hdfs", "dfs", *args, user=user, principal=user), host=host)
+
+
 def as_hdfs(*args: str, host: str = LAUNCHER) -> Expect:
     return sh(call("hdfs", "dfs", *args, user="hdfs", principal="hdfs"), host=host)
 
@@ -98,6 +102,37 @@ def polled(body: bytes) -> ParsedAlert:
     ).alerts[0]
 
 
+SNAPSHOT = "snapshot1010.eqiad.wmnet"
+DUMPS = "https://dumps.wikimedia.org"
+WORKER_DIR = "/srv/deployment/dumps/dumps/xmldumps-backup"
+
+
+def dumps_alerts(at: datetime) -> dict[str, ParsedAlert]:
+    """The alerts `opsweek check dumps` makes of the status files in tests/fixtures/dumps
+    (a failed job, a stalled wiki, one not started, a shrunken file), by what each is about."""
+    from pathlib import Path
+
+    from opsweek.checks import dumps
+    from opsweek.checks.workflows import DumpsRun
+
+    root = Path(__file__).parents[1] / "fixtures" / "dumps"
+
+    def read(wiki: str, run: str) -> dumps.WikiRun | None:
+        path = root / wiki / run / "dumpstatus.json"
+        return dumps.parse_status(wiki, run, path.read_bytes()) if path.exists() else None
+
+    wikis = dumps.wikis_of_index((root / "index.json").read_bytes())
+    current = {w: read(w, "20261201") for w in wikis}
+    previous = {w: read(w, "20261120") for w in wikis}
+    found = dumps.findings(date(2026, 12, 1), current, previous, at, dumps.Limits(24, 14, 30))
+    found = dumps.for_steps(
+        found, DUMPS, SNAPSHOT, "/etc/dumps/confs/wikidump.conf.dumps", ("dewiki",)
+    )
+    run = DumpsRun("20261201", sorted(current), found, {})
+    alerts = [finding(content, at) for content in run.alerts({})]
+    return {str(a.details["key"]): a for a in alerts}
+
+
 def opsweek(*args: str) -> Expect:
     return sh(call("opsweek", *args))
 
@@ -120,7 +155,9 @@ def cases() -> list[AlertCase]:
     drop = fixture("systemd_timer_fail_drop.eml")
     reportupdater = fixture("systemd_timer_fail_reportupdater.eml")
     webhook = parsed("alertmanager_firing.json")
+    anomaly = fixture("anomaly_report.eml")
     at = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    dumps = dumps_alerts(datetime(2026, 12, 16, tzinfo=UTC))
     return [
         AlertCase(
             "airflow failed",
@@ -350,6 +387,81 @@ def cases() -> list[AlertCase]:
             },
         ),
         AlertCase(
+            "mobile pageview anomaly: the Turnilo comparison, filled in",
+            ParsedAlert(
+                **{
+                    **anomaly.__dict__,
+                    "details": {
+                        **anomaly.details,
+                        "report": "anomaly_detection_mobile_pageviews_daily",
+                        "family": "mobile_pageviews",
+                    },
+                }
+            ),
+            {
+                "superset": [Url("https://superset.wikimedia.org/superset/dashboard/315/")],
+                "turnilo": [Url("https://turnilo.wikimedia.org/#pageviews_daily")],
+            },
+        ),
+        AlertCase(
+            "dumps job failed (opsweek's check): the operators' rerun of that job",
+            dumps["enwiki/20261201/metahistorybz2dump"],
+            {
+                "run-page": [Url(f"{DUMPS}/enwiki/20261201/")],
+                "rerun": [
+                    sh(
+                        call(
+                            "python3",
+                            "./worker.py",
+                            "--configfile",
+                            "/etc/dumps/confs/wikidump.conf.dumps:en",
+                            "--date",
+                            "20261201",
+                            "--job",
+                            "metahistorybz2dump",
+                            "enwiki",
+                            user="dumpsgen",
+                            cwd=WORKER_DIR,
+                        ),
+                        host=SNAPSHOT,
+                    )
+                ],
+                "sal": [
+                    Irc(
+                        "!log dumps 20261201: metahistorybz2dump failed for enwiki, reported "
+                        "to the dumps operators"
+                    )
+                ],
+                "recheck": [opsweek("check", "dumps", "--run", "20261201")],
+            },
+            tools=("python3",),
+        ),
+        AlertCase(
+            "dumps wiki stalled (opsweek's check)",
+            dumps["dewiki/20261201"],
+            {
+                "run-page": [Url(f"{DUMPS}/dewiki/20261201/")],
+                "recheck": [opsweek("check", "dumps", "--run", "20261201")],
+            },
+        ),
+        AlertCase(
+            "dumps run late (opsweek's check)",
+            dumps["run/20261201"],
+            {
+                "index": [Url(f"{DUMPS}/backup-index.html")],
+                "recheck": [opsweek("check", "dumps", "--run", "20261201")],
+            },
+        ),
+        AlertCase(
+            "dumps file shrunk (opsweek's check)",
+            dumps["enwiki/20261201/enwiki-20261201-page.sql.gz"],
+            {
+                "run-page": [Url(f"{DUMPS}/enwiki/20261201/")],
+                "previous-page": [Url(f"{DUMPS}/enwiki/20261120/")],
+                "recheck": [opsweek("check", "dumps", "--run", "20261201")],
+            },
+        ),
+        AlertCase(
             "refine failure, quoted-printable and CRLF",
             refine,
             {
@@ -529,6 +641,78 @@ def cases() -> list[AlertCase]:
                         "2023-11-08 06:15:03 UTC: looked into it"
                     )
                 ],
+            },
+        ),
+        AlertCase(
+            "systemd timer: a sqoop job, with which of the three and its snapshot's flags",
+            fixture("systemd_timer_fail_sqoop.eml"),
+            {
+                "sqoop-doc": [
+                    Url(
+                        "https://wikitech.wikimedia.org/wiki/Analytics/Systems/Cluster/"
+                        "Edit_history_administration"
+                    )
+                ],
+                "sqoop-flags": [
+                    as_hdfs_user(
+                        "analytics",
+                        "-ls",
+                        "/wmf/data/raw/mediawiki/tables/*/snapshot=2023-10/_SUCCESS",
+                    )
+                ],
+                "journal": [
+                    journal(
+                        "refinery-sqoop-whole-mediawiki.service",
+                        "2023-11-02 05:41:12 UTC",
+                        "2023-11-02 08:41:12 UTC",
+                        LAUNCHER,
+                    )
+                ],
+                "status": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "status",
+                            "--",
+                            "refinery-sqoop-whole-mediawiki.service",
+                            user="root",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "reset-failed": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "reset-failed",
+                            "--",
+                            "refinery-sqoop-whole-mediawiki.service",
+                            user="root",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "sal": [
+                    Irc(
+                        "!log refinery-sqoop-whole-mediawiki.service failed at 2023-11-02 "
+                        "08:41:12 UTC: looked into it"
+                    )
+                ],
+            },
+        ),
+        AlertCase(
+            "canary producer's own timer failed: the canary steps",
+            fixture("systemd_timer_fail_canary.eml"),
+            {
+                "journal": [
+                    journal(
+                        "produce_canary_events.service",
+                        "2021-01-12 17:15:09 UTC",
+                        "2021-01-12 20:15:09 UTC",
+                        LAUNCHER,
+                    )
+                ],
+                "check": [opsweek("check", "canary", "--schemas", "jsonschema")],
             },
         ),
         AlertCase(

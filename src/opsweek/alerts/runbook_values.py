@@ -9,7 +9,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from opsweek.alerts.sources.alertmanager import JAVA_DAEMONS
@@ -201,7 +201,13 @@ def _unexpected_pageview_values(details: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _anomaly(details: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        day = datetime.strptime(str(details.get("date") or ""), "%Y-%m-%d")
+        week_before = {"week_before": (day - timedelta(days=7)).strftime("%Y-%m-%d")}
+    except ValueError:
+        week_before = {}
     return {
+        **week_before,
         f"is_{details.get('family', '')}": True,
         "metric_lines": [
             f"{m['metric']}: deviation {m['deviation']:+g}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from opsweek.adapters.git import GitRepo
+from opsweek.alerts.sources.opsweek_check import finding
 from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
+from opsweek.checks import dumps as dumps_check
 from opsweek.checks.emit import emit
 from opsweek.checks.mw_history import MwHistory, scan_snapshots
 from opsweek.checks.new_wikis import NewWikis, check_new_wikis
@@ -31,11 +33,13 @@ from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable, fir
 from opsweek.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from opsweek.adapters.dumps import DumpsFiles
     from opsweek.adapters.fs import Files
     from opsweek.adapters.hive import HiveMetastore
     from opsweek.adapters.warehouse import Warehouse
     from opsweek.alerts.changes import AlertChanges
     from opsweek.checks.canary import StreamResult
+    from opsweek.config.areas import DumpsSettings
 
 
 class CheckAdapters(Protocol):
@@ -60,6 +64,9 @@ class CheckAdapters(Protocol):
     def metastore(self) -> AbstractContextManager[HiveMetastore]: ...
 
     def duties(self, session: Session) -> Duties: ...
+
+    @property
+    def dumps_settings(self) -> DumpsSettings: ...
 
 
 @dataclass
@@ -91,6 +98,43 @@ class CanaryRun:
 class PartitionsRun:
     drift: Drift
     repaired: Drift | None = None  # after the repair, when one ran
+
+
+@dataclass
+class DumpsRun:
+    run: str  # YYYYMMDD
+    wikis: list[str]  # the wikis checked
+    findings: list[dumps_check.Finding]
+    unreadable: dict[str, str]  # wiki: why its status file could not be read
+
+    def alerts(self, open_keys: dict[str, str]) -> list[bytes]:
+        """The findings as check findings; and, for each open dumps alert of this run about
+        a wiki checked (``open_keys``: key -> kind) that no finding repeats, its resolution."""
+        found = [
+            finding("dumps", f.kind, f.title, f.key, {**f.details, "key": f.key}, f.severity)
+            for f in self.findings
+        ]
+        current = {f.key for f in self.findings}
+        checked = set(self.wikis) - set(self.unreadable)
+        for key, kind in open_keys.items():
+            parts = key.split("/")
+            if key in current or self.run not in parts[:2]:
+                continue  # still wrong, or another run's: this one says nothing of it
+            if parts[0] != "run" and parts[0] not in checked:
+                continue  # a wiki not read this time
+            title = f"dumps: {key} is fine now"
+            found.append(finding("dumps", kind, title, key, {"key": key}, resolved=True))
+        return found
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "wikis": len(self.wikis),
+            "findings": [
+                {"kind": f.kind, "key": f.key, "title": f.title, **f.details} for f in self.findings
+            ],
+            "unreadable": self.unreadable,
+        }
 
 
 class Checks:
@@ -291,6 +335,65 @@ class Checks:
                     )
         return states
 
+    # --- the public dumps -----------------------------------------------------------------
+    def dumps(
+        self,
+        run: date | None = None,
+        root: str | None = None,
+        alert: bool = True,
+        now: datetime | None = None,
+    ) -> DumpsRun:
+        """The status files of ``run`` (by default the one under way) for each wiki
+        (``dumps.wikis``, else those the root's index.json names), and what is wrong with
+        them; with ``alert``, the findings go to the inbox, and the open dumps alerts of the
+        wikis checked that are fine now resolve."""
+        from opsweek.adapters.dumps import DumpsFiles
+
+        check = dumps_check
+        settings = self.adapters.dumps_settings
+        where = root or settings.root
+        if not where:
+            raise ConfigError("give --root or set dumps.root")
+        now = now or utcnow()
+        run = run or check.run_of(now.date())
+        before = check.previous_run(run)
+        files = DumpsFiles(where)
+        try:
+            wikis = list(settings.wikis)
+            if not wikis:
+                index = files.read("index.json")
+                if index is None:
+                    raise Unavailable(f"dumps: no index.json under {where}: set dumps.wikis")
+                wikis = check.wikis_of_index(index)
+            current: dict[str, check.WikiRun | None] = {}
+            previous: dict[str, check.WikiRun | None] = {}
+            unreadable: dict[str, str] = {}
+            for wiki in wikis:
+                try:
+                    current[wiki] = _wiki_run(files, wiki, run)
+                    previous[wiki] = _wiki_run(files, wiki, before)
+                except ValueError as exc:
+                    unreadable[wiki] = str(exc)
+        except ValueError as exc:
+            raise Unavailable(f"dumps: {exc}") from None
+        finally:
+            files.close()
+        limits = check.Limits(
+            settings.stall_hours, settings.expected_days, settings.size_drop_percent
+        )
+        found = check.for_steps(
+            check.findings(run, current, previous, now, limits),
+            settings.public_url,
+            settings.snapshot_host,
+            settings.worker_config,
+            settings.big_wikis,
+        )
+        result = DumpsRun(check.run_name(run), sorted(current), found, unreadable)
+        if alert:
+            with self.adapters.store.writing() as session:
+                self._send(result.alerts(_open_dumps_keys(session)), session)
+        return result
+
     # --- on a schedule --------------------------------------------------------------------
     def scheduled(self) -> list[str]:
         """The checks that need no arguments, as the CLI runs them: the MediaWiki history
@@ -306,6 +409,11 @@ class Checks:
             self.refine()
         except (OpsweekError, OSError) as exc:
             failed.append(f"refine: {exc}")
+        if self.adapters.dumps_settings.root:
+            try:
+                self.dumps()
+            except (OpsweekError, OSError) as exc:
+                failed.append(f"dumps: {exc}")
         if self.settings.allowlist and self.settings.grouped_wikis:
             yesterday = today - timedelta(days=1)
             try:
@@ -330,6 +438,18 @@ def _deploy_duty(duties: Duties, snapshot: str) -> int | None:
         ),
         None,
     )
+
+
+def _wiki_run(files: DumpsFiles, wiki: str, run: date) -> dumps_check.WikiRun | None:
+    name = dumps_check.run_name(run)
+    data = files.read(f"{wiki}/{name}/dumpstatus.json")
+    return None if data is None else dumps_check.parse_status(wiki, name, data)
+
+
+def _open_dumps_keys(session: Session) -> dict[str, str]:
+    """The open dumps alerts: their key (what they are about), and their kind."""
+    alerts = newest_alerts(session, Alert.kind.in_(dumps_check.KINDS), status=OPEN)
+    return {str(a.details.get("key")): a.kind for a in alerts if a.details.get("key")}
 
 
 def read_file(path: str, what: str) -> str:

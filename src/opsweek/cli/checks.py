@@ -176,6 +176,48 @@ def refine(
     raise typer.Exit(1 if any(s.state == "failed" for s in states) else 0)
 
 
+@app.command("dumps")
+def dumps(
+    ctx: typer.Context,
+    root: Annotated[
+        str | None,
+        typer.Option(help="The dumps site, a mirror or a directory (default: dumps.root)."),
+    ] = None,
+    run: Annotated[
+        str | None, typer.Option(help="The run, YYYYMMDD (default: the one under way).")
+    ] = None,
+    no_alert: Annotated[
+        bool, typer.Option("--no-alert", help="Report only; send nothing to the inbox.")
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """The public dumps' run: each wiki's status file (dumpstatus.json) read for failed jobs,
+    a wiki not started or stalled, a run not finished when it should be, and files much
+    smaller than in the previous run. Each finding is an alert with its steps; a clean run
+    resolves them. Exit 1 when something is wrong."""
+    import re
+    from datetime import datetime
+
+    when = None
+    if run is not None:
+        try:
+            if not re.fullmatch(r"\d{8}", run):
+                raise ValueError
+            when = datetime.strptime(run, "%Y%m%d").date()
+        except ValueError:
+            raise BadInput(f"--run must be a date as YYYYMMDD, not {run!r}") from None
+    result = _checks(ctx).dumps(when, root, alert=not no_alert)
+    if json_:
+        print_json(result.as_json())
+    else:
+        console.print(f"dumps run {result.run}: {len(result.wikis)} wiki(s) read")
+        for item in result.findings:
+            console.print(f"[red]{escape(item.kind)}[/] {escape(item.title)}")
+        for wiki, why in result.unreadable.items():
+            console.print(f"[yellow]unreadable[/] {escape(wiki)}: {escape(why)}")
+    raise typer.Exit(1 if result.findings or result.unreadable else 0)
+
+
 @app.command("canary")
 def canary(
     ctx: typer.Context,

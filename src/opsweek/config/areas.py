@@ -122,6 +122,18 @@ class HiveSettings(NamedTuple):
     metastore_uri: str
 
 
+class DumpsSettings(NamedTuple):
+    root: str
+    wikis: tuple[str, ...]
+    stall_hours: int
+    expected_days: int
+    size_drop_percent: int
+    public_url: str
+    snapshot_host: str
+    worker_config: str
+    big_wikis: tuple[str, ...]
+
+
 class RefineSettings(NamedTuple):
     runner: str
     runner_key: str

@@ -322,6 +322,69 @@ SETTINGS: tuple[Setting, ...] = (
         check=_positive,
     ),
     Setting(
+        "dumps.root",
+        str,
+        "",
+        "Where `opsweek check dumps` reads the public dumps' status files: the dumps site "
+        "(https://dumps.wikimedia.org), a mirror, a directory or an fsspec URL laid out the "
+        "same way (<wiki>/<YYYYMMDD>/dumpstatus.json, index.json); none: serve does not check "
+        "the dumps.",
+    ),
+    Setting(
+        "dumps.wikis",
+        str,
+        "",
+        "Comma-separated wikis to check; none: every wiki the root's index.json names.",
+    ),
+    Setting(
+        "dumps.stall_hours",
+        int,
+        48,
+        "Hours without a change in a wiki's status file before its run counts as stalled "
+        "(and after a run's start before a wiki that has not started is named).",
+        check=_positive,
+    ),
+    Setting(
+        "dumps.expected_days",
+        int,
+        14,
+        "Days after its start by which every wiki of a run should be done.",
+        check=_positive,
+    ),
+    Setting(
+        "dumps.size_drop_percent",
+        int,
+        30,
+        "A file this much smaller than the same file of the previous run is named.",
+        check=_positive,
+    ),
+    Setting(
+        "dumps.public_url",
+        str,
+        "https://dumps.wikimedia.org",
+        "The dumps site the steps link to (each wiki's run page, the progress page).",
+    ),
+    Setting(
+        "dumps.snapshot_host",
+        str,
+        "",
+        "The snapshot host where the dumps operators rerun a job (worker.py); none: the steps "
+        "show no rerun command.",
+    ),
+    Setting(
+        "dumps.worker_config",
+        str,
+        "/etc/dumps/confs/wikidump.conf.dumps",
+        "worker.py's --configfile in the rerun command (with :en, :wd or :bigwikis added for "
+        "the wikis dumped with their own settings).",
+    ),
+    Setting(
+        "dumps.big_wikis",
+        str,
+        "",
+        "Comma-separated wikis dumped with the :bigwikis section of dumps.worker_config.",
+    ),
+    Setting(
         "offboard.archive_dir",
         str,
         "/wmf/data/archive/user",

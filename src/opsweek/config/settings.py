@@ -168,6 +168,10 @@ class Settings:
         )
 
     @cached_property
+    def dumps(self) -> areas.DumpsSettings:
+        return areas.build(areas.DumpsSettings, "dumps", self._values)
+
+    @cached_property
     def refine(self) -> areas.RefineSettings:
         return areas.build(areas.RefineSettings, "refine", self._values)
 

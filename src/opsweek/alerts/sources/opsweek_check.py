@@ -19,6 +19,10 @@ CHECK_KINDS = {
     "mediawiki_history_checker_error": "mw-history",
     "canary_schema_problem": "canary",
     "partition_drift": "partitions",
+    "dumps_job_failed": "dumps",
+    "dumps_wiki_stalled": "dumps",
+    "dumps_run_late": "dumps",
+    "dumps_file_shrunk": "dumps",
 }
 
 

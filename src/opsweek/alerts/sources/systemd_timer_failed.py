@@ -1,9 +1,14 @@
 """systemd timer e-mails from SYSTEMDTIMER: ``FAIL: <timer>`` (``PASS:`` resolves it).
-Deletion scripts (refinery-drop-...) name the tables and paths out of the allowed interval."""
+Deletion scripts (refinery-drop-...) name the tables and paths out of the allowed interval;
+sqoop timers say which of the three sqoop jobs failed and which snapshot it was making; the
+canary producer's own timer is a canary failure (its steps, and its recovers-within-the-hour
+rule)."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from typing import Any
 
 from opsweek.alerts.mail import MailMessage
 from opsweek.alerts.model import (
@@ -14,6 +19,7 @@ from opsweek.alerts.model import (
     digest,
     expect,
 )
+from opsweek.alerts.sources import canary_failure
 
 KIND = "systemd_timer_failed"
 SUBJECT = re.compile(r"^(?P<state>FAIL|PASS):\s*(?P<title>.+)\Z")
@@ -53,6 +59,10 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
         "out_of_interval_paths": sorted(set(DROP_PATH.findall(output_text))),
     }
     failed = subject["state"] == "FAIL"
+    if unit.startswith("produce_canary_events"):
+        return [_canary(mail, unit, details, failed)]
+    if "sqoop" in unit:
+        details.update(_sqoop(unit, mail))
     return [
         ParsedAlert(
             kind=KIND,
@@ -66,6 +76,46 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             occurred_at=mail.date,
         )
     ]
+
+
+# the runbook's three sqoop jobs, told apart by their unit's name
+SQOOP_JOBS = (
+    ("private", "cu_changes (geoeditors), from the production replicas"),
+    ("production", "production tables such as actor and comment, from the production replicas"),
+    ("", "the mediawiki-history tables, from the labs (cloud) replicas"),
+)
+
+
+def _sqoop(unit: str, mail: MailMessage) -> dict[str, str]:
+    """Which sqoop job failed, and the snapshot it was making: the month before the failure
+    (sqoop runs early in a month for the month before)."""
+    job = next(label for key, label in SQOOP_JOBS if key in unit)
+    found = {"sqoop_job": job}
+    if mail.date is not None:
+        month = (mail.date.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        found["sqoop_snapshot"] = month
+        found["sqoop_flags"] = f"/wmf/data/raw/mediawiki/tables/*/snapshot={month}/_SUCCESS"
+    return found
+
+
+def _canary(mail: MailMessage, unit: str, details: dict[str, Any], failed: bool) -> ParsedAlert:
+    """The canary producer's timer: a canary failure, resolved by its PASS mail or by events
+    produced again within the hour."""
+    kind = canary_failure.KIND
+    return ParsedAlert(
+        kind=kind,
+        source="systemd",
+        title=clean_text(f"canary events job {'failed' if failed else 'passed'}: {unit}"),
+        fingerprint=digest(kind, "timer", unit),
+        severity="error",
+        status=FIRING if failed else RESOLVED,
+        details={
+            **details,
+            "log_file": "/var/log/refinery/produce_canary_events/produce_canary_events.log",
+        },
+        group_key=digest(kind, "timer", unit),
+        occurred_at=mail.date,
+    )
 
 
 def _unit(title: str, command: str) -> str:
