@@ -68,6 +68,7 @@ def duties() -> dict[str, DutyDef]:
 # what an occurrence of each duty knows when it is opened
 DUTY_VALUES = {
     "offboarding": {"user": "elvis"},
+    "onboarding": {"user": "nadia"},
     "new-wiki": {"wiki": "azywiki"},
     "mw-history-deploy": {"snapshot": "2026-10"},
 }

@@ -88,6 +88,16 @@ DUTIES: dict[tuple[str, int], Expect] = {
     ("offboarding", 3): sh(
         call("opsweek", "offboard", "execute", "elvis-offboarding.json", "--yes")
     ),
+    ("onboarding", 3): sh(
+        call("hdfs", "dfs", "-mkdir", "-p", "/user/nadia", user="hdfs", principal="hdfs"),
+        host=LAUNCHER,
+    ),
+    ("onboarding", 4): sh(
+        call("hdfs", "dfs", "-chown", "nadia", "/user/nadia", user="hdfs", principal="hdfs"),
+        host=LAUNCHER,
+    ),
+    ("onboarding", 5): sh(call("opsweek", "onboard", "check", "nadia")),
+    ("onboarding", 6): sh(call("hdfs", "dfs", "-ls", "/user/nadia"), host="stat1008.eqiad.wmnet"),
     ("new-wiki", 1): sh(call("analytics-mysql", "azywiki")),
     ("new-wiki", 2): sh(call("opsweek", "check", "new-wikis", "--write")),
     ("new-wiki", 3): sh(

@@ -137,6 +137,13 @@ class Files:
         except FileNotFoundError:
             return None
 
+    def owner(self, path: str) -> tuple[str, str] | None:
+        """The owner and group of ``path``; None when there is nothing there."""
+        try:
+            return _owner(self.fs.info(self.real(path)))
+        except FileNotFoundError:
+            return None
+
     def summarize(self, path: str, limit: int) -> TreeSummary:
         """Totals under ``path``; entries listed one by one up to ``limit``, else one per
         subdirectory."""

@@ -21,6 +21,7 @@ from opsweek.cli import (
     handoff,
     irc,
     offboard,
+    onboard,
     refine,
     rotation,
     sal,
@@ -105,6 +106,7 @@ app.add_typer(duties.app, name="duties")
 app.add_typer(handoff.decisions_app, name="decisions")
 app.add_typer(train.app, name="train")
 app.add_typer(offboard.app, name="offboard")
+app.add_typer(onboard.app, name="onboard")
 app.add_typer(checks.app, name="check")
 app.add_typer(airflow.app, name="airflow")
 app.add_typer(refine.app, name="refine")

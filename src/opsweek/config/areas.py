@@ -122,6 +122,10 @@ class HiveSettings(NamedTuple):
     metastore_uri: str
 
 
+class OnboardSettings(NamedTuple):
+    groups: tuple[str, ...]
+
+
 class DumpsSettings(NamedTuple):
     root: str
     wikis: tuple[str, ...]

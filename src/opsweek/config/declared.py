@@ -385,6 +385,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated wikis dumped with the :bigwikis section of dumps.worker_config.",
     ),
     Setting(
+        "onboard.groups",
+        str,
+        "analytics-privatedata-users",
+        "Comma-separated groups `opsweek onboard check` expects a new user to be in.",
+    ),
+    Setting(
         "offboard.archive_dir",
         str,
         "/wmf/data/archive/user",

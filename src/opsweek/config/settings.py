@@ -168,6 +168,10 @@ class Settings:
         )
 
     @cached_property
+    def onboard(self) -> areas.OnboardSettings:
+        return areas.build(areas.OnboardSettings, "onboard", self._values)
+
+    @cached_property
     def dumps(self) -> areas.DumpsSettings:
         return areas.build(areas.DumpsSettings, "dumps", self._values)
 

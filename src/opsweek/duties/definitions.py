@@ -112,6 +112,7 @@ def handoff_cron(handoff_weekday: int, handoff_time: time, lead_hours: int) -> s
 ALLOWLIST_HDFS = "/wmf/refinery/current/static_data/pageview/allowlist/allowlist.tsv"
 LAUNCHER = "an-launcher1002.eqiad.wmnet"
 AS_HDFS = "sudo -u hdfs kerberos-run-command hdfs hdfs dfs"
+STAT_HOST = "stat1008.eqiad.wmnet"
 
 
 def _allowlist_sync() -> tuple[Step, ...]:
@@ -255,6 +256,43 @@ def default_duties(
                 ),
             ),
             runbook="Have any users left the Foundation?",
+        ),
+        DutyDef(
+            "onboarding",
+            "Give a new user access to the cluster",
+            ON_DEMAND,
+            grace_hours=120,
+            steps=(
+                step(
+                    "Read the access request task: who approved it, and which groups it grants "
+                    "(analytics-privatedata-users for private data)"
+                ),
+                step(
+                    "Ask an SRE to create the user's Kerberos principal and to add the user "
+                    "to those groups (a reviewed change to the admin data)"
+                ),
+                step(
+                    "Create the user's HDFS home",
+                    f"{AS_HDFS} -mkdir -p /user/<user>",
+                    host=LAUNCHER,
+                ),
+                step(
+                    "Make the user its owner",
+                    f"{AS_HDFS} -chown <user> /user/<user>",
+                    host=LAUNCHER,
+                ),
+                step(
+                    "See which of these are in place (HDFS home and owner, groups)",
+                    "opsweek onboard check <user>",
+                ),
+                step(
+                    "First login test: the user logs in to a stat host, runs kinit, then "
+                    "lists their HDFS home",
+                    "hdfs dfs -ls /user/<user>",
+                    host=STAT_HOST,
+                ),
+            ),
+            runbook="Removing and adding new users",
         ),
         DutyDef(
             "new-wiki",
