@@ -1,5 +1,6 @@
 """Phabricator (and Phorge) through the Conduit API: the open tasks in the board's ops-week
-column, with their assignee and status."""
+column, with their assignee and status; and the handoff's changes to them (maniphest.edit),
+each made only if the task has not changed since it was read."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from opsweek.adapters.tracker import Task
+from opsweek.adapters.tracker import Task, TaskChange
 from opsweek.errors import Unavailable
 
 PAGE = 100
@@ -114,3 +115,24 @@ class PhabricatorTracker:
             row["phid"]: row["fields"]["username"]
             for row in self._search("user.search", {"constraints": {"phids": phids}})
         }
+
+    def apply(self, change: TaskChange) -> str:
+        number = int(change.ref.removeprefix("T"))
+        rows = list(self._search("maniphest.search", {"constraints": {"ids": [number]}}))
+        if not rows:
+            return "left alone: the task is gone"
+        modified = datetime.fromtimestamp(int(rows[0]["fields"].get("dateModified", 0)), UTC)
+        if modified != change.read_modified:
+            return f"left alone: changed since it was read ({modified.isoformat()})"
+        transactions: list[dict[str, Any]] = [{"type": "comment", "value": change.comment}]
+        if change.action == "unassign":
+            transactions.append({"type": "owner", "value": None})
+        elif change.reassign and change.owner:
+            found = list(
+                self._search("user.search", {"constraints": {"usernames": [change.owner]}})
+            )
+            if not found:
+                return f"left alone: no user {change.owner} in Phabricator"
+            transactions.append({"type": "owner", "value": found[0]["phid"]})
+        self.conduit("maniphest.edit", {"objectIdentifier": number, "transactions": transactions})
+        return "applied"

@@ -43,9 +43,41 @@ class Task:
         }
 
 
+@dataclass(frozen=True)
+class TaskChange:
+    """What the handoff does to one task: unassign it, or hand it over (a new owner, or only
+    a comment when nobody is known to take it), with a comment saying why."""
+
+    ref: str
+    action: str  # unassign, hand over
+    owner: str | None  # the new owner's username; None: unassign, or keep (see ``reassign``)
+    reassign: bool
+    comment: str
+    read_modified: datetime  # when the task was last changed as it was read
+
+    def describe(self) -> str:
+        if self.action == "unassign":
+            return f"{self.ref}: unassign"
+        return f"{self.ref}: " + (f"assign to {self.owner}" if self.reassign else "comment only")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "action": self.action,
+            "owner": self.owner,
+            "reassign": self.reassign,
+            "comment": self.comment,
+        }
+
+
 class Tracker(Protocol):
     name: str
 
     def ops_tasks(self) -> list[Task]:
         """Open tasks on the ops-week board column. Raises Unavailable."""
+        ...
+
+    def apply(self, change: TaskChange) -> str:
+        """Make ``change`` unless the task changed since it was read: "applied", or why it
+        was left alone. Raises Unavailable."""
         ...

@@ -116,7 +116,7 @@ app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("irc")(irc.irc)
 app.command("today")(duties.today)
-app.command("handoff")(handoff.handoff)
+app.add_typer(handoff.handoff_app, name="handoff")
 app.command("remind")(handoff.remind)
 app.command("decision")(handoff.decision)
 

@@ -14,6 +14,7 @@ from opsweek.errors import BadInput, Unavailable
 from opsweek.timeutil import parse_date
 
 decisions_app = typer.Typer(no_args_is_help=True, help="Decisions mailed to the alerts list.")
+handoff_app = typer.Typer(invoke_without_command=True)
 FORMATS = ("md", "html", "json")
 
 
@@ -35,6 +36,7 @@ def _print_results(results: list[dict[str, Any]], what: str) -> None:
             note(f"{what} was already sent to {result['target']}; not sent again")
 
 
+@handoff_app.callback()
 def handoff(
     ctx: typer.Context,
     week: Annotated[
@@ -53,6 +55,9 @@ def handoff(
 ) -> None:
     """The handoff report for one ops week, written from what opsweek knows."""
     from opsweek.handoff.render import to_html, to_markdown
+
+    if ctx.invoked_subcommand is not None:
+        return  # `handoff tasks`: its own options
 
     if format_ not in FORMATS:
         raise BadInput(f"unknown format {format_!r}: use md, html or json")
@@ -83,6 +88,45 @@ def handoff(
         note(f"[yellow]unavailable:[/] {escape(reason)}")
     if any("error" in r for r in results):
         raise typer.Exit(1)
+
+
+@handoff_app.command("tasks")
+def tasks(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None,
+        typer.Option(help="A day in the ops week (default: the week being handed off)."),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Make the changes (default: only show them).")
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """The runbook's handoff of the outgoing person's tasks in the ops-week column: unassign
+    the assigned ones not started, hand over the ones in progress to the next person (a
+    comment only when nobody is next). A dry run unless --apply; then each change is made
+    unless the task changed since it was read (left alone, and named), and goes to the SAL."""
+    ops = state(ctx).app
+    with ops.session() as session:
+        service = ops.handoff(session)
+        changes = service.task_changes(parse_date(week) if week else None)
+        done = service.apply_task_changes(changes) if apply else [(c, "") for c in changes]
+    if json_:
+        print_json(
+            {
+                "applied": apply,
+                "changes": [{**c.as_json(), "outcome": outcome or None} for c, outcome in done],
+            }
+        )
+    else:
+        if not done:
+            note("no task of the outgoing person to unassign or hand over")
+        for change, outcome in done:
+            what = escape(change.describe())
+            console.print(f"{what}: {escape(outcome)}" if apply else f"would {what}")
+            console.print(f"  [dim]{escape(change.comment)}[/]")
+    left = [c for c, outcome in done if apply and outcome != "applied"]
+    raise typer.Exit(1 if left else 0)
 
 
 def remind(

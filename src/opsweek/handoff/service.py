@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from opsweek.adapters.chat import Chat
 from opsweek.adapters.mailer import SmtpMailer
-from opsweek.adapters.tracker import Tracker
+from opsweek.adapters.tracker import TaskChange, Tracker
 from opsweek.db.alert_reads import newest_alerts
 from opsweek.db.models import Alert, Person
 from opsweek.duties.service import Duties, status
@@ -32,10 +32,11 @@ from opsweek.handoff.report import (
     build_handoff,
     job_of,
 )
+from opsweek.handoff.task_changes import plan
 from opsweek.quoting import slack_mention, slack_text
 from opsweek.rotation.service import Rotation
 from opsweek.rotation.team import Team
-from opsweek.sal.log import SalFilter, SalLog
+from opsweek.sal.log import SalFilter, SalLog, record_action
 from opsweek.timeutil import utcnow
 from opsweek.watch.answers import unanswered
 
@@ -247,6 +248,28 @@ class HandoffService:
         if not to:
             raise ConfigError("mail.alerts_list is not set")
         return self.mailer, to
+
+    # --- the tracker ------------------------------------------------------------------------
+    def task_changes(self, week: date | None = None) -> list[TaskChange]:
+        """What the handoff does to the outgoing person's tasks in the ops-week column."""
+        if self.tracker is None:
+            raise ConfigError("no tracker configured: set tracker.kind and tracker.url")
+        inputs = self.inputs(week)
+        if inputs.tasks is None:
+            raise Unavailable("; ".join(inputs.unavailable) or "the tracker did not answer")
+        return plan(inputs.tasks, inputs.from_person, inputs.to_person)
+
+    def apply_task_changes(self, changes: list[TaskChange]) -> list[tuple[TaskChange, str]]:
+        """Make each change (a task changed since it was read is left alone, and named);
+        each one made goes to the SAL."""
+        assert self.tracker is not None  # task_changes() said so
+        done = []
+        for change in changes:
+            outcome = self.tracker.apply(change)
+            if outcome == "applied":
+                record_action(self.session, self.actor, f"handoff: {change.describe()}", self.now)
+            done.append((change, outcome))
+        return done
 
     # --- reminders -------------------------------------------------------------------------
     def reminder_due(self) -> Reminder | None:
