@@ -338,11 +338,15 @@ class App:
 
     def read_tracker_and_chat(self, session: Session, now: datetime | None = None) -> Reading:
         """Ask the tracker and the chat now, and keep what they said."""
+        from opsweek.offboard.from_tracker import compile_pattern, start_offboarding
         from opsweek.watch.readings import keep, read
 
         now = now or utcnow()
         reading = read(session, self.tracker, self.chat, self.settings.chat, now)
         keep(session, reading, now)
+        pattern = compile_pattern(self.settings.offboard.task_pattern)
+        if reading.tasks and pattern is not None:
+            start_offboarding(self.duties(session, now=now), reading.tasks, pattern)
         return reading
 
     def today(self, session: Session, now: datetime | None = None) -> TodayView:

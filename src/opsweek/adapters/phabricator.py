@@ -136,3 +136,8 @@ class PhabricatorTracker:
             transactions.append({"type": "owner", "value": found[0]["phid"]})
         self.conduit("maniphest.edit", {"objectIdentifier": number, "transactions": transactions})
         return "applied"
+
+    def comment(self, ref: str, text: str) -> None:
+        number = int(ref.removeprefix("T"))
+        transactions = [{"type": "comment", "value": text}]
+        self.conduit("maniphest.edit", {"objectIdentifier": number, "transactions": transactions})

@@ -81,3 +81,7 @@ class Tracker(Protocol):
         """Make ``change`` unless the task changed since it was read: "applied", or why it
         was left alone. Raises Unavailable."""
         ...
+
+    def comment(self, ref: str, text: str) -> None:
+        """Add a comment to a task. Raises Unavailable."""
+        ...

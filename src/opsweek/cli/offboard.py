@@ -31,6 +31,28 @@ def _duty(app_state: State, user: str, **detail: str) -> int:
         return instance.id
 
 
+def _post(app_state: State, user: str, task: str | None, text: str) -> str:
+    """Comment ``text`` on the offboarding's tracker task; the task's reference."""
+    import re
+
+    from opsweek.sal.log import record_action
+
+    tracker = app_state.app.tracker
+    if tracker is None:
+        raise BadInput("--post needs a tracker: set tracker.kind and tracker.url")
+    with app_state.session() as session:
+        duties = app_state.app.duties(session)
+        instance, _ = duties.ensure_open("offboarding", {"user": user}, f"offboarding {user}")
+        ref = task or str(instance.detail.get("task") or "")
+        if not re.fullmatch(r"T\d{1,9}", ref):
+            raise BadInput(f"no tracker task known for {user}'s offboarding: give --task T123")
+        tracker.comment(ref, text)
+        record_action(
+            session, app_state.settings.user, f"posted {user}'s offboarding check to {ref}"
+        )
+    return ref
+
+
 def _exit_code(report: "ScanReport") -> int:
     if report.failed:
         return 2
@@ -44,10 +66,19 @@ def check(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the text to paste into the tracker task.")
     ] = False,
+    post: Annotated[
+        bool,
+        typer.Option("--post", help="Post the report as a comment on the offboarding task."),
+    ] = False,
+    task: Annotated[
+        str | None,
+        typer.Option(help="The tracker task (default: the one that started the duty)."),
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """Find every leftover: home directories on each host, the HDFS home and warehouse
     directories, Hive databases named after the user and tables the user owns anywhere.
+    With --post, the report goes to the offboarding task as a comment (and to the SAL).
     Exit 0 clean, 1 leftovers found, 2 a check failed."""
     from opsweek.offboard.report import to_markdown
     from opsweek.offboard.rules import check_user
@@ -62,6 +93,9 @@ def check(
     ):
         report = found.scanner().scan(user)
     duty = _duty(app_state, user, scanned_at=report.scanned_at.isoformat())
+    posted = _post(app_state, user, task, to_markdown(report)) if post else None
+    if posted:
+        note(f"posted to {posted}")
     if json_:
         print_json({**report.as_json(), "duty": duty})
     elif markdown:

@@ -146,6 +146,7 @@ class RefineSettings(NamedTuple):
 
 
 class OffboardSettings(NamedTuple):
+    task_pattern: str
     archive_dir: str
     archive_owner: str
     summarize_above: int

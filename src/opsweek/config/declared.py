@@ -391,6 +391,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated groups `opsweek onboard check` expects a new user to be in.",
     ),
     Setting(
+        "offboard.task_pattern",
+        str,
+        r"(?i)^\s*offboard(?:ing)?\b[\s:-]+(?P<user>[a-z_][a-z0-9_-]{0,31})\b",
+        "A regular expression on the titles of the tracker's ops-week column: a match opens "
+        "the offboarding duty of its (?P<user>...) group, once per task; empty: offboarding "
+        "starts by hand only.",
+    ),
+    Setting(
         "offboard.archive_dir",
         str,
         "/wmf/data/archive/user",
