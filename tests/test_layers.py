@@ -22,7 +22,8 @@ LAYERS: list[set[str]] = [
     {"alerts"},
     {"adapters"},  # outside systems; they speak the alert model (RawInput)
     {"watch"},  # the tracker's and the chat's last readings
-    {"duties", "offboard"},
+    {"duties"},
+    {"offboard", "onboard"},  # offboarding opens its duty
     {"handoff"},
     {"checks"},
     {"app"},  # the composition root

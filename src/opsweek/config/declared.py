@@ -385,6 +385,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated wikis dumped with the :bigwikis section of dumps.worker_config.",
     ),
     Setting(
+        "maintenance.files",
+        str,
+        "",
+        "Comma-separated TOML files of [[duties]] tables (the same fields as in opsweek.toml), "
+        "each marked manual: the team's manual maintenance list, on the runbook's TODO list "
+        "for automation (the handoff's noise section names them). Relative to this file.",
+    ),
+    Setting(
         "onboard.groups",
         str,
         "analytics-privatedata-users",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -53,8 +54,21 @@ class Settings:
 
     @property
     def duty_entries(self) -> list[dict[str, Any]]:
-        """The ``[[duties]]`` tables as written (checked by opsweek.duties.definitions)."""
-        return self._entries("duties")
+        """The ``[[duties]]`` tables as written (checked by opsweek.duties.definitions), then
+        those of each file of ``maintenance.files`` (the manual maintenance list: each marked
+        ``manual`` unless it says otherwise)."""
+        entries = self._entries("duties")
+        for name in str(self._values["maintenance.files"]).split(","):
+            if name.strip():
+                entries += [{"manual": True, **e} for e in _duty_file(self._path(name.strip()))]
+        return entries
+
+    def _path(self, name: str) -> Path:
+        """A path from the settings: relative ones from the settings file's directory."""
+        path = Path(name).expanduser()
+        if path.is_absolute() or self.config_path is None:
+            return path
+        return self.config_path.parent / path
 
     @property
     def airflow_instance_entries(self) -> list[dict[str, Any]]:
@@ -220,6 +234,20 @@ class Settings:
                 }
             )
         return rows
+
+
+def _duty_file(path: Path) -> list[dict[str, Any]]:
+    """The ``[[duties]]`` tables of a manual maintenance file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"maintenance.files: cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"maintenance.files: {path} is not TOML: {exc}") from None
+    entries = data.get("duties", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"maintenance.files: {path} must hold [[duties]] tables")
+    return [dict(e) for e in entries]
 
 
 def _platform_data_dir() -> Path:

@@ -33,6 +33,7 @@ FIELDS = {
     "enabled",
     "runbook",
     "timezone",
+    "manual",
 }
 
 
@@ -46,6 +47,7 @@ class DutyDef:
     runbook: str = ""  # the runbook section it comes from
     enabled: bool = True
     timezone: str = ""  # the cron's timezone: "" for the team's
+    manual: bool = False  # manual maintenance: on the runbook's TODO list for automation
 
     @property
     def on_demand(self) -> bool:
@@ -60,6 +62,7 @@ class DutyDef:
             "grace_hours": self.grace_hours,
             "steps": [s.as_json() for s in self.steps],
             "runbook": self.runbook,
+            "manual": self.manual,
         }
 
 
@@ -390,6 +393,8 @@ def load_duties(
             changes["runbook"] = str(entry["runbook"])
         if "enabled" in entry:
             changes["enabled"] = bool(entry["enabled"])
+        if "manual" in entry:
+            changes["manual"] = bool(entry["manual"])
         if key in duties:
             duties[key] = replace(duties[key], **changes)
         else:

@@ -217,6 +217,9 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo, channel: Channel = MARKDOWN
         f"- {t(noise_name(n.kind, n.job))}: {n.count} alerts" for n in report.resolved_by_itself
     ]
     out += alone or ["- none"]
+    if i.manual:
+        out += ["", "Manual maintenance, on the TODO list for automation (times done):"]
+        out += [f"- {t(title)}: {done}" for title, done in i.manual]
     if i.unavailable:
         out += ["", "## Not available when this report was built", ""]
         out += [f"- {t(reason)}" for reason in i.unavailable]

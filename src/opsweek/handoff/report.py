@@ -146,6 +146,7 @@ class HandoffInputs:
     noise_alerts: list[AlertLine]
     noise_weeks: int
     tasks: list[Task] | None = None  # None: no tracker configured or it was unavailable
+    manual: list[tuple[str, int]] = field(default_factory=list)  # manual duties, times done
     questions: list[Question] | None = None
     unavailable: list[str] = field(default_factory=list)
 
@@ -258,6 +259,7 @@ class HandoffReport:
                 "weeks": i.noise_weeks,
                 "most_fired": [n.__dict__ for n in self.most_fired],
                 "resolved_by_itself": [n.__dict__ for n in self.resolved_by_itself],
+                "manual_maintenance": [{"duty": title, "done": done} for title, done in i.manual],
             },
             "unavailable": list(i.unavailable),
         }

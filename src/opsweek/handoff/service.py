@@ -3,6 +3,7 @@ and mails it once, and reminds the current and next person before the handoff.""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,7 +17,7 @@ from opsweek.adapters.chat import Chat
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.tracker import TaskChange, Tracker
 from opsweek.db.alert_reads import newest_alerts
-from opsweek.db.models import Alert, Person
+from opsweek.db.models import Alert, DutyInstance, Person
 from opsweek.duties.service import Duties, status
 from opsweek.errors import BadInput, ConfigError, Unavailable
 from opsweek.handoff.decisions import Decisions
@@ -114,6 +115,23 @@ class HandoffService:
         rows = self.rotation.weeks(week, week + timedelta(days=1))
         return rows[0].username if rows else None
 
+    def _manual_done(self, since: datetime, until: datetime) -> list[tuple[str, int]]:
+        """Each manual maintenance duty, and how often it was done in [since, until)."""
+        keys = {d.key: d.title for d in self.duties.book.duties if d.manual}
+        if not keys:
+            return []
+        done = Counter(
+            self.session.scalars(
+                select(DutyInstance.duty_key).where(
+                    DutyInstance.duty_key.in_(list(keys)),
+                    DutyInstance.state == "done",
+                    DutyInstance.due_at >= since,
+                    DutyInstance.due_at < until,
+                )
+            )
+        )
+        return [(title, done[key]) for key, title in keys.items()]
+
     def _alerts_seen(self, since: datetime, until: datetime) -> list[Alert]:
         """Alerts seen between ``since`` and ``until``, open and resolved, oldest first."""
         found = newest_alerts(self.session, Alert.first_seen < until, Alert.last_seen >= since)
@@ -129,6 +147,7 @@ class HandoffService:
         noise_weeks = self.config.noise_weeks
         noise = [alert_line(a) for a in self._alerts_seen(end - WEEK * max(noise_weeks, 1), end)]
         duties = self.duties
+        manual = self._manual_done(end - WEEK * max(noise_weeks, 1), end)
         carried = [i for i in duties.open_on_demand() if i.due_at < start]
         duty_lines = [
             DutyLine(i.id, i.duty_key, i.title, i.due_at, status(i, self.now), i.closed_by, i.note)
@@ -181,6 +200,7 @@ class HandoffService:
             noise_alerts=noise,
             noise_weeks=noise_weeks,
             tasks=tasks,
+            manual=manual,
             questions=questions,
             unavailable=unavailable,
         )
