@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from opsweek.checks.workflows import Checks
     from opsweek.config.areas import DumpsSettings
     from opsweek.db.session import Store
+    from opsweek.duties.dashboards import Dashboard
     from opsweek.duties.definitions import DutyBook
     from opsweek.duties.service import Duties
     from opsweek.duties.today import TodayView
@@ -119,7 +120,19 @@ class App:
     def duty_book(self) -> DutyBook:
         from opsweek.duties.service import duty_book
 
-        return duty_book(self.settings.rotation, self.settings.duties, self.settings.duty_entries)
+        return duty_book(
+            self.settings.rotation,
+            self.settings.duties,
+            self.settings.duty_entries,
+            self.dashboards,
+        )
+
+    @cached_property
+    def dashboards(self) -> list[Dashboard]:
+        """The `[[dashboards]]` to look at every day."""
+        from opsweek.duties.dashboards import dashboards_from
+
+        return dashboards_from(self.settings.dashboard_entries)
 
     @cached_property
     def flap_rule(self) -> FlapRule:

@@ -50,6 +50,7 @@ class StubServer:
                         form = {k: str(v) for k, v in data.items()}
                 else:
                     form = dict(urllib.parse.parse_qsl(raw))
+                form.update(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
                 path = urllib.parse.urlparse(self.path).path
                 request = Request(path.rsplit("/", 1)[-1], path, form, dict(self.headers), raw)
                 stub.requests.append(request)

@@ -194,10 +194,44 @@ def step(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Occurrence id, or a duty key for its open one.")],
     number: Annotated[int, typer.Argument(help="Step number, as `duties show` lists them.")],
+    note: Annotated[
+        str, typer.Option(help="What you noted (a dashboard that looked wrong): in the handoff.")
+    ] = "",
     json_: JsonOption = False,
 ) -> None:
     """Tick one step of a duty's checklist (logged to the SAL)."""
-    _change(ctx, json_, lambda d: d.tick(ref, number), f"step {number} done")
+    _change(ctx, json_, lambda d: d.tick(ref, number, note), f"step {number} done")
+
+
+def dashboards(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """The dashboards to look at, with the current value of each one's Prometheus query
+    (prometheus.url). Exit 1 when a query could not be answered."""
+    from opsweek.duties.dashboards import read_all
+
+    app_state = state(ctx)
+    url = app_state.settings.prometheus_url
+    client = None
+    if url:
+        from opsweek.adapters.prometheus import Prometheus
+
+        client = Prometheus(url)
+    try:
+        readings = read_all(app_state.app.dashboards, client.query if client else None)
+    finally:
+        if client is not None:
+            client.close()
+    if json_:
+        print_json({"dashboards": [r.as_json() for r in readings]})
+    else:
+        if not readings:
+            console.print("no [[dashboards]] configured")
+        for reading in readings:
+            board = reading.dashboard
+            value = f" — {escape(reading.shown())}" if reading.shown() else ""
+            console.print(f"{escape(board.name)}: {escape(board.url)}{value}")
+            if board.look_for:
+                console.print(f"  [dim]{escape(board.look_for)}[/]")
+    raise typer.Exit(1 if any(r.error for r in readings) else 0)
 
 
 @app.command("done")

@@ -385,6 +385,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated wikis dumped with the :bigwikis section of dumps.worker_config.",
     ),
     Setting(
+        "prometheus.url",
+        str,
+        "",
+        "Prometheus's base URL: `opsweek dashboards` shows the current value of each "
+        "dashboard's `prometheus` query; none: only the links.",
+    ),
+    Setting(
         "maintenance.files",
         str,
         "",
@@ -598,6 +605,12 @@ TABLE_LISTS: tuple[TableList, ...] = (
         "Airflow instances opsweek polls and acts on: `name` (analytics, search, ...; their "
         "e-mails come from airflow-<name>), `url` (the web server), and either `token_env` "
         "(an environment variable holding a bearer token) or `user` and `password_env`.",
+    ),
+    TableList(
+        "dashboards",
+        "Dashboards the runbook asks to monitor: `name`, `url`, `look_for` (what to look "
+        "for), and an optional `prometheus` query whose current value is shown next to the "
+        "link; each is a step of the daily `dashboards` duty.",
     ),
     TableList(
         "hosts",

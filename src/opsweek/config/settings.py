@@ -76,6 +76,15 @@ class Settings:
         return self._entries("airflow.instances")
 
     @property
+    def prometheus_url(self) -> str:
+        return str(self._values["prometheus.url"])
+
+    @property
+    def dashboard_entries(self) -> list[dict[str, Any]]:
+        """The ``[[dashboards]]`` tables as written (checked by opsweek.duties.dashboards)."""
+        return self._entries("dashboards")
+
+    @property
     def host_entries(self) -> list[dict[str, Any]]:
         """The ``[[hosts]]`` tables as written (checked by opsweek.adapters.hosts)."""
         return self._entries("hosts")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from opsweek.config.areas import DutySettings, RotationSettings
 from opsweek.db.models import Alert, DutyInstance
 from opsweek.duties.checklist import fill
+from opsweek.duties.dashboards import Dashboard
 from opsweek.duties.definitions import DutyBook, DutyDef, default_duties, load_duties
 from opsweek.duties.schedule import Occurrence, all_occurrences
 from opsweek.errors import BadInput, NotFound
@@ -38,15 +39,29 @@ ALERT_DUTIES = {"mediawiki_history_available": ("mw-history-deploy", _last_month
 
 
 def duty_book(
-    rotation: RotationSettings, duties: DutySettings, entries: Sequence[Mapping[str, Any]]
+    rotation: RotationSettings,
+    duties: DutySettings,
+    entries: Sequence[Mapping[str, Any]],
+    dashboards: Sequence[Dashboard] = (),
 ) -> DutyBook:
-    """The runbook's duties (the handoff on the rotation's weekday and time), changed or
-    extended by the ``[[duties]]`` ``entries``."""
+    """The runbook's duties (the handoff on the rotation's weekday and time), with the daily
+    look at the ``dashboards`` when there are some, changed or extended by the ``[[duties]]``
+    ``entries``."""
     defaults = default_duties(
         parse_weekday(rotation.handoff_weekday),
         parse_clock(rotation.handoff_time),
         duties.reminder_hours,
     )
+    if dashboards:
+        defaults += (
+            DutyDef(
+                "dashboards",
+                "Look at the team's dashboards: tick each one fine, or with a note",
+                "0 9 * * mon-fri",
+                steps=tuple(d.step() for d in dashboards),
+                runbook="Monitor Dashboards",
+            ),
+        )
     return DutyBook(load_duties(entries, defaults))
 
 
@@ -336,7 +351,8 @@ class Duties:
                 return instance, False
         return self.open(key, values, note), True
 
-    def tick(self, ref: str, step: int) -> DutyInstance:
+    def tick(self, ref: str, step: int, note: str = "") -> DutyInstance:
+        """Tick a step; ``note``: what was noted doing it (a dashboard that looked wrong)."""
         instance = self._open(ref)
         if not 1 <= step <= len(instance.steps):
             raise BadInput(f"duty #{instance.id} has steps 1 to {len(instance.steps)}")
@@ -344,11 +360,15 @@ class Duties:
         if steps[step - 1].get("done_at"):
             raise BadInput(f"step {step} of duty #{instance.id} is already done")
         steps[step - 1].update(done_by=self.actor, done_at=iso(self.now))
+        if note.strip():
+            steps[step - 1]["note"] = note.strip()[:2000]
         instance.steps = steps
+        noted = f" (noted: {note.strip()[:200]})" if note.strip() else ""
         record_action(
             self.session,
             self.actor,
-            f"duty #{instance.id} {instance.title}: step {step} done: {steps[step - 1]['text']}",
+            f"duty #{instance.id} {instance.title}: step {step} done: "
+            f"{steps[step - 1]['text']}{noted}",
             self.now,
         )
         return instance

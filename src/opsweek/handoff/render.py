@@ -160,6 +160,9 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo, channel: Channel = MARKDOWN
             extra = f" by {t(d.closed_by)}" if d.closed_by else ""
             note = f": {t(d.note)}" if d.note else ""
             out.append(f"  - {when(d.due_at, tz)} **{status_word(d.status)}**{extra}{note}")
+    if i.noted:
+        out += ["", "Noted while doing them:"]
+        out += [f"- {t(n.step)} ({t(n.by)}): {t(n.note)}" for n in i.noted]
     out.append("")
 
     out.append("## Tracker tasks")

@@ -78,6 +78,17 @@ def job_of(details: dict[str, Any], title: str) -> str:
 
 
 @dataclass(frozen=True)
+class StepNote:
+    """A checklist step ticked with a note: a dashboard that looked wrong."""
+
+    at: str
+    by: str
+    duty: str
+    step: str
+    note: str
+
+
+@dataclass(frozen=True)
 class DutyLine:
     id: int
     key: str
@@ -147,6 +158,7 @@ class HandoffInputs:
     noise_weeks: int
     tasks: list[Task] | None = None  # None: no tracker configured or it was unavailable
     manual: list[tuple[str, int]] = field(default_factory=list)  # manual duties, times done
+    noted: list[StepNote] = field(default_factory=list)  # steps ticked with a note
     questions: list[Question] | None = None
     unavailable: list[str] = field(default_factory=list)
 
@@ -259,6 +271,7 @@ class HandoffReport:
                 "weeks": i.noise_weeks,
                 "most_fired": [n.__dict__ for n in self.most_fired],
                 "resolved_by_itself": [n.__dict__ for n in self.resolved_by_itself],
+                "noted": [n.__dict__ for n in i.noted],
                 "manual_maintenance": [{"duty": title, "done": done} for title, done in i.manual],
             },
             "unavailable": list(i.unavailable),

@@ -30,6 +30,7 @@ from opsweek.handoff.report import (
     HandoffInputs,
     HandoffReport,
     SalLine,
+    StepNote,
     build_handoff,
     job_of,
 )
@@ -148,10 +149,17 @@ class HandoffService:
         noise = [alert_line(a) for a in self._alerts_seen(end - WEEK * max(noise_weeks, 1), end)]
         duties = self.duties
         manual = self._manual_done(end - WEEK * max(noise_weeks, 1), end)
+        week_duties = duties.list(start, end)
+        noted = [
+            StepNote(str(s.get("done_at")), str(s.get("done_by")), i.title, s["text"], s["note"])
+            for i in week_duties
+            for s in i.steps
+            if s.get("note")
+        ]
         carried = [i for i in duties.open_on_demand() if i.due_at < start]
         duty_lines = [
             DutyLine(i.id, i.duty_key, i.title, i.due_at, status(i, self.now), i.closed_by, i.note)
-            for i in carried + duties.list(start, end)
+            for i in carried + week_duties
         ]
         sal = [
             SalLine(e.logged_at, e.nick, e.message)
@@ -201,6 +209,7 @@ class HandoffService:
             noise_weeks=noise_weeks,
             tasks=tasks,
             manual=manual,
+            noted=noted,
             questions=questions,
             unavailable=unavailable,
         )
