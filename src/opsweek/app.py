@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from opsweek.duties.dashboards import Dashboard
     from opsweek.duties.definitions import DutyBook
     from opsweek.duties.service import Duties
-    from opsweek.duties.today import TodayView
+    from opsweek.duties.today import ChannelWatch, TodayView
     from opsweek.duties.train import TrainProject
     from opsweek.handoff.service import HandoffConfig, HandoffService
     from opsweek.offboard.service import OffboardAdapters
@@ -372,6 +372,26 @@ class App:
             self.inbox(session),
             self.read_tracker_and_chat(session, now),
             now,
+            self.channel_watch(session),
+        )
+
+    def channel_watch(self, session: Session) -> ChannelWatch | None:
+        """What Today needs to pick the IRC lines that matter; None without a bot."""
+        from sqlalchemy import select
+
+        from opsweek.db.models import Person
+        from opsweek.duties.today import ChannelWatch
+
+        irc = self.settings.irc
+        if not irc.server:
+            return None
+        nicks = {
+            username: [nick]
+            for username, nick in session.execute(select(Person.username, Person.irc_nick))
+            if nick
+        }
+        return ChannelWatch(
+            timedelta(hours=irc.mentions_hours), irc.watch_words, nicks, (irc.nick,)
         )
 
     @cached_property

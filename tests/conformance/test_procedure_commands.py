@@ -88,6 +88,7 @@ DUTIES: dict[tuple[str, int], Expect] = {
     ("offboarding", 3): sh(
         call("opsweek", "offboard", "execute", "elvis-offboarding.json", "--yes")
     ),
+    ("irc", 1): sh(call("opsweek", "today")),
     ("onboarding", 3): sh(
         call("hdfs", "dfs", "-mkdir", "-p", "/user/nadia", user="hdfs", principal="hdfs"),
         host=LAUNCHER,

@@ -278,3 +278,32 @@ def _dying(process_once):  # type: ignore[no-untyped-def]
         return process_once(*args, **kwargs)
 
     return step
+
+
+def test_the_channels_lines_are_kept_and_today_shows_what_matters(
+    irc_server: IrcServer, bot: SalBot, store: Store
+) -> None:
+    from opsweek.alerts.service import Inbox
+    from opsweek.db.models import ChannelLine
+    from opsweek.duties.today import ChannelWatch, channel_mentions
+    from opsweek.rotation.views import OnDuty
+
+    bob = IrcClient(irc_server.port, "bob")
+    join(bob)
+    bob.say(CHANNEL, "edit_hourly failed again? ann_irc")
+    bob.say(CHANNEL, "lunch?")
+    bob.say(CHANNEL, "!opsweek who")
+    bob.wait_for(lambda line: "ops duty" in line)
+    deadline = time.monotonic() + 5
+    while True:
+        with store.session() as session:
+            kept = [(c.nick, c.text) for c in session.scalars(select(ChannelLine))]
+        if len(kept) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert ("bob", "lunch?") in kept and ("bob", "!opsweek who") in kept
+    with store.session() as session:
+        watch = ChannelWatch(timedelta(hours=24), ("refine",), {}, ("opsweek-bot",))
+        said = channel_mentions(Inbox(session), OnDuty(None, None), watch, utcnow())
+    assert [m.text for m in said] == ["edit_hourly failed again? ann_irc"]  # its alert's job
+    bob.close()

@@ -28,6 +28,8 @@ from opsweek.errors import OpsweekError
 from opsweek.handoff.reminders import INTERVAL_SECONDS, send_due_reminders
 from opsweek.quoting import irc_text
 from opsweek.sal.log import SalLog
+from opsweek.timeutil import utcnow
+from opsweek.watch.channel import keep_line
 
 log = logging.getLogger(__name__)
 REMINDER_SECONDS = INTERVAL_SECONDS  # how often the bot checks whether a reminder is due
@@ -45,6 +47,7 @@ class BotConfig:
     projects: tuple[str, ...] = ()
     relay_nicks: tuple[str, ...] = ()
     allow_ack: bool = False
+    keep_days: int = 7
     base_url: str = ""
     default_project: str = ""
     min_reconnect: float = 2.0
@@ -63,6 +66,7 @@ class BotConfig:
             projects=sal.projects,
             relay_nicks=irc.relay_nicks,
             allow_ack=irc.allow_ack,
+            keep_days=irc.keep_days,
             base_url=base_url,
             default_project=sal.project,
         )
@@ -122,6 +126,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
         would stop serving the channel."""
         text = event.arguments[0] if event.arguments else ""
         sender = getattr(event.source, "nick", "") or ""
+        self.keep(event.target, sender, text)
         try:
             command = parse(sender, text, self.config.projects, self.config.relay_nicks)
             if command is None:
@@ -137,6 +142,14 @@ class SalBot(irc.bot.SingleServerIRCBot):
                 connection.privmsg(event.target, irc_text(answer))
             except Exception:  # a connection going away: the bot reconnects
                 log.exception("could not answer in %s", event.target)
+
+    def keep(self, channel: str, sender: str, text: str) -> None:
+        """Keep the line for Today's mentions; a store that fails loses only this line."""
+        try:
+            with self.app.session() as session:
+                keep_line(session, utcnow(), channel, sender, text, self.config.keep_days)
+        except Exception:  # the bot keeps serving !log whatever happens here
+            log.exception("could not keep a line of %s", channel)
 
     def handle(self, command: LogEntry | Question | Ack, sender: str, channel: str) -> str:
         with self.app.session() as session:

@@ -92,6 +92,15 @@ def today(ctx: typer.Context, json_: JsonOption = False) -> None:
                 )
             if not view.questions:
                 console.print("  every question has a reply")
+        if view.mentions is not None:
+            console.print("\n[bold]In the IRC channels, for you[/]")
+            for m in view.mentions:
+                console.print(
+                    f"  {short_time(m.at, tz)} {escape(m.channel)} {escape(m.nick)}: "
+                    f"{escape(m.text[:200])} [dim]({escape(m.why)})[/]"
+                )
+            if not view.mentions:
+                console.print("  nothing that names you, an open alert or the team's words")
         for reason in view.unavailable:
             console.print(f"[yellow]unavailable:[/] {escape(reason)}")
 

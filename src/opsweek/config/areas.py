@@ -74,6 +74,9 @@ class IrcSettings(NamedTuple):
     channels: tuple[str, ...]
     relay_nicks: tuple[str, ...]
     allow_ack: bool
+    keep_days: int
+    watch_words: tuple[str, ...]
+    mentions_hours: int
 
 
 class DutySettings(NamedTuple):

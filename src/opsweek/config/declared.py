@@ -195,6 +195,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("irc.allow_ack", bool, False, "Let team members acknowledge alerts with `!ack ID`."),
     Setting(
+        "irc.keep_days",
+        int,
+        7,
+        "Days the bot keeps the channels' lines (for Today's mentions); older ones are deleted.",
+        check=_positive,
+    ),
+    Setting(
+        "irc.watch_words",
+        str,
+        "analytics,refine,airflow,hive,hadoop,hdfs,druid,spark,dumps,webrequest,sqoop,kerberos",
+        "Comma-separated words that make a channel line worth showing on Today (besides the "
+        "person on duty's name and the references of open alerts).",
+    ),
+    Setting(
+        "irc.mentions_hours",
+        int,
+        24,
+        "How far back Today looks for channel lines that matter.",
+        check=_positive,
+    ),
+    Setting(
         "duties.reminder_hours",
         int,
         4,

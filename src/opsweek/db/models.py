@@ -275,6 +275,19 @@ class OutsideReading(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class ChannelLine(Base):
+    """A line said in a channel the IRC bot sits in, kept for `irc.keep_days` so Today can
+    show what mentioned the team's work."""
+
+    __tablename__ = "channel_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    nick: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(512))
+
+
 class Publication(Base):
     """Something opsweek posted or mailed, by a key naming what and where, so a retry never
     posts it twice."""

@@ -156,6 +156,13 @@ def default_duties(
             "irc",
             "Check #wikimedia-analytics for anything that needs you",
             daily,
+            steps=(
+                step(
+                    "Read the channel's lines that name you, an open alert's job, table or "
+                    "host, or the team's words (kept by the IRC bot)",
+                    "opsweek today",
+                ),
+            ),
             runbook="Ops week duties",
         ),
         DutyDef(

@@ -1,10 +1,11 @@
 """Today, for the person on duty: who is on duty and until when, what is due and overdue,
-what is firing, tracker tasks on the ops-week column and unanswered channel questions."""
+what is firing, tracker tasks on the ops-week column, unanswered channel questions, and the
+IRC channel's lines that matter to them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from opsweek.adapters.chat import Question
@@ -15,7 +16,9 @@ from opsweek.duties.schedule import Occurrence
 from opsweek.duties.service import Duties, instance_json
 from opsweek.rotation.service import Rotation
 from opsweek.rotation.views import OnDuty
+from opsweek.sal.refs import alert_refs
 from opsweek.timeutil import iso
+from opsweek.watch.channel import Mention, mentions, recent_lines
 from opsweek.watch.readings import Reading
 
 FIRING_SHOWN = 10
@@ -33,6 +36,7 @@ class TodayView:
     tasks: list[Task] | None = None
     questions: list[Question] | None = None
     unavailable: list[str] = field(default_factory=list)
+    mentions: list[Mention] | None = None  # None: no IRC bot configured
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,19 +68,39 @@ class TodayView:
                 None if self.questions is None else [q.as_json() for q in self.questions]
             ),
             "unavailable": self.unavailable,
+            "channel_mentions": (
+                None if self.mentions is None else [m.as_json() for m in self.mentions]
+            ),
         }
 
 
+@dataclass(frozen=True)
+class ChannelWatch:
+    """What Today needs to pick the channel's lines that matter."""
+
+    since: timedelta  # how far back
+    words: tuple[str, ...]
+    nicks: dict[str, list[str]]  # username: IRC nicks
+    own_nicks: tuple[str, ...]  # the bot's
+
+
 def gather_today(
-    rotation: Rotation, duties: Duties, inbox: Inbox, reading: Reading, now: datetime
+    rotation: Rotation,
+    duties: Duties,
+    inbox: Inbox,
+    reading: Reading,
+    now: datetime,
+    channel: ChannelWatch | None = None,
 ) -> TodayView:
     rule = rotation.config.rule
     week_start, handoff_at = rule.bounds(rule.containing(now))
     today = duties.today(week_start)
     firing = inbox_order(inbox.list(AlertFilter(status="firing", limit=500)))
+    on_duty = rotation.who(now)
+    said = channel_mentions(inbox, on_duty, channel, now) if channel is not None else None
     return TodayView(
         now=now,
-        on_duty=rotation.who(now),
+        on_duty=on_duty,
         handoff_at=handoff_at,
         duties=today.open,
         later_today=today.later_today,
@@ -85,4 +109,22 @@ def gather_today(
         tasks=reading.tasks,
         questions=reading.questions,
         unavailable=[f"{name}: {why}" for name, why in reading.unavailable.items()],
+        mentions=said,
     )
+
+
+def channel_mentions(
+    inbox: Inbox, on_duty: OnDuty, channel: ChannelWatch, now: datetime
+) -> list[Mention]:
+    """The channel's lines of the last hours that matter to the person on duty."""
+    open_alerts = inbox.list(AlertFilter(status="open", limit=500))
+    refs = {
+        value: alert.id
+        for alert in reversed(open_alerts)  # the newest alert wins a shared reference
+        for value in alert_refs(alert.id, alert.title, alert.details)
+        if not value.startswith("alert:")
+    }
+    person = on_duty.current.username if on_duty.current else ""
+    names = [person, *channel.nicks.get(person, [])] if person else []
+    lines = recent_lines(inbox.session, now - channel.since)
+    return mentions(lines, names, refs, channel.words, channel.own_nicks)
