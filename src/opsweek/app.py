@@ -154,6 +154,16 @@ class App:
             answer_hours=chat.answer_hours,
             team_channel=chat.team_channel,
             alerts_list=mail.alerts_list,
+            dumps_instances=self.dumps_instances,
+        )
+
+    @cached_property
+    def dumps_instances(self) -> frozenset[str]:
+        """The Airflow instances running the dumps' DAGs (``area = "dumps"``)."""
+        return frozenset(
+            str(entry.get("name"))
+            for entry in self.settings.airflow_instance_entries
+            if entry.get("area") == "dumps"
         )
 
     @cached_property
@@ -373,6 +383,7 @@ class App:
             self.read_tracker_and_chat(session, now),
             now,
             self.channel_watch(session),
+            self.dumps_instances,
         )
 
     def channel_watch(self, session: Session) -> ChannelWatch | None:

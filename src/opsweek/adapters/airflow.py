@@ -33,6 +33,7 @@ class AirflowInstance:
     user: str = ""
     password_env: str = ""
     token_env: str = ""
+    area: str = ""  # "dumps" for an instance running the dumps' DAGs
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> AirflowInstance:
@@ -42,15 +43,19 @@ class AirflowInstance:
                 "each [[airflow.instances]] needs a name (letters, digits, - and _; at most 24) "
                 "and an http(s) url"
             )
-        unknown = set(entry) - {"name", "url", "user", "password_env", "token_env"}
+        unknown = set(entry) - {"name", "url", "user", "password_env", "token_env", "area"}
         if unknown:
             raise ConfigError(f"[[airflow.instances]] {name}: unknown keys {sorted(unknown)}")
+        area = str(entry.get("area") or "")
+        if area not in ("", "dumps"):
+            raise ConfigError(f"[[airflow.instances]] {name}: area is 'dumps' or not given")
         return cls(
             name,
             url,
             str(entry.get("user") or ""),
             str(entry.get("password_env") or ""),
             str(entry.get("token_env") or ""),
+            area,
         )
 
 

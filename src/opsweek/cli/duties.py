@@ -48,6 +48,10 @@ def today(ctx: typer.Context, json_: JsonOption = False) -> None:
             f"\n[bold]Alerts:[/] {counts['firing']} firing, not acknowledged · "
             f"{counts['acknowledged']} acknowledged, still open"
         )
+        console.print(
+            f"  open: {view.areas.get('pipelines', 0)} data pipelines · "
+            f"{view.areas.get('dumps', 0)} Dumps"
+        )
         for alert in view.firing:
             console.print(
                 f"  #{alert.id} [red]{alert.severity}[/] {escape(alert.kind)}: "

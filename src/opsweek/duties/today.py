@@ -10,6 +10,7 @@ from typing import Any
 
 from opsweek.adapters.chat import Question
 from opsweek.adapters.tracker import Task
+from opsweek.alerts.areas import AREAS, area_of
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.db.models import Alert, DutyInstance
 from opsweek.duties.schedule import Occurrence
@@ -37,6 +38,7 @@ class TodayView:
     questions: list[Question] | None = None
     unavailable: list[str] = field(default_factory=list)
     mentions: list[Mention] | None = None  # None: no IRC bot configured
+    areas: dict[str, int] = field(default_factory=dict)  # open alerts per responsibility
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +70,7 @@ class TodayView:
                 None if self.questions is None else [q.as_json() for q in self.questions]
             ),
             "unavailable": self.unavailable,
+            "open_by_area": self.areas,
             "channel_mentions": (
                 None if self.mentions is None else [m.as_json() for m in self.mentions]
             ),
@@ -91,6 +94,7 @@ def gather_today(
     reading: Reading,
     now: datetime,
     channel: ChannelWatch | None = None,
+    dumps_instances: frozenset[str] = frozenset(),
 ) -> TodayView:
     rule = rotation.config.rule
     week_start, handoff_at = rule.bounds(rule.containing(now))
@@ -98,6 +102,7 @@ def gather_today(
     firing = inbox_order(inbox.list(AlertFilter(status="firing", limit=500)))
     on_duty = rotation.who(now)
     said = channel_mentions(inbox, on_duty, channel, now) if channel is not None else None
+    areas = open_by_area(inbox, dumps_instances)
     return TodayView(
         now=now,
         on_duty=on_duty,
@@ -110,6 +115,7 @@ def gather_today(
         questions=reading.questions,
         unavailable=[f"{name}: {why}" for name, why in reading.unavailable.items()],
         mentions=said,
+        areas=areas,
     )
 
 
@@ -128,3 +134,11 @@ def channel_mentions(
     names = [person, *channel.nicks.get(person, [])] if person else []
     lines = recent_lines(inbox.session, now - channel.since)
     return mentions(lines, names, refs, channel.words, channel.own_nicks)
+
+
+def open_by_area(inbox: Inbox, dumps_instances: frozenset[str]) -> dict[str, int]:
+    """Open alerts of each of the two responsibilities: the data pipelines and the Dumps."""
+    counts = dict.fromkeys(AREAS, 0)
+    for alert in inbox.list(AlertFilter(status="open", limit=5000)):
+        counts[area_of(alert.kind, alert.details or {}, dumps_instances)] += 1
+    return counts

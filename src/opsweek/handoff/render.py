@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+from opsweek.alerts.areas import TITLES as AREA_TITLES
 from opsweek.handoff.report import AlertLine, DutySummary, HandoffReport, summarize_duties
 from opsweek.quoting import slack_mention, slack_text
 from opsweek.watch.answers import answer_status
@@ -121,6 +122,16 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo, channel: Channel = MARKDOWN
     out = [f"# {t(report.title)}", ""]
     out.append(f"{when(i.start, tz)} to {when(i.end, tz)} ({tz.key})")
     out += ["", f"**Figures:** {figures_line(report)}", ""]
+    areas = report.by_area()
+    out += [
+        "**"
+        + " · ".join(
+            f"{AREA_TITLES[area]}: {n['alerts']} alerts, {n['still_open']} still open"
+            for area, n in areas.items()
+        )
+        + "**",
+        "",
+    ]
 
     out.append("## Still open")
     if report.still_open:
@@ -266,6 +277,7 @@ def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str
         acknowledged=acknowledged,
         treated=treated,
         figures=figures_line(report),
+        areas=[(AREA_TITLES[a], n) for a, n in report.by_area().items()],
         action_titles=ACTION_TITLES,
         duty_summaries=summarize_duties(report.inputs.duties),
         duty_counts=duty_counts,

@@ -16,6 +16,7 @@ from typing import Any
 
 from opsweek.adapters.chat import Question
 from opsweek.adapters.tracker import Task
+from opsweek.alerts.areas import AREAS
 from opsweek.timeutil import iso
 
 JOB_KEYS = ("dag_id", "job", "job_name", "unit", "timer", "alertname", "stream", "table")
@@ -36,6 +37,7 @@ class AlertLine:
     resolved_at: datetime | None = None
     note: str | None = None
     job: str = ""
+    area: str = "pipelines"  # pipelines or dumps: the two responsibilities
 
     @property
     def time_to_ack(self) -> timedelta | None:
@@ -214,6 +216,16 @@ class HandoffReport:
             grouped[task.handoff_action].append(task)
         return dict(grouped)
 
+    def by_area(self) -> dict[str, dict[str, int]]:
+        """The two responsibilities side by side: alerts seen and still open in each."""
+        return {
+            area: {
+                "alerts": sum(a.area == area for a in self.inputs.alerts),
+                "still_open": sum(a.area == area for a in self.still_open),
+            }
+            for area in AREAS
+        }
+
     def as_json(self) -> dict[str, Any]:
         i, f = self.inputs, self.figures
         return {
@@ -234,6 +246,7 @@ class HandoffReport:
                 "duties_missed": f.duties_missed,
                 "sal_entries": f.sal_entries,
             },
+            "areas": self.by_area(),
             "alerts_by_kind": [
                 {
                     "kind": g.kind,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from opsweek.adapters.chat import Chat
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.tracker import TaskChange, Tracker
+from opsweek.alerts.areas import area_of
 from opsweek.db.alert_reads import newest_alerts
 from opsweek.db.models import Alert, DutyInstance, Person
 from opsweek.duties.service import Duties, status
@@ -49,7 +50,7 @@ TARGETS = ("slack", "email")
 DUTY_BOOKKEEPING = ("duty #", "started duty #")  # SAL entries the Duties section already shows
 
 
-def alert_line(alert: Alert) -> AlertLine:
+def alert_line(alert: Alert, dumps_instances: frozenset[str] = frozenset()) -> AlertLine:
     return AlertLine(
         id=alert.id,
         kind=alert.kind,
@@ -64,6 +65,7 @@ def alert_line(alert: Alert) -> AlertLine:
         resolved_at=alert.resolved_at,
         note=alert.resolution_note,
         job=job_of(alert.details or {}, alert.title),
+        area=area_of(alert.kind, alert.details or {}, dumps_instances),
     )
 
 
@@ -76,6 +78,7 @@ class HandoffConfig:
     answer_hours: int  # chat.answer_hours
     team_channel: str  # chat.team_channel: where the report and reminders are posted
     alerts_list: str  # mail.alerts_list: where the report is mailed
+    dumps_instances: frozenset[str] = frozenset()  # Airflow instances of the Dumps area
 
 
 class HandoffService:
@@ -144,9 +147,11 @@ class HandoffService:
         if start > self.now:
             raise BadInput(f"the week of {week.isoformat()} has not started yet")
         unavailable: list[str] = []
-        alerts = [alert_line(a) for a in self._alerts_seen(start, end)]
+        dumps = self.config.dumps_instances
+        alerts = [alert_line(a, dumps) for a in self._alerts_seen(start, end)]
         noise_weeks = self.config.noise_weeks
-        noise = [alert_line(a) for a in self._alerts_seen(end - WEEK * max(noise_weeks, 1), end)]
+        since = end - WEEK * max(noise_weeks, 1)
+        noise = [alert_line(a, dumps) for a in self._alerts_seen(since, end)]
         duties = self.duties
         manual = self._manual_done(end - WEEK * max(noise_weeks, 1), end)
         week_duties = duties.list(start, end)

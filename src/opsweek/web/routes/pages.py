@@ -25,7 +25,7 @@ from opsweek.alerts.sources.airflow_task_failed import KIND as AIRFLOW_TASK
 from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
 from opsweek.checks.airflow import LABELS as AIRFLOW_LABELS
 from opsweek.duties.service import status as duty_status
-from opsweek.duties.today import channel_mentions
+from opsweek.duties.today import channel_mentions, open_by_area
 from opsweek.handoff.render import to_html
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
@@ -128,6 +128,7 @@ def today(request: Request) -> HTMLResponse:
             if name.startswith(AIRFLOW_PREFIX)
         ]
         values["now"] = duties.now
+        values["areas"] = open_by_area(inbox, request.app.state.opsweek.dumps_instances)
         watch = request.app.state.opsweek.channel_watch(session)
         values["mentions"] = (
             channel_mentions(inbox, values["duty"], watch, duties.now) if watch else None
