@@ -158,3 +158,43 @@ def test_the_handoff_unassigns_and_hands_over_through_conduit(store: Store) -> N
         messages = [e.message for e in SalLog(session).list(SalFilter(limit=50))]
     assert "handoff: T501: unassign" in messages
     assert f"handoff: T502: assign to {incoming}" in messages
+
+
+def test_the_handoff_page_shows_the_changes_then_makes_them(store: Store) -> None:
+    from fastapi.testclient import TestClient
+
+    from opsweek.passwords import set_password
+    from opsweek.rotation.people import PersonRecord
+    from opsweek.rotation.team import Team
+    from opsweek.web import create_app
+    from tests.web.test_login_forms import PASSWORD, csrf_of
+
+    plain = App(load_settings(env={}), store=store)
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    with store.writing() as session:
+        seed(AlertChanges(store), session, plain.rotation_config, now, duties=plain.duty_book)
+        Team(session).add(PersonRecord("webuser", "Web User"))
+        set_password(session, "webuser", PASSWORD)
+    with store.session() as session:
+        inputs = plain.handoff(session, now=now).inputs(date(2026, 11, 20))
+    phab = Phabricator(str(inputs.from_person), str(inputs.to_person))
+    with stub_server(phab.routes()) as stub:
+        tracker = PhabricatorTracker(stub.url, "api-secret", "PHID-PCOL-opsweek")
+        ops = App(load_settings(env={}), store=store, tracker=tracker)
+        with TestClient(create_app(ops)) as client:
+            page = client.get("/handoff/tasks?week=2026-11-20").text
+            assert "T501: unassign" in page and "Log in" in page
+            client.post(
+                "/login",
+                data={"username": "webuser", "password": PASSWORD, "csrf": csrf_of(client)},
+                follow_redirects=False,
+            )
+            csrf = csrf_of(client, "/handoff/tasks?week=2026-11-20")
+            done = client.post(
+                "/handoff/tasks", data={"csrf": csrf, "week": "2026-11-20"}, follow_redirects=False
+            )
+            assert done.status_code == 303
+    assert [e["objectIdentifier"] for e in phab.edits] == [501, 502]
+    with store.session() as session:
+        entries = SalLog(session).list(SalFilter(limit=50))
+        assert ("webuser", "handoff: T501: unassign") in [(e.actor, e.message) for e in entries]

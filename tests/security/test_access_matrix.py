@@ -47,6 +47,7 @@ FORM_BODIES: dict[str, dict[str, str]] = {
     "/alerts/{alert_id}/note": {"text": "looked"},
     "/alerts/{alert_id}/airflow/{action}": {},
     "/alerts/{alert_id}/refine/rerun": {},
+    "/handoff/tasks": {},
     "/sal": {"message": "restarted hive"},
     "/duties/{instance_id}/steps/{step}": {},
     "/duties/{instance_id}/done": {"note": "done"},

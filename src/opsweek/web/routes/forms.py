@@ -131,6 +131,26 @@ async def refine_rerun_form(request: Request, alert_id: int, csrf: Csrf = None) 
     return _back(f"/alerts/{alert_id}")
 
 
+@router.post("/handoff/tasks", summary="Unassign and hand over the outgoing tasks (form)")
+async def handoff_tasks_form(
+    request: Request,
+    csrf: Csrf = None,
+    week: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    """Make the changes the page showed (each re-read first: a task changed since is left
+    alone); each one made goes to the SAL with who asked."""
+    user = check_form(request, csrf)
+
+    def run() -> None:
+        ops = request.app.state.opsweek
+        with ops.session() as session:
+            service = ops.handoff(session, user)
+            service.apply_task_changes(service.task_changes(parse_date(week) if week else None))
+
+    await run_in_threadpool(run)
+    return _back("/handoff/tasks" + (f"?week={week}" if week else ""))
+
+
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge (form)")
 async def ack_form(
     request: Request, alert_id: int, csrf: Csrf = None, back: Back = None

@@ -26,6 +26,7 @@ from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
 from opsweek.checks.airflow import LABELS as AIRFLOW_LABELS
 from opsweek.duties.service import status as duty_status
 from opsweek.duties.today import channel_mentions, open_by_area
+from opsweek.errors import OpsweekError
 from opsweek.handoff.render import to_html
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
@@ -262,6 +263,25 @@ def refine_rerun_confirm(request: Request, alert_id: int) -> HTMLResponse:
     plan = request.app.state.opsweek.refine_runner.plan(alert_id)
     values = {**context, "alert": alert, "runner": plan.runner, "command": plan.command}
     return _render(request, "refine_rerun.html", values)
+
+
+@router.get("/handoff/tasks", response_class=HTMLResponse, name="handoff_tasks")
+def handoff_tasks(
+    request: Request, week: Annotated[str | None, Query(max_length=10)] = None
+) -> HTMLResponse:
+    """What the handoff will do to the outgoing person's tasks (read from the tracker now),
+    with a button to do it."""
+    context = _context(request)
+    error = ""
+    changes: list[Any] = []
+    with request.app.state.store.session() as session:
+        service = request.app.state.opsweek.handoff(session, "web")
+        try:
+            changes = service.task_changes(parse_date(week) if week else None)
+        except OpsweekError as exc:
+            error = str(exc)
+    values = {**context, "changes": changes, "error": error, "week": week or ""}
+    return _render(request, "handoff_tasks.html", values)
 
 
 @router.get("/sal", response_class=HTMLResponse, name="sal_page")
