@@ -252,12 +252,15 @@ def test_demo_builds_a_team_and_a_rotation(cli: Cli) -> None:
 
 
 def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
+    import click
     import typer.main
 
     click_group = typer.main.get_command(group) if prefix == () else group
+    ctx = click.Context(click_group)  # type: ignore[arg-type]
     found = []
-    for name, command in getattr(click_group, "commands", {}).items():
-        if hasattr(command, "commands"):
+    for name in click_group.list_commands(ctx):  # type: ignore[attr-defined]
+        command = click_group.get_command(ctx, name)  # type: ignore[attr-defined]
+        if hasattr(command, "list_commands"):
             found += _commands(command, (*prefix, name))
         else:
             found.append(((*prefix, name), command))

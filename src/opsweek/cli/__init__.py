@@ -1,42 +1,56 @@
-"""The ``opsweek`` command line. Each command group lives in its own module."""
+"""The ``opsweek`` command line. Each command group lives in its own module; the groups no
+top-level command needs are imported only when used (or listed by ``--help``), so a command
+pays for its own modules only."""
 
+import importlib
 import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from rich.markup import escape
 from typer.core import TyperGroup
 
 from opsweek import __version__
-from opsweek.cli import (
-    airflow,
-    alerts,
-    checks,
-    config_cmd,
-    db_cmd,
-    demo,
-    duties,
-    handoff,
-    irc,
-    offboard,
-    onboard,
-    refine,
-    rotation,
-    sal,
-    serve,
-    team,
-    token,
-    train,
-)
+from opsweek.cli import demo, duties, handoff, irc, rotation, sal, serve
 from opsweek.cli.output import errors, fail
 from opsweek.cli.state import State
 from opsweek.errors import OpsweekError
 
+# command groups imported when used: name -> (module under opsweek.cli, its Typer)
+LAZY_GROUPS = {
+    "team": ("team", "app"),
+    "alerts": ("alerts", "app"),
+    "token": ("token", "app"),
+    "config": ("config_cmd", "app"),
+    "db": ("db_cmd", "app"),
+    "train": ("train", "app"),
+    "offboard": ("offboard", "app"),
+    "onboard": ("onboard", "app"),
+    "check": ("checks", "app"),
+    "airflow": ("airflow", "app"),
+    "refine": ("refine", "app"),
+}
+
 
 class OpsweekGroup(TyperGroup):
-    """Turns typed errors into one line on stderr and the right exit code."""
+    """Turns typed errors into one line on stderr and the right exit code; loads the
+    `LAZY_GROUPS` when they are asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *LAZY_GROUPS]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name not in LAZY_GROUPS:
+            return super().get_command(ctx, name)
+        module, attribute = LAZY_GROUPS[name]
+        group = typer.main.get_group(
+            getattr(importlib.import_module(f"opsweek.cli.{module}"), attribute)
+        )
+        group.name = name
+        return group
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -95,21 +109,10 @@ def root(
     ctx.obj = State(config)
 
 
-app.add_typer(team.app, name="team")
 app.add_typer(rotation.app, name="rotation")
-app.add_typer(alerts.app, name="alerts")
-app.add_typer(token.app, name="token")
 app.add_typer(sal.app, name="sal")
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(db_cmd.app, name="db")
 app.add_typer(duties.app, name="duties")
 app.add_typer(handoff.decisions_app, name="decisions")
-app.add_typer(train.app, name="train")
-app.add_typer(offboard.app, name="offboard")
-app.add_typer(onboard.app, name="onboard")
-app.add_typer(checks.app, name="check")
-app.add_typer(airflow.app, name="airflow")
-app.add_typer(refine.app, name="refine")
 app.command("who")(rotation.who)
 app.command("log")(sal.log)
 app.command("demo")(demo.demo)
