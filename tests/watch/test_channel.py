@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from opsweek.db.models import ChannelLine
 from opsweek.db.session import Store
+from opsweek.watch import channel
 from opsweek.watch.channel import keep_line, mentions, recent_lines
 
 AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -44,3 +46,14 @@ def test_lines_are_kept_for_a_few_days_only(store: Store) -> None:
         kept = list(session.scalars(select(ChannelLine)))
         assert [(k.nick, len(k.text)) for k in kept] == [("new", 510)]
         assert recent_lines(session, AT - timedelta(hours=1))[0].nick == "new"
+
+
+def test_a_flood_keeps_only_the_newest_lines(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(channel, "MAX_LINES", 5)
+    with store.writing() as session:
+        for n in range(12):
+            keep_line(session, AT, "#c", "flood", f"line {n}", 7)
+    with store.session() as session:
+        assert [k.text for k in session.scalars(select(ChannelLine))] == [
+            f"line {n}" for n in range(7, 12)
+        ]

@@ -19,14 +19,23 @@ from opsweek.sal.refs import extract_refs
 from opsweek.timeutil import iso
 
 MAX_TEXT = 510  # an IRC line cannot be longer
+MAX_LINES = 100_000  # kept at most, whatever the channel's pace: a flood cannot fill the disk
 
 
 def keep_line(
     session: Session, at: datetime, channel: str, nick: str, text: str, keep_days: int
 ) -> None:
-    """Store one line, and forget those older than ``keep_days``."""
-    session.add(ChannelLine(at=at, channel=channel[:64], nick=nick[:64], text=text[:MAX_TEXT]))
-    session.execute(delete(ChannelLine).where(ChannelLine.at < at - timedelta(days=keep_days)))
+    """Store one line, and forget those older than ``keep_days`` and all but the newest
+    `MAX_LINES`."""
+    line = ChannelLine(at=at, channel=channel[:64], nick=nick[:64], text=text[:MAX_TEXT])
+    session.add(line)
+    session.flush()
+    session.execute(
+        delete(ChannelLine).where(
+            (ChannelLine.at < at - timedelta(days=keep_days))
+            | (ChannelLine.id <= line.id - MAX_LINES)
+        )
+    )
 
 
 @dataclass(frozen=True)
