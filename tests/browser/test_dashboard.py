@@ -152,3 +152,37 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     assert p.evaluate("window.stillHere") is True
     assert "covered by Bastien" not in p.inner_text("#duties")  # skipped: no longer open
     shot(p, "today-after-skip")
+
+
+def test_the_inbox_from_the_keyboard(site: str, page: Page) -> None:
+    p = page
+    p.goto(f"{site}/login")
+    p.fill("input[name=username]", "gsato")
+    p.fill("input[name=password]", PASSWORD)
+    p.click("form button:has-text('log in')")
+    p.goto(f"{site}/inbox?status=firing")
+    assert p.title().startswith("(")  # the unacknowledged count leads the title
+    rows = p.locator("#inbox table.alerts tr.selected")
+    p.keyboard.press("j")
+    first = rows.locator("td a").first.inner_text()
+    p.keyboard.press("j")
+    second = rows.locator("td a").first.inner_text()
+    p.keyboard.press("k")
+    assert rows.locator("td a").first.inner_text() == first != second
+    p.keyboard.press("?")
+    assert p.locator("#keys-help").is_visible()
+    assert "acknowledge it" in p.inner_text("#keys-help")
+    p.keyboard.press("?")
+    assert not p.locator("#keys-help").is_visible()
+    p.evaluate("window.stillHere = true")
+    p.keyboard.press("a")  # acknowledged in place: the row leaves the firing list
+    p.wait_for_selector(f"#inbox tr:has(a:text-is('{first}'))", state="detached")
+    assert p.evaluate("window.stillHere") is True
+    p.keyboard.press("/")
+    assert p.evaluate("document.activeElement.name") == "kind"
+    p.keyboard.type("j")  # typed into the field, not a move
+    assert p.input_value("form.filters input[name=kind]") == "j"
+    p.keyboard.press("Escape")
+    p.keyboard.press("r")
+    assert p.evaluate("document.activeElement.name") == "note"
+    shot(p, "inbox-keyboard")

@@ -84,3 +84,27 @@ def test_acknowledge_and_resolve_in_place(client: TestClient, web_store: Store) 
         alert = session.get(Alert, 1)
         assert alert is not None and (alert.status, alert.resolved_by) == ("resolved", "ann")
     assert "/alerts/1/resolve" not in client.get(back + "&status=").text  # nothing left to do
+
+
+def test_every_page_shows_the_unacknowledged_count_in_its_title_and_icon(
+    client: TestClient, web_store: Store
+) -> None:
+    from urllib.parse import unquote
+
+    def head(path: str) -> tuple[str, str]:
+        page = client.get(path).text
+        title = re.search(r"<title>(.*?)</title>", page, re.DOTALL)
+        icon = re.search(r'<link rel="icon" href="data:image/svg\+xml,([^"]+)"', page)
+        assert title and icon, path
+        return title.group(1), unquote(icon.group(1))
+
+    title, icon = head("/")
+    assert not title.startswith("(") and ">ok</text>" in icon  # nothing waiting
+    setup(web_store)  # one firing alert
+    for path in ("/", "/inbox", "/sal", "/alerts/1"):
+        title, icon = head(path)
+        assert title.startswith("(1) "), (path, title)
+        assert ">1</text>" in icon and "#b00020" in icon
+    log_in(client)
+    client.post("/alerts/1/ack", data={"csrf": csrf_of(client, "/alerts/1")})
+    assert not head("/inbox")[0].startswith("(")

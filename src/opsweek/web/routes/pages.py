@@ -69,7 +69,10 @@ def _context(request: Request) -> dict[str, Any]:
     token: their pages have no forms."""
     settings = request.app.state.settings
     user = current_user(request)
+    with request.app.state.store.session() as session:
+        unacked = Inbox(session).counts(open_only=True)["firing"]
     return {
+        "unacked": unacked,  # in the title and the icon of every page
         "tz": zone(settings.team_timezone),
         "window": timedelta(hours=settings.sal.related_window_hours),
         "user": user,
