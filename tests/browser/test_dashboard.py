@@ -186,3 +186,28 @@ def test_the_inbox_from_the_keyboard(site: str, page: Page) -> None:
     p.keyboard.press("r")
     assert p.evaluate("document.activeElement.name") == "note"
     shot(p, "inbox-keyboard")
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_long_commands_wrap_and_the_copy_button_covers_no_text(
+    site: str, page: Page, width: int
+) -> None:
+    p = page
+    p.set_viewport_size({"width": width, "height": 900})
+    p.goto(f"{site}/inbox?status=open")
+    p.locator("table.alerts tr td a").first.click()
+    p.wait_for_selector("ol.steps pre button.copy")
+    overlaps = p.evaluate(
+        """() => [...document.querySelectorAll("ol.steps pre")].filter((pre) => {
+            const button = pre.querySelector("button.copy");
+            const code = pre.querySelector("code");
+            if (!button || !code) return false;
+            const b = button.getBoundingClientRect();
+            return [...code.getClientRects()].some((r) =>
+                r.right > b.left && r.left < b.right && r.bottom > b.top && r.top < b.bottom);
+        }).length"""
+    )
+    assert overlaps == 0
+    # the page itself never scrolls sideways: a wide table scrolls within itself
+    assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(p, f"alert-{width}")
