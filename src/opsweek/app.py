@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from opsweek.config import Settings
-from opsweek.errors import ConfigError, OpsweekError
+from opsweek.errors import BadInput, ConfigError, OpsweekError
 from opsweek.timeutil import utcnow, zone
 
 if TYPE_CHECKING:
@@ -446,7 +446,10 @@ class App:
             )
 
         def check(alert_id: int) -> PartitionState | None:
-            states = self.checks.refine([alert_id])
+            try:
+                states = self.checks.refine([alert_id])
+            except BadInput:
+                return None  # resolved meanwhile: nothing left to check
             return states[0] if states else None
 
         return RefineRunner(

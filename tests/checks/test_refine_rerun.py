@@ -213,3 +213,44 @@ def test_the_alert_page_shows_the_rerun_then_runs_it(
     with store.session() as session:
         actors = [e.actor for e in session.scalars(select(SalEntry))]
     assert "ann" in actors
+
+
+def test_an_unreachable_runner_is_said_on_the_alert(store: Store, tmp_path: Path) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from opsweek.passwords import set_password
+    from opsweek.rotation.people import PersonRecord
+    from opsweek.rotation.team import Team
+    from opsweek.web import create_app
+    from tests.services.common import free_port
+    from tests.web.test_login_forms import PASSWORD, csrf_of
+
+    path = tmp_path / "opsweek.toml"
+    path.write_text(f'[refine]\nrunner = "nobody@127.0.0.1:{free_port()}"\n')
+    ops = App(load_settings(path, env={}), store=store)
+    alert_id = ingest_refine_failure(store)
+    with store.writing() as session:
+        Team(session).add(PersonRecord("ann", "Ann"))
+        set_password(session, "ann", PASSWORD)
+    with TestClient(create_app(ops)) as client:
+        client.post(
+            "/login",
+            data={"username": "ann", "password": PASSWORD, "csrf": csrf_of(client)},
+            follow_redirects=False,
+        )
+        csrf = csrf_of(client, f"/alerts/{alert_id}/refine/rerun")
+        client.post(f"/alerts/{alert_id}/refine/rerun", data={"csrf": csrf})
+    deadline = time.monotonic() + 20
+    while True:
+        with store.session() as session:
+            notes = [
+                e.note
+                for e in session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id))
+                if e.action == "note"
+            ]
+        if notes or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert notes and notes[0].startswith("the Refine rerun could not run: 127.0.0.1")

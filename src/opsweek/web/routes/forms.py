@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from opsweek.errors import OpsweekError
 from opsweek.passwords import check_password
 from opsweek.sal.log import SalLog
 from opsweek.timeutil import parse_date
@@ -123,11 +124,16 @@ async def refine_rerun_form(request: Request, alert_id: int, csrf: Csrf = None) 
     """Start the rerun the confirmation page showed; it runs on after the answer (a Refine
     job takes minutes), and its result goes to the alert's history and the SAL."""
     user = check_form(request, csrf)
-    runner = request.app.state.opsweek.refine_runner
-    plan = await run_in_threadpool(runner.plan, alert_id)
-    threading.Thread(
-        target=runner.run, args=(plan, user), name=f"refine-rerun-{alert_id}", daemon=True
-    ).start()
+    ops = request.app.state.opsweek
+    plan = await run_in_threadpool(ops.refine_runner.plan, alert_id)
+
+    def rerun() -> None:
+        try:
+            ops.refine_runner.run(plan, user)
+        except OpsweekError as exc:  # the runner could not be reached: said on the alert
+            ops.alert_changes.note(alert_id, user, f"the Refine rerun could not run: {exc}")
+
+    threading.Thread(target=rerun, name=f"refine-rerun-{alert_id}", daemon=True).start()
     return _back(f"/alerts/{alert_id}")
 
 
