@@ -21,6 +21,7 @@ from opsweek.config import load_settings
 from opsweek.db.alert_reads import OPEN, newest_alerts
 from opsweek.db.models import Alert
 from opsweek.db.session import Store
+from opsweek.errors import ConfigError
 from tests.conftest import Cli
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "dumps"
@@ -160,3 +161,10 @@ def test_check_dumps_from_the_cli(
         cli("check", "dumps", "--root", str(tmp_path / "none"), "--run", "20261201").exit_code == 2
     )
     assert cli("check", "dumps", "--root", str(FIXTURES), "--run", "2026-12-01").exit_code == 2
+
+
+def test_configured_wikis_are_plain_names(store: Store) -> None:
+    env = {"OPSWEEK_DUMPS_ROOT": str(FIXTURES), "OPSWEEK_DUMPS_WIKIS": "enwiki,../etc"}
+    ops = App(load_settings(env=env), store=store)
+    with pytest.raises(ConfigError, match=r"\.\./etc"):
+        ops.checks.dumps(RUN)

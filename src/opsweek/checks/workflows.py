@@ -360,6 +360,9 @@ class Checks:
         files = DumpsFiles(where)
         try:
             wikis = list(settings.wikis)
+            bad = [w for w in wikis if not check.WIKI.match(w)]
+            if bad:
+                raise ConfigError(f"dumps.wikis: not wiki database names: {', '.join(bad)}")
             if not wikis:
                 index = files.read("index.json")
                 if index is None:
