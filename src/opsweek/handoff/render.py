@@ -268,8 +268,21 @@ def _templates() -> Environment:
 
 
 def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str:
+    from markupsafe import Markup
+
+    from opsweek.handoff import charts
+
     template = _templates().get_template("handoff.html")
+    kinds, days = charts.week_days(report.inputs.alerts, report.inputs.start, tz)
+    chart = {
+        # built from escaped values (charts.py): safe to place as it is
+        "svg": Markup(charts.stacked_days_svg(kinds, days, f"Alerts per day, {report.title}")),
+        "legend": [(k, Markup(charts.legend_swatch(n))) for n, k in enumerate(kinds)],
+        "kinds": kinds,
+        "rows": charts.table_rows(kinds, days),
+    }
     return template.render(
+        chart=chart,
         report=report,
         i=report.inputs,
         tz=tz,
