@@ -351,26 +351,20 @@ class AirflowClient:
         """Clear a failed task instance (only failed ones; ``downstream`` too) so it runs
         again."""
         task: Any = task_id if map_index is None else [task_id, map_index]
-        body = {
-            "dry_run": False,
-            "task_ids": [task],
-            "dag_run_id": run_id,
-            "only_failed": True,
-            "include_downstream": downstream,
-            "include_upstream": False,
-            "reset_dag_runs": True,
-        }
-        return self._call("POST", f"/dags/{quote(dag_id, safe='')}/clearTaskInstances", body)
+        return self._clear(dag_id, run_id, {"task_ids": [task], "include_downstream": downstream})
 
     def clear_run_call(self, dag_id: str, run_id: str) -> Call:
         """Clear every failed task instance of a DAG run so they run again."""
+        return self._clear(dag_id, run_id, {"include_downstream": True})
+
+    def _clear(self, dag_id: str, run_id: str, which: dict[str, Any]) -> Call:
         body = {
             "dry_run": False,
             "dag_run_id": run_id,
             "only_failed": True,
-            "include_downstream": True,
             "include_upstream": False,
             "reset_dag_runs": True,
+            **which,
         }
         return self._call("POST", f"/dags/{quote(dag_id, safe='')}/clearTaskInstances", body)
 

@@ -288,10 +288,9 @@ class HandoffService:
         """What the handoff does to the outgoing person's tasks in the ops-week column."""
         if self.tracker is None:
             raise ConfigError("no tracker configured: set tracker.kind and tracker.url")
-        inputs = self.inputs(week)
-        if inputs.tasks is None:
-            raise Unavailable("; ".join(inputs.unavailable) or "the tracker did not answer")
-        return plan(inputs.tasks, inputs.from_person, inputs.to_person)
+        week = self.rule.normalize(week) if week else self.default_week()
+        tasks = self.tracker.ops_tasks()  # Unavailable when it does not answer
+        return plan(tasks, self._person(week), self._person(week + WEEK))
 
     def apply_task_changes(self, changes: list[TaskChange]) -> list[tuple[TaskChange, str]]:
         """Make each change (a task changed since it was read is left alone, and named);
