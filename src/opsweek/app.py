@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from opsweek.rotation.service import Rotation
     from opsweek.rotation.views import RotationConfig
     from opsweek.sal.log import SalLog
+    from opsweek.sal.publish import Published, Synced, WikiPage
     from opsweek.watch.readings import Reading
 
 _NOT_GIVEN: Any = object()
@@ -87,6 +88,7 @@ class App:
 
             database = self.settings.database
             self._store = open_store(database.url, synchronous=database.sqlite_synchronous)
+        self._store.sal_publish = self.settings.sal.publish
         return self._store
 
     @contextmanager
@@ -422,6 +424,38 @@ class App:
             "console_url": settings.druid_console_url,
         }
         return AirflowWatch(clients, self.store, self.alert_changes, lookback, druid=druid)
+
+    @cached_property
+    def sal_wiki(self) -> WikiPage | None:
+        """The team's SAL page (`sal.wiki_api`, `sal.wiki_page`); None when not set."""
+        sal = self.settings.sal
+        if not sal.wiki_api:
+            if "wiki" in sal.publish:
+                raise ConfigError("sal.publish names wiki, but sal.wiki_api is not set")
+            return None
+        from opsweek.adapters.mediawiki import MediaWikiPage
+
+        return MediaWikiPage(sal.wiki_api, sal.wiki_page, sal.wiki_user, sal.wiki_password)
+
+    def publish_sal(self) -> Published:
+        """Publish the SAL entries waiting for the wiki page now."""
+        from opsweek.sal.publish import publish_to_wiki
+
+        page = self.sal_wiki
+        if page is None or "wiki" not in self.settings.sal.publish:
+            raise ConfigError("publishing to the SAL wiki is off (sal.publish, sal.wiki_api)")
+        return publish_to_wiki(self.store, page)
+
+    def sync_sal(self) -> Synced:
+        """Read the SAL page's entries logged elsewhere into opsweek's SAL."""
+        from opsweek.sal.publish import sync_from_wiki
+
+        page = self.sal_wiki
+        if page is None:
+            raise ConfigError("sal.wiki_api is not set: there is no SAL page to read")
+        irc = self.settings.irc
+        relays = (*irc.relay_nicks, irc.nick)
+        return sync_from_wiki(self.store, page, self.settings.sal.project, relays)
 
     @property
     def dumps_settings(self) -> DumpsSettings:

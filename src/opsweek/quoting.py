@@ -1,6 +1,7 @@
 """Putting outside values into text meant for a channel: a shell command, Hive/Spark SQL, a
-URL, an IRC line. Each channel has its own quoting, and one is never used for another: a value
-in SQL is a SQL literal or identifier, a value in a shell command is a shell word.
+URL, an IRC line, a line of wikitext. Each channel has its own quoting, and one is never used
+for another: a value in SQL is a SQL literal or identifier, a value in a shell command is a
+shell word.
 
 Every function refuses (raises ``Unquotable``) a value it cannot place safely, rather than
 guess; callers leave the command out and say why."""
@@ -107,6 +108,19 @@ def irc_text(value: object, limit: int = 400) -> str:
     the line is cut to ``limit`` characters so it fits one message."""
     text = " ".join(CONTROL.sub(" ", _text(value)).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- wikitext ------------------------------------------------------------------------------
+WIKI_MARKUP = re.compile(r"[&<>\[\]{}]|'{2,}|~{3,}|_{2,}")
+
+
+def wikitext(value: object) -> str:
+    """Text inside one line of wikitext (after a list item's start), shown as written: links,
+    templates, tags and entities (``[ ] { } < > &``), bold or italic quotes, signatures and
+    ``__MAGIC__`` words become character references, never markup. One line: control
+    characters become spaces. ``html.unescape`` gives the text back."""
+    text = " ".join(CONTROL.sub(" ", _text(value)).split())
+    return WIKI_MARKUP.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text)
 
 
 # --- Slack ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from opsweek.web import create_app
 from opsweek.web.worker import UVICORN_OPTIONS, settle_for_serving
 
 log = logging.getLogger(__name__)
+SAL_PUBLISH_SECONDS = 10  # how soon an entry reaches the SAL wiki page
 
 
 class Every(threading.Thread):
@@ -95,6 +96,7 @@ class Server:
             "smtp": settings.intake.smtp_listen or None,
             "imap": settings.intake.imap_host or None,
             "irc": settings.irc.server or None,
+            "sal_publish": list(settings.sal.publish),
         }
 
     def start(self) -> None:
@@ -134,6 +136,11 @@ class Server:
             self._every("checks", settings.checks.interval_minutes * 60, self._run_checks)
         if settings.airflow.poll_seconds and settings.airflow_instance_entries:
             self._every("airflow", settings.airflow.poll_seconds, self._poll_airflow)
+        if "wiki" in settings.sal.publish:
+            _ = ops.sal_wiki  # a ConfigError now, not every 10 s, when sal.wiki_api is missing
+            self._every("sal-publish", SAL_PUBLISH_SECONDS, self._publish_sal)
+        if settings.sal.wiki_api and settings.sal.sync_minutes:
+            self._every("sal-sync", settings.sal.sync_minutes * 60, self._sync_sal)
         if settings.irc.server:
             config = BotConfig.from_settings(settings.irc, settings.sal, settings.web.base_url)
             threading.Thread(
@@ -159,6 +166,14 @@ class Server:
     def _poll_airflow(self) -> None:
         for name, why in self.ops.airflow.poll().unreachable.items():
             log.warning("airflow %s unreachable: %s", name, why)
+
+    def _publish_sal(self) -> None:
+        result = self.ops.publish_sal()
+        if result.error:
+            log.warning("SAL wiki unreachable, %d entries wait: %s", result.failed, result.error)
+
+    def _sync_sal(self) -> None:
+        self.ops.sync_sal()
 
     def _run_checks(self) -> None:
         for failure in self.ops.checks.scheduled():

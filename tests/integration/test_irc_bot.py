@@ -4,6 +4,7 @@ when enabled, `!ack` from team members."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -25,6 +26,8 @@ from opsweek.rotation.people import PersonRecord
 from opsweek.rotation.service import Rotation
 from opsweek.rotation.team import Team
 from opsweek.rotation.views import RotationConfig
+from opsweek.sal.log import SalLog
+from opsweek.sal.outbox import summary
 from opsweek.timeutil import utcnow
 from tests.alerts.helpers import raw_inputs
 from tests.services.ngircd import IrcClient, IrcServer, ngircd
@@ -307,3 +310,48 @@ def test_the_channels_lines_are_kept_and_today_shows_what_matters(
         said = channel_mentions(Inbox(session), OnDuty(None, None), watch, utcnow())
     assert [m.text for m in said] == ["edit_hourly failed again? ann_irc"]  # its alert's job
     bob.close()
+
+
+def test_opsweek_entries_are_said_as_relayed_log_lines(
+    irc_server: IrcServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sal.publish = irc`: each SAL entry opsweek makes is said once, as a `!log user@host`
+    line the team's SAL bot credits to the user; entries from IRC are never said back, and
+    an entry made while the bot is away is said once it is back."""
+    monkeypatch.setattr(ircbot, "OUTBOX_SECONDS", 0.2)
+    settings = load_settings(
+        env={"OPSWEEK_SAL_PUBLISH": "irc", "OPSWEEK_WEB_BASE_URL": "https://ops.example.org"}
+    )
+    ops = App(settings, store=open_store(f"sqlite:///{tmp_path / 'relay.db'}"))
+    long = "reran refine for event.navigationtiming " + "x" * 600
+    with ops.session() as session:
+        sal = SalLog(session)
+        sal.append("ann", "acknowledged alert 12", source="opsweek")
+        sal.append("bob", long, source="cli", project="analytics-dumps")
+        sal.append("carol", "from the channel", source="irc")
+    config = BotConfig.from_settings(settings.irc, settings.sal, settings.web.base_url)
+    config = dataclasses.replace(config, server="127.0.0.1", port=irc_server.port, tls=False)
+    listener = IrcClient(irc_server.port, "logmsg_reader")
+    listener.join(CHANNEL)
+    bot = SalBot(config, ops)
+    stop = threading.Event()
+    thread = threading.Thread(target=bot.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        said = [
+            listener.wait_for(lambda line: "PRIVMSG" in line and "!log" in line, timeout=15)
+            for _ in range(2)
+        ]
+        texts = [line.split(f"PRIVMSG {CHANNEL} :", 1)[1] for line in said]
+        assert texts[0] == "!log ann@opsweek acknowledged alert 12"
+        assert texts[1].startswith("!log analytics-dumps bob@opsweek reran refine")
+        assert texts[1].endswith("… https://ops.example.org/sal/2") and len(texts[1]) <= 400
+        assert not any("!log" in line for line in listener.lines(1.5))  # once, and not carol's
+        with ops.session() as session:
+            irc = summary(session)["irc"]
+        assert (irc["published"], irc["waiting"], irc["error"]) == (2, 0, None)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
+        ops.close()

@@ -13,7 +13,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-RELAYED = re.compile(r"^([A-Za-z0-9_.\[\]{}|^`-]{1,64})@([A-Za-z0-9.-]{1,255})\s+(.+)\Z")
+from opsweek.sal.relay import RELAYED
+
 ALERT_ID = re.compile(r"#?([0-9]{1,18})")  # ASCII digits only: str.isdigit() takes "²"
 
 

@@ -1,5 +1,7 @@
 """The SAL bot on IRC: records `!log` lines, answers `Logged the message at <url>`, answers
-`!opsweek who` / `!opsweek alerts`, and (when enabled) `!ack ID` from team members.
+`!opsweek who` / `!opsweek alerts`, and (when enabled) `!ack ID` from team members. With
+`sal.publish` naming `irc`, it also says opsweek's own SAL entries in the first channel as
+`!log user@opsweek message` lines for the team's SAL bot (from the outbox).
 Reconnects with exponential backoff when the server goes away; every entry is committed as it
 arrives, so nothing recorded before a disconnect is lost."""
 
@@ -27,12 +29,16 @@ from opsweek.db.models import Person
 from opsweek.errors import OpsweekError
 from opsweek.handoff.reminders import INTERVAL_SECONDS, send_due_reminders
 from opsweek.quoting import irc_text
+from opsweek.sal import outbox
 from opsweek.sal.log import SalLog
+from opsweek.sal.relay import relay_line
 from opsweek.timeutil import utcnow
 from opsweek.watch.channel import keep_line
 
 log = logging.getLogger(__name__)
 REMINDER_SECONDS = INTERVAL_SECONDS  # how often the bot checks whether a reminder is due
+OUTBOX_SECONDS = 3  # how often the bot says the SAL entries waiting for IRC ...
+OUTBOX_LINES = 5  # ... at most this many each time, so the server never throttles it
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class BotConfig:
     keep_days: int = 7
     base_url: str = ""
     default_project: str = ""
+    publish: bool = False  # say opsweek's SAL entries as relayed `!log` lines
     min_reconnect: float = 2.0
     max_reconnect: float = 300.0
 
@@ -69,6 +76,7 @@ class BotConfig:
             keep_days=irc.keep_days,
             base_url=base_url,
             default_project=sal.project,
+            publish="irc" in sal.publish,
         )
 
 
@@ -89,7 +97,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
         super().__init__([server], config.nick, "opsweek SAL bot", recon=backoff, **connect)
         self.config = config
         self.app = app
-        self._reminding = False
+        self._scheduled = False
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Connect and serve until ``stop`` is set (forever without one). Reconnecting after
@@ -102,9 +110,35 @@ class SalBot(irc.bot.SingleServerIRCBot):
     def on_welcome(self, connection: irc.client.ServerConnection, _event: Any) -> None:
         for channel in self.config.channels:
             connection.join(channel)
-        if not self._reminding:
-            self._reminding = True
+        if not self._scheduled:
+            self._scheduled = True
             self.reactor.scheduler.execute_every(REMINDER_SECONDS, self.remind)
+            if self.config.publish and self.config.channels:
+                self.reactor.scheduler.execute_every(OUTBOX_SECONDS, self.publish_entries)
+
+    def publish_entries(self) -> None:
+        """Say the SAL entries waiting for IRC; each is marked published once its line was
+        written to the server, and left for a retry when the connection failed first."""
+        if not self.connection.is_connected():
+            return
+        store, channel = self.app.store, self.config.channels[0]
+        try:
+            rows = outbox.claim(store, "irc", utcnow(), limit=OUTBOX_LINES)
+        except Exception:
+            log.exception("could not read the SAL outbox")
+            return
+        for number, row in enumerate(rows):
+            project = row.project if row.project != self.config.default_project else ""
+            link = f"{self.config.base_url}/sal/{row.entry_id}"
+            line = relay_line(row.nick, row.host, row.message, project, link)
+            try:
+                self.connection.privmsg(channel, line)
+            except Exception as exc:
+                log.exception("could not say SAL entry %s", row.entry_id)
+                outbox.mark_failed(store, rows[number : number + 1], utcnow(), str(exc))
+                outbox.release(store, rows[number + 1 :], utcnow())
+                return
+            outbox.mark_published(store, [row], utcnow())
 
     def remind(self) -> None:
         """Say the handoff reminder in every channel when it is due (once per week)."""

@@ -137,7 +137,7 @@ def import_(
     json_: JsonOption = False,
 ) -> None:
     """Import an existing SAL in wiki form (skipping entries already present)."""
-    from opsweek.sal.log import SalFilter, SalLog
+    from opsweek.sal.log import SalLog
     from opsweek.sal.wiki import parse
 
     try:
@@ -147,29 +147,76 @@ def import_(
     entries = parse(text)
     app_state = state(ctx)
     with app_state.session() as session:
-        sal = SalLog(session)
-        known = {
-            (e.logged_at, e.nick, e.message)
-            for e in sal.list(
-                SalFilter(since=entries[0].logged_at if entries else None, limit=10_000_000)
-            )
-        }
-        added = 0
-        for entry in entries:
-            if (entry.logged_at, entry.nick, " ".join(entry.message.split())) in known:
-                continue
-            sal.append(
-                entry.nick,
-                entry.message,
-                at=entry.logged_at,
-                source="import",
-                project=project or app_state.settings.sal.project,
-            )
-            added += 1
+        added = SalLog(session).import_entries(
+            entries, source="import", project=project or app_state.settings.sal.project
+        )
     result = {"read": len(entries), "added": added, "skipped": len(entries) - added}
     if json_:
         print_json(result)
     else:
         console.print(
             f"imported {added} SAL entries from {path} ({result['skipped']} already present)"
+        )
+
+
+@app.command("publish")
+def publish(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """Publish the entries waiting for the SAL wiki page now (`opsweek serve` does it every
+    few seconds), and say what still waits, for the wiki and for IRC."""
+    from opsweek.errors import ConfigError
+    from opsweek.sal.outbox import summary
+
+    app_state = state(ctx)
+    ops = app_state.app
+    result: dict[str, object] = {}
+    if "wiki" in app_state.settings.sal.publish:
+        published = ops.publish_sal()
+        result["wiki"] = {
+            "added": published.added,
+            "already_there": published.already,
+            "failed": published.failed,
+            "conflicts": published.conflicts,
+            "error": published.error,
+        }
+    elif not app_state.settings.sal.publish:
+        raise ConfigError("sal.publish is empty: opsweek publishes its SAL entries nowhere")
+    with app_state.session() as session:
+        result["outbox"] = summary(session)
+    if json_:
+        print_json(result)
+        return
+    wiki = result.get("wiki")
+    if isinstance(wiki, dict):
+        console.print(
+            f"wiki: {wiki['added']} added, {wiki['already_there']} already there, "
+            f"{wiki['failed']} waiting for a retry"
+            + (f" ({escape(str(wiki['error']))})" if wiki["error"] else "")
+        )
+    outbox = result["outbox"]
+    assert isinstance(outbox, dict)
+    for target, waiting in sorted(outbox.items()):
+        error = f"; last error: {escape(str(waiting['error']))}" if waiting.get("error") else ""
+        console.print(
+            f"{target}: {waiting['published']} published, {waiting['waiting']} waiting{error}"
+        )
+
+
+@app.command("sync")
+def sync(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """Read the SAL wiki page and import the entries logged there by anyone else (`opsweek
+    serve` does it every sal.sync_minutes)."""
+    synced = state(ctx).app.sync_sal()
+    data = {
+        "revision": synced.revid,
+        "unchanged": synced.unchanged,
+        "read": synced.read,
+        "added": synced.added,
+    }
+    if json_:
+        print_json(data)
+    elif synced.unchanged:
+        console.print(f"the SAL page is unchanged since the last sync (revision {synced.revid})")
+    else:
+        console.print(
+            f"read {synced.read} entries of revision {synced.revid}; {synced.added} were new"
         )

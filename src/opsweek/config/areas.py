@@ -62,6 +62,12 @@ class SalSettings(NamedTuple):
     projects: tuple[str, ...]
     relay_users: tuple[str, ...]
     related_window_hours: int
+    publish: tuple[str, ...]
+    wiki_api: str
+    wiki_page: str
+    wiki_user: str
+    wiki_password: str
+    sync_minutes: int
 
 
 class IrcSettings(NamedTuple):

@@ -41,6 +41,15 @@ def _one_of(value: str, allowed: tuple[str, ...]) -> None:
         raise ValueError("expected one of: " + ", ".join(repr(a) for a in allowed))
 
 
+PUBLISH_TARGETS = ("wiki", "irc")
+
+
+def _publish_targets(value: str) -> None:
+    for target in (part.strip() for part in value.split(",")):
+        if target and target not in PUBLISH_TARGETS:
+            raise ValueError("expected a comma-separated list of: wiki, irc")
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "data_dir",
@@ -181,6 +190,33 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         72,
         "How far before an alert's first occurrence SAL entries count as related.",
+        check=_positive,
+    ),
+    Setting(
+        "sal.publish",
+        str,
+        "",
+        "Where opsweek's own SAL entries (its actions, `opsweek log`, the web form) are "
+        "published, comma separated: `wiki` (an edit of sal.wiki_page), `irc` (a `!log` line "
+        "the IRC bot says for the team's SAL bot), both, or empty for neither. Choose `irc` "
+        "alone when the team's bot writes the wiki from `!log`.",
+        check=_publish_targets,
+    ),
+    Setting(
+        "sal.wiki_api",
+        str,
+        "",
+        "The MediaWiki Action API of the SAL wiki, e.g. https://wikitech.wikimedia.org/w/api.php.",
+    ),
+    Setting("sal.wiki_page", str, "", "The SAL page, e.g. Analytics/Server Admin Log."),
+    Setting("sal.wiki_user", str, "", "Bot password user name for the wiki (User@botname)."),
+    Setting("sal.wiki_password", str, "", "The bot password.", secret=True),
+    Setting(
+        "sal.sync_minutes",
+        int,
+        5,
+        "How often `opsweek serve` reads the SAL page for entries logged elsewhere (0: never; "
+        "`opsweek sal sync` reads it on demand).",
         check=_positive,
     ),
     Setting("irc.server", str, "", "IRC server for the SAL bot (`opsweek irc`); empty: no bot."),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -215,6 +216,25 @@ class SalRef(Base):
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_sal_refs_value_logged_at", "value", "logged_at"),)
+
+
+class SalOutbox(Base):
+    """An entry to publish to one place (``wiki`` or ``irc``, see `sal.publish`), written in
+    the entry's own transaction; ``published_at`` is set only once it went out."""
+
+    __tablename__ = "sal_outbox"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "target", name="uq_sal_outbox_entry_target"),
+        Index("ix_sal_outbox_due", "target", "published_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("sal_entries.id"))
+    target: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DutyInstance(Base):

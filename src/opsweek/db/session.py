@@ -109,6 +109,9 @@ def alembic_config(engine: Engine) -> Any:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # where the SAL entries opsweek makes are published (`sal.publish`): every session
+        # carries it, so an entry and its outbox rows are written in one transaction
+        self.sal_publish: tuple[str, ...] = ()
         self._sessions: sessionmaker[Session] | None = None  # the ORM, loaded when first used
 
     @contextmanager
@@ -119,6 +122,7 @@ class Store:
 
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         with self._sessions() as session:
+            session.info[SAL_PUBLISH] = self.sal_publish
             try:
                 yield session
                 session.commit()
@@ -176,6 +180,7 @@ def sqlite_file(engine: Engine) -> str | None:
     return None if database.startswith("file:") else database
 
 
+SAL_PUBLISH = "opsweek.sal_publish"  # in every session's info: see Store.sal_publish
 WRITING = "opsweek.writing"  # in the info of a session that holds the writing lock
 WRITER_LOCK = 0x6F70737765656B  # "opsweek": the advisory lock key of `Store.writing`
 _LOCAL = threading.Lock()  # flock locks a file per process, not per thread

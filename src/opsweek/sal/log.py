@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import TextClause, bindparam, func, insert, select, text
@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from opsweek.db.models import SalEntry, SalRef
 from opsweek.db.types import UTCDateTime
 from opsweek.errors import BadInput, NotFound
+from opsweek.sal.outbox import enqueue
 from opsweek.sal.refs import extract_refs
+from opsweek.sal.wiki import WikiEntry, same_entry_key
 from opsweek.timeutil import iso, utcnow
 
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in every store
@@ -115,6 +117,7 @@ class SalLog:
         )
         self.session.add(entry)
         self.session.flush()
+        enqueue(self.session, entry)
         refs = extract_refs(cleaned)
         if refs:
             self.session.execute(
@@ -130,6 +133,33 @@ class SalLog:
                 ],
             )
         return entry
+
+    def import_entries(self, entries: Sequence[WikiEntry], source: str, project: str) -> int:
+        """Append the entries not already in the SAL (the same minute, nick and message: a
+        page shows no seconds); how many were added."""
+        if not entries:
+            return 0
+        first = min(e.logged_at for e in entries)
+        last = max(e.logged_at for e in entries) + timedelta(minutes=1)
+        known = {
+            same_entry_key(WikiEntry(logged_at, nick, message))
+            for logged_at, nick, message in self.session.execute(
+                select(SalEntry.logged_at, SalEntry.nick, SalEntry.message).where(
+                    SalEntry.logged_at >= first, SalEntry.logged_at < last
+                )
+            )
+        }
+        added = 0
+        for entry in entries:
+            key = same_entry_key(entry)
+            if key in known or not NICK.match(entry.nick):
+                continue
+            known.add(key)
+            self.append(
+                entry.nick, entry.message, at=entry.logged_at, source=source, project=project
+            )
+            added += 1
+        return added
 
     def get(self, entry_id: int) -> SalEntry:
         entry = self.session.get(SalEntry, entry_id) if 0 < entry_id <= MAX_ID else None
