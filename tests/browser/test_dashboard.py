@@ -19,7 +19,7 @@ from opsweek.alerts.formats import EMAIL
 from opsweek.alerts.model import RawInput
 from opsweek.app import App
 from opsweek.config import load_settings
-from opsweek.db.session import open_store
+from opsweek.db.session import Store, open_store
 from opsweek.demo import seed
 from opsweek.passwords import set_password
 from opsweek.rotation.views import RotationConfig
@@ -211,3 +211,43 @@ def test_long_commands_wrap_and_the_copy_button_covers_no_text(
     # the page itself never scrolls sideways: a wide table scrolls within itself
     assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shot(p, f"alert-{width}")
+
+
+@pytest.fixture
+def live_site(tmp_path: Path) -> Iterator[tuple[str, Store]]:
+    settings = load_settings(env=dict(os.environ))
+    store = open_store(f"sqlite:///{tmp_path / 'live.db'}")
+    with store.writing() as session:
+        seed(
+            AlertChanges(store),
+            session,
+            RotationConfig.from_settings(settings.rotation),
+            datetime.now(UTC),
+            duties=App(settings).duty_book,
+        )
+    with serve_app(create_app(App(settings, store=store))) as url:
+        yield url, store
+    store.close()
+
+
+def test_open_pages_show_a_new_alert_without_reloading(
+    live_site: tuple[str, Store], page: Page
+) -> None:
+    """Today and the Inbox, open in two tabs, show an alert stored by another process within
+    a second or two, and the tab's title counts it; neither page is loaded again."""
+    url, store = live_site
+    inbox = page.context.new_page()
+    page.goto(f"{url}/")
+    inbox.goto(f"{url}/inbox")
+    for tab in (page, inbox):
+        tab.wait_for_function("window.opsweekLive === true", timeout=10_000)
+        tab.evaluate("window.stillHere = true")
+    before = int(page.title().split(")")[0].strip("(")) if page.title().startswith("(") else 0
+    subject = "Airflow alert: <TaskInstance: live_dag.live_task 2026-12-02T00:00:00 [failed]>"
+    body = f"From: airflow@example.org\r\nSubject: {subject}\r\n\r\nlog\r\n".encode()
+    AlertChanges(store).ingest([RawInput(body, EMAIL, datetime.now(UTC), "test")])
+    for tab in (page, inbox):
+        tab.wait_for_selector("text=live_task", timeout=5_000)
+        assert tab.evaluate("window.stillHere") is True
+    page.wait_for_function(f"document.title.startsWith('({before + 1})')", timeout=5_000)
+    shot(page, "today-live")

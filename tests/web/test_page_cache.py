@@ -4,6 +4,7 @@ many readers; the previous page while a new one is rendered."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from starlette.responses import Response
 
@@ -127,3 +128,63 @@ def test_the_least_recently_used_pages_go_beyond_max_bytes() -> None:
 
     assert asyncio.run(scenario()) == ["page 1", "page 3", "page 4", "page 5"]
     assert cache.kept_bytes <= 20
+
+
+async def settle(cache: PageCache) -> None:
+    """Until the renderings in the background are done."""
+    while cache._background:
+        await asyncio.sleep(0)
+
+
+def test_a_live_part_never_gets_the_page_from_before_the_change() -> None:
+    """A live part fetched because of a change seen at some time gets a page whose rendering
+    began after it: one under way (shared), or the next (shared too); never an older one."""
+    marker, render = Marker(), Renderer()
+    cache = PageCache(marker)
+
+    async def scenario() -> list[str]:
+        await cache.page("/", render)  # page 1, kept
+        marker.version = 2
+        render.gate = asyncio.Event()
+        leader = asyncio.create_task(cache.page("/", render))  # page 2, begun now
+        await asyncio.sleep(0)
+        seen = time.time()  # a change seen after page 2 began
+        marker.version = 3
+        late = [asyncio.create_task(cache.page("/", render, since=seen)) for _ in range(4)]
+        stale = body(await cache.page("/", render))  # a page load: the previous page will do
+        await asyncio.sleep(0)
+        render.gate.set()
+        shown = [stale, body(await leader), *[body(await f) for f in late]]
+        marker.version = 4  # a commit after page 3 began, but seen before it: page 3 will do
+        shown.append(body(await cache.page("/", render, since=seen)))
+        return shown
+
+    assert asyncio.run(scenario()) == ["page 1", "page 2", *["page 3"] * 4, "page 3"]
+    assert render.count == 3  # the four live parts shared one rendering
+
+
+def test_while_commits_keep_coming_nobody_waits_for_a_rendering() -> None:
+    """An alert storm: a page load gets the page as it was, rendered again in the background
+    (once at a time), instead of waiting for a rendering after every commit."""
+    marker, clock, render = Marker(), Clock(), Renderer()
+    cache = PageCache(marker, clock=clock)
+
+    async def scenario() -> list[str]:
+        shown = []
+        for version in range(1, 6):  # a commit every 0.2 s
+            marker.version = version
+            clock.now += 0.2
+            render.gate = asyncio.Event()
+            waiting = asyncio.create_task(cache.page("/", render))
+            await asyncio.sleep(0)
+            if not waiting.done():  # it waits for a rendering: let that one finish
+                render.gate.set()
+            shown.append(body(await waiting))
+            render.gate.set()
+            await settle(cache)
+        return shown
+
+    shown = asyncio.run(scenario())
+    assert shown[:2] == ["page 1", "page 2"]  # each waited: not busy yet
+    assert shown[2:] == ["page 2", "page 3", "page 4"]  # busy: the previous page, at once
+    assert cache.stale == 3 and render.count == 5

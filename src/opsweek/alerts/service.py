@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,9 +107,17 @@ class Inbox:
     def raw(self, alert: Alert) -> RawInputRow | None:
         return self.session.get(RawInputRow, alert.raw_id) if alert.raw_id else None
 
-    def counts(self, open_only: bool = False) -> dict[str, int]:
+    def counts(
+        self, open_only: bool = False, open_counts: dict[tuple[str, str], int] | None = None
+    ) -> dict[str, int]:
         """Alerts per status; ``open_only``: firing and acknowledged only, read from the status
-        index without counting a year of resolved ones."""
+        index without counting a year of resolved ones (or from ``open_counts``, read
+        already)."""
+        if open_only and open_counts is not None:
+            found = {FIRING: 0, ACKNOWLEDGED: 0}
+            for (status, _), count in open_counts.items():
+                found[status] += count
+            return found
         query = select(Alert.status, func.count()).group_by(Alert.status)
         if open_only:
             query = query.where(Alert.status.in_([FIRING, ACKNOWLEDGED]))
@@ -117,6 +126,23 @@ class Inbox:
         if open_only:
             del found[RESOLVED]
         return found
+
+    def open_counts(self) -> dict[tuple[str, str], int]:
+        """Open alerts per (status, kind): one scan of the open ones gives both what the
+        title counts (firing) and what the areas count (kinds)."""
+        query = (
+            select(Alert.status, Alert.kind, func.count())
+            .where(Alert.status.in_([FIRING, ACKNOWLEDGED]))
+            .group_by(Alert.status, Alert.kind)
+        )
+        return {(status, kind): count for status, kind, count in self.session.execute(query)}
+
+    def open_details(self, kinds: Collection[str]) -> list[dict[str, Any]]:
+        """The details of the open alerts of ``kinds`` (only that column is read)."""
+        query = select(Alert.details).where(
+            Alert.status.in_([FIRING, ACKNOWLEDGED]), Alert.kind.in_(list(kinds))
+        )
+        return [details or {} for details in self.session.scalars(query)]
 
     def related_sal(self, alert: Alert, window: timedelta, limit: int = 10) -> list[SalEntry]:
         """SAL entries about the same job, DAG, table, task or alert while it was open (give or

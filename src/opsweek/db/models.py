@@ -142,6 +142,7 @@ class Alert(Base):
     # opsweek.db.alert_reads): a repeat of a firing alert moves its entry in the small open one
     # only, not in an index of a year of alerts.
     __table_args__ = (
+        Index("ix_alerts_status_kind", "status", "kind"),  # counts from the index alone
         Index(
             "ix_alerts_open_last_seen",
             "last_seen",

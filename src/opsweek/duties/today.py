@@ -10,7 +10,7 @@ from typing import Any
 
 from opsweek.adapters.chat import Question
 from opsweek.adapters.tracker import Task
-from opsweek.alerts.areas import AREAS, area_of
+from opsweek.alerts.areas import AREAS, DUMPS, PIPELINES, area_of
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.db.models import Alert, DutyInstance
 from opsweek.duties.schedule import Occurrence
@@ -136,9 +136,23 @@ def channel_mentions(
     return mentions(lines, names, refs, channel.words, channel.own_nicks)
 
 
-def open_by_area(inbox: Inbox, dumps_instances: frozenset[str]) -> dict[str, int]:
-    """Open alerts of each of the two responsibilities: the data pipelines and the Dumps."""
+def open_by_area(
+    inbox: Inbox,
+    dumps_instances: frozenset[str],
+    open_counts: dict[tuple[str, str], int] | None = None,
+) -> dict[str, int]:
+    """Open alerts of each of the two responsibilities: the data pipelines and the Dumps
+    (from ``open_counts`` when read already)."""
     counts = dict.fromkeys(AREAS, 0)
-    for alert in inbox.list(AlertFilter(status="open", limit=5000)):
-        counts[area_of(alert.kind, alert.details or {}, dumps_instances)] += 1
+    by_kind: dict[str, int] = {}
+    for (_, kind), count in (inbox.open_counts() if open_counts is None else open_counts).items():
+        by_kind[kind] = by_kind.get(kind, 0) + count
+    for kind, count in by_kind.items():
+        counts[area_of(kind, {}, ())] += count
+    if dumps_instances:  # alerts of Airflow instances that run dumps: their details say which
+        polled = [kind for kind in by_kind if kind.startswith("airflow")]
+        for details in inbox.open_details(polled) if polled else []:
+            if area_of("", details, dumps_instances) == DUMPS:
+                counts[PIPELINES] -= 1
+                counts[DUMPS] += 1
     return counts

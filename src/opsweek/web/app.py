@@ -21,10 +21,11 @@ from opsweek.db.commit_marker import change_marker
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
 from opsweek.web.intake_endpoint import IntakeEndpoints, document
+from opsweek.web.live import LiveChanges
 from opsweek.web.login_guard import LoginGuard
 from opsweek.web.metrics import LatencyMiddleware, Metrics
 from opsweek.web.page_cache import PageCache
-from opsweek.web.routes import api, forms, pages, sal
+from opsweek.web.routes import api, forms, live, pages, sal
 from opsweek.web.session_auth import read_access, secret_key
 
 
@@ -37,6 +38,7 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.live.stop()
         writer.close()
         app.state.pages.marker.close()
 
@@ -59,7 +61,9 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
     app.state.pages = PageCache(
         change_marker(store.engine), max_age=settings.web.page_cache_seconds
     )
+    app.state.live = LiveChanges(store, app.state.pages.marker, lambda: on_duty(ops))
     problems.install(app)
+    app.include_router(live.router)
     app.include_router(sal.router)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -106,6 +110,13 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="opsweek API")
 
     return app
+
+
+def on_duty(ops: App) -> str | None:
+    """Who is on duty now, for the pages' notifications of new alerts."""
+    with ops.session() as session:
+        current = ops.rotation(session, "web").who().current
+        return current.username if current else None
 
 
 def htmx_directory() -> str:

@@ -4,8 +4,10 @@ A form that changes something needs both, and a same-site Origin when the browse
 from __future__ import annotations
 
 import hmac
+import math
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -129,7 +131,7 @@ async def read_access(request: Request) -> None:
     token = bearer(request)
     if token and request.app.state.tokens.user_for(request.app.state.store, token) is not None:
         return
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith("/api/") or request.url.path == "/events":
         raise HTTPException(
             401, "log in or send an API token", headers={"WWW-Authenticate": "Bearer"}
         )
@@ -161,3 +163,30 @@ def check_form(request: Request, submitted: str | None, login_required: bool = T
     ):
         raise HTTPException(403, "missing or wrong CSRF token; reload the page")
     return user or ""
+
+
+CHANGED_AT = "changed_at"  # in the session: when the user last changed something
+FRESH_FOR = 60.0  # seconds after a change during which the user's pages must show it
+
+
+def mark_changed(request: Request) -> None:
+    """The user just changed something (a form was applied): their next pages show it."""
+    request.session[CHANGED_AT] = time.time()
+
+
+def changed_since(request: Request) -> float | None:
+    """A wall-clock time the page asked for must have been rendered after (opsweek.web
+    .page_cache), or None: when a live part asks (X-Opsweek-Since, from the event it fetches
+    for), or the user changed something in the last minute. Never later than now."""
+    now = time.time()
+    header = request.headers.get("X-Opsweek-Since")
+    try:
+        since = float(header) if header else None
+    except ValueError:
+        since = None
+    if since is None or not math.isfinite(since):
+        since = None
+    mine = request.session.get(CHANGED_AT) if "session" in request.scope else None
+    if isinstance(mine, float) and now - mine < FRESH_FOR:
+        since = max(since or 0.0, mine)
+    return min(since, now) if since is not None else None

@@ -26,7 +26,12 @@ PR_SET_PDEATHSIG = 1
 # How uvicorn serves the app. Forwarding headers (X-Forwarded-For, Forwarded) are not read:
 # a client is the address its connection comes from, so no header can claim to come from a
 # trusted proxy (web.trusted_proxies, which may name the web.trusted_header user).
-UVICORN_OPTIONS = {"log_level": "warning", "proxy_headers": False, "server_header": False}
+UVICORN_OPTIONS = {
+    "log_level": "warning",
+    "proxy_headers": False,
+    "server_header": False,
+    "timeout_graceful_shutdown": 3,  # open pages' event streams never end by themselves
+}
 
 
 def create() -> FastAPI:

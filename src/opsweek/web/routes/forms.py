@@ -23,6 +23,7 @@ from opsweek.web.session_auth import (
     check_form,
     client_address,
     end_sessions,
+    mark_changed,
     session_user,
     start_session,
 )
@@ -32,7 +33,10 @@ Csrf = Annotated[str | None, Form()]
 Back = Annotated[str | None, Form(max_length=1000)]  # the page the form was on
 
 
-def _back(path: str) -> RedirectResponse:
+def _back(request: Request, path: str) -> RedirectResponse:
+    """Back to ``path`` after a change: the user's next pages show it (never a page rendered
+    before it, see opsweek.web.page_cache)."""
+    mark_changed(request)
     return RedirectResponse(path, status_code=303)
 
 
@@ -63,7 +67,7 @@ async def login(
         return problem(401, "wrong user name or password")
     guard.succeeded(username)
     await run_in_threadpool(start_session, request, username)
-    return _back(local_path(next, "/"))
+    return _back(request, local_path(next, "/"))
 
 
 @router.post("/logout", summary="Log out (form)")
@@ -71,7 +75,7 @@ async def logout(request: Request, csrf: Csrf = None) -> RedirectResponse:
     user = check_form(request, csrf)
     if session_user(request) is not None:
         await run_in_threadpool(end_sessions, request, user)
-    return _back("/")
+    return _back(request, "/")
 
 
 def local_path(target: str | None, default: str) -> str:
@@ -101,7 +105,7 @@ async def _inbox_change(
             changes.note(alert_id, user, text)
 
     await run_in_threadpool(run)
-    return _back(local_path(back, f"/alerts/{alert_id}"))
+    return _back(request, local_path(back, f"/alerts/{alert_id}"))
 
 
 @router.post("/alerts/{alert_id}/airflow/{action}", summary="Send an Airflow action (form)")
@@ -116,7 +120,7 @@ async def airflow_form(
         watch.send(watch.action(alert_id, action), user)
 
     await run_in_threadpool(run)
-    return _back(f"/alerts/{alert_id}")
+    return _back(request, f"/alerts/{alert_id}")
 
 
 @router.post("/alerts/{alert_id}/refine/rerun", summary="Rerun a failed Refine hour (form)")
@@ -134,7 +138,7 @@ async def refine_rerun_form(request: Request, alert_id: int, csrf: Csrf = None) 
             ops.alert_changes.note(alert_id, user, f"the Refine rerun could not run: {exc}")
 
     threading.Thread(target=rerun, name=f"refine-rerun-{alert_id}", daemon=True).start()
-    return _back(f"/alerts/{alert_id}")
+    return _back(request, f"/alerts/{alert_id}")
 
 
 @router.post("/handoff/tasks", summary="Unassign and hand over the outgoing tasks (form)")
@@ -154,7 +158,7 @@ async def handoff_tasks_form(
             service.apply_task_changes(service.task_changes(parse_date(week) if week else None))
 
     await run_in_threadpool(run)
-    return _back("/handoff/tasks" + (f"?week={week}" if week else ""))
+    return _back(request, "/handoff/tasks" + (f"?week={week}" if week else ""))
 
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge (form)")
@@ -198,7 +202,7 @@ async def log_form(
             SalLog(session).append(user, message, project=project, source="web")
 
     await run_in_threadpool(run)
-    return _back("/sal")
+    return _back(request, "/sal")
 
 
 async def _duty_change(request: Request, csrf: str | None, action: str, *args: object) -> Response:
@@ -209,7 +213,7 @@ async def _duty_change(request: Request, csrf: str | None, action: str, *args: o
             getattr(duties_for(request, session, user), action)(*args)
 
     await run_in_threadpool(run)
-    return _back("/")
+    return _back(request, "/")
 
 
 @router.post("/duties/{instance_id}/steps/{step}", summary="Tick a duty's step (form)")
@@ -251,7 +255,7 @@ async def _rotation_change(request: Request, csrf: str | None, change: str, *arg
                 rotation.cover(parse_date(args[0], "week"), args[1])
 
     await run_in_threadpool(run)
-    return _back("/rotation")
+    return _back(request, "/rotation")
 
 
 @router.post("/rotation/swap", summary="Swap two ops weeks (form)")

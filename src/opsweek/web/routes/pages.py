@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time as clock
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ from opsweek.watch.answers import answer_status
 from opsweek.watch.readings import AIRFLOW_PREFIX, last_readings
 from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
-from opsweek.web.session_auth import csrf_token, current_user, read_access
+from opsweek.web.session_auth import changed_since, csrf_token, current_user, read_access
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_access)])
 templates = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
@@ -70,14 +71,17 @@ def _context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
     user = current_user(request)
     with request.app.state.store.session() as session:
-        unacked = Inbox(session).counts(open_only=True)["firing"]
+        open_counts = Inbox(session).open_counts()
+    unacked = sum(n for (status, _), n in open_counts.items() if status == "firing")
     return {
         "unacked": unacked,  # in the title and the icon of every page
+        "open_counts": open_counts,
         "tz": zone(settings.team_timezone),
         "window": timedelta(hours=settings.sal.related_window_hours),
         "user": user,
         "csrf": csrf_token(request) if user is not None else "",
         "root": request.scope.get("root_path", ""),
+        "rendered_at": clock.time(),  # before the store is read: see opsweek.js (hello)
     }
 
 
@@ -99,47 +103,72 @@ def reusable(page: Callable[..., Response]) -> Callable[..., Awaitable[Response]
             csrf_token(request) if user is not None else "",
         )
         pages: PageCache = request.app.state.pages
-        return await pages.page(key, lambda: run_in_threadpool(page, request, **params))
+        since = changed_since(request)  # a live part, or the user's own change
+        return await pages.page(key, lambda: run_in_threadpool(page, request, **params), since)
 
     return handler
 
 
+TODAY_PARTS = {
+    "duties": "parts/today_duties.html",
+    "alerts": "parts/today_alerts.html",
+    "sal": "parts/today_sal.html",
+}
+
+
 @router.get("/", response_class=HTMLResponse, name="today")
 @reusable
-def today(request: Request) -> HTMLResponse:
+def today(
+    request: Request,
+    part: Annotated[str | None, Query(pattern="^(duties|alerts|sal)$")] = None,
+) -> HTMLResponse:
+    """Today; ``part``: only one of its live parts (what a live update fetches)."""
     context = _context(request)
     with request.app.state.store.session() as session:
+        values: dict[str, Any] = {**context, "back": "/"}
+        if part in (None, "duties"):
+            values |= _today_duties(request, session)
+        if part in (None, "alerts"):
+            values |= _today_alerts(request, session, context)
+        if part in (None, "sal"):
+            values["sal"] = SalLog(session).list(SalFilter(limit=10))
+        if part is not None:
+            return _render(request, TODAY_PARTS[part], values)
         rotation = rotation_for(request, session)
         inbox = Inbox(session)
-        open_alerts = inbox_order(inbox.list(AlertFilter(status="open", limit=100)))
-        values = {
-            **context,
-            "duty": rotation.who(),
-            "people": {p.username: p for p in rotation.team.members(include_inactive=True)},
-            "counts": inbox.counts(open_only=True),
-            "open_alerts": open_alerts,
-            "back": "/",
-            "related": inbox.with_related_sal(open_alerts, context["window"]),
-            "sal": SalLog(session).list(SalFilter(limit=10)),
-        }
-        duties = duties_for(request, session)
-        week_start, _ = rotation.config.rule.bounds(rotation.current_week)
-        values["duties"] = duties.today(week_start)
+        values["duty"] = rotation.who()
+        values["people"] = {p.username: p for p in rotation.team.members(include_inactive=True)}
         values["outside"] = last_readings(session)
         values["airflow_polls"] = [
             (name.removeprefix(AIRFLOW_PREFIX), reading)
             for name, reading in sorted(values["outside"].items())
             if name.startswith(AIRFLOW_PREFIX)
         ]
-        values["now"] = duties.now
-        values["areas"] = open_by_area(inbox, request.app.state.opsweek.dumps_instances)
         watch = request.app.state.opsweek.channel_watch(session)
         values["mentions"] = (
-            channel_mentions(inbox, values["duty"], watch, duties.now) if watch else None
+            channel_mentions(inbox, values["duty"], watch, values["now"]) if watch else None
         )
-        values["duty_status"] = duty_status
-        values["answer_status"] = lambda due: answer_status(due, duties.now)
+        values["answer_status"] = lambda due: answer_status(due, values["now"])
         return _render(request, "today.html", values)
+
+
+def _today_duties(request: Request, session: Any) -> dict[str, Any]:
+    rotation = rotation_for(request, session)
+    duties = duties_for(request, session)
+    week_start, _ = rotation.config.rule.bounds(rotation.current_week)
+    return {"duties": duties.today(week_start), "now": duties.now, "duty_status": duty_status}
+
+
+def _today_alerts(request: Request, session: Any, context: dict[str, Any]) -> dict[str, Any]:
+    inbox, open_counts = Inbox(session), context["open_counts"]
+    open_alerts = inbox_order(inbox.list(AlertFilter(status="open", limit=100)))
+    dumps_instances = request.app.state.opsweek.dumps_instances
+    return {
+        "counts": inbox.counts(open_only=True, open_counts=open_counts),
+        "open_alerts": open_alerts,
+        "related": inbox.with_related_sal(open_alerts, context["window"]),
+        "areas": open_by_area(inbox, dumps_instances, open_counts),
+    }
 
 
 @router.get("/handoff", response_class=HTMLResponse, name="handoff_page")

@@ -110,3 +110,90 @@ document.addEventListener("DOMContentLoaded", () => {
   // an action swaps the inbox: keep the selection where it was
   document.addEventListener("htmx:afterSwap", () => { if (selected >= 0) select(selected); });
 })();
+
+// Live updates: the server says what changed as it is committed (server-sent events, /events),
+// and each part of the page marked data-live="topic ..." is fetched again (htmx) when one of
+// its topics changed. While the stream is down the parts poll every 30 s, and when it is back
+// they are all fetched once (what changed meanwhile was not said).
+(() => {
+  if (!window.EventSource || !document.querySelector("[data-live]")) return;
+  const favicon = document.querySelector("link[rel='icon']");
+  let down = false;
+
+  function refresh(topics, at) {
+    for (const part of document.querySelectorAll("[data-live]")) {
+      const wanted = part.dataset.live.split(" ");
+      if (topics.includes("*") || wanted.some((topic) => topics.includes(topic))) {
+        if (at) part.dataset.since = at;
+        htmx.trigger(part, "live");
+      }
+    }
+  }
+
+  // a part fetched because of a change asks for the page as rendered after it was seen
+  document.addEventListener("htmx:configRequest", (event) => {
+    const since = event.detail.elt.dataset?.since;
+    if (since) event.detail.headers["X-Opsweek-Since"] = since;
+  });
+
+  // the title and the tab's icon carry the number of unacknowledged alerts (as base.html)
+  function showUnacked(count) {
+    document.title = (count ? `(${count}) ` : "") + document.title.replace(/^\(\d+\) /, "");
+    const shown = count >= 100 ? "99+" : count ? String(count) : "ok";
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">' +
+      `<rect width="32" height="32" rx="6" fill="${count ? "#b00020" : "#2e7d32"}"/>` +
+      `<text x="16" y="22" font-size="${shown.length > 2 ? 14 : 18}" text-anchor="middle" ` +
+      `fill="#fff" font-family="sans-serif">${shown}</text></svg>`;
+    if (favicon) favicon.href = "data:image/svg+xml," + encodeURIComponent(svg);
+  }
+
+  // a browser notification of each new firing alert, for the person on duty who asked for them
+  function notify(change) {
+    const user = document.body.dataset.user;
+    if (!user || change.on_duty !== user || !window.Notification) return;
+    if (Notification.permission !== "granted") return;
+    for (const alert of change.new) {
+      const note = new Notification(`opsweek: ${alert.title}`, {
+        body: alert.kind,
+        tag: `opsweek-alert-${alert.id}`,
+      });
+      note.onclick = () => { window.focus(); window.location.href = `/alerts/${alert.id}`; };
+    }
+  }
+
+  const source = new EventSource("/events");
+  // connected: a page rendered before the last change, or a stream that was down, may miss
+  // what changed; its parts are fetched once
+  source.addEventListener("hello", (event) => {
+    const changedAt = JSON.parse(event.data).changed_at;
+    window.opsweekLive = true;
+    document.body.classList.add("live");
+    if (down || changedAt > Number(document.body.dataset.rendered || 0)) {
+      refresh(["*"], changedAt);
+    }
+    down = false;
+  });
+  source.addEventListener("change", (event) => {
+    const change = JSON.parse(event.data);
+    refresh(change.topics, change.at);
+    if (change.unacked !== null) showUnacked(change.unacked);
+    notify(change);
+  });
+  source.onerror = () => {  // EventSource connects again by itself
+    window.opsweekLive = false;
+    document.body.classList.remove("live");
+    down = true;
+  };
+})();
+
+// The person on duty may ask for browser notifications of new firing alerts.
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.getElementById("notify");
+  if (!button || !window.Notification || Notification.permission !== "default") return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    button.hidden = true;
+  });
+});
