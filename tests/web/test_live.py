@@ -100,7 +100,13 @@ def test_an_open_page_is_told_within_a_second(site: tuple[str, Store]) -> None:
     assert all("sal" in data["topics"] for _, _, data in told)  # type: ignore[operator]
 
 
-def test_reading_the_stream_needs_what_the_pages_need(web_store: Store) -> None:
+def test_reading_the_stream_needs_what_the_pages_need(web_store: Store, token: str) -> None:
     settings = load_settings(env={**os.environ, "OPSWEEK_WEB_PUBLIC_READ": "false"})
     with serve_app(create_app(App(settings, store=web_store))) as url:
         assert httpx.get(f"{url}/events", timeout=5).status_code == 401
+        spoofed = {"X-Remote-User": "alertbot", "X-Forwarded-For": "10.0.0.1"}
+        assert httpx.get(f"{url}/events", headers=spoofed, timeout=5).status_code == 401
+        bearer = {"Authorization": f"Bearer {token}"}
+        with httpx.stream("GET", f"{url}/events", headers=bearer, timeout=5) as stream:
+            assert stream.status_code == 200
+            assert next(stream.iter_lines()) == "event: hello"
