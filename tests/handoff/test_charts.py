@@ -3,7 +3,9 @@ text, patterns as well as colours, escaped for XML, and the same numbers as a ta
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,3 +79,42 @@ def test_the_handoff_html_carries_the_chart_and_its_table() -> None:
     assert '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 560 220" role="img"' in html
     assert "The same numbers as a table" in html and "<td>Thu 26 Nov</td>" in html
     assert 'fill="url(#swatch0)"' in html  # the legend's own patterns, not the chart's ids
+
+
+def test_the_noise_section_has_its_chart_with_names_escaped() -> None:
+    from opsweek.handoff.render import to_html
+    from opsweek.handoff.report import HandoffInputs, build_handoff
+
+    noisy = [alert(n, "refine_failure", n % 3) for n in range(1, 6)]
+    hostile = replace(alert(9, "data_loss", 1), job='<script>alert("x")</script>')
+    inputs = HandoffInputs(
+        week=START.date(),
+        start=START,
+        end=START + timedelta(days=7),
+        now=START + timedelta(days=7),
+        from_person="ana",
+        to_person="bob",
+        alerts=[],
+        duties=[],
+        sal=[],
+        decisions=[],
+        noise_alerts=[*noisy, hostile],
+        noise_weeks=8,
+    )
+    html = to_html(build_handoff(inputs), ZoneInfo("UTC"), standalone=False)
+    assert 'aria-label="Most fired over 8 weeks"' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    chart = html[
+        html.index('aria-label="Most fired') : html.index("</svg>", html.index("Most fired"))
+    ]
+    assert chart.count("<rect x=") == 2  # refine_failure (5 alerts) and the data_loss job
+
+
+def test_bars_keep_their_order_and_scale() -> None:
+    from opsweek.charts import bars_svg
+
+    svg = bars_svg([("alice", 4), ("bob", 2), ("carol", 0)], "Weeks on duty", "weeks")
+    widths = [float(w) for w in re.findall(r'<rect x="230" y="\d+" width="([\d.]+)"', svg)]
+    assert widths[0] == 2 * widths[1] and widths[2] == 1.0  # zero is a sliver, still there
+    assert [t for t in re.findall(r">(\w+)</text>", svg)][:2] == ["alice", "4"]
+    assert "<title>bob: 2 weeks</title>" in svg

@@ -1,8 +1,6 @@
 """The week's alerts as a picture: one bar per day, stacked by kind, each bar labelled with
-its total and the day's median time to acknowledge. Plain SVG built here (pure, no library,
-no JavaScript): every value is escaped for XML, every segment has a pattern as well as a colour
-and a tooltip, and the same numbers are given as a table beside it (`table_rows`), so the
-picture is readable without colour and without the picture."""
+its total and the day's median time to acknowledge (plain SVG, see opsweek.charts), with the
+same numbers as a table beside it (`table_rows`). On the Handoff and on Today."""
 
 from __future__ import annotations
 
@@ -10,13 +8,13 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
+from opsweek.charts import COLOURS, PATTERNS, legend_swatch, pattern, text
 from opsweek.handoff.report import AlertLine
 
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
-PATTERNS = ("solid", "hatch", "dots", "cross", "vertical", "horizontal", "back")
 OTHER = "other kinds"
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 560, 220, 24, 46, 8
 
@@ -60,7 +58,7 @@ def stacked_days_svg(kinds: list[str], days: list[Day], title: str) -> str:
         f'role="img" aria-label={quoteattr(title)} class="chart">',
         f"<title>{escape(title)}</title>",
         "<defs>",
-        *(_pattern(f"kind{n}", COLOURS[n], PATTERNS[n]) for n in range(len(kinds))),
+        *(pattern(f"kind{n}", COLOURS[n], PATTERNS[n]) for n in range(len(kinds))),
         "</defs>",
     ]
     for index, day in enumerate(days):
@@ -79,13 +77,13 @@ def stacked_days_svg(kinds: list[str], days: list[Day], title: str) -> str:
                 f"<title>{escape(tip)}</title></rect>"
             )
         middle = x + bar / 2
-        parts.append(_text(middle, y - 4, str(day.total), "total"))
-        parts.append(_text(middle, HEIGHT - BOTTOM + 14, f"{day.day:%a %d}", "day"))
+        parts.append(text(middle, y - 4, str(day.total), "total"))
+        parts.append(text(middle, HEIGHT - BOTTOM + 14, f"{day.day:%a %d}", "day"))
         ack = (
             f"ack {duration(day.median_ack_minutes)}" if day.median_ack_minutes is not None else ""
         )
         if ack:
-            parts.append(_text(middle, HEIGHT - BOTTOM + 28, ack, "ack"))
+            parts.append(text(middle, HEIGHT - BOTTOM + 28, ack, "ack"))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -104,17 +102,6 @@ def table_rows(kinds: list[str], days: list[Day]) -> list[list[str]]:
     ]
 
 
-def legend_swatch(n: int) -> str:
-    """A small square in the ``n``-th kind's colour and pattern, for the legend."""
-    name = f"swatch{n}"
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 14 14" width="14" height="14" '
-        f'aria-hidden="true"><defs>{_pattern(name, COLOURS[n], PATTERNS[n])}</defs>'
-        f'<rect width="14" height="14" fill="url(#{name})" stroke="#333" stroke-width="0.5"/>'
-        "</svg>"
-    )
-
-
 def duration(minutes: float) -> str:
     """A time to acknowledge, short enough to sit under a bar: 17 min, 5.2 h, 6.0 d."""
     if minutes < 60:
@@ -124,25 +111,17 @@ def duration(minutes: float) -> str:
     return f"{minutes / 1440:.1f} d"
 
 
-def _text(x: float, y: float, text: str, css: str) -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="11" '
-        f'font-family="sans-serif" class="{css}">{escape(text)}</text>'
-    )
+def week_chart(
+    alerts: list[AlertLine], start: datetime, tz: ZoneInfo, title: str
+) -> dict[str, Any]:
+    """What a page or report shows: the SVG (built from escaped values: safe to place as it
+    is), its legend, and its table."""
+    from markupsafe import Markup
 
-
-def _pattern(name: str, colour: str, kind: str) -> str:
-    """A fill in ``colour`` with marks of its own, so kinds differ without colour too."""
-    marks = {
-        "solid": "",
-        "hatch": '<path d="M0 6 L6 0" stroke="#fff" stroke-width="1.5"/>',
-        "dots": '<circle cx="3" cy="3" r="1.3" fill="#fff"/>',
-        "cross": '<path d="M0 0 L6 6 M6 0 L0 6" stroke="#fff" stroke-width="1"/>',
-        "vertical": '<path d="M3 0 L3 6" stroke="#fff" stroke-width="1.5"/>',
-        "horizontal": '<path d="M0 3 L6 3" stroke="#fff" stroke-width="1.5"/>',
-        "back": '<path d="M0 0 L6 6" stroke="#fff" stroke-width="1.5"/>',
-    }[kind]
-    return (
-        f'<pattern id="{name}" width="6" height="6" patternUnits="userSpaceOnUse">'
-        f'<rect width="6" height="6" fill="{colour}"/>{marks}</pattern>'
-    )
+    kinds, days = week_days(alerts, start, tz)
+    return {
+        "svg": Markup(stacked_days_svg(kinds, days, title)),
+        "legend": [(k, Markup(legend_swatch(n))) for n, k in enumerate(kinds)],
+        "kinds": kinds,
+        "rows": table_rows(kinds, days),
+    }

@@ -270,19 +270,20 @@ def _templates() -> Environment:
 def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str:
     from markupsafe import Markup
 
+    from opsweek.charts import bars_svg
     from opsweek.handoff import charts
 
     template = _templates().get_template("handoff.html")
-    kinds, days = charts.week_days(report.inputs.alerts, report.inputs.start, tz)
-    chart = {
-        # built from escaped values (charts.py): safe to place as it is
-        "svg": Markup(charts.stacked_days_svg(kinds, days, f"Alerts per day, {report.title}")),
-        "legend": [(k, Markup(charts.legend_swatch(n))) for n, k in enumerate(kinds)],
-        "kinds": kinds,
-        "rows": charts.table_rows(kinds, days),
-    }
+    chart = charts.week_chart(
+        report.inputs.alerts, report.inputs.start, tz, f"Alerts per day, {report.title}"
+    )
+    noise = [(noise_name(n.kind, n.job), n.count) for n in report.most_fired]
+    noise_chart = Markup(  # built from escaped values (opsweek.charts): safe as it is
+        bars_svg(noise, f"Most fired over {report.inputs.noise_weeks} weeks", "occurrences")
+    )
     return template.render(
         chart=chart,
+        noise_chart=noise_chart if noise else None,
         report=report,
         i=report.inputs,
         tz=tz,

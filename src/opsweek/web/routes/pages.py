@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import time as clock
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from opsweek.alerts.groups import group_alerts
@@ -24,11 +26,16 @@ from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.alerts.sources import KNOWN_KINDS
 from opsweek.alerts.sources.airflow_task_failed import KIND as AIRFLOW_TASK
 from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
+from opsweek.charts import bars_svg
 from opsweek.checks.airflow import LABELS as AIRFLOW_LABELS
+from opsweek.db.models import Alert
 from opsweek.duties.service import status as duty_status
 from opsweek.duties.today import channel_mentions, open_by_area
 from opsweek.errors import OpsweekError
+from opsweek.handoff.charts import week_chart
 from opsweek.handoff.render import to_html
+from opsweek.handoff.report import AlertLine
+from opsweek.rotation.calendar_grid import month_grid
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.timeutil import iso, parse_date, parse_since, zone
@@ -109,10 +116,12 @@ def reusable(page: Callable[..., Response]) -> Callable[..., Awaitable[Response]
     return handler
 
 
+WEEK_CHART_ALERTS = 100_000  # a week's alerts read for Today's chart, at most
 TODAY_PARTS = {
     "duties": "parts/today_duties.html",
     "alerts": "parts/today_alerts.html",
     "sal": "parts/today_sal.html",
+    "week": "parts/today_week.html",  # loaded after the page: not live (a week of alerts)
 }
 
 
@@ -120,12 +129,15 @@ TODAY_PARTS = {
 @reusable
 def today(
     request: Request,
-    part: Annotated[str | None, Query(pattern="^(duties|alerts|sal)$")] = None,
+    part: Annotated[str | None, Query(pattern="^(duties|alerts|sal|week)$")] = None,
 ) -> HTMLResponse:
-    """Today; ``part``: only one of its live parts (what a live update fetches)."""
+    """Today; ``part``: only one of its parts (what a live update fetches)."""
     context = _context(request)
     with request.app.state.store.session() as session:
         values: dict[str, Any] = {**context, "back": "/"}
+        if part == "week":
+            values["chart"] = _week_chart(request, session, context["tz"])
+            return _render(request, TODAY_PARTS[part], values)
         if part in (None, "duties"):
             values |= _today_duties(request, session)
         if part in (None, "alerts"):
@@ -150,6 +162,22 @@ def today(
         )
         values["answer_status"] = lambda due: answer_status(due, values["now"])
         return _render(request, "today.html", values)
+
+
+def _week_chart(request: Request, session: Any, tz: Any) -> dict[str, Any]:
+    """This ops week's alerts per day by kind, with the day's median time to acknowledge."""
+    rotation = rotation_for(request, session)
+    start, _ = rotation.config.rule.bounds(rotation.current_week)
+    rows = session.execute(
+        select(Alert.kind, Alert.first_seen, Alert.acked_at)
+        .where(Alert.first_seen >= start)
+        .limit(WEEK_CHART_ALERTS)
+    )
+    alerts = [
+        AlertLine(0, kind, "", 1, "", first_seen, first_seen, acked_at=acked_at)
+        for kind, first_seen, acked_at in rows
+    ]
+    return week_chart(alerts, start, tz, "Alerts per day this ops week")
 
 
 def _today_duties(request: Request, session: Any) -> dict[str, Any]:
@@ -359,15 +387,52 @@ def rotation_page(request: Request) -> HTMLResponse:
     context = _context(request)
     with request.app.state.store.session() as session:
         rotation = rotation_for(request, session)
+        people = [p.username for p in rotation.team.members()]
+        current = rotation.current_week
+        away = [a for a in rotation.team.away_periods() if a.end >= current]
+        tz = context["tz"]
+        today_local = rotation.now.astimezone(tz).date()
         values = {
             **context,
-            "people": [p.username for p in rotation.team.members()],
-            "weeks": rotation.weeks(rotation.current_week - WEEK * 4),
+            "people": people,
+            "weeks": rotation.weeks(current - WEEK * 4),
             "conflicts": rotation.conflicts(),
-            "away": [a for a in rotation.team.away_periods() if a.end >= rotation.current_week],
-            "current_week": rotation.current_week,
+            "away": away,
+            "current_week": current,
+            "months": month_grid(
+                today_local, 2, rotation.weeks(current - WEEK * 6), away, today_local, tz
+            ),
+            "load": _rotation_load(session, rotation, people),
         }
         return _render(request, "rotation.html", values)
+
+
+def _rotation_load(session: Any, rotation: Any, people: list[str]) -> dict[str, Any]:
+    """Each member's weeks on duty over the planner's lookback window (the fairness it keeps),
+    the weeks planned ahead, and the alerts each acknowledged in that window."""
+    lookback = rotation.config.lookback_weeks
+    current = rotation.current_week
+    since = current - WEEK * lookback
+    done: Counter[str] = Counter()
+    ahead: Counter[str] = Counter()
+    for week in rotation.weeks(since):
+        if week.username:
+            (done if week.week <= current else ahead)[week.username] += 1
+    start, _ = rotation.config.rule.bounds(since)
+    acked = dict(
+        session.execute(
+            select(Alert.acked_by, func.count())
+            .where(Alert.acked_at >= start, Alert.acked_by.is_not(None))
+            .group_by(Alert.acked_by)
+        ).all()
+    )
+    rows = sorted(people, key=lambda name: (-done[name], name))
+    title = f"Weeks on duty over the last {lookback} weeks"
+    return {
+        "title": title,
+        "svg": Markup(bars_svg([(name, done[name]) for name in rows], title, "weeks")),
+        "rows": [(name, done[name], ahead[name], acked.get(name, 0)) for name in rows],
+    }
 
 
 @router.get("/login", response_class=HTMLResponse, name="login_page")
