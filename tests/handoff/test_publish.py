@@ -32,14 +32,42 @@ BEFORE_HANDOFF = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)  # 2 h before Thursday 
 
 
 class Slack:
-    """Slack's chat.postMessage, keeping what was posted."""
+    """Slack's chat.postMessage, keeping what was posted, and its file uploads (the URL to
+    upload to, the upload, its completion in a channel's thread)."""
 
     def __init__(self) -> None:
         self.posts: list[dict[str, str]] = []
+        self.uploads: list[dict[str, str]] = []  # getUploadURLExternal, with the upload
+        self.shared: list[dict[str, str]] = []  # completeUploadExternal
+        self.url = ""
 
     def __call__(self, request: Request) -> Reply:
         self.posts.append(request.form)
         return Reply({"ok": True, "ts": f"1764400000.{len(self.posts):06d}"})
+
+    def routes(self) -> dict[str, Any]:
+        def get_url(request: Request) -> Reply:
+            file_id = f"F{len(self.uploads) + 1}"
+            self.uploads.append(dict(request.form))
+            return Reply(
+                {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+            )
+
+        def upload(request: Request) -> Reply:
+            self.uploads[int(request.method[1:]) - 1]["received"] = str(len(request.body))
+            return Reply("OK")
+
+        def complete(request: Request) -> Reply:
+            self.shared.append(dict(request.form))
+            return Reply({"ok": True, "files": [{"id": f"F{len(self.shared)}"}]})
+
+        return {
+            "chat.postMessage": self,
+            "files.getUploadURLExternal": get_url,
+            "files.completeUploadExternal": complete,
+            "F1": upload,
+            "F2": upload,
+        }
 
 
 def settings_for(slack: StubServer | None, smtp_port: int | None) -> Settings:
@@ -90,7 +118,8 @@ def test_handoff_is_posted_and_mailed_once_and_a_retry_sends_only_what_failed(
 ) -> None:
     port, inbox = smtp
     slack = Slack()
-    with stub_server({"chat.postMessage": slack, "conversations.history": history}) as stub:
+    with stub_server({**slack.routes(), "conversations.history": history}) as stub:
+        slack.url = stub.url
         settings = settings_for(stub, port)
         with seeded.session() as session:
             service = handoff(settings, session, NOW)
@@ -132,6 +161,20 @@ def test_handoff_is_posted_and_mailed_once_and_a_retry_sends_only_what_failed(
     assert mail["Subject"].startswith("[ops week] Ops week handoff, week of 2026-11-19")
     assert mail["Message-ID"] == "<opsweek-handoff-2026-11-19@localhost>"
     assert mail.get_body(("html",)) is not None
+    # the charts as pictures: shared once in the report's thread, and inline in the mail
+    assert [u["filename"] for u in slack.uploads] == [
+        "ops-week-2026-11-19-week.png",
+        "ops-week-2026-11-19-noise.png",
+    ]
+    assert all(int(u["received"]) > 1000 for u in slack.uploads)
+    assert [s["thread_ts"] for s in slack.shared] == ["1764400000.000001"] * 2
+    assert all(s["channel_id"] == "C0TEAM" for s in slack.shared)
+    html = mail.get_body(("html",)).get_content()
+    pngs = [part for part in mail.walk() if part.get_content_type() == "image/png"]
+    assert len(pngs) == 2 and all(p.get_content().startswith(b"\x89PNG") for p in pngs)
+    for part in pngs:
+        assert f'src="cid:{part["Content-ID"].strip("<>")}"' in html
+    assert "<svg" not in html.split("The week, day by day")[1].split("</figure>")[0]
 
 
 def test_handoff_reports_what_was_unavailable_and_still_builds(seeded: Store) -> None:

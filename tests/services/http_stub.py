@@ -42,7 +42,7 @@ class StubServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
+                raw = self.rfile.read(length).decode(errors="replace")  # uploads are binary
                 form: dict[str, str] = {}
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     data = json.loads(raw or "{}")

@@ -44,3 +44,7 @@ class Chat(Protocol):
     def post(self, channel: str, text: str, thread: str | None = None) -> str:
         """Post a message (in a thread when given); returns its id. Raises Unavailable."""
         ...
+
+    def upload(self, channel: str, thread: str, filename: str, content: bytes, title: str) -> str:
+        """Share a file (a chart's picture) in a thread; returns its id. Raises Unavailable."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -29,9 +30,11 @@ class SmtpMailer:
         text: str,
         html: str | None = None,
         message_id: str | None = None,
+        images: Sequence[tuple[str, bytes]] = (),
     ) -> str:
         """Send one message; returns its Message-ID. A stable ``message_id`` lets lists and
-        readers drop a copy sent again."""
+        readers drop a copy sent again. ``images``: PNG pictures the HTML shows as
+        ``cid:<content id>``, by content id (multipart/related)."""
         if not to:
             raise ConfigError("no recipient to mail to")
         message = EmailMessage()
@@ -44,6 +47,9 @@ class SmtpMailer:
         message.set_content(text)
         if html is not None:
             message.add_alternative(html, subtype="html")
+            html_part = message.get_body(("html",))
+            for content_id, png in images if html_part is not None else ():
+                html_part.add_related(png, "image", "png", cid=f"<{content_id}>")
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -73,6 +73,21 @@ class SlackChat:
                 break
         return sorted(found, key=lambda q: q.asked_at)
 
+    def upload(self, channel: str, thread: str, filename: str, content: bytes, title: str) -> str:
+        """files.getUploadURLExternal, the upload, files.completeUploadExternal (the bot needs
+        the files:write scope)."""
+        try:
+            response = self.client.files_upload_v2(
+                channel=channel, thread_ts=thread, content=content, filename=filename, title=title
+            )
+        except SlackApiError as exc:
+            reason = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            raise Unavailable(f"Slack file upload: {reason or exc.response.status_code}") from None
+        except (SlackClientError, OSError) as exc:
+            raise Unavailable(f"Slack file upload: {exc or type(exc).__name__}") from None
+        files = response.get("files") or [{}]
+        return str(files[0].get("id", ""))
+
     def post(self, channel: str, text: str, thread: str | None = None) -> str:
         params: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
         if thread:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -267,7 +267,15 @@ def _templates() -> Environment:
     )
 
 
-def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str:
+def to_html(
+    report: HandoffReport,
+    tz: ZoneInfo,
+    standalone: bool = True,
+    images: Mapping[str, str] | None = None,
+) -> str:
+    """The report as HTML: a page of its own (``standalone``) or a part of one. ``images``:
+    the address of a chart's picture by its name (``week``, ``noise``), shown instead of its
+    SVG (mail: ``cid:`` addresses of the message's own parts)."""
     from markupsafe import Markup
 
     from opsweek.charts import bars_svg
@@ -282,6 +290,7 @@ def to_html(report: HandoffReport, tz: ZoneInfo, standalone: bool = True) -> str
         bars_svg(noise, f"Most fired over {report.inputs.noise_weeks} weeks", "occurrences")
     )
     return template.render(
+        images=dict(images or {}),
         chart=chart,
         noise_chart=noise_chart if noise else None,
         report=report,

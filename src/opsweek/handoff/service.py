@@ -3,6 +3,7 @@ and mails it once, and reminds the current and next person before the handoff.""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ from opsweek.alerts.areas import area_of
 from opsweek.db.alert_reads import newest_alerts
 from opsweek.db.models import Alert, DutyInstance, Person
 from opsweek.duties.service import Duties, status
-from opsweek.errors import BadInput, ConfigError, Unavailable
+from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable
 from opsweek.handoff.decisions import Decisions
+from opsweek.handoff.pictures import pictures
 from opsweek.handoff.publish import Publisher
 from opsweek.handoff.render import figures_line, to_html, to_markdown, to_slack
 from opsweek.handoff.report import (
@@ -43,6 +45,7 @@ from opsweek.sal.log import SalFilter, SalLog, record_action
 from opsweek.timeutil import utcnow
 from opsweek.watch.answers import unanswered
 
+log = logging.getLogger(__name__)
 WEEK = timedelta(days=7)
 SAL_LIMIT = 1000
 SLACK_TEXT_LIMIT = 39_000
@@ -251,19 +254,37 @@ class HandoffService:
         _, sent_thread = publisher.once(
             key + ":thread", lambda: chat.post(channel, thread, thread=parent)
         )
+        week = report.inputs.week.isoformat()
+        for picture in pictures(report, self.tz):  # a picture that fails fails nothing else
+            try:
+                _, shared = publisher.once(
+                    f"{key}:{picture.name}-chart",
+                    lambda p=picture: chat.upload(
+                        channel, parent, f"ops-week-{week}-{p.name}.png", p.png, p.title
+                    ),
+                )
+            except OpsweekError as exc:
+                log.warning("the handoff's %s chart was not shared: %s", picture.name, exc)
+                continue
+            sent_thread = sent_thread or shared
         return parent, sent or sent_thread
 
     def _mail_report(self, report: HandoffReport, publisher: Publisher) -> tuple[str, bool]:
         mailer, to = self._mailer_to()
         week = report.inputs.week.isoformat()
+        domain = _domain(mailer)
+        shown = {
+            p.name: (f"{p.name}-chart-{week}@{domain}", p.png) for p in pictures(report, self.tz)
+        }
         return publisher.once(
             f"handoff:{week}:email:{to}",
             lambda: mailer.send(
                 [to],
                 f"[ops week] {report.title}",
                 to_markdown(report, self.tz),
-                to_html(report, self.tz),
-                message_id=f"<opsweek-handoff-{week}@{_domain(mailer)}>",
+                to_html(report, self.tz, images={n: f"cid:{c}" for n, (c, _) in shown.items()}),
+                message_id=f"<opsweek-handoff-{week}@{domain}>",
+                images=list(shown.values()),
             ),
         )
 
