@@ -251,3 +251,34 @@ def test_open_pages_show_a_new_alert_without_reloading(
         assert tab.evaluate("window.stillHere") is True
     page.wait_for_function(f"document.title.startsWith('({before + 1})')", timeout=5_000)
     shot(page, "today-live")
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_the_charts_render_and_fit(site: str, page: Page, width: int) -> None:
+    """Today's week (loaded after the page), the Handoff's week and noise, the Rotation's
+    calendar and load: drawn with their bars, inside the page at desktop and phone widths."""
+    p = page
+    p.set_viewport_size({"width": width, "height": 900})
+    checks = {
+        "/": "#today-week svg.chart",
+        "/handoff": "figure.chart svg.chart",
+        "/rotation": "figure.chart svg.chart",
+    }
+    for path, selector in checks.items():
+        p.goto(f"{site}{path}")
+        p.wait_for_selector(selector, timeout=10_000)
+        drawn = p.evaluate(
+            """(selector) => [...document.querySelectorAll(selector)].map((svg) => {
+                const box = svg.getBoundingClientRect();
+                const bars = [...svg.querySelectorAll("rect[x]")].filter(
+                    (r) => r.getBoundingClientRect().width > 0);
+                return {width: box.width, height: box.height, bars: bars.length,
+                        inside: box.right <= window.innerWidth + 1};
+            })""",
+            selector,
+        )
+        assert drawn and all(c["width"] > 100 and c["height"] > 50 for c in drawn), (path, drawn)
+        assert all(c["bars"] > 0 and c["inside"] for c in drawn), (path, drawn)
+        assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+        shot(p, f"charts-{path.strip('/') or 'today'}-{width}")
+    assert p.locator("table.calendar").count() == 2
