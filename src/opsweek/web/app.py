@@ -61,7 +61,9 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
     app.state.pages = PageCache(
         change_marker(store.engine), max_age=settings.web.page_cache_seconds
     )
-    app.state.live = LiveChanges(store, app.state.pages.marker, lambda: on_duty(ops))
+    app.state.live = LiveChanges(
+        store, app.state.pages.marker, lambda: on_duty(ops), saw=app.state.pages.saw
+    )
     problems.install(app)
     app.include_router(live.router)
     app.include_router(sal.router)

@@ -12,7 +12,7 @@ it last looked from the tables' newest ids, and tells each open page:
 Topics: ``alerts`` (an alert was created, re-fired, acknowledged, resolved or noted), one
 ``alert-<id>`` per changed alert (up to ``MAX_ALERT_TOPICS``), ``sal`` (a SAL entry: every
 action through opsweek logs one, a duty done or skipped too). Events are spaced at least
-``min_gap`` apart (``storm_gap`` while changes keep coming), carrying everything that changed
+``min_gap`` apart (``storm_gap`` while commits keep coming), carrying everything that changed
 meanwhile, so a page fetches its parts twice a second at most whatever the rate of commits."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MAX_ALERT_TOPICS = 50  # more changed alerts at once: pages showing one alert fetch it anyway
 MAX_NEW = 5  # new firing alerts named in one event (for browser notifications)
 QUEUE_SIZE = 16  # events waiting for a slow page; past that it is told to fetch everything
-STORM_EVENTS, STORM_WINDOW = 4, 10.0  # this many events within this many seconds: a storm
+STORM_LOOKS, STORM_CHANGED = 10, 8  # of the last 10 looks at the store, 8 saw a change: a storm
 
 
 @dataclass
@@ -118,13 +118,15 @@ class LiveChanges:
         store: Store,
         marker: ChangeMarker,
         on_duty: Callable[[], str | None] = lambda: None,
+        saw: Callable[[object], None] = lambda version: None,
         interval: float = 0.1,
         min_gap: float = 0.5,
-        storm_gap: float = 0.5,
+        storm_gap: float = 1.5,
     ) -> None:
-        self.store, self.marker, self.on_duty = store, marker, on_duty
+        self.store, self.marker, self.on_duty, self.saw = store, marker, on_duty, saw
         self.interval, self.min_gap, self.storm_gap = interval, min_gap, storm_gap
-        self._recent: deque[float] = deque(maxlen=STORM_EVENTS)  # when the last events went
+        self._looks: deque[bool] = deque(maxlen=STORM_LOOKS)  # did each of the last looks
+        # at the store see a change?
         self._pages: set[asyncio.Queue[str | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._on_duty: str | None = None
@@ -157,6 +159,8 @@ class LiveChanges:
             await asyncio.sleep(self.interval)
             try:
                 now_version = await self._version()
+                self.saw(now_version)
+                self._looks.append(now_version is not None and now_version != version)
                 if now_version is None or now_version != version:
                     version, seen = now_version, time.time()
                     cursor, change = await run_in_threadpool(read_change, self.store, cursor)
@@ -168,7 +172,6 @@ class LiveChanges:
                     await run_in_threadpool(self._complete, pending)
                     self._tell(pending.data(self._on_duty))
                     pending, last_sent = None, time.monotonic()
-                    self._recent.append(last_sent)
             except Exception:  # the store went away for a moment: pages keep polling
                 log.exception("live updates: could not read what changed")
 
@@ -178,12 +181,10 @@ class LiveChanges:
         return await run_in_threadpool(self.marker.current)
 
     def _gap(self) -> float:
-        """``min_gap``; ``storm_gap`` while changes keep coming (``STORM_EVENTS`` events in
-        ``STORM_WINDOW`` seconds): nobody reads faster, and the pages' fetches take the
-        cores the storm's intake needs."""
-        storm = (
-            len(self._recent) == STORM_EVENTS and time.monotonic() - self._recent[0] < STORM_WINDOW
-        )
+        """``min_gap``; ``storm_gap`` while commits keep coming (most of the last looks at the
+        store saw one, as in an alert storm): nobody reads faster, and each event has the
+        pages render their parts again on the cores the storm's intake needs."""
+        storm = sum(self._looks) >= STORM_CHANGED
         return self.storm_gap if storm else self.min_gap
 
     def _complete(self, change: Change) -> None:

@@ -154,12 +154,17 @@ class PageCache:
             del self._renderings[key]
             rendering.done.set()
 
+    def saw(self, version: object) -> None:
+        """The store is at ``version`` (from a request, or from the live updates' watcher,
+        which looks ten times a second: a storm is seen before the pages are asked for)."""
+        if version is not None and version != self._last_version:
+            self._last_version = version
+            self._changes.append(self.clock())
+
     def _busy(self, version: object, now: float) -> bool:
         """Are commits coming one after the other (``BUSY_COMMITS`` versions seen within
         ``BUSY_SECONDS``, as in an alert storm)?"""
-        if version != self._last_version:
-            self._last_version = version
-            self._changes.append(now)
+        self.saw(version)
         return len(self._changes) == BUSY_COMMITS and now - self._changes[0] < BUSY_SECONDS
 
     def _revalidate(
