@@ -108,14 +108,14 @@ def publish_to_wiki(store: Store, page: WikiPage, now: datetime | None = None) -
 
 def _add_to_page(page: WikiPage, entries: list[WikiEntry], result: Published) -> int:
     """Add the entries to the newest text of the page; how many it did not show already."""
-    saved_over: Revision | None = None  # a revision our edit replaced without a conflict
+    lost: list[WikiEntry] = []  # lines of a revision an edit of ours replaced unseen
     first_added: int | None = None
     for _ in range(CONFLICT_RETRIES):
         base = page.read()
-        text, added = add_entries((saved_over or base).text, entries)
+        text, added = add_entries(base.text, entries + lost)
         first_added = added if first_added is None else first_added
-        if saved_over is None and not added:
-            return 0
+        if not added:
+            return first_added
         plural = "entry" if added == 1 else "entries"
         try:
             saved = page.save(text, base, f"opsweek: {added} SAL {plural}")
@@ -123,9 +123,10 @@ def _add_to_page(page: WikiPage, entries: list[WikiEntry], result: Published) ->
             result.conflicts += 1
             continue
         if base.revid and saved.parent != base.revid:
-            # the wiki took our text over an edit it did not call a conflict: bring it back
+            # the wiki took our text over an edit it did not call a conflict: its lines are
+            # added again to the page as it is now (nothing on it is dropped)
             result.conflicts += 1
-            saved_over = page.revision(saved.parent)
+            lost = parse(page.revision(saved.parent).text, strict=False)
             continue
         return first_added
     raise EditConflict(f"the page changed under {CONFLICT_RETRIES} edits in a row")
