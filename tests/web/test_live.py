@@ -110,3 +110,12 @@ def test_reading_the_stream_needs_what_the_pages_need(web_store: Store, token: s
         with httpx.stream("GET", f"{url}/events", headers=bearer, timeout=5) as stream:
             assert stream.status_code == 200
             assert next(stream.iter_lines()) == "event: hello"
+
+
+def test_too_many_changed_alerts_to_name_tell_every_alert_page(web_store: Store) -> None:
+    cursor, _ = read_change(web_store, Cursor())
+    mails = [mail(f"Airflow alert: <TaskInstance: d.t{n} 2024-01-01 [failed]>") for n in range(60)]
+    AlertChanges(web_store).ingest(mails)
+    _, change = read_change(web_store, cursor)
+    assert change.topics == {"alerts", "alert-unnamed"}
+    assert len(change.new) == 5  # named for notifications: the newest five

@@ -10,10 +10,12 @@ it last looked from the tables' newest ids, and tells each open page:
            "at": 1796220000.25}
 
 Topics: ``alerts`` (an alert was created, re-fired, acknowledged, resolved or noted), one
-``alert-<id>`` per changed alert (up to ``MAX_ALERT_TOPICS``), ``sal`` (a SAL entry: every
-action through opsweek logs one, a duty done or skipped too). Events are spaced at least
-``min_gap`` apart (``storm_gap`` while commits keep coming), carrying everything that changed
-meanwhile, so a page fetches its parts twice a second at most whatever the rate of commits."""
+``alert-<id>`` per changed alert (up to ``MAX_ALERT_TOPICS``; more: ``alert-unnamed``),
+``sal`` (a SAL entry: every action through opsweek logs one, a duty done or skipped too).
+Events are spaced at least ``min_gap`` apart (``storm_gap`` while commits keep coming),
+carrying everything that changed meanwhile, so a page fetches its parts twice a second at
+most whatever the rate of commits. A page fetches its parts saying ``at`` (when the change
+was seen), and gets them as rendered after it, never before (opsweek.web.page_cache)."""
 
 from __future__ import annotations
 
@@ -99,6 +101,8 @@ def read_change(store: Store, cursor: Cursor) -> tuple[Cursor, Change]:
             change.topics.add("alerts")
             if len(changed) <= MAX_ALERT_TOPICS:
                 change.topics |= {f"alert-{alert_id}" for alert_id in changed}
+            else:  # too many to name: every open Alert page fetches itself
+                change.topics.add("alert-unnamed")
             fired = [a for _, a, action in events if action in ("created", "refired")][-MAX_NEW:]
             if fired:
                 rows = session.execute(
