@@ -137,6 +137,27 @@ class Inbox:
         )
         return {(status, kind): count for status, kind, count in self.session.execute(query)}
 
+    def seen_since(
+        self, since: datetime, limit: int
+    ) -> list[tuple[str, datetime, datetime | None]]:
+        """(kind, first seen, acknowledged at) of the alerts first seen since ``since``: what
+        a chart of the week needs, without loading whole alerts."""
+        query = (
+            select(Alert.kind, Alert.first_seen, Alert.acked_at)
+            .where(Alert.first_seen >= since)
+            .limit(limit)
+        )
+        return [(kind, first, acked) for kind, first, acked in self.session.execute(query)]
+
+    def acknowledged_by(self, since: datetime) -> dict[str, int]:
+        """Alerts acknowledged since ``since``, per person."""
+        query = (
+            select(Alert.acked_by, func.count())
+            .where(Alert.acked_at >= since, Alert.acked_by.is_not(None))
+            .group_by(Alert.acked_by)
+        )
+        return {person: count for person, count in self.session.execute(query)}
+
     def open_details(self, kinds: Collection[str]) -> list[dict[str, Any]]:
         """The details of the open alerts of ``kinds`` (only that column is read)."""
         query = select(Alert.details).where(

@@ -58,6 +58,18 @@ class Rotation:
     def weeks(self, start: date | None = None, end: date | None = None) -> list[WeekView]:
         return [self._view(row) for row in self._rows(start, end)]
 
+    def load(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Weeks on duty per person over the planner's lookback window (up to the current
+        week), and weeks planned for each after it."""
+        current = self.current_week
+        done: dict[str, int] = {}
+        ahead: dict[str, int] = {}
+        for week in self.weeks(current - WEEK * self.config.lookback_weeks):
+            if week.username:
+                counts = done if week.week <= current else ahead
+                counts[week.username] = counts.get(week.username, 0) + 1
+        return done, ahead
+
     def who(self, at: datetime | None = None) -> OnDuty:
         return on_duty(self.session.connection(), self.config, self.now, at)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import time as clock
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -17,7 +16,6 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from opsweek.alerts.groups import group_alerts
@@ -28,7 +26,6 @@ from opsweek.alerts.sources.airflow_task_failed import KIND as AIRFLOW_TASK
 from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
 from opsweek.charts import bars_svg
 from opsweek.checks.airflow import LABELS as AIRFLOW_LABELS
-from opsweek.db.models import Alert
 from opsweek.duties.service import status as duty_status
 from opsweek.duties.today import channel_mentions, open_by_area
 from opsweek.errors import OpsweekError
@@ -168,11 +165,7 @@ def _week_chart(request: Request, session: Any, tz: Any) -> dict[str, Any]:
     """This ops week's alerts per day by kind, with the day's median time to acknowledge."""
     rotation = rotation_for(request, session)
     start, _ = rotation.config.rule.bounds(rotation.current_week)
-    rows = session.execute(
-        select(Alert.kind, Alert.first_seen, Alert.acked_at)
-        .where(Alert.first_seen >= start)
-        .limit(WEEK_CHART_ALERTS)
-    )
+    rows = Inbox(session).seen_since(start, WEEK_CHART_ALERTS)
     alerts = [
         AlertLine(0, kind, "", 1, "", first_seen, first_seen, acked_at=acked_at)
         for kind, first_seen, acked_at in rows
@@ -411,27 +404,16 @@ def _rotation_load(session: Any, rotation: Any, people: list[str]) -> dict[str, 
     """Each member's weeks on duty over the planner's lookback window (the fairness it keeps),
     the weeks planned ahead, and the alerts each acknowledged in that window."""
     lookback = rotation.config.lookback_weeks
-    current = rotation.current_week
-    since = current - WEEK * lookback
-    done: Counter[str] = Counter()
-    ahead: Counter[str] = Counter()
-    for week in rotation.weeks(since):
-        if week.username:
-            (done if week.week <= current else ahead)[week.username] += 1
-    start, _ = rotation.config.rule.bounds(since)
-    acked = dict(
-        session.execute(
-            select(Alert.acked_by, func.count())
-            .where(Alert.acked_at >= start, Alert.acked_by.is_not(None))
-            .group_by(Alert.acked_by)
-        ).all()
-    )
-    rows = sorted(people, key=lambda name: (-done[name], name))
+    done, ahead = rotation.load()
+    start, _ = rotation.config.rule.bounds(rotation.current_week - WEEK * lookback)
+    acked = Inbox(session).acknowledged_by(start)
+    rows = sorted(people, key=lambda name: (-done.get(name, 0), name))
     title = f"Weeks on duty over the last {lookback} weeks"
+    bars = [(name, done.get(name, 0)) for name in rows]
     return {
         "title": title,
-        "svg": Markup(bars_svg([(name, done[name]) for name in rows], title, "weeks")),
-        "rows": [(name, done[name], ahead[name], acked.get(name, 0)) for name in rows],
+        "svg": Markup(bars_svg(bars, title, "weeks")),  # built from escaped values
+        "rows": [(n, done.get(n, 0), ahead.get(n, 0), acked.get(n, 0)) for n in rows],
     }
 
 
