@@ -1,12 +1,15 @@
 """``opsweek db``: the store's schema."""
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from opsweek.cli.output import JsonOption, console, print_json
 from opsweek.cli.state import state
 from opsweek.config import mask_url
 
-app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
+app = typer.Typer(no_args_is_help=True, help="Manage the store: schema, backups, restores.")
 
 
 @app.command("upgrade")
@@ -50,3 +53,75 @@ def status(ctx: typer.Context, json_: JsonOption = False) -> None:
         )
     else:
         console.print(f"{mask_url(url)}: revision {current or 'none'} (newest: {head})")
+
+
+@app.command("backup")
+def backup_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="The backup file to write (a new one).")],
+    json_: JsonOption = False,
+) -> None:
+    """Back the store up while it is in use: SQLite's online backup, or pg_dump (custom
+    format) of PostgreSQL; a manifest FILE.json beside it counts the rows of each table."""
+    from opsweek.db.backup import backup
+    from opsweek.db.session import make_engine
+
+    url = state(ctx).settings.database_url
+    engine = make_engine(url)
+    try:
+        manifest = backup(engine, path)
+    finally:
+        engine.dispose()
+    data = {"database": mask_url(url), "file": str(path), **manifest.as_json()}
+    if json_:
+        print_json(data)
+    else:
+        rows = sum(manifest.counts.values())
+        console.print(
+            f"backed up {mask_url(url)} (schema {manifest.revision}) to {path}: "
+            f"{rows} rows in {len(manifest.counts)} tables"
+        )
+
+
+@app.command("restore")
+def restore_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A file written by `opsweek db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the store's content (stop opsweek serve first).")
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Replace the store's content with a backup, then check the store opens and holds the
+    rows the backup's manifest counts. Stop `opsweek serve` (and the bot) first."""
+    from opsweek.db.backup import read_manifest, restore
+    from opsweek.db.session import make_engine, upgrade
+    from opsweek.errors import BadInput
+
+    url = state(ctx).settings.database_url
+    if not yes:
+        manifest = read_manifest(path)
+        raise BadInput(
+            f"this replaces everything in {mask_url(url)} with {path} ({manifest.taken_at}, "
+            f"schema {manifest.revision}); stop opsweek serve and run again with --yes"
+        )
+    engine = make_engine(url)
+    try:
+        manifest = restore(engine, path)
+        before, after = upgrade(engine)  # a backup of an older schema is brought up to date
+    finally:
+        engine.dispose()
+    data = {
+        "database": mask_url(url),
+        "file": str(path),
+        "upgraded_to": after,
+        **manifest.as_json(),
+    }
+    if json_:
+        print_json(data)
+    else:
+        upgraded = f", upgraded from schema {before} to {after}" if before != after else ""
+        console.print(
+            f"restored {mask_url(url)} from {path}: {sum(manifest.counts.values())} rows in "
+            f"{len(manifest.counts)} tables, as counted when backed up{upgraded}"
+        )

@@ -71,12 +71,17 @@ def make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
         raise ConfigError(f"cannot use database URL: {exc}") from None
 
 
-def newest_revision() -> str:
-    """The revision of the newest migration, from the migration files' names (revision
-    ``NNNN`` is ``versions/NNNN_what.py``), without importing Alembic: a command on a current
-    store pays nothing for migrations."""
+def revisions() -> list[str]:
+    """The revisions of the migrations, oldest first, from the migration files' names
+    (revision ``NNNN`` is ``versions/NNNN_what.py``), without importing Alembic."""
     names = (Path(MIGRATIONS) / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
-    return max(path.name[:4] for path in names)
+    return sorted(path.name[:4] for path in names)
+
+
+def newest_revision() -> str:
+    """The revision of the newest migration: a command on a current store pays nothing for
+    migrations."""
+    return revisions()[-1]
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -1,0 +1,246 @@
+"""Backups of the store and restores from them, on SQLite and on PostgreSQL.
+
+- SQLite: SQLite's online backup API, a consistent copy while `opsweek serve` writes.
+- PostgreSQL: `pg_dump --format=custom` of a snapshot the row counts are read in too, so the
+  counts describe exactly what was dumped; `pg_restore --clean` to restore.
+
+Each backup has a manifest beside it (``FILE.json``: the schema revision and the rows of each
+table). A restore refuses a backup of a newer schema than this opsweek knows, and checks after
+restoring that the store opens and holds the rows its manifest counts. Passwords go to
+`pg_dump` and `pg_restore` in their environment, never on their command line."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from opsweek.db.session import newest_revision, revisions, sqlite_file
+from opsweek.errors import BadInput, ConfigError, Unavailable
+
+MANIFEST_SUFFIX = ".json"
+SQLITE, PG_DUMP = "sqlite", "pg_dump"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: str  # sqlite, pg_dump
+    revision: str | None
+    counts: dict[str, int]
+    taken_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "revision": self.revision,
+            "counts": self.counts,
+            "taken_at": self.taken_at,
+        }
+
+
+def manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + MANIFEST_SUFFIX)
+
+
+def read_manifest(path: Path) -> Manifest:
+    try:
+        data = json.loads(manifest_path(path).read_text(encoding="utf-8"))
+        return Manifest(data["format"], data["revision"], dict(data["counts"]), data["taken_at"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"{manifest_path(path)}: not a backup manifest ({exc})") from None
+
+
+def backup(engine: Engine, path: Path) -> Manifest:
+    """Write a backup of the store to ``path`` (and its manifest beside it)."""
+    if path.exists():
+        raise BadInput(f"{path} exists already: name a new file")
+    database = sqlite_file(engine)
+    if database is not None:
+        manifest = _backup_sqlite(database, path)
+    elif engine.url.get_backend_name() == "postgresql":
+        manifest = _backup_postgres(engine, path)
+    else:
+        raise ConfigError(f"no backup for {engine.url.get_backend_name()} stores")
+    manifest_path(path).write_text(json.dumps(manifest.as_json(), indent=2), encoding="utf-8")
+    return manifest
+
+
+def restore(engine: Engine, path: Path) -> Manifest:
+    """Replace the store's content with the backup at ``path``; its manifest, checked."""
+    if not path.is_file():
+        raise BadInput(f"{path}: no such backup")
+    manifest = read_manifest(path)
+    if manifest.revision is not None and manifest.revision not in revisions():
+        raise BadInput(
+            f"{path} holds a store of schema {manifest.revision}, newer than this opsweek "
+            f"knows ({newest_revision()}): upgrade opsweek first"
+        )
+    database = sqlite_file(engine)
+    if database is not None and manifest.format == SQLITE:
+        engine.dispose()  # no connection of ours in the way
+        _restore_sqlite(path, database)
+    elif engine.url.get_backend_name() == "postgresql" and manifest.format == PG_DUMP:
+        engine.dispose()
+        _restore_postgres(engine, path)
+    else:
+        store = "SQLite" if database is not None else engine.url.get_backend_name()
+        raise BadInput(f"{path} is a {manifest.format} backup: it cannot restore a {store} store")
+    with engine.connect() as connection:
+        found = table_counts(connection)
+    wrong = {t: (n, found.get(t)) for t, n in manifest.counts.items() if found.get(t) != n}
+    if wrong:
+        details = ", ".join(f"{t}: {got} rows, the backup had {n}" for t, (n, got) in wrong.items())
+        raise Unavailable(f"the restored store does not match its backup: {details}")
+    return manifest
+
+
+def table_counts(connection: Connection) -> dict[str, int]:
+    """Rows of each of opsweek's tables (not SQLite's own, nor the full-text index's)."""
+    names = sorted(
+        name
+        for name in inspect(connection).get_table_names()
+        if not name.startswith(("sqlite_", "sal_fts"))
+    )
+    return {
+        name: int(connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar() or 0)
+        for name in names
+    }
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- SQLite -----------------------------------------------------------------------------
+def _backup_sqlite(database: str, path: Path) -> Manifest:
+    partial = path.with_name(path.name + ".partial")
+    source = sqlite3.connect(database)
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            source.backup(target)  # page by page; a copy as of its end, writers go on
+            check = target.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise Unavailable(f"the backup of {database} is damaged: {check}")
+        finally:
+            target.close()
+    finally:
+        source.close()
+    partial.rename(path)
+    return _sqlite_manifest(path)
+
+
+def _sqlite_manifest(path: Path) -> Manifest:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            return Manifest(SQLITE, _revision(connection), table_counts(connection), _now())
+    finally:
+        engine.dispose()
+
+
+def _restore_sqlite(path: Path, database: str) -> None:
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise BadInput(f"{path} is damaged: not restored")
+        target = sqlite3.connect(database)
+        try:
+            source.backup(target)  # the whole store replaced in one go
+        finally:
+            target.close()
+    except sqlite3.DatabaseError as exc:
+        raise BadInput(f"{path}: not an SQLite backup ({exc})") from None
+    finally:
+        source.close()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+def _pg_tool(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
+    if not found[-1]:
+        raise ConfigError(f"{name} not found (Debian package postgresql-client)")
+    return found[-1]
+
+
+def _libpq(engine: Engine) -> tuple[list[str], dict[str, str]]:
+    """Connection options for the PostgreSQL tools, and their environment (the password)."""
+    url = make_url(engine.url)
+    options = ["--host", url.host or "localhost", "--port", str(url.port or 5432)]
+    if url.username:
+        options += ["--username", url.username]
+    environment = {**os.environ}
+    if url.password:
+        environment["PGPASSWORD"] = str(url.password)
+    return options, environment
+
+
+def _backup_postgres(engine: Engine, path: Path) -> Manifest:
+    options, environment = _libpq(engine)
+    database = make_url(engine.url).database or "postgres"
+    partial = path.with_name(path.name + ".partial")
+    with engine.connect() as connection:
+        connection.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar()
+        manifest = Manifest(PG_DUMP, _revision(connection), table_counts(connection), _now())
+        done = subprocess.run(
+            [
+                _pg_tool("pg_dump"),
+                *options,
+                "--format=custom",
+                f"--snapshot={snapshot}",
+                f"--file={partial}",
+                database,
+            ],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        connection.execute(text("COMMIT"))
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise Unavailable(f"pg_dump failed: {done.stderr.strip()[-500:]}")
+    partial.rename(path)
+    return manifest
+
+
+def _restore_postgres(engine: Engine, path: Path) -> None:
+    options, environment = _libpq(engine)
+    database = make_url(engine.url).database or "postgres"
+    done = subprocess.run(
+        [
+            _pg_tool("pg_restore"),
+            *options,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={database}",
+            str(path),
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if done.returncode != 0:
+        raise Unavailable(f"pg_restore failed: {done.stderr.strip()[-500:]}")
