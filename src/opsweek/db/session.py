@@ -93,8 +93,15 @@ def stored_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Apply pending migrations; returns (revision before, revision after)."""
+    """Apply pending migrations; returns (revision before, revision after). A store of a
+    schema this opsweek does not know (a newer opsweek wrote it) is left alone: there are no
+    downgrades."""
     before, newest = stored_revision(engine), newest_revision()
+    if before is not None and before not in revisions():
+        raise ConfigError(
+            f"the store is at schema {before}, newer than this opsweek knows ({newest}): "
+            "run the opsweek that wrote it, or a newer one (stores are never downgraded)"
+        )
     if before != newest:
         from alembic import command
 
