@@ -1,3 +1,3 @@
 """opsweek: the ops-week assistant for data-platform teams."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
