@@ -410,6 +410,11 @@ def test_scheduled_checks_and_the_mw_history_cli(cli: Cli, tmp_path: Path, monke
     store.close()
     assert kinds == ["mediawiki_history_available", "new_wiki_candidates"]
     monkeypatch.setenv("OPSWEEK_DATA_DIR", str(tmp_path / "data"))
+    assert cli.json("--config", config, "check", "scheduled") == {"failed": []}  # a timer's run
+    config.write_text(config.read_text().replace(hdfs.as_uri(), (tmp_path / "gone").as_uri()))
+    gone = cli("--config", config, "check", "scheduled", "--json")
+    assert gone.exit_code == 2 and gone.json()["failed"]
+    config.write_text(config.read_text().replace((tmp_path / "gone").as_uri(), hdfs.as_uri()))
     data = cli.json("--config", config, "check", "mw-history")
     assert data["ready"] is True and data["late"] is False and data["missing_flags"] == []
     broken = tmp_path / "hdfs/wmf/data/wmf/mediawiki/history/snapshot=2026-99"

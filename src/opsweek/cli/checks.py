@@ -332,3 +332,21 @@ def partitions(
             if repaired.drifted:
                 print_steps(repaired.fixes)
     raise typer.Exit(1 if (repaired or drift).drifted else 0)
+
+
+@app.command("scheduled")
+def scheduled(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """Run once the checks `opsweek serve` runs every checks.interval_minutes (for a systemd
+    timer or cron instead): the MediaWiki history snapshot, open Refine failures, the dumps
+    when dumps.root is set, yesterday's new wikis when the allowlist is set. Exit 2 when one
+    could not run."""
+    failed = _checks(ctx).scheduled()
+    if json_:
+        print_json({"failed": failed})
+    else:
+        for line in failed:
+            console.print(f"[red]failed[/] {escape(line)}")
+        if not failed:
+            console.print("the scheduled checks ran")
+    if failed:
+        raise typer.Exit(2)
