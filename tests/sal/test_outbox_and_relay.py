@@ -68,6 +68,8 @@ def test_a_relayed_line_credits_the_user_when_read_back() -> None:
     assert line == "!log analytics-dumps ann@opsweek restarted hive-server2"
     read = parse("opsweek-bot", line, ("analytics-dumps",), ("opsweek-bot",))
     assert read == LogEntry("ann", "restarted hive-server2", "analytics-dumps", "opsweek")
+    wide = relay_line("ann", "", "é" * 600, link="https://ops.example.org/sal/7")
+    assert len(wide.encode()) <= 400 and wide.endswith("é… https://ops.example.org/sal/7")
     odd = relay_line("a b\r\nPRIVMSG #x :hi", "h", "m")
     assert "\r" not in odd and "\n" not in odd and odd.startswith("!log m (by ")
 

@@ -61,16 +61,21 @@ def retry_after(attempts: int) -> timedelta:
 
 
 def claim(store: Store, target: str, now: datetime, limit: int = 50) -> list[Pending]:
-    """The due rows of ``target``, oldest entry first, held for ``LEASE``."""
+    """The due rows of ``target``, oldest entry first, held for ``LEASE``. Nothing due (the
+    usual answer, asked every few seconds): a read only, without the writing lock."""
+    due = (
+        SalOutbox.target == target,
+        SalOutbox.published_at.is_(None),
+        SalOutbox.next_attempt_at <= now,
+    )
+    with store.session() as session:
+        if session.scalar(select(SalOutbox.id).where(*due).limit(1)) is None:
+            return []
     with store.writing() as session:
         rows = session.execute(
             select(SalOutbox, SalEntry)
             .join(SalEntry, SalEntry.id == SalOutbox.entry_id)
-            .where(
-                SalOutbox.target == target,
-                SalOutbox.published_at.is_(None),
-                SalOutbox.next_attempt_at <= now,
-            )
+            .where(*due)
             .order_by(SalOutbox.entry_id)
             .limit(limit)
         ).all()

@@ -11,7 +11,7 @@ from opsweek.quoting import irc_text
 
 RELAYED = re.compile(r"^([A-Za-z0-9_.\[\]{}|^`-]{1,64})@([A-Za-z0-9.-]{1,255})\s+(.+)\Z")
 NOT_IN_HOST = re.compile(r"[^A-Za-z0-9.-]")
-LINE_LIMIT = 400  # characters of one IRC line, leaving room for the prefix the server adds
+LINE_LIMIT = 400  # bytes of one IRC line, leaving room for the prefix the server adds
 
 
 def relay_line(nick: str, host: str, message: str, project: str = "", link: str = "") -> str:
@@ -25,8 +25,13 @@ def relay_line(nick: str, host: str, message: str, project: str = "", link: str 
         start += f"{nick}@{host} "
     else:
         by = f" (by {irc_text(nick, 64)})"
-    room = LINE_LIMIT - len(start) - len(by)
-    if len(text) > room:
+    if _size(start + text + by) > LINE_LIMIT:
         tail = f"… {link}" if link else "…"
-        text = text[: max(room - len(tail), 0)].rstrip() + tail
+        room = LINE_LIMIT - _size(start + tail + by)
+        text = text.encode()[: max(room, 0)].decode(errors="ignore").rstrip() + tail
     return start + text + by
+
+
+def _size(text: str) -> int:
+    """Bytes on the wire: IRC counts bytes, and a line over 512 is refused."""
+    return len(text.encode())
