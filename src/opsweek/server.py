@@ -1,7 +1,8 @@
 """What `opsweek serve` runs, as a library a test can start and stop: the web app (in this
 process, or in N worker processes whose intake one writer here stores), the SMTP listener and
 IMAP poller, the IRC bot, and the jobs on a schedule (handoff reminders, readings of the
-tracker and chat, the checks).
+tracker and chat, the checks). Several servers may share one store: each job, and the bot,
+runs on the one holding its leadership (opsweek.db.leadership).
 
     server = Server(App(settings), host, port, workers)
     server.start()      # everything but the web app
@@ -24,6 +25,7 @@ from opsweek.alerts.writer_hub import SOCKET_ENV, IntakeHub, private_socket_path
 from opsweek.app import App
 from opsweek.bot.ircbot import BotConfig, SalBot, run_supervised
 from opsweek.db.checkpoints import WalCheckpointer
+from opsweek.db.leadership import Leadership
 from opsweek.errors import ConfigError
 from opsweek.handoff.reminders import INTERVAL_SECONDS, send_due_reminders
 from opsweek.timeutil import utcnow
@@ -80,6 +82,7 @@ class Server:
         self._checkpointer: WalCheckpointer | None = None
         self._listeners: list[SmtpListener | ImapPoller] = []
         self._jobs: list[Every] = []
+        self._leaderships: list[Leadership] = []
         self._stop_bot = threading.Event()
         self._hub: IntakeHub | None = None
         self._web: Any = None  # what serve() runs: a uvicorn server, or its worker supervisor
@@ -143,17 +146,26 @@ class Server:
             self._every("sal-sync", settings.sal.sync_minutes * 60, self._sync_sal)
         if settings.irc.server:
             config = BotConfig.from_settings(settings.irc, settings.sal, settings.web.base_url)
+            bot = self._leadership("irc-bot")  # one bot in the channel, whatever the servers
             threading.Thread(
                 target=run_supervised,
                 args=(lambda: SalBot(config, ops), self._stop_bot),
+                kwargs={"may_run": bot.held},
                 name="irc-bot",
                 daemon=True,
             ).start()
 
     def _every(self, name: str, seconds: float, job: Callable[[], object]) -> None:
-        every = Every(name, seconds, job)
+        """Run ``job`` every ``seconds`` on the one server holding its leadership."""
+        leadership = self._leadership(name)
+        every = Every(name, seconds, lambda: job() if leadership.held() else None)
         every.start()
         self._jobs.append(every)
+
+    def _leadership(self, name: str) -> Leadership:
+        leadership = Leadership(self.ops.store.engine, name)
+        self._leaderships.append(leadership)
+        return leadership
 
     def _remind(self, targets: set[str]) -> None:
         with self.ops.session() as session:
@@ -218,6 +230,8 @@ class Server:
         self._stop_bot.set()
         for job in self._jobs:
             job.stop()
+        for leadership in self._leaderships:
+            leadership.release()
         if self._checkpointer is not None:
             self._checkpointer.stop()
         for listener in self._listeners:

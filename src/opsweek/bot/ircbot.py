@@ -37,6 +37,7 @@ from opsweek.watch.channel import keep_line
 
 log = logging.getLogger(__name__)
 REMINDER_SECONDS = INTERVAL_SECONDS  # how often the bot checks whether a reminder is due
+LEADER_SECONDS = 10  # how often a bot asks whether it is still the one in the channel
 OUTBOX_SECONDS = 3  # how often the bot says the SAL entries waiting for IRC ...
 OUTBOX_LINES = 5  # ... at most this many each time, so the server never throttles it
 
@@ -99,12 +100,21 @@ class SalBot(irc.bot.SingleServerIRCBot):
         self.app = app
         self._scheduled = False
 
-    def run(self, stop: threading.Event | None = None) -> None:
-        """Connect and serve until ``stop`` is set (forever without one). Reconnecting after
-        a lost connection is scheduled by the bot's backoff on the same reactor."""
+    def run(
+        self, stop: threading.Event | None = None, may_run: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Connect and serve until ``stop`` is set (forever without one), or until
+        ``may_run`` (asked every ``LEADER_SECONDS``) says another server has the channel.
+        Reconnecting after a lost connection is scheduled by the bot's backoff on the same
+        reactor."""
         self._connect()  # what SingleServerIRCBot.start() does first
+        asked = time.monotonic()
         while stop is None or not stop.is_set():
             self.reactor.process_once(timeout=0.2)
+            if time.monotonic() - asked > LEADER_SECONDS:
+                asked = time.monotonic()
+                if not may_run():
+                    break
         self.connection.disconnect("opsweek stopping")
 
     def on_welcome(self, connection: irc.client.ServerConnection, _event: Any) -> None:
@@ -235,17 +245,22 @@ def run_supervised(
     stop: threading.Event,
     min_backoff: float = 2.0,
     max_backoff: float = 300.0,
+    may_run: Callable[[], bool] = lambda: True,
 ) -> None:
     """Run the bot until ``stop`` is set, whatever ends it: an exception out of its loop, or
     its loop returning, starts a new bot after a backoff (doubled each time, back to the
-    minimum once a bot ran for a while)."""
+    minimum once a bot ran for a while). ``may_run``: whether this server is the one to have
+    a bot in the channel now (several servers on one store); asked again every few seconds."""
     backoff = min_backoff
     while not stop.is_set():
+        if not may_run():
+            stop.wait(LEADER_SECONDS / 2)
+            continue
         began = time.monotonic()
         bot = None
         try:
             bot = make_bot()
-            bot.run(stop)
+            bot.run(stop, may_run)
         except Exception:
             log.exception("the IRC bot stopped; starting it again in %.0f s", backoff)
             if bot is not None:  # let its nick go, so the next bot gets it
