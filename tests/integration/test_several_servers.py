@@ -1,7 +1,8 @@
 """Three `opsweek serve` on one PostgreSQL, on loopback: the scheduled work (here the Airflow
 poll, every second, against a stub that tells the servers apart by their tokens) runs on one
 server at a time; the leader killed with SIGKILL mid-way, another takes over within a
-minute; no poll is ever doubled."""
+minute; no poll is ever doubled. What one server is sent, the others show at once, and an
+acknowledgement through one is seen on the others' pages."""
 
 from __future__ import annotations
 
@@ -15,14 +16,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from opsweek.db.session import open_store
+from opsweek.tokens import Tokens
 from tests.services.common import free_port, wait_until_ready
 from tests.services.http_stub import Reply, Request, stub_server
 from tests.services.postgres import PostgresServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ALERTS = Path(__file__).parents[1] / "fixtures" / "alerts"
 SERVERS = 3
 TAKEOVER = 60.0  # seconds: the issue's "within a minute"
 
@@ -48,12 +53,18 @@ class Polls:
             return [(at, who) for at, who in self.seen if at >= moment]
 
 
-def database(postgres: PostgresServer) -> str:
+def database(postgres: PostgresServer) -> tuple[str, str]:
+    """A new database, with the schema and an API token: its URL and the token."""
     admin = create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text("CREATE DATABASE opsweek_servers"))
     admin.dispose()
-    return postgres.url("opsweek_servers")
+    url = postgres.url("opsweek_servers")
+    store = open_store(url)
+    with store.session() as session:
+        token = Tokens(session).create("alertmanager", "webhooks")[1]
+    store.close()
+    return url, token
 
 
 def start(number: int, url: str, config: Path, tmp_path: Path) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
@@ -79,7 +90,7 @@ def start(number: int, url: str, config: Path, tmp_path: Path) -> tuple[subproce
 @pytest.fixture
 def servers(
     postgres: PostgresServer, tmp_path: Path
-) -> Iterator[tuple[list[subprocess.Popen], list[str], Polls]]:  # type: ignore[type-arg]
+) -> Iterator[tuple[list[subprocess.Popen], list[str], Polls, str]]:  # type: ignore[type-arg]
     polls = Polls()
     routes = {name: polls.answer for name in ("version", "taskInstances", "dagRuns")}
     with stub_server(routes) as airflow:
@@ -90,11 +101,11 @@ def servers(
             f'[[airflow.instances]]\nname = "analytics"\nurl = "{airflow.url}"\n'
             'token_env = "AIRFLOW_TOKEN"\n'
         )
-        url = database(postgres)
+        url, token = database(postgres)
         started = [start(n, url, config, tmp_path) for n in range(SERVERS)]
         processes, bases = [p for p, _ in started], [b for _, b in started]
         try:
-            yield processes, bases, polls
+            yield processes, bases, polls, token
         finally:
             for process in processes:
                 if process.poll() is None:
@@ -103,9 +114,9 @@ def servers(
 
 
 def test_scheduled_work_runs_once_and_moves_when_the_leader_dies(
-    servers: tuple[list[subprocess.Popen], list[str], Polls],  # type: ignore[type-arg]
+    servers: tuple[list[subprocess.Popen], list[str], Polls, str],  # type: ignore[type-arg]
 ) -> None:
-    processes, _, polls = servers
+    processes, bases, polls, token = servers
     began = time.monotonic()
     time.sleep(8)
     first = polls.since(began + 2)  # once all three run
@@ -135,3 +146,18 @@ def test_scheduled_work_runs_once_and_moves_when_the_leader_dies(
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(everything)]
     assert min(gaps) > 0.5, gaps
     assert took_over < 10, took_over  # the next round of the others' jobs
+
+    # what one of the others is sent, the last one shows; and acknowledged there, here too
+    alive = [base for n, base in enumerate(bases) if n != leader]
+    auth = {"Authorization": f"Bearer {token}"}
+    webhook = (ALERTS / "alertmanager_firing.json").read_bytes()
+    sent = httpx.post(f"{alive[0]}/api/v1/intake/alertmanager", content=webhook, headers=auth)
+    assert sent.status_code == 200, sent.text
+    listed = httpx.get(f"{alive[1]}/api/v1/alerts?status=firing", headers=auth).json()
+    assert len(listed["alerts"]) == sent.json()["new"] > 0  # stored once, seen by all
+    first = listed["alerts"][0]["id"]
+    page = httpx.get(f"{alive[0]}/alerts/{first}").text  # kept by this server's page cache
+    assert "firing" in page
+    acked = httpx.post(f"{alive[1]}/api/v1/alerts/{first}/ack", headers=auth)
+    assert acked.status_code == 200, acked.text
+    assert "acknowledged by alertmanager" in httpx.get(f"{alive[0]}/alerts/{first}").text
