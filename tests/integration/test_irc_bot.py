@@ -355,3 +355,50 @@ def test_opsweek_entries_are_said_as_relayed_log_lines(
         thread.join(timeout=10)
         listener.close()
         ops.close()
+
+
+def test_one_bot_in_the_channel_whatever_the_servers(
+    irc_server: IrcServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two servers on one store each want a bot in the channel: one only is there, and when
+    its server goes away the other's bot comes."""
+    from opsweek.db.leadership import Leadership
+    from opsweek.db.session import make_engine
+
+    monkeypatch.setattr(ircbot, "LEADER_SECONDS", 1.0)
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    store = open_store(url)
+    settings = load_settings(env={})
+    engine = make_engine(url)
+    runs = []
+    for nick in ("opsweek-a", "opsweek-b"):
+        config = BotConfig("127.0.0.1", irc_server.port, nick, (CHANNEL,), min_reconnect=0.5)
+        leadership = Leadership(engine, "irc-bot")
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=ircbot.run_supervised,
+            args=(lambda config=config: SalBot(config, App(settings, store=store)), stop),
+            kwargs={"min_backoff": 0.5, "may_run": leadership.held},
+            daemon=True,
+        )
+        thread.start()
+        runs.append((nick, stop, thread, leadership))
+    watcher = IrcClient(irc_server.port, "watcher")
+    try:
+        time.sleep(3)
+        present = [n for n in watcher.join(CHANNEL) if n.startswith("opsweek-")]
+        assert len(present) == 1, present
+        holder = next(run for run in runs if run[0] == present[0])
+        holder[1].set()  # its server stops: its bot leaves, its lock goes
+        holder[2].join(timeout=10)
+        holder[3].release()
+        other = next(run for run in runs if run is not holder)[0]
+        watcher.wait_for(lambda line: line.startswith(f":{other}!") and " JOIN " in line, 20)
+    finally:
+        for _, stop, thread, leadership in runs:
+            stop.set()
+            thread.join(timeout=10)
+            leadership.release()
+        watcher.close()
+        engine.dispose()
+        store.close()
