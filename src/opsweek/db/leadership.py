@@ -4,8 +4,10 @@ one holding its lock, so each runs once whatever the number of servers.
 
 - PostgreSQL: a session advisory lock, on a connection of its own. The database lets go of it
   when that connection ends: at once when the process dies (its socket is closed by the
-  kernel); when a whole host is gone, once TCP keepalives give up (the connection asks for
-  them: about 40 s).
+  kernel); when a whole host is gone, once the database server's own TCP keepalives give up
+  (`tcp_keepalives_idle`, `_interval`, `_count` in postgresql.conf: 10, 5 and 6 make it about
+  40 s; the system's default is two hours). The connection asks for keepalives too, so that a
+  server cut off from the database soon sees it lost the lock.
 - SQLite (one host): an exclusive lock on a file beside the database, let go by the kernel
   when the process ends.
 
@@ -28,7 +30,7 @@ from sqlalchemy import Engine
 from opsweek.db.session import sqlite_file
 
 log = logging.getLogger(__name__)
-# libpq's TCP keepalives on the lock's connection: a host gone is noticed in about 40 s
+# libpq's TCP keepalives on the lock's connection: a lost database is noticed in about 40 s
 KEEPALIVES = {
     "keepalives": 1,
     "keepalives_idle": 10,
