@@ -197,8 +197,13 @@ def _backup_postgres(engine: Engine, path: Path) -> Manifest:
     options, environment = _libpq(engine)
     database = make_url(engine.url).database or "postgres"
     partial = path.with_name(path.name + ".partial")
-    with engine.connect() as connection:
-        connection.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+    # one snapshot for the counts and the dump: the transaction's, exported to pg_dump
+    with (
+        engine.connect().execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        ) as connection,
+        connection.begin(),
+    ):
         snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar()
         manifest = Manifest(PG_DUMP, _revision(connection), table_counts(connection), _now())
         done = subprocess.run(
@@ -215,7 +220,6 @@ def _backup_postgres(engine: Engine, path: Path) -> Manifest:
             text=True,
             timeout=3600,
         )
-        connection.execute(text("COMMIT"))
     if done.returncode != 0:
         partial.unlink(missing_ok=True)
         raise Unavailable(f"pg_dump failed: {done.stderr.strip()[-500:]}")
