@@ -24,17 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,7 +41,7 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent))
 import paced
-from ingest import free_port, make_alerts, wait_ready, webhook_body
+from ingest import make_alerts, webhook_body
 
 from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
@@ -54,6 +51,7 @@ from opsweek.db.session import open_store
 from opsweek.demo import seed
 from opsweek.rotation.views import RotationConfig
 from opsweek.tokens import Tokens
+from web import serving
 
 # the live parts of a page: (topic, what is fetched when the topic changed)
 TODAY_PARTS = (("sal", "/?part=duties"), ("alerts", "/?part=alerts"), ("sal", "/?part=sal"))
@@ -95,24 +93,6 @@ def add_open_alerts(store, count: int, now: datetime) -> None:  # type: ignore[n
         )
     with store.engine.begin() as connection:
         connection.execute(insert(Alert), rows)
-
-
-@contextlib.contextmanager
-def serving(data: Path, workers: int) -> Iterator[str]:
-    env = {**os.environ, "OPSWEEK_DATA_DIR": str(data), "OPSWEEK_CHECKS_INTERVAL_MINUTES": "0"}
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "opsweek", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(f"{base}/healthz", server, "opsweek serve")
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 class Connection:
@@ -337,7 +317,8 @@ def main() -> int:
     )
     failed = False
     try:
-        with serving(data, args.workers) as base:
+        env = {**os.environ, "OPSWEEK_DATA_DIR": str(data), "OPSWEEK_CHECKS_INTERVAL_MINUTES": "0"}
+        with serving(env, args.workers) as base:
             delays = asyncio.run(time_to_see(base, token, args.pages, args.checks, args.gap))
             shown = [d for d in delays if d != float("inf")]
             p50, p99 = percentile(delays, 50), percentile(delays, 99)

@@ -43,7 +43,8 @@ HOSTILE = b"From: x@example.org\r\nSubject: <script>alert(1)</script>\r\n\r\nhi\
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[str]:
+def served(tmp_path: Path) -> Iterator[tuple[str, Store]]:
+    """The demo's store, a password for gsato and a hostile alert, served: its URL, its store."""
     settings = load_settings(env=dict(os.environ))
     store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
     with store.writing() as session:
@@ -59,8 +60,13 @@ def site(tmp_path: Path) -> Iterator[str]:
             [RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")], None, session
         )
     with serve_app(create_app(App(settings, store=store))) as url:
-        yield url
+        yield url, store
     store.close()
+
+
+@pytest.fixture
+def site(served: tuple[str, Store]) -> str:
+    return served[0]
 
 
 @pytest.fixture
@@ -213,29 +219,12 @@ def test_long_commands_wrap_and_the_copy_button_covers_no_text(
     shot(p, f"alert-{width}")
 
 
-@pytest.fixture
-def live_site(tmp_path: Path) -> Iterator[tuple[str, Store]]:
-    settings = load_settings(env=dict(os.environ))
-    store = open_store(f"sqlite:///{tmp_path / 'live.db'}")
-    with store.writing() as session:
-        seed(
-            AlertChanges(store),
-            session,
-            RotationConfig.from_settings(settings.rotation),
-            datetime.now(UTC),
-            duties=App(settings).duty_book,
-        )
-    with serve_app(create_app(App(settings, store=store))) as url:
-        yield url, store
-    store.close()
-
-
 def test_open_pages_show_a_new_alert_without_reloading(
-    live_site: tuple[str, Store], page: Page
+    served: tuple[str, Store], page: Page
 ) -> None:
     """Today and the Inbox, open in two tabs, show an alert stored by another process within
     a second or two, and the tab's title counts it; neither page is loaded again."""
-    url, store = live_site
+    url, store = served
     inbox = page.context.new_page()
     page.goto(f"{url}/")
     inbox.goto(f"{url}/inbox")

@@ -56,11 +56,11 @@ def test_uncommon_kinds_are_grouped_and_the_svg_is_well_formed_and_escaped() -> 
     assert "<script>" not in svg
 
 
-def test_the_handoff_html_carries_the_chart_and_its_table() -> None:
+def handoff_html(alerts: list[AlertLine], noise: list[AlertLine]) -> str:
+    """The HTML handoff of the week from START, with these alerts and these noise alerts."""
     from opsweek.handoff.render import to_html
     from opsweek.handoff.report import HandoffInputs, build_handoff
 
-    alerts = [alert(1, "refine_failure", 0, 10), alert(2, "data_loss", 3)]
     inputs = HandoffInputs(
         week=START.date(),
         start=START,
@@ -72,36 +72,24 @@ def test_the_handoff_html_carries_the_chart_and_its_table() -> None:
         duties=[],
         sal=[],
         decisions=[],
-        noise_alerts=alerts,
+        noise_alerts=noise,
         noise_weeks=8,
     )
-    html = to_html(build_handoff(inputs), ZoneInfo("UTC"), standalone=False)
+    return to_html(build_handoff(inputs), ZoneInfo("UTC"), standalone=False)
+
+
+def test_the_handoff_html_carries_the_chart_and_its_table() -> None:
+    alerts = [alert(1, "refine_failure", 0, 10), alert(2, "data_loss", 3)]
+    html = handoff_html(alerts, alerts)
     assert '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 560 220" role="img"' in html
     assert "The same numbers as a table" in html and "<td>Thu 26 Nov</td>" in html
     assert 'fill="url(#swatch0)"' in html  # the legend's own patterns, not the chart's ids
 
 
 def test_the_noise_section_has_its_chart_with_names_escaped() -> None:
-    from opsweek.handoff.render import to_html
-    from opsweek.handoff.report import HandoffInputs, build_handoff
-
     noisy = [alert(n, "refine_failure", n % 3) for n in range(1, 6)]
     hostile = replace(alert(9, "data_loss", 1), job='<script>alert("x")</script>')
-    inputs = HandoffInputs(
-        week=START.date(),
-        start=START,
-        end=START + timedelta(days=7),
-        now=START + timedelta(days=7),
-        from_person="ana",
-        to_person="bob",
-        alerts=[],
-        duties=[],
-        sal=[],
-        decisions=[],
-        noise_alerts=[*noisy, hostile],
-        noise_weeks=8,
-    )
-    html = to_html(build_handoff(inputs), ZoneInfo("UTC"), standalone=False)
+    html = handoff_html([], [*noisy, hostile])
     assert 'aria-label="Most fired over 8 weeks"' in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     chart = html[
