@@ -69,7 +69,8 @@ def test_today_and_the_handoff_show_both(store: Store, tmp_path: Path) -> None:
         [
             RawInput(dumps_failure, AIRFLOW, at, "airflow:dumps"),
             RawInput(pipelines_failure, AIRFLOW, at, "airflow:analytics"),
-        ]
+        ],
+        at,
     )
     with ops.session() as session:
         view = ops.today(session, now=at)
