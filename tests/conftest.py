@@ -1,16 +1,19 @@
-"""Fixtures: an isolated data directory per test, the CLI runner, and the store on SQLite and
-on a real PostgreSQL server."""
+"""Fixtures: an isolated data directory per test, the CLI runner, the clock, and the store on
+SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -30,6 +33,53 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=150, deadline=None)
 settings.register_profile("long", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if CI else "dev"))
+
+
+# The clock. No test reads it but through the `now` fixture (tests/test_clock.py holds that);
+# the code under test reads it as it always does. OPSWEEK_TEST_CLOCK moves it for a whole run,
+# "+400d" days ahead of today or to an ISO 8601 moment, and lets it tick from there: CI runs the
+# unit tests a second time a year and more ahead (scripts/test), so a test that passes only
+# near the day it was written fails at once, not weeks later. Servers the integration tests
+# start keep the real clock, so that run leaves them out.
+CLOCK = os.environ.get("OPSWEEK_TEST_CLOCK", "").strip()
+_travel: time_machine.travel | None = None
+
+
+def moved_clock(value: str, today: datetime) -> datetime:
+    """Where OPSWEEK_TEST_CLOCK moves the clock: ``+Nd`` days after ``today``, or a moment."""
+    ahead = re.fullmatch(r"\+(\d{1,5})d", value)
+    if ahead:
+        return today + timedelta(days=int(ahead[1]))
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _travel
+    if CLOCK and _travel is None:  # before collection: module-level code sees the moved clock
+        _travel = time_machine.travel(moved_clock(CLOCK, datetime.now(UTC)), tick=True)
+        _travel.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _travel
+    if _travel is not None:
+        _travel.stop()
+        _travel = None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return (
+        f"clock moved to {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (OPSWEEK_TEST_CLOCK)"
+        if (CLOCK)
+        else None
+    )
+
+
+@pytest.fixture
+def now() -> datetime:
+    """This test's "now" (UTC, to the second): the only way a test reads the clock."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(autouse=True)

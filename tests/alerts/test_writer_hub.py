@@ -159,10 +159,10 @@ def test_a_store_error_reaches_the_worker(hub: IntakeHub, monkeypatch: pytest.Mo
         accept((RemoteWriter(hub.path), raw))
 
 
-def test_no_hub_fails_fast_and_a_new_hub_is_used(store: Store) -> None:
+def test_no_hub_fails_fast_and_a_new_hub_is_used(store: Store, now: datetime) -> None:
     path = private_socket_path()
     remote = RemoteWriter(path)
-    raw = RawInput(b'{"check": "x"}', CHECK, datetime.now(UTC), "test")
+    raw = RawInput(b'{"check": "x"}', CHECK, now, "test")
 
     async def twice() -> IngestCounts:
         with pytest.raises(IntakeUnavailable, match="cannot reach"):

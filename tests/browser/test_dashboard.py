@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ HOSTILE = b"From: x@example.org\r\nSubject: <script>alert(1)</script>\r\n\r\nhi\
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Store]]:
+def served(tmp_path: Path, now: datetime) -> Iterator[tuple[str, Store]]:
     """The demo's store, a password for gsato and a hostile alert, served: its URL, its store."""
     settings = load_settings(env=dict(os.environ))
     store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
@@ -52,13 +52,11 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Store]]:
             AlertChanges(store),
             session,
             RotationConfig.from_settings(settings.rotation),
-            datetime.now(UTC),
+            now,
             duties=App(settings).duty_book,
         )
         set_password(session, "gsato", PASSWORD)
-        AlertChanges(store).ingest(
-            [RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")], None, session
-        )
+        AlertChanges(store).ingest([RawInput(HOSTILE, EMAIL, now, "test")], None, session)
     with serve_app(create_app(App(settings, store=store))) as url:
         yield url, store
     store.close()
@@ -220,7 +218,7 @@ def test_long_commands_wrap_and_the_copy_button_covers_no_text(
 
 
 def test_open_pages_show_a_new_alert_without_reloading(
-    served: tuple[str, Store], page: Page
+    served: tuple[str, Store], page: Page, now: datetime
 ) -> None:
     """Today and the Inbox, open in two tabs, show an alert stored by another process within
     a second or two, and the tab's title counts it; neither page is loaded again."""
@@ -234,7 +232,7 @@ def test_open_pages_show_a_new_alert_without_reloading(
     before = int(page.title().split(")")[0].strip("(")) if page.title().startswith("(") else 0
     subject = "Airflow alert: <TaskInstance: live_dag.live_task 2026-12-02T00:00:00 [failed]>"
     body = f"From: airflow@example.org\r\nSubject: {subject}\r\n\r\nlog\r\n".encode()
-    AlertChanges(store).ingest([RawInput(body, EMAIL, datetime.now(UTC), "test")])
+    AlertChanges(store).ingest([RawInput(body, EMAIL, now, "test")])
     for tab in (page, inbox):
         tab.wait_for_selector("text=live_task", timeout=5_000)
         assert tab.evaluate("window.stillHere") is True

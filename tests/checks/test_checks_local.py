@@ -388,15 +388,16 @@ def test_new_wikis_cli_writes_a_branch_and_opens_duties(
     assert lint.exit_code == 0 and lint.json()["problems"] == []
 
 
-def test_scheduled_checks_and_the_mw_history_cli(cli: Cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_scheduled_checks_and_the_mw_history_cli(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime
+) -> None:
     from opsweek.app import App
     from opsweek.config import load_settings
     from opsweek.db.session import open_store
     from opsweek.demo.checks import seed_checks
-    from opsweek.timeutil import utcnow
 
     hdfs = tmp_path / "hdfs"
-    today = utcnow().date()
+    today = now.date()
     toml = seed_checks(
         hdfs, "/user/hive/warehouse", "/wmf/data/wmf/mediawiki", tmp_path / "c", today
     )

@@ -14,6 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from time_machine import TimeMachineFixture
 
 from opsweek.app import App
 from opsweek.checks import dumps
@@ -148,10 +149,12 @@ def test_the_status_files_are_read_over_http_too(store: Store, http_root: str) -
 
 
 def test_check_dumps_from_the_cli(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, time_machine: TimeMachineFixture
 ) -> None:
+    # the run of 2026-12-01 on its fourth day: late after 14 days, stalled after 100,000 h
+    time_machine.move_to(datetime(2026, 12, 4, 23, 0, tzinfo=UTC), tick=False)
     monkeypatch.setenv("OPSWEEK_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("OPSWEEK_DUMPS_STALL_HOURS", "100000")  # not time-dependent here
+    monkeypatch.setenv("OPSWEEK_DUMPS_STALL_HOURS", "100000")
     failing = cli("check", "dumps", "--root", str(FIXTURES), "--run", "20261201", "--json")
     assert failing.exit_code == 1
     kinds = sorted(f["kind"] for f in json.loads(failing.stdout)["findings"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import icalendar
@@ -168,9 +168,9 @@ def test_swap_onto_a_vacation_is_refused(cli: Cli) -> None:
     assert cli.json("rotation", "show")["weeks"][1]["person"] == a["person"]
 
 
-def test_no_eligible_person_exits_2_and_writes_nothing(cli: Cli) -> None:
+def test_no_eligible_person_exits_2_and_writes_nothing(cli: Cli, now: datetime) -> None:
     cli.ok("team", "add", "solo", "--timezone", "UTC")
-    start = date.today() + timedelta(days=21)
+    start = now.date() + timedelta(days=21)
     cli.ok(
         "team",
         "away",

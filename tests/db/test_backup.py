@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,10 +22,10 @@ from opsweek.sal.log import SalLog
 from tests.conftest import Cli
 
 
-def demo(store: Store) -> None:
+def demo(store: Store, now: datetime) -> None:
     ops = App(load_settings(env={}))
     with store.writing() as session:
-        seed(AlertChanges(store), session, ops.rotation_config, datetime.now(UTC))
+        seed(AlertChanges(store), session, ops.rotation_config, now)
 
 
 def counts(url: str) -> dict[str, int]:
@@ -38,9 +38,9 @@ def counts(url: str) -> dict[str, int]:
 
 
 def test_a_backup_while_written_to_restores_every_row(
-    database_url: str, store: Store, tmp_path: Path
+    database_url: str, store: Store, tmp_path: Path, now: datetime
 ) -> None:
-    demo(store)
+    demo(store, now)
     stop = threading.Event()
 
     def write() -> None:  # another process logging to the SAL all along
@@ -91,9 +91,9 @@ def store_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def test_a_restore_refuses_what_cannot_be_right(tmp_path: Path) -> None:
+def test_a_restore_refuses_what_cannot_be_right(tmp_path: Path, now: datetime) -> None:
     source = open_store(f"sqlite:///{tmp_path / 'a.db'}")
-    demo(source)
+    demo(source, now)
     engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
     target = tmp_path / "a.backup"
     backup(engine, target)

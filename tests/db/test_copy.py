@@ -4,7 +4,7 @@ store opsweek works on; a store that is not empty is never written to."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -35,12 +35,14 @@ def new_database(postgres: PostgresServer) -> str:
     return postgres.url(name)
 
 
-def test_a_sqlite_store_moves_to_postgresql(postgres: PostgresServer, tmp_path: Path) -> None:
+def test_a_sqlite_store_moves_to_postgresql(
+    postgres: PostgresServer, tmp_path: Path, now: datetime
+) -> None:
     url = f"sqlite:///{tmp_path / 'team.db'}"
     store = open_store(url)
     ops = App(load_settings(env={}))
     with store.writing() as session:
-        seed(AlertChanges(store), session, ops.rotation_config, datetime.now(UTC))
+        seed(AlertChanges(store), session, ops.rotation_config, now)
         for n in range(300):
             SalLog(session).append("ann", f"reran refine_event hour {n}", source="cli")
     store.close()

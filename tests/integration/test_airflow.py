@@ -6,7 +6,7 @@ an unreachable instance is named without stopping the others."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -53,7 +53,7 @@ def app_for(
     return App(load_settings(config, env={}), store=store)
 
 
-def failure_mail(dag_id: str, task_id: str, run_id: str, state: str) -> RawInput:
+def failure_mail(dag_id: str, task_id: str, run_id: str, state: str, at: datetime) -> RawInput:
     """The e-mail Airflow sends for the same failure (as formats.md describes it)."""
     mail = EmailMessage()
     mail["Subject"] = f"Airflow alert: <TaskInstance: {dag_id}.{task_id} {run_id} [{state}]>"
@@ -63,7 +63,7 @@ def failure_mail(dag_id: str, task_id: str, run_id: str, state: str) -> RawInput
         f"Try 1 out of 2\nException:\nthe first try fails on purpose\n"
         f"Log: Link (https://airflow.example.org/log?dag_id={dag_id}&task_id={task_id})\n"
     )
-    return RawInput(mail.as_bytes(), EMAIL, datetime.now(UTC), "test")
+    return RawInput(mail.as_bytes(), EMAIL, at, "test")
 
 
 def alerts_of(store: Store, dag_id: str, kind: str = "airflow_task_failed") -> list[Alert]:
@@ -73,12 +73,18 @@ def alerts_of(store: Store, dag_id: str, kind: str = "airflow_task_failed") -> l
 
 
 def test_a_retried_task_is_one_alert_that_resolves_itself(
-    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
 ) -> None:
     ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
     run_id = server.trigger("opsweek_flaky")
     server.wait_for_state("opsweek_flaky", run_id, "sometimes", {"up_for_retry"})
-    AlertChanges(store).ingest([failure_mail("opsweek_flaky", "sometimes", run_id, "up_for_retry")])
+    AlertChanges(store).ingest(
+        [failure_mail("opsweek_flaky", "sometimes", run_id, "up_for_retry", now)]
+    )
     polled = ops.airflow.poll()
     assert polled.unreachable == {} and polled.failing >= 1
     (alert,) = alerts_of(store, "opsweek_flaky")
@@ -99,13 +105,17 @@ def test_a_retried_task_is_one_alert_that_resolves_itself(
 
 
 def test_clear_pause_and_mark_success_act_on_the_server(
-    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
 ) -> None:
     ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
     run_id = server.trigger("opsweek_always_fails")
     server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
     server.wait_for_run("opsweek_always_fails", run_id, {"failed"})
-    ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    ops.airflow.poll(since=now - timedelta(hours=1))
     (alert,) = alerts_of(store, "opsweek_always_fails")
     watch = ops.airflow
 
@@ -151,13 +161,17 @@ def test_clear_pause_and_mark_success_act_on_the_server(
 
 
 def test_an_unreachable_instance_is_named_and_the_others_polled(
-    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
 ) -> None:
     run_id = server.trigger("opsweek_always_fails")
     server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
     gone = f"http://127.0.0.1:{free_port()}"
     ops = app_for(store, tmp_path, monkeypatch, ("gone", gone), ("test", server.url))
-    run = ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    run = ops.airflow.poll(since=now - timedelta(hours=1))
     assert set(run.unreachable) == {"gone"} and "Connection refused" in run.unreachable["gone"]
     assert run.failing >= 1  # the reachable one was polled all the same
     assert run_id in [a.details["run_id"] for a in alerts_of(store, "opsweek_always_fails")]
@@ -172,7 +186,11 @@ def test_an_unreachable_instance_is_named_and_the_others_polled(
 
 
 def test_the_alert_page_shows_what_it_sends_then_sends_it(
-    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
 ) -> None:
     from fastapi.testclient import TestClient
 
@@ -192,7 +210,7 @@ def test_the_alert_page_shows_what_it_sends_then_sends_it(
     run_id = server.trigger("opsweek_always_fails")
     server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"})
     server.wait_for_run("opsweek_always_fails", run_id, {"failed"})
-    ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    ops.airflow.poll(since=now - timedelta(hours=1))
     (alert,) = [
         a for a in alerts_of(store, "opsweek_always_fails") if a.details["run_id"] == run_id
     ]
@@ -238,14 +256,18 @@ def test_the_alert_page_shows_what_it_sends_then_sends_it(
 
 
 def test_a_failed_run_is_an_alert_with_its_tasks_and_clearing_it_ends_both(
-    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
 ) -> None:
     ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
     dag = "opsweek_druid_load_once"
     run_id = server.trigger(dag)
     server.wait_for_state(dag, run_id, "load_druid", {"failed"})
     server.wait_for_run(dag, run_id, {"failed"})
-    polled = ops.airflow.poll(since=datetime.now(UTC) - timedelta(hours=1))
+    polled = ops.airflow.poll(since=now - timedelta(hours=1))
     assert polled.failed_runs >= 1
     (task,) = alerts_of(store, dag)
     (run,) = alerts_of(store, dag, "airflow_dag_run_failed")
@@ -278,11 +300,15 @@ def test_a_failed_run_is_an_alert_with_its_tasks_and_clearing_it_ends_both(
 
 
 def test_an_sla_miss_gets_its_late_tasks_states_from_the_server(
-    server: AirflowServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
 ) -> None:
     ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
     dag = "opsweek_always_fails"  # a logical date of its own for each store's run of the test:
-    day = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
+    day = (now - timedelta(days=1)).replace(microsecond=0).isoformat()
     run_id = server.trigger(dag, day)
     server.wait_for_state(dag, run_id, "broken", {"failed"})
     mail = EmailMessage()
@@ -292,7 +318,7 @@ def test_an_sla_miss_gets_its_late_tasks_states_from_the_server(
         f"Here's a list of tasks that missed their SLAs:\nbroken on {day}\n"
         f"Blocking tasks:\n\nAirflow Webserver URL: {server.url}\n"
     )
-    AlertChanges(store).ingest([RawInput(mail.as_bytes(), EMAIL, datetime.now(UTC), "test")])
+    AlertChanges(store).ingest([RawInput(mail.as_bytes(), EMAIL, now, "test")])
     ops.airflow.poll()
     (sla,) = alerts_of(store, dag, "airflow_sla_miss")
     assert sla.status == "firing" and [t["state"] for t in sla.details["missed"]] == ["failed"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,8 +45,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
         time.sleep(0.2)
 
 
-def payload(ends_at: datetime | None = None) -> list[dict[str, object]]:
-    now = datetime.now(UTC)
+def payload(now: datetime, ends_at: datetime | None = None) -> list[dict[str, object]]:
     body = []
     for name, labels in ALERTS:
         alert: dict[str, object] = {
@@ -61,7 +60,7 @@ def payload(ends_at: datetime | None = None) -> list[dict[str, object]]:
     return body
 
 
-def test_alertmanager_round_trip(tmp_path: Path) -> None:
+def test_alertmanager_round_trip(tmp_path: Path, now: datetime) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'am.db'}")
     with store.session() as session:
         token = Tokens(session).create("alertmanager", "webhook")[1]
@@ -73,7 +72,7 @@ def test_alertmanager_round_trip(tmp_path: Path) -> None:
             return {a.details["alertname"]: (a.status, a.resolved_by) for a in rows}
 
     with serve_app(app) as base, alertmanager(f"{base}/api/v1/intake/alertmanager", token) as am:
-        post_alerts(am, payload())
+        post_alerts(am, payload(now))
         wait_for(lambda: len(snapshot()) == 3)
         assert {status for status, _ in snapshot().values()} == {"firing"}
         with store.session() as session:
@@ -81,7 +80,7 @@ def test_alertmanager_round_trip(tmp_path: Path) -> None:
             assert hdfs is not None
             assert hdfs.details["source_fingerprint"]  # Alertmanager's own fingerprint
             assert hdfs.details["topic"] == "hdfs_blocks"
-        post_alerts(am, payload(ends_at=datetime.now(UTC) - timedelta(seconds=1)))
+        post_alerts(am, payload(now, ends_at=now - timedelta(seconds=1)))
         wait_for(lambda: {s for s, _ in snapshot().values()} == {"resolved"})
         assert {by for _, by in snapshot().values()} == {"source:alertmanager"}
     store.close()

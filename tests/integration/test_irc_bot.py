@@ -9,7 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,6 @@ from opsweek.rotation.team import Team
 from opsweek.rotation.views import RotationConfig
 from opsweek.sal.log import SalLog
 from opsweek.sal.outbox import summary
-from opsweek.timeutil import utcnow
 from tests.alerts.helpers import raw_inputs
 from tests.services.ngircd import IrcClient, IrcServer, ngircd
 
@@ -175,10 +174,10 @@ def test_bot_survives_a_server_restart(irc_server: IrcServer, bot: SalBot, store
 
 
 def test_bot_says_the_handoff_reminder_once(
-    irc_server: IrcServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    irc_server: IrcServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime
 ) -> None:
     monkeypatch.setattr(ircbot, "REMINDER_SECONDS", 0.5)
-    handoff = utcnow() + timedelta(hours=1)  # the handoff is in an hour: remind now
+    handoff = now + timedelta(hours=1)  # the handoff is in an hour: remind now
     settings = load_settings(
         env={
             "OPSWEEK_ROTATION_HANDOFF_WEEKDAY": handoff.strftime("%A").lower(),
@@ -191,7 +190,7 @@ def test_bot_says_the_handoff_reminder_once(
         team.add(PersonRecord("ann", "Ann"))
         team.add(PersonRecord("bob", "Bob"))
         config = RotationConfig.from_settings(settings.rotation)
-        Rotation(session, config, "test", utcnow() - timedelta(days=7)).plan(3)
+        Rotation(session, config, "test", now - timedelta(days=7)).plan(3)
     config = BotConfig("127.0.0.1", irc_server.port, "opsweek-bot", (CHANNEL,))
     bot = SalBot(config, App(settings, store=store))
     stop = threading.Event()
@@ -284,7 +283,7 @@ def _dying(process_once):  # type: ignore[no-untyped-def]
 
 
 def test_the_channels_lines_are_kept_and_today_shows_what_matters(
-    irc_server: IrcServer, bot: SalBot, store: Store
+    irc_server: IrcServer, bot: SalBot, store: Store, now: datetime
 ) -> None:
     from opsweek.alerts.service import Inbox
     from opsweek.db.models import ChannelLine
@@ -307,7 +306,7 @@ def test_the_channels_lines_are_kept_and_today_shows_what_matters(
     assert ("bob", "lunch?") in kept and ("bob", "!opsweek who") in kept
     with store.session() as session:
         watch = ChannelWatch(timedelta(hours=24), ("refine",), {}, ("opsweek-bot",))
-        said = channel_mentions(Inbox(session), OnDuty(None, None), watch, utcnow())
+        said = channel_mentions(Inbox(session), OnDuty(None, None), watch, now)
     assert [m.text for m in said] == ["edit_hourly failed again? ann_irc"]  # its alert's job
     bob.close()
 

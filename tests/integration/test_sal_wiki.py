@@ -143,7 +143,7 @@ def test_an_edit_conflict_reads_the_page_again(ops: App, wiki: Wiki, page_title:
     )  # each line at its time in the day's section
 
 
-def test_an_outage_loses_nothing_and_retries(ops: App, wiki: Wiki) -> None:
+def test_an_outage_loses_nothing_and_retries(ops: App, wiki: Wiki, now: datetime) -> None:
     log(ops, 3)
     assert ops.publish_sal().added == 3
     wiki.stop()
@@ -158,7 +158,7 @@ def test_an_outage_loses_nothing_and_retries(ops: App, wiki: Wiki) -> None:
         wiki.start()
     early = publish_to_wiki(ops.store, ops.sal_wiki)  # type: ignore[arg-type]
     assert (early.added, early.failed) == (0, 0)  # they wait for their retry time
-    back = publish_to_wiki(ops.store, ops.sal_wiki, datetime.now(UTC) + timedelta(minutes=1))  # type: ignore[arg-type]
+    back = publish_to_wiki(ops.store, ops.sal_wiki, now + timedelta(minutes=1))  # type: ignore[arg-type]
     assert (back.added, back.failed) == (10, 0)
     assert len(page_entries(ops)) == 13 == len(set(page_entries(ops)))
     assert waiting(ops.store)["waiting"] == 0
@@ -181,11 +181,11 @@ class AnswerLost:
         raise WikiUnavailable("the connection broke before the answer")
 
 
-def test_a_lost_answer_is_not_published_twice(ops: App) -> None:
+def test_a_lost_answer_is_not_published_twice(ops: App, now: datetime) -> None:
     log(ops, 4)
     lost = publish_to_wiki(ops.store, AnswerLost(ops.sal_wiki))  # type: ignore[arg-type]
     assert lost.failed == 4
-    later = datetime.now(UTC) + timedelta(minutes=1)
+    later = now + timedelta(minutes=1)
     retry = publish_to_wiki(ops.store, ops.sal_wiki, later)  # type: ignore[arg-type]
     assert (retry.added, retry.already, retry.failed) == (0, 4, 0)
     assert len(page_entries(ops)) == 4

@@ -22,14 +22,16 @@ from opsweek.sal.wiki import parse as parse_page
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
-def test_only_opsweeks_own_entries_wait_and_only_where_published(tmp_path: Path) -> None:
+def test_only_opsweeks_own_entries_wait_and_only_where_published(
+    tmp_path: Path, now: datetime
+) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'o.db'}")
     store.sal_publish = ("wiki", "irc")
     with store.session() as session:
         sal = SalLog(session)
         for source in ("cli", "web", "opsweek", "irc", "import", "wiki"):
             sal.append("ann", f"from {source}", source=source)
-    later = datetime.now(UTC) + timedelta(seconds=1)
+    later = now + timedelta(seconds=1)
     wiki = outbox.claim(store, "wiki", later)
     assert [r.message for r in wiki] == ["from cli", "from web", "from opsweek"]
     assert outbox.claim(store, "wiki", later) == []  # held by the lease
@@ -41,12 +43,12 @@ def test_only_opsweeks_own_entries_wait_and_only_where_published(tmp_path: Path)
     store.close()
 
 
-def test_a_failed_row_waits_longer_each_time(tmp_path: Path) -> None:
+def test_a_failed_row_waits_longer_each_time(tmp_path: Path, now: datetime) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'o.db'}")
     store.sal_publish = ("wiki",)
     with store.session() as session:
         SalLog(session).append("ann", "x", source="cli")
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now += timedelta(seconds=1)
     waits = []
     for attempt in range(1, 10):
         (row,) = outbox.claim(store, "wiki", now)

@@ -10,7 +10,6 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +133,9 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
             team.add(PersonRecord(user, user.title()))
             set_password(session, user, PASSWORD)
         AlertChanges(store).ingest(
-            raw_inputs("airflow_task_failed.eml"), datetime.now(UTC), session
+            raw_inputs("airflow_task_failed.eml"),
+            None,
+            session,  # seen now
         )
         tokens = Tokens(session)
         old, revoked = tokens.create("carol", "old laptop")

@@ -4,7 +4,7 @@ load, each with its numbers as text too."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi.testclient import TestClient
 
@@ -15,19 +15,21 @@ from opsweek.demo import seed
 from opsweek.rotation.views import RotationConfig
 
 
-def demo(store: Store) -> None:
+def demo(store: Store, now: datetime) -> None:
     settings = load_settings(env={})
     with store.writing() as session:
         seed(
             AlertChanges(store),
             session,
             RotationConfig.from_settings(settings.rotation),
-            datetime.now(UTC),
+            now,
         )
 
 
-def test_today_loads_its_week_chart_after_the_page(client: TestClient, web_store: Store) -> None:
-    demo(web_store)
+def test_today_loads_its_week_chart_after_the_page(
+    client: TestClient, web_store: Store, now: datetime
+) -> None:
+    demo(web_store, now)
     page = client.get("/").text
     assert 'hx-get="/?part=week" hx-trigger="load"' in page and "<svg" not in page
     part = client.get("/?part=week").text
@@ -41,9 +43,9 @@ def test_today_loads_its_week_chart_after_the_page(client: TestClient, web_store
 
 
 def test_the_rotation_has_a_calendar_and_each_persons_load(
-    client: TestClient, web_store: Store
+    client: TestClient, web_store: Store, now: datetime
 ) -> None:
-    demo(web_store)
+    demo(web_store, now)
     page = client.get("/rotation").text
     assert page.count('<table class="calendar">') == 2  # this month and the next
     assert len(re.findall(r'<span class="duty">\w+</span>', page)) >= 28

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -21,14 +21,14 @@ from opsweek.timeutil import zone
 from tests.web.test_login_forms import PASSWORD, csrf_of
 
 
-def load_demo(store: Store) -> str:
+def load_demo(store: Store, now: datetime) -> str:
     settings = load_settings(env={})
     with store.writing() as session:
         result = seed(
             AlertChanges(store),
             session,
             RotationConfig.from_settings(settings.rotation),
-            datetime.now(UTC),
+            now,
             duties=App(settings).duty_book,
         )
         assert result.created
@@ -50,9 +50,9 @@ def open_duties(store: Store) -> list[DutyInstance]:
 
 
 def test_today_lists_duties_and_a_logged_in_user_works_them(
-    client: TestClient, web_store: Store
+    client: TestClient, web_store: Store, now: datetime
 ) -> None:
-    user = load_demo(web_store)
+    user = load_demo(web_store, now)
     page = client.get("/").text
     assert "<h2>Duties</h2>" in page and "Offboard a departed user" in page
     assert "/done" not in page  # no forms before logging in
@@ -92,9 +92,9 @@ def test_today_lists_duties_and_a_logged_in_user_works_them(
 
 
 def test_duties_api_needs_a_token_to_change(
-    client: TestClient, web_store: Store, token: str
+    client: TestClient, web_store: Store, token: str, now: datetime
 ) -> None:
-    load_demo(web_store)
+    load_demo(web_store, now)
     listing = client.get("/api/v1/duties").json()
     assert listing["duties"] and {"id", "duty", "status", "steps"} <= set(listing["duties"][0])
     target = open_duties(web_store)[-1]
@@ -114,8 +114,8 @@ def test_duties_api_needs_a_token_to_change(
     assert client.get("/api/v1/duties?week=not-a-date").status_code == 400
 
 
-def test_handoff_page_and_api(client: TestClient, web_store: Store) -> None:
-    load_demo(web_store)
+def test_handoff_page_and_api(client: TestClient, web_store: Store, now: datetime) -> None:
+    load_demo(web_store, now)
     page = client.get("/handoff")
     assert page.status_code == 200
     assert "Ops week handoff, week of" in page.text and "Alerts of the week, by kind" in page.text

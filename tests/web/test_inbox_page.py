@@ -4,7 +4,7 @@ resolving and annotating in place."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -16,12 +16,11 @@ from tests.alerts.helpers import raw_inputs
 from tests.web.test_login_forms import csrf_of, log_in, setup
 
 
-def add_refine_mail(store: Store, days_ago: int = 0) -> None:
+def add_refine_mail(store: Store, now: datetime, days_ago: int = 0) -> None:
     """One Refine e-mail naming several tables (several alerts in one group), last seen
-    ``days_ago``; the Airflow alert of `setup` last seen now."""
+    ``days_ago`` before ``now``; the Airflow alert of `setup` last seen ``now``."""
     with store.writing() as session:
         AlertChanges(store).ingest(raw_inputs("refine_failure.eml"), None, session)
-        now = datetime.now(UTC)
         for alert in session.scalars(select(Alert)):
             alert.last_seen = alert.first_seen = (
                 now if alert.kind == "airflow_task_failed" else now - timedelta(days=days_ago)
@@ -32,15 +31,17 @@ def row_ids(page: str) -> list[int]:
     return sorted({int(i) for i in re.findall(r'<td><a href="/alerts/(\d+)">', page)})
 
 
-def test_filters_by_kind_source_and_since(client: TestClient, web_store: Store) -> None:
+def test_filters_by_kind_source_and_since(
+    client: TestClient, web_store: Store, now: datetime
+) -> None:
     setup(web_store)  # alert 1: an Airflow task failure, now
-    add_refine_mail(web_store, days_ago=10)  # alerts 2..: a Refine e-mail ten days ago
+    add_refine_mail(web_store, now, days_ago=10)  # alerts 2..: a Refine e-mail ten days ago
     everything = row_ids(client.get("/inbox").text)
     assert len(everything) > 2
     assert row_ids(client.get("/inbox?kind=airflow_task_failed").text) == [1]
     assert row_ids(client.get("/inbox?source=airflow").text) == [1]
     assert row_ids(client.get("/inbox?since=3d").text) == [1]
-    week_ago = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
+    week_ago = (now - timedelta(days=7)).date().isoformat()
     assert row_ids(client.get(f"/inbox?since={week_ago}").text) == [1]
     assert row_ids(client.get("/inbox?since=30d").text) == everything
     assert '<option value="" selected>any' in client.get("/inbox?status=").text  # kept
@@ -48,9 +49,11 @@ def test_filters_by_kind_source_and_since(client: TestClient, web_store: Store) 
     assert client.get("/inbox?view=cards").status_code == 422
 
 
-def test_group_view_shows_one_block_per_mail(client: TestClient, web_store: Store) -> None:
+def test_group_view_shows_one_block_per_mail(
+    client: TestClient, web_store: Store, now: datetime
+) -> None:
     setup(web_store)
-    add_refine_mail(web_store)
+    add_refine_mail(web_store, now)
     with web_store.session() as session:
         refine = list(session.scalars(select(Alert).where(Alert.kind == "refine_failure")))
     page = client.get("/inbox?view=groups").text

@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -29,9 +29,9 @@ from tests.alerts.helpers import raw_inputs
 from tests.services.web import serve_app
 
 
-def mail(subject: str) -> RawInput:
+def mail(subject: str, at: datetime) -> RawInput:
     body = f"From: airflow@example.org\r\nSubject: {subject}\r\n\r\nsee the log\r\n".encode()
-    return RawInput(body, EMAIL, datetime.now(UTC), "test")
+    return RawInput(body, EMAIL, at, "test")
 
 
 def test_what_changed_is_read_from_the_newest_ids(web_store: Store) -> None:
@@ -76,14 +76,16 @@ def listen(url: str, events: queue.Queue[tuple[float, str, dict[str, object]]]) 
                 events.put((time.monotonic(), name, json.loads(line[6:])))
 
 
-def test_an_open_page_is_told_within_a_second(site: tuple[str, Store]) -> None:
+def test_an_open_page_is_told_within_a_second(site: tuple[str, Store], now: datetime) -> None:
     url, store = site
     events: queue.Queue[tuple[float, str, dict[str, object]]] = queue.Queue()
     threading.Thread(target=listen, args=(url, events), daemon=True).start()
     assert events.get(timeout=10)[1] == "hello"
     time.sleep(0.3)  # the watcher has read where the store is
     began = time.monotonic()
-    AlertChanges(store).ingest([mail("Airflow alert: <TaskInstance: x.y 2024-01-01 [failed]>")])
+    AlertChanges(store).ingest(
+        [mail("Airflow alert: <TaskInstance: x.y 2024-01-01 [failed]>", now)]
+    )
     at, name, data = events.get(timeout=5)
     assert name == "change" and at - began < 1.0
     assert {"alerts", "alert-1"} <= set(data["topics"])  # type: ignore[arg-type]
@@ -112,9 +114,13 @@ def test_reading_the_stream_needs_what_the_pages_need(web_store: Store, token: s
             assert next(stream.iter_lines()) == "event: hello"
 
 
-def test_too_many_changed_alerts_to_name_tell_every_alert_page(web_store: Store) -> None:
+def test_too_many_changed_alerts_to_name_tell_every_alert_page(
+    web_store: Store, now: datetime
+) -> None:
     cursor, _ = read_change(web_store, Cursor())
-    mails = [mail(f"Airflow alert: <TaskInstance: d.t{n} 2024-01-01 [failed]>") for n in range(60)]
+    mails = [
+        mail(f"Airflow alert: <TaskInstance: d.t{n} 2024-01-01 [failed]>", now) for n in range(60)
+    ]
     AlertChanges(web_store).ingest(mails)
     _, change = read_change(web_store, cursor)
     assert change.topics == {"alerts", "alert-unnamed"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -24,7 +23,9 @@ def setup(store: Store) -> None:
         Team(session).add(PersonRecord("ann", "Ann"))
         set_password(session, "ann", PASSWORD)
         AlertChanges(store).ingest(
-            raw_inputs("airflow_task_failed.eml"), datetime.now(UTC), session
+            raw_inputs("airflow_task_failed.eml"),
+            None,
+            session,  # seen now
         )
 
 

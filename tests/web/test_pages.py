@@ -20,17 +20,15 @@ HOSTILE = (
 )
 
 
-def load_demo(store: Store) -> None:
+def load_demo(store: Store, now: datetime) -> None:
     with store.writing() as session:
         config = RotationConfig.from_settings(load_settings(env={}).rotation)
-        seed(AlertChanges(store), session, config, datetime.now(UTC))
-        AlertChanges(store).ingest(
-            [RawInput(HOSTILE, EMAIL, datetime.now(UTC), "test")], None, session
-        )
+        seed(AlertChanges(store), session, config, now)
+        AlertChanges(store).ingest([RawInput(HOSTILE, EMAIL, now, "test")], None, session)
 
 
-def test_every_page_renders(client: TestClient, web_store: Store) -> None:
-    load_demo(web_store)
+def test_every_page_renders(client: TestClient, web_store: Store, now: datetime) -> None:
+    load_demo(web_store, now)
     for path in (
         "/",
         "/inbox",
@@ -50,8 +48,8 @@ def test_every_page_renders(client: TestClient, web_store: Store) -> None:
     assert "Runbook" in alert and '<pre><code data-lang="shell">sudo -u analytics' in alert
 
 
-def test_hostile_text_is_escaped(client: TestClient, web_store: Store) -> None:
-    load_demo(web_store)
+def test_hostile_text_is_escaped(client: TestClient, web_store: Store, now: datetime) -> None:
+    load_demo(web_store, now)
     inbox = client.get("/inbox").text
     assert "<script>alert(1)</script>" not in inbox
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in inbox
@@ -66,8 +64,10 @@ def test_bad_filters_and_missing_alert(client: TestClient, web_store: Store) -> 
     assert missing.status_code == 404 and missing.json()["detail"] == "no alert 424242"
 
 
-def test_calendar_feeds_and_alert_gauges(client: TestClient, web_store: Store) -> None:
-    load_demo(web_store)
+def test_calendar_feeds_and_alert_gauges(
+    client: TestClient, web_store: Store, now: datetime
+) -> None:
+    load_demo(web_store, now)
     team = client.get("/rotation.ics")
     assert team.headers["content-type"].startswith("text/calendar")
     assert team.text.count("BEGIN:VEVENT") == 18

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi.testclient import TestClient
 
@@ -20,10 +20,12 @@ from opsweek.rotation.views import RotationConfig
 from tests.web.test_login_forms import PASSWORD, csrf_of
 
 
-def test_swap_and_cover_from_the_rotation_page(client: TestClient, web_store: Store) -> None:
+def test_swap_and_cover_from_the_rotation_page(
+    client: TestClient, web_store: Store, now: datetime
+) -> None:
     config = RotationConfig.from_settings(load_settings(env={}).rotation)
     with web_store.writing() as session:
-        seed(AlertChanges(web_store), session, config, datetime.now(UTC))
+        seed(AlertChanges(web_store), session, config, now)
         set_password(session, "amartin", PASSWORD)
         rotation = Rotation(session, config, "test")
         published = [w for w in rotation.weeks(rotation.current_week) if w.published][1:]

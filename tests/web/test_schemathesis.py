@@ -4,7 +4,6 @@ valid token, never get a 5xx."""
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
 
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -21,7 +20,7 @@ _DATA = tempfile.mkdtemp(prefix="opsweek-schemathesis-")
 _STORE = open_store(f"sqlite:///{_DATA}/api.db")
 with _STORE.writing() as _session:
     TOKEN = Tokens(_session).create("fuzzer", "schemathesis")[1]
-    AlertChanges(_STORE).ingest(raw_inputs("refine_failure.eml"), datetime.now(UTC), _session)
+    AlertChanges(_STORE).ingest(raw_inputs("refine_failure.eml"), None, _session)
 APP = create_app(
     App(
         load_settings(
