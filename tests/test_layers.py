@@ -13,7 +13,7 @@ SRC = Path(__file__).parents[1] / "src" / "opsweek"
 # bottom first; a package may import from the layers before its own, never after
 LAYERS: list[set[str]] = [
     {"opsweek", "errors"},
-    {"timeutil", "quoting", "steps", "jsontext", "charts"},  # plain values
+    {"timeutil", "quoting", "steps", "site", "jsontext", "charts"},  # plain values
     {"config"},
     {"db"},
     {"sal"},  # the log every change writes to: it knows no service

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from opsweek.rotation.views import RotationConfig
     from opsweek.sal.log import SalLog
     from opsweek.sal.publish import Published, Synced, WikiPage
+    from opsweek.site import Site
     from opsweek.watch.readings import Reading
 
 _NOT_GIVEN: Any = object()
@@ -111,6 +112,22 @@ class App:
     @cached_property
     def timezone(self) -> ZoneInfo:
         return zone(self.settings.team_timezone)
+
+    @cached_property
+    def site(self) -> Site:
+        """Where the runbook's commands run and as whom (`[cluster]`, `refine.jobs`)."""
+        from opsweek.site import Site
+
+        cluster = self.settings.cluster
+        return Site(
+            launcher=cluster.launcher,
+            cumin=cluster.cumin,
+            deployment=cluster.deployment,
+            jobs_user=cluster.jobs_user,
+            hdfs_user=cluster.hdfs_user,
+            kerberos=cluster.kerberos,
+            refine_jobs=self.settings.refine.jobs,
+        )
 
     @cached_property
     def rotation_config(self) -> RotationConfig:
@@ -487,7 +504,7 @@ class App:
             return states[0] if states else None
 
         return RefineRunner(
-            host, self.store, self.alert_changes, check, refine.rerun_timeout_minutes
+            host, self.store, self.alert_changes, check, self.site, refine.rerun_timeout_minutes
         )
 
     @cached_property

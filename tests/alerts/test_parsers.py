@@ -10,6 +10,7 @@ import pytest
 from opsweek.alerts.formats import ALERTMANAGER
 from opsweek.alerts.model import RESOLVED, UNPARSED, RawInput
 from opsweek.alerts.parse import parse_raw
+from opsweek.alerts.sources.refine_failure import rerun_options, rerun_section
 from tests.alerts.helpers import outcome, parsed, raw_inputs
 
 RERUN = (
@@ -253,3 +254,36 @@ def test_broken_json_and_wrong_version_are_unparsed() -> None:
     assert broken.alerts[0].kind == UNPARSED and "not valid JSON" in (broken.error or "")
     old = parse_raw(RawInput(b'{"version": "3", "alerts": []}', ALERTMANAGER, now))
     assert "webhook has no alerts (Alertmanager webhook version '3')" in (old.error or "")
+
+
+REFINE_SCALA_RERUN = (  # refinery's own report prints the options alone, on one line
+    "To rerun, use the following options:\n"
+    "--ignore_failure_flag=true --table_include_regex='mediawiki_foo' "
+    "--since='2024-01-02T03:00:00.000Z' --until='2024-01-02T04:00:00.000Z'\n"
+)
+NOTE_FIRST_RERUN = """To rerun, note: the hours below failed because HDFS was being restarted;
+check that the cluster is healthy before you rerun them.
+
+sudo -u analytics kerberos-run-command analytics \\
+refine_event \\
+--ignore_failure_flag=true \\
+--table_include_regex='mediawiki_foo' \\
+--since='2024-01-02T03:00:00.000Z' \\
+--until='2024-01-02T04:00:00.000Z'
+
+Thanks, the Refine job
+"""
+
+
+@pytest.mark.parametrize("section", [REFINE_SCALA_RERUN, NOTE_FIRST_RERUN])
+def test_refine_rerun_options_wherever_they_follow_to_rerun(section: str) -> None:
+    command, note = rerun_section("Refine failures for path ...\n\n" + section)
+    options = rerun_options(command)
+    assert options.problem == ""
+    assert options.flags == (
+        ("ignore_failure_flag", "true"),
+        ("table_include_regex", "mediawiki_foo"),
+        ("since", "2024-01-02T03:00:00.000Z"),
+        ("until", "2024-01-02T04:00:00.000Z"),
+    )
+    assert ("HDFS was being restarted" in note) == (section is NOTE_FIRST_RERUN)

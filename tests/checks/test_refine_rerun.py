@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from opsweek.alerts.changes import AlertChanges
+from opsweek.alerts.inputs import from_path
 from opsweek.alerts.runbook import steps_for
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert, AlertEvent, SalEntry
 from opsweek.db.session import Store
 from opsweek.errors import BadInput, ConfigError
-from tests.alerts.helpers import ALERT_FIXTURES, raw_inputs
+from tests.alerts.helpers import ALERT_FIXTURES, RECEIVED, raw_inputs
 from tests.conftest import Cli
 from tests.services.sshd import SshServer, sshd
 
@@ -254,3 +255,58 @@ def test_an_unreachable_runner_is_said_on_the_alert(store: Store, tmp_path: Path
             break
         time.sleep(0.2)
     assert notes and notes[0].startswith("the Refine rerun could not run: 127.0.0.1")
+
+
+HOSTILE_RERUN = """To rerun, use the following options:
+
+sudo -u root kerberos-run-command root pwned \\
+--since='2024-01-02T03:00:00.000Z' \\
+--until=$'\\n'pwned
+"""
+
+
+def test_a_mail_cannot_choose_the_account_or_the_program_of_a_rerun(
+    store: Store,
+    tmp_path: Path,
+    runner: SshServer,
+    stubs: Path,
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 29: anyone who can mail the alerts list picked what ran, and as whom. opsweek
+    builds the rerun itself; a mail asking for another account or program has no rerun at
+    all, said on every interface, and nothing reaches the runner."""
+    from fastapi.testclient import TestClient
+
+    from opsweek.tokens import Tokens
+    from opsweek.web import create_app
+
+    mail = (ALERT_FIXTURES / "refine_failure.eml").read_text()
+    hostile = tmp_path / "hostile.eml"
+    hostile.write_text(mail[: mail.index("To rerun")] + HOSTILE_RERUN)
+    calls = stubs / "calls.log"
+    before = calls.read_text() if calls.exists() else ""
+    monkeypatch.setenv("OPSWEEK_CONFIG", str(config(tmp_path, runner, stubs)))
+    monkeypatch.setenv("OPSWEEK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    cli.ok("alerts", "ingest", hostile)
+    (alert, *_) = cli.json("alerts", "list", "--status", "open")["alerts"]
+    refused = cli("refine", "rerun", str(alert["id"]), "--yes")
+    assert refused.exit_code == 2
+    assert "runs as root; Refine runs as analytics" in refused.stderr
+    shown = cli.json("alerts", "show", str(alert["id"]))
+    assert not any(s["id"] in ("rerun", "opsweek-rerun") for s in shown["runbook"])
+    assert any("opsweek will not rerun this" in s["text"] for s in shown["runbook"])
+    ops = App(load_settings(config(tmp_path, runner, stubs), env={}), store=store)
+    AlertChanges(store).ingest(from_path(hostile, "auto", RECEIVED))
+    with store.writing() as session:
+        token = Tokens(session).create("tester", "test")[1]
+        alert_id = session.scalars(select(Alert.id)).first()
+    with TestClient(create_app(ops)) as client:
+        page = client.get(f"/alerts/{alert_id}").text
+        assert "opsweek will not rerun this" in page and "rerun on 127.0.0.1" not in page
+        api = client.post(
+            f"/api/v1/alerts/{alert_id}/refine/rerun",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert api.status_code == 400 and "runs as root" in api.json()["detail"]
+    assert (calls.read_text() if calls.exists() else "") == before  # nothing ran

@@ -30,6 +30,7 @@ from opsweek.quoting import (
     url,
     url_component,
 )
+from opsweek.site import DEFAULT_SITE, Site
 from opsweek.steps import LANGS, Step
 
 RUNBOOKS = Path(__file__).with_name("runbooks.toml")
@@ -213,12 +214,14 @@ def steps_for(
     first_seen: datetime | None = None,
     last_seen: datetime | None = None,
     alert_id: int | None = None,
+    site: Site = DEFAULT_SITE,
 ) -> list[Step]:
     """The runbook's steps for an alert of ``kind``. Logs are looked at around the alert's own
     time (``first_seen``..``last_seen``), so the steps stay right the next day; ``alert_id``
-    fills the opsweek commands that act on the stored alert."""
+    fills the opsweek commands that act on the stored alert; ``site`` says where each command
+    runs and as whom (``{site.launcher}``, ``{site.jobs_user}``, ...)."""
     books = load_runbooks()
-    values: dict[str, Any] = {**details, **derived(kind, details)}
+    values: dict[str, Any] = {**details, **derived(kind, details, site), "site": site.values()}
     if alert_id is not None:
         values["alert_id"] = alert_id
     if first_seen is not None:

@@ -7,28 +7,27 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from opsweek.alerts.sources.alertmanager import JAVA_DAEMONS
-from opsweek.alerts.sources.refine_failure import rerun_window
+from opsweek.alerts.sources.refine_failure import RerunOptions, rerun_options, rerun_window
+from opsweek.site import DEFAULT_SITE, Site
 
 # run ids Airflow makes itself: <type>__<logical date>
 RUN_ID = re.compile(r"^(?:scheduled|manual|backfill|dataset_triggered|asset_triggered)__(.+)\Z")
-REFINE_FLAG = re.compile(r"^--[a-z_]+(?:=.*)?$", re.DOTALL)
-LOGIN = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
-JOB = re.compile(r"^[A-Za-z0-9_.-]+\Z")
 HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*\Z")
 
 
-def derived(kind: str, details: Mapping[str, Any]) -> dict[str, Any]:
+def derived(kind: str, details: Mapping[str, Any], site: Site = DEFAULT_SITE) -> dict[str, Any]:
+    """The values computed from an alert's details for its steps; ``site`` says where the
+    commands run and as whom."""
     compute = DERIVED.get(kind)
-    return compute(details) if compute else {}
+    return compute(details, site) if compute else {}
 
 
-def _airflow_task(details: Mapping[str, Any]) -> dict[str, Any]:
+def _airflow_task(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     logical = _cli_logical_date(details)
     if logical:
@@ -47,7 +46,7 @@ def _airflow_task(details: Mapping[str, Any]) -> dict[str, Any]:
     return extra
 
 
-def _airflow_run(details: Mapping[str, Any]) -> dict[str, Any]:
+def _airflow_run(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     logical = _cli_logical_date(details)
     return {"cli_logical_date": logical} if logical else {}
 
@@ -80,95 +79,95 @@ def logical_date(run_id: str) -> str:
     return moment.isoformat() if moment.tzinfo else ""
 
 
-def _refine(details: Mapping[str, Any]) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
+def _refine(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
+    """The rerun of a Refine failure, made by opsweek: the job from the subject, if it is one
+    of ``site.refine_jobs``; the account and the wrapper from the site; from the e-mail only
+    Refine's options, each checked (`rerun_options`). An e-mail that asks for anything else
+    gets no rerun, and says why (``rerun_refused``)."""
+    job = str(details.get("job") or "")
     command = str(details.get("rerun_command") or "")
-    if command:
-        argv = refine_rerun_argv(command)
-        if argv is None:
-            extra["rerun_refused"] = True
-        else:
-            extra["rerun_argv"] = argv
-    else:
-        built = _built_rerun(details)
-        if built:
-            extra["rerun_argv"] = built
-            extra["rerun_built"] = True
-    return extra
+    problems = []
+    if job not in site.refine_jobs:
+        problems.append(f"{job or 'its job'} is not one of the Refine jobs opsweek reruns")
+    options = rerun_options(command) if command else None
+    if options is not None:
+        problems += _asked_otherwise(options, job, site)
+    if problems:
+        return {"rerun_refused": "; ".join(problems)}
+    if options is not None and options.flag("since") and options.flag("until"):
+        return {"rerun_argv": _rerun_argv(site, job, options.flags)}
+    built = _built_flags(details)
+    if built is None:
+        return {}
+    return {"rerun_argv": _rerun_argv(site, job, built), "rerun_built": True}
 
 
-def refine_rerun_argv(command: str) -> list[str] | None:
-    """The words of a Refine rerun command from an e-mail, or None when it is not one:
-    ``sudo -u U kerberos-run-command U <job> --flag=value ...`` and nothing else (no second
-    command, redirection or substitution can hide in a word once it is split)."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return None
-    if len(words) < 6 or words[:2] != ["sudo", "-u"] or words[3] != "kerberos-run-command":
-        return None
-    if not (LOGIN.match(words[2]) and words[4] == words[2] and JOB.match(words[5])):
-        return None
-    if not all(REFINE_FLAG.match(word) for word in words[6:]):
-        return None
-    if any(re.search(r"[\x00-\x1f]", word) for word in words):
-        return None
-    return words
+def _asked_otherwise(options: RerunOptions, job: str, site: Site) -> list[str]:
+    """What the e-mail's rerun asks for that opsweek will not do: another account, wrapper
+    or job first, then what is wrong with its options."""
+    problems = []
+    if options.user and options.user != site.jobs_user:
+        problems.append(
+            f"the e-mail's rerun runs as {options.user}; Refine runs as {site.jobs_user}"
+        )
+    if options.wrapper and options.wrapper != site.kerberos:
+        problems.append(f"the e-mail's rerun runs {options.wrapper}, not {site.kerberos}")
+    if options.job and options.job != job:
+        problems.append(f"the e-mail's rerun names the job {options.job}, its subject {job}")
+    if options.problem:
+        problems.append(f"the e-mail's rerun: {options.problem}")
+    return problems
 
 
-def _built_rerun(details: Mapping[str, Any]) -> list[str] | None:
-    """A rerun command made from the failed partitions, for an e-mail that carries none:
-    the job, the table and the hours that failed, with the runbook's flags."""
-    job, table = str(details.get("job") or ""), str(details.get("table") or "")
+def _rerun_argv(site: Site, job: str, flags: Iterable[tuple[str, str]]) -> list[str]:
+    return [*site.as_kerberos(site.jobs_user), job, *(f"--{n}={v}" for n, v in flags)]
+
+
+def _built_flags(details: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    """A rerun's options made from the failed partition, for an e-mail that carries none:
+    the table and the hours that failed, with the runbook's flags."""
+    table = str(details.get("table") or "")
     window = rerun_window([str(details.get("hour") or "")])
-    if not (JOB.match(job) and "." in table and window):
+    if not ("." in table and window):
         return None
     return [
-        "sudo",
-        "-u",
-        "analytics",
-        "kerberos-run-command",
-        "analytics",
-        job,
-        "--ignore_failure_flag=true",
-        f"--table_include_regex={table.split('.', 1)[1]}",
-        f"--since={window[0]}",
-        f"--until={window[1]}",
+        ("ignore_failure_flag", "true"),
+        ("table_include_regex", table.split(".", 1)[1]),
+        ("since", window[0]),
+        ("until", window[1]),
     ]
 
 
-def _refine_monitor(details: Mapping[str, Any]) -> dict[str, Any]:
-    """One backfill per table listed, covering the hours of its targets."""
+def _refine_monitor(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
+    """One backfill per table listed, covering the hours of its targets, with the Refine job
+    the monitor watches, when it is one opsweek reruns."""
     job = str(details.get("job") or "")
     refine_job = job.removeprefix("monitor_")
+    if refine_job not in site.refine_jobs:
+        return {"refine_job": refine_job, "backfills": [], "unknown_job": True}
     backfills = []
     for target in details.get("targets") or []:
         window = rerun_window(target.get("hours") or [])
         table = str(target.get("table") or "")
-        if not (window and "." in table and JOB.match(refine_job)):
+        if not (window and "." in table):
             continue
+        flags = [
+            ("ignore_failure_flag", "true"),
+            ("table_include_regex", table.split(".", 1)[1]),
+            ("since", window[0]),
+            ("until", window[1]),
+        ]
         backfills.append(
             {
                 "table": table,
                 "hours": ", ".join(target["hours"]),
-                "argv": [
-                    "sudo",
-                    "-u",
-                    "analytics",
-                    "kerberos-run-command",
-                    "analytics",
-                    refine_job,
-                    "--ignore_failure_flag=true",
-                    f"--table_include_regex={table.split('.', 1)[1]}",
-                    f"--since={window[0]}",
-                    f"--until={window[1]}",
-                ],
+                "argv": _rerun_argv(site, refine_job, flags),
             }
         )
     return {"backfills": backfills, "refine_job": refine_job}
 
 
-def _data_loss(details: Mapping[str, Any]) -> dict[str, Any]:
+def _data_loss(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     hour = details.get("hour")
     parts = {k: details.get(k) for k in ("webrequest_source", "year", "month", "day")}
     if any(v in (None, "") for v in parts.values()):
@@ -176,7 +175,7 @@ def _data_loss(details: Mapping[str, Any]) -> dict[str, Any]:
     return {**parts, "hour": hour, "has_partition": True, "has_hour": hour not in (None, "")}
 
 
-def _alertmanager(details: Mapping[str, Any]) -> dict[str, Any]:
+def _alertmanager(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     labels = details.get("labels") or {}
     annotations = details.get("annotations") or {}
     extra: dict[str, Any] = {
@@ -193,14 +192,14 @@ def _alertmanager(details: Mapping[str, Any]) -> dict[str, Any]:
     return extra
 
 
-def _unexpected_pageview_values(details: Mapping[str, Any]) -> dict[str, Any]:
+def _unexpected_pageview_values(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(details.get("date") or ""))
     if not match:
         return {}
     return {"year": int(match[1]), "month": int(match[2]), "day": int(match[3])}
 
 
-def _anomaly(details: Mapping[str, Any]) -> dict[str, Any]:
+def _anomaly(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     try:
         day = datetime.strptime(str(details.get("date") or ""), "%Y-%m-%d")
         week_before = {"week_before": (day - timedelta(days=7)).strftime("%Y-%m-%d")}
@@ -216,7 +215,7 @@ def _anomaly(details: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _mw_history(details: Mapping[str, Any]) -> dict[str, Any]:
+def _mw_history(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     snapshot = str(details.get("snapshot") or "")
     if not re.fullmatch(r"\d{4}-\d{2}", snapshot):
         return {}
@@ -227,11 +226,11 @@ def _mw_history(details: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _airflow_sla(details: Mapping[str, Any]) -> dict[str, Any]:
+def _airflow_sla(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     return {"blocking_task_ids": [t["task_id"] for t in details.get("blocking") or []]}
 
 
-def _partition_drift(details: Mapping[str, Any]) -> dict[str, Any]:
+def _partition_drift(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     base = str(details.get("base_path") or "")
     strays = [str(p) for p in details.get("directories_without_partition") or []]
     return {

@@ -17,6 +17,7 @@ from opsweek.db.models import Alert, AlertEvent, RawInputRow, SalEntry
 from opsweek.errors import BadInput, NotFound
 from opsweek.sal.log import Probe, SalLog
 from opsweek.sal.refs import alert_refs
+from opsweek.site import DEFAULT_SITE, Site
 from opsweek.timeutil import iso
 
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in every store
@@ -41,7 +42,9 @@ class AlertFilter:
         return self
 
 
-def alert_json(alert: Alert, with_runbook: bool = True) -> dict[str, Any]:
+def alert_json(
+    alert: Alert, with_runbook: bool = True, site: Site = DEFAULT_SITE
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": alert.id,
         "source": alert.source,
@@ -64,7 +67,9 @@ def alert_json(alert: Alert, with_runbook: bool = True) -> dict[str, Any]:
         "details": alert.details,
     }
     if with_runbook:
-        steps = steps_for(alert.kind, alert.details, alert.first_seen, alert.last_seen, alert.id)
+        steps = steps_for(
+            alert.kind, alert.details, alert.first_seen, alert.last_seen, alert.id, site
+        )
         data["runbook"] = [step.as_json() for step in steps]
     return data
 

@@ -22,6 +22,7 @@ from opsweek.checks.refine import PartitionState
 from opsweek.db.models import Alert
 from opsweek.db.session import Store
 from opsweek.errors import BadInput, ConfigError
+from opsweek.site import Site
 
 YARN_APPLICATION = re.compile(r"\bapplication_\d{10,}_\d{4,}\b")
 OUTPUT_KEPT = 16_000  # characters of output kept, from the end (the job's last words matter)
@@ -81,9 +82,11 @@ class RefineRunner:
         store: Store,
         changes: AlertChanges,
         check: Callable[[int], PartitionState | None],
+        site: Site,
         timeout_minutes: int = 120,
     ) -> None:
         self.host = host
+        self.site = site
         self.store = store
         self.changes = changes
         self.check = check
@@ -100,13 +103,13 @@ class RefineRunner:
             if alert is None or alert.kind != KIND:
                 raise BadInput(f"alert {alert_id} is not a Refine failure alert")
             details = dict(alert.details)
-        argv = derived(KIND, details).get("rerun_argv")
+        values = derived(KIND, details, self.site)
+        argv = values.get("rerun_argv")
         if not argv:
-            raise BadInput(
-                f"alert {alert_id} has no rerun command opsweek can trust: see its steps"
-            )
+            why = values.get("rerun_refused") or "the alert names no table and hour to rerun"
+            raise BadInput(f"opsweek will not rerun alert {alert_id}: {why}")
         target = f"{details.get('table') or '?'} {details.get('hour') or '?'}"
-        return Rerun(alert_id, self.host.name, tuple(argv), str(argv[5]), target)
+        return Rerun(alert_id, self.host.name, tuple(argv), str(details["job"]), target)
 
     def run(self, rerun: Rerun, actor: str) -> RerunResult:
         """Run it on the runner and wait for it; then record it, and check the partition."""

@@ -185,7 +185,7 @@ def show(
     with app_state.session() as session:
         inbox = Inbox(session)
         alert = inbox.get(alert_id)
-        data = alert_json(alert)
+        data = alert_json(alert, site=app_state.app.site)
         data["history"] = [event_json(e) for e in inbox.history(alert_id)]
         data["related_sal"] = [entry_json(e) for e in inbox.related_sal(alert, _window(app_state))]
         raw_row = inbox.raw(alert)

@@ -147,7 +147,17 @@ class DumpsSettings(NamedTuple):
     big_wikis: tuple[str, ...]
 
 
+class ClusterSettings(NamedTuple):
+    launcher: str
+    cumin: str
+    deployment: str
+    jobs_user: str
+    hdfs_user: str
+    kerberos: str
+
+
 class RefineSettings(NamedTuple):
+    jobs: tuple[str, ...]
     runner: str
     runner_key: str
     runner_known_hosts: str
@@ -198,25 +208,3 @@ def build(cls: type[T], prefix: str, values: dict[str, Any], **given: Any) -> T:
             value = tuple(part.strip() for part in value.split(",") if part.strip())
         kwargs[name] = value
     return cls(**kwargs)
-
-
-AREAS: dict[str, type] = {
-    "database": DatabaseSettings,
-    "rotation": RotationSettings,
-    "alerts": AlertSettings,
-    "intake": IntakeSettings,
-    "web": WebSettings,
-    "sal": SalSettings,
-    "irc": IrcSettings,
-    "duties": DutySettings,
-    "handoff": HandoffSettings,
-    "tracker": TrackerSettings,
-    "chat": ChatSettings,
-    "mail": MailSettings,
-    "files": FilesSettings,
-    "hive": HiveSettings,
-    "offboard": OffboardSettings,
-    "warehouse": WarehouseSettings,
-    "checks": CheckSettings,
-    "airflow": AirflowSettings,
-}

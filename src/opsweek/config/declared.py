@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from opsweek.site import REFINE_JOBS, Site
 from opsweek.timeutil import parse_clock, parse_weekday, parse_weekdays, zone
 
 ENV_PREFIX = "OPSWEEK_"
@@ -39,6 +40,17 @@ def _at_least_one(value: int) -> None:
 def _one_of(value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError("expected one of: " + ", ".join(repr(a) for a in allowed))
+
+
+def _site_value(name: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        Site(**{name: value}).check()
+
+    return check
+
+
+def _refine_jobs(value: str) -> None:
+    Site(refine_jobs=tuple(part.strip() for part in value.split(",") if part.strip())).check()
 
 
 PUBLISH_TARGETS = ("wiki", "irc")
@@ -350,6 +362,59 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "",
         "thrift://host:9083 of the team's metastore; when set, hive.metastore_dir is unused.",
+    ),
+    Setting(
+        "cluster.launcher",
+        str,
+        "an-launcher1002.eqiad.wmnet",
+        "The host where refinery's jobs and systemd timers run (Refine, sqoop, canary events, "
+        "reportupdater, the deletion scripts) and Kerberos commands are run from: the host "
+        "every step about them names.",
+        check=_site_value("launcher"),
+    ),
+    Setting(
+        "cluster.cumin",
+        str,
+        "cumin1001.eqiad.wmnet",
+        "The host cumin runs from (the offboarding's removal of home directories on every host).",
+        check=_site_value("cumin"),
+    ),
+    Setting(
+        "cluster.deployment",
+        str,
+        "deployment.eqiad.wmnet",
+        "The deployment server (helmfile deploys of the AQS services).",
+        check=_site_value("deployment"),
+    ),
+    Setting(
+        "cluster.jobs_user",
+        str,
+        "analytics",
+        "The account the data jobs run as (Refine reruns, their YARN logs, the sqoop flags).",
+        check=_site_value("jobs_user"),
+    ),
+    Setting(
+        "cluster.hdfs_user",
+        str,
+        "hdfs",
+        "The HDFS superuser (offboarding, fsck, the allowlist's copy in HDFS).",
+        check=_site_value("hdfs_user"),
+    ),
+    Setting(
+        "cluster.kerberos",
+        str,
+        "kerberos-run-command",
+        "The wrapper that runs a command with an account's keytab: `sudo -u USER <this> USER "
+        "command`.",
+        check=_site_value("kerberos"),
+    ),
+    Setting(
+        "refine.jobs",
+        str,
+        ",".join(REFINE_JOBS),
+        "The Refine jobs opsweek reruns (comma-separated). A Refine e-mail about another job "
+        "gets no runnable rerun: the job, like the user and the host, never comes from a mail.",
+        check=_refine_jobs,
     ),
     Setting(
         "refine.runner",

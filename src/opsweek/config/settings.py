@@ -199,6 +199,10 @@ class Settings:
         return areas.build(areas.DumpsSettings, "dumps", self._values)
 
     @cached_property
+    def cluster(self) -> areas.ClusterSettings:
+        return areas.build(areas.ClusterSettings, "cluster", self._values)
+
+    @cached_property
     def refine(self) -> areas.RefineSettings:
         return areas.build(areas.RefineSettings, "refine", self._values)
 

@@ -9,9 +9,11 @@ a Refine failure, for the tables and hours its rerun command names, with a note 
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from opsweek.alerts.mail import MailMessage
@@ -42,14 +44,15 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     job = subject["job"]
     header = HEADER.search(mail.text)
     app_id = APP_ID.search(mail.text)
-    rerun = rerun_command(mail.text)
+    rerun, rerun_note = rerun_section(mail.text)
     common: dict[str, Any] = {
         "job": job,
         "input_path": header["input"] if header else "",
         "output_database": header["db"] if header else "",
         "output_path": (header["output"] or "") if header else "",
         "application_id": app_id["id"] if app_id else "",
-        "rerun_command": rerun[:COMMAND_LIMIT],
+        "rerun_command": rerun[:COMMAND_LIMIT],  # as the e-mail writes it: never run
+        "rerun_note": rerun_note,
     }
     group = digest(KIND, job, mail.message_id or mail.text[:2000])
     failures = failures_in(mail.text)
@@ -209,23 +212,54 @@ def rerun_window(hours: list[str]) -> tuple[str, str] | None:
     return since.strftime(RERUN_TIME), until.strftime(RERUN_TIME)
 
 
-def rerun_command(text: str) -> str:
-    """The rerun command of a Refine e-mail as one line (backslash continuations joined)."""
-    _, found, rest = text.partition("To rerun, use the following options:")
-    if not found:
-        return ""
-    lines: list[str] = []
-    for line in rest.split("\n"):
-        if not line.strip():
-            if lines:
-                break
+RERUN_START = re.compile(r"^[ \t>]*to re-?run\b[^\n]*", re.IGNORECASE | re.MULTILINE)
+# a command line: sudo, the wrapper, the job (a word before options or a continuation), options
+COMMAND_START = re.compile(r"^(?:sudo\s|kerberos-run-command\s|--[a-z]|[\w.-]+\s*(?:\\|--))")
+NOTE_LIMIT = 500
+USUAL_HEADER = re.compile(r"^(?:use|run|with) the following(?: options| command)?$", re.I)
+
+
+def rerun_section(text: str) -> tuple[str, str]:
+    """The rerun command of a Refine e-mail as one line (backslash continuations joined), and
+    the note said before it: whatever follows "To rerun", one line of options (as refinery's
+    own report prints them) or a note paragraph then a ``sudo … \\`` command."""
+    start = RERUN_START.search(text)
+    if start is None:
+        return "", ""
+    header = start.group(0)
+    lines = text[start.end() :].split("\n")
+    if "--" in header:  # the options on the line that announces them
+        lines.insert(0, header[header.index("--") :])
+    command: list[str] = []
+    said = re.sub(r"^[\s>]*to re-?run\b", "", header.split("--", 1)[0], flags=re.I).strip(" ,:")
+    note = [said] if said and not USUAL_HEADER.match(said) else []
+    for line in lines:
+        stripped = line.strip().lstrip(">").strip()
+        if not command:
+            if COMMAND_START.match(stripped):
+                command.append(stripped)
+            elif stripped:
+                note.append(stripped)
+            elif note:
+                note.append("")
             continue
-        lines.append(line.strip().removesuffix("\\").strip())
-    return " ".join(" ".join(lines).split())
+        if not stripped:
+            break
+        if command[-1].endswith("\\") or stripped.startswith("--"):
+            command.append(stripped)
+        else:
+            break
+    joined = " ".join(line.removesuffix("\\").strip() for line in command)
+    return " ".join(joined.split()), clean_text(" ".join(note), NOTE_LIMIT)
+
+
+def rerun_command(text: str) -> str:
+    return rerun_section(text)[0]
 
 
 def rerun_flags(command: str) -> dict[str, str]:
-    """``--name=value`` flags of a rerun command, by name."""
+    """``--name=value`` flags of a rerun command, by name (as written, unchecked: for the
+    alert's title and hours; what runs is `rerun_options`)."""
     try:
         words = shlex.split(command)
     except ValueError:
@@ -236,3 +270,101 @@ def rerun_flags(command: str) -> dict[str, str]:
             name, _, value = word[2:].partition("=")
             flags[name] = value
     return flags
+
+
+# The options Refine's rerun takes, each with the kind of value it must have. A rerun opsweek
+# runs carries these only; the job, the account and the wrapper come from the settings.
+REFINE_OPTIONS = {
+    "since": "time",
+    "until": "time",
+    "table_include_regex": "regex",
+    "table_exclude_regex": "regex",
+    "table_whitelist_regex": "regex",  # the older Refine's names for the two above
+    "table_blacklist_regex": "regex",
+    "ignore_failure_flag": "boolean",
+    "ignore_done_flag": "boolean",
+    "dry_run": "boolean",
+}
+TIME = re.compile(
+    r"^(?:\d{1,6}|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?)\Z"
+)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+REGEX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class RerunOptions:
+    """What a Refine e-mail's rerun asks for: its options, checked, and the account, wrapper
+    and job its command names (to compare with the settings; none of them is ever used)."""
+
+    flags: tuple[tuple[str, str], ...] = ()
+    user: str = ""
+    wrapper: str = ""
+    job: str = ""
+    problem: str = ""  # why opsweek runs none of it
+
+    def flag(self, name: str) -> str:
+        return next((value for flag, value in self.flags if flag == name), "")
+
+
+def rerun_options(command: str) -> RerunOptions:
+    """The options of a Refine rerun command, each checked for its kind (a time, a regex that
+    compiles, a boolean) and on one line; anything else asked for is a problem, said."""
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        return RerunOptions(problem=f"its words cannot be read ({exc})")
+    bad = next((w for w in words if CONTROL.search(w)), None)
+    if bad is not None:
+        return RerunOptions(problem=f"a value holds a control character: {bad!r}")
+    prefix = list(itertools.takewhile(lambda w: not w.startswith("--"), words))
+    user = wrapper = job = ""
+    rest = prefix
+    if rest[:2] == ["sudo", "-u"] and len(rest) >= 3:
+        user, rest = rest[2], rest[3:]
+    if len(rest) == 3:
+        wrapper, keytab, job = rest
+        if user and keytab != user:
+            return RerunOptions(problem=f"it runs as {user} with the keytab of {keytab}")
+        user = user or keytab
+    elif len(rest) == 1:
+        job = rest[0]
+    elif rest:
+        return RerunOptions(problem=f"it asks to run {shlex.join(prefix)!r}, not a Refine job")
+    flags: list[tuple[str, str]] = []
+    asked = {"user": user, "wrapper": wrapper, "job": job}
+    for word in words[len(prefix) :]:
+        name, equals, value = word.removeprefix("--").partition("=")
+        kind = REFINE_OPTIONS.get(name) if word.startswith("--") else None
+        if kind is None:
+            return RerunOptions(**asked, problem=f"{word!r} is not an option Refine's rerun takes")
+        if any(flag == name for flag, _ in flags):
+            return RerunOptions(**asked, problem=f"--{name} is given twice")
+        if not equals and kind == "boolean":
+            value = "true"
+        reason = _invalid(kind, value)
+        if reason:
+            return RerunOptions(**asked, problem=f"--{name}: {reason}")
+        flags.append((name, value.lower() if kind == "boolean" else value))
+    return RerunOptions(tuple(flags), **asked)
+
+
+def _invalid(kind: str, value: str) -> str:
+    if kind == "boolean":
+        return "" if value.lower() in ("true", "false") else f"{value!r} is not true or false"
+    if kind == "time":
+        if not TIME.match(value):
+            return f"{value!r} is not a time (ISO 8601, or hours ago)"
+        try:
+            date.fromisoformat(value[:10]) if "-" in value else None
+        except ValueError:
+            return f"{value!r} is not a date"
+        return ""
+    if not value or len(value) > REGEX_LIMIT:
+        return "an empty or too long regex"
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"{value!r} is not a regex ({exc})"
+    return ""

@@ -79,7 +79,7 @@ def get_alert(request: Request, alert_id: int) -> dict[str, Any]:
     with request.app.state.store.session() as session:
         inbox = Inbox(session)
         alert = inbox.get(alert_id)
-        return alert_json(alert) | {
+        return alert_json(alert, site=request.app.state.opsweek.site) | {
             "history": [event_json(e) for e in inbox.history(alert_id)],
             "related_sal": [entry_json(e) for e in inbox.related_sal(alert, _window(request))],
         }

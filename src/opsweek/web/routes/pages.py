@@ -263,17 +263,26 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
         box = Inbox(session)
         alert = box.get(alert_id)
         raw = box.raw(alert)
+        runbook = steps_for(
+            alert.kind,
+            alert.details,
+            alert.first_seen,
+            alert.last_seen,
+            alert.id,
+            request.app.state.opsweek.site,
+        )
         values = {
             **context,
             "alert": alert,
             "airflow": request.app.state.opsweek.airflow.instance_of(alert.kind, alert.details),
             "airflow_actions": AIRFLOW_LABELS.get(alert.kind, {}),
             "airflow_log": alert.kind == AIRFLOW_TASK,
-            "refine_runner": _refine_runner(request) if alert.kind == REFINE_FAILURE else "",
+            # the button only where the steps hold a rerun opsweek will run
+            "refine_runner": _refine_runner(request)
+            if any(s.id == "rerun" for s in runbook) and alert.kind == REFINE_FAILURE
+            else "",
             "history": box.history(alert_id),
-            "runbook": steps_for(
-                alert.kind, alert.details, alert.first_seen, alert.last_seen, alert.id
-            ),
+            "runbook": runbook,
             "related_sal": box.related_sal(alert, context["window"]),
             "details_json": json.dumps(alert.details, indent=2, ensure_ascii=False, default=str),
             "raw": raw.content.decode("utf-8", errors="replace") if raw else "",

@@ -1,0 +1,79 @@
+"""Where the runbook's commands run, and as whom: the team's hosts and accounts (the `[cluster]`
+settings, and `refine.jobs`), filled into every step opsweek prints or runs. Input (an alert, an
+e-mail, a plan) fills values; the program, the host and the user come from here, never from
+it. Pure: the composition root builds one from the settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\Z")
+LOGIN = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
+PROGRAM = re.compile(r"^[A-Za-z0-9_./-]{1,200}\Z")
+JOB = re.compile(r"^[A-Za-z0-9_.-]{1,200}\Z")
+
+# The Refine jobs of refinery's timers (operations/puppet profile::analytics::refinery::job::
+# refine and its sanitize jobs): a Refine e-mail names one of these, or opsweek runs nothing.
+REFINE_JOBS = (
+    "refine_event",
+    "refine_eventlogging_analytics",
+    "refine_eventlogging_legacy",
+    "refine_mediawiki_job_events",
+    "refine_netflow",
+    "refine_sanitize_eventlogging_analytics",
+    "refine_sanitize_eventlogging_analytics_immediate",
+    "refine_sanitize_eventlogging_analytics_delayed",
+    "refine_event_sanitized_main_immediate",
+    "refine_event_sanitized_main_delayed",
+    "refine_event_sanitized_analytics_immediate",
+    "refine_event_sanitized_analytics_delayed",
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    launcher: str = "an-launcher1002.eqiad.wmnet"  # refinery's jobs and timers, Kerberos
+    cumin: str = "cumin1001.eqiad.wmnet"  # cumin runs commands on many hosts from here
+    deployment: str = "deployment.eqiad.wmnet"  # helmfile deploys
+    jobs_user: str = "analytics"  # the account the data jobs run as
+    hdfs_user: str = "hdfs"  # the HDFS superuser
+    kerberos: str = "kerberos-run-command"  # runs a command with an account's keytab
+    refine_jobs: tuple[str, ...] = REFINE_JOBS
+
+    def check(self) -> Site:
+        """This site, or ValueError naming the first value that is not a host, an account or
+        a program name (they go into commands unquoted by nobody's choice but the team's)."""
+        for name, pattern in (
+            ("launcher", HOST),
+            ("cumin", HOST),
+            ("deployment", HOST),
+            ("jobs_user", LOGIN),
+            ("hdfs_user", LOGIN),
+            ("kerberos", PROGRAM),
+        ):
+            if not pattern.match(getattr(self, name)):
+                raise ValueError(f"cluster.{name} {getattr(self, name)!r} is not valid")
+        for job in self.refine_jobs:
+            if not JOB.match(job):
+                raise ValueError(f"refine.jobs: {job!r} is not a job name")
+        return self
+
+    def as_kerberos(self, user: str) -> list[str]:
+        """The words that run a command as ``user`` with its keytab, as the runbook does."""
+        return ["sudo", "-u", user, self.kerberos, user]
+
+    def values(self) -> dict[str, Any]:
+        """What the runbook's templates read as ``{site.<name>}``."""
+        return {
+            "launcher": self.launcher,
+            "cumin": self.cumin,
+            "deployment": self.deployment,
+            "jobs_user": self.jobs_user,
+            "hdfs_user": self.hdfs_user,
+            "kerberos": self.kerberos,
+        }
+
+
+DEFAULT_SITE = Site()
