@@ -14,7 +14,12 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from opsweek.db.checkpoints import CHECKPOINT_INTERVAL, WalCheckpointer, no_automatic_checkpoints
+from opsweek.db.checkpoints import (
+    CHECKPOINT_INTERVAL,
+    WAL_LIMIT,
+    WalCheckpointer,
+    no_automatic_checkpoints,
+)
 from opsweek.errors import ConfigError
 from opsweek.jsontext import encode_json
 
@@ -39,6 +44,7 @@ def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a log that restarts is cut
         cursor.close()
 
     return set_pragmas
@@ -143,17 +149,17 @@ class Store:
                 raise
 
     def checkpoint_in_background(
-        self, interval: float = CHECKPOINT_INTERVAL
+        self, interval: float = CHECKPOINT_INTERVAL, wal_limit: int = WAL_LIMIT
     ) -> WalCheckpointer | None:
         """For a long-running writer (`opsweek serve`): WAL checkpoints from a thread instead
-        of inside commits (see opsweek.db.checkpoints). None when the store is not a SQLite
-        file."""
+        of inside commits, and a log kept under about ``wal_limit`` (see
+        opsweek.db.checkpoints). None when the store is not a SQLite file."""
         database = sqlite_file(self.engine)
         if database is None:
             return None
         event.listen(self.engine, "connect", no_automatic_checkpoints)
         self.engine.dispose()  # pooled connections open again, without automatic checkpoints
-        checkpointer = WalCheckpointer(database, interval)
+        checkpointer = WalCheckpointer(database, interval, wal_limit, self._process_lock)
         checkpointer.start()
         return checkpointer
 
