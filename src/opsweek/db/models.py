@@ -219,6 +219,19 @@ class SalRef(Base):
     __table_args__ = (Index("ix_sal_refs_value_logged_at", "value", "logged_at"),)
 
 
+class LoginFailure(Base):
+    """A login attempt counted as failed (``key``: ``user:<name>`` or ``address:<ip>``), from
+    before its password is checked until it succeeds: the failed-login limit, shared by every
+    worker and server on the store (opsweek.web.login_guard)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class SalOutbox(Base):
     """An entry to publish to one place (``wiki`` or ``irc``, see `sal.publish`), written in
     the entry's own transaction; ``published_at`` is set only once it went out."""

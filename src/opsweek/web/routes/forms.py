@@ -16,7 +16,7 @@ from opsweek.errors import OpsweekError
 from opsweek.passwords import check_password
 from opsweek.sal.log import SalLog
 from opsweek.timeutil import parse_date
-from opsweek.web.login_guard import LoginGuard
+from opsweek.web.login_guard import LoginGuard, Reservation
 from opsweek.web.problems import problem
 from opsweek.web.services import duties_for, rotation_for
 from opsweek.web.session_auth import (
@@ -50,22 +50,19 @@ async def login(
 ) -> Response:
     check_form(request, csrf, login_required=False)
     guard: LoginGuard = request.app.state.login_guard
-    address = client_address(request)
-    wait = guard.wait_seconds(username, address)
-    if wait > 0:
+    reservation = await run_in_threadpool(guard.reserve, username, client_address(request))
+    if not isinstance(reservation, Reservation):
         response = problem(429, "too many failed logins; wait before trying again")
-        response.headers["Retry-After"] = str(int(wait) + 1)
+        response.headers["Retry-After"] = str(int(reservation) + 1)
         return response
 
     def verify() -> bool:
         with guard.hashing, request.app.state.store.session() as session:
             return check_password(session, username, password)  # a few hashes at a time
 
-    ok = await run_in_threadpool(verify)
-    if not ok:
-        guard.failed(username, address)
-        return problem(401, "wrong user name or password")
-    guard.succeeded(username)
+    if not await run_in_threadpool(verify):
+        return problem(401, "wrong user name or password")  # it stays counted as failed
+    await run_in_threadpool(guard.succeeded, reservation)
     await run_in_threadpool(start_session, request, username)
     return _back(request, local_path(next, "/"))
 
