@@ -25,7 +25,7 @@ from opsweek.alerts.writer_hub import SOCKET_ENV, IntakeHub, private_socket_path
 from opsweek.app import App
 from opsweek.bot.ircbot import BotConfig, SalBot, run_supervised
 from opsweek.db.checkpoints import WalCheckpointer
-from opsweek.db.leadership import Leadership
+from opsweek.db.leadership import Leadership, Serving
 from opsweek.errors import ConfigError
 from opsweek.handoff.reminders import INTERVAL_SECONDS, send_due_reminders
 from opsweek.timeutil import utcnow
@@ -83,6 +83,7 @@ class Server:
         self._listeners: list[SmtpListener | ImapPoller] = []
         self._jobs: list[Every] = []
         self._leaderships: list[Leadership] = []
+        self._serving = Serving(ops.store.engine)  # no restore while this server runs
         self._stop_bot = threading.Event()
         self._hub: IntakeHub | None = None
         self._web: Any = None  # what serve() runs: a uvicorn server, or its worker supervisor
@@ -105,6 +106,7 @@ class Server:
     def start(self) -> None:
         """Everything but the web app: intake listeners, the IRC bot, scheduled jobs."""
         ops, settings = self.ops, self.ops.settings
+        self._serving.hold_shared()
         self._checkpointer = ops.store.checkpoint_in_background()
         writer = self.app.state.writer  # SMTP and IMAP share the web app's intake writer
         intake = settings.intake
@@ -237,3 +239,4 @@ class Server:
         for listener in self._listeners:
             listener.stop()
         self.app.state.writer.close()
+        self._serving.release()  # last: a restore may begin

@@ -14,7 +14,8 @@ from sqlalchemy import create_engine
 from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.config import load_settings
-from opsweek.db.backup import backup, manifest_path, restore, table_counts
+from opsweek.db.backup import backup, manifest_path, table_counts
+from opsweek.db.restore import restore
 from opsweek.db.session import Store, make_engine, open_store
 from opsweek.demo import seed
 from opsweek.errors import BadInput
@@ -73,7 +74,7 @@ def test_a_backup_while_written_to_restores_every_row(
     engine = make_engine(database_url)
     restored = restore(engine, target)
     engine.dispose()
-    assert restored == manifest and counts(database_url) == manifest.counts
+    assert restored.manifest == manifest and counts(database_url) == manifest.counts
     again = open_store(database_url)
     with again.session() as session:
         assert SalLog(session).search("after the backup") == []

@@ -88,13 +88,15 @@ def restore_cmd(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A file written by `opsweek db backup`.")],
     yes: Annotated[
-        bool, typer.Option("--yes", help="Replace the store's content (stop opsweek serve first).")
+        bool, typer.Option("--yes", help="Replace the store (stop opsweek serve first).")
     ] = False,
     json_: JsonOption = False,
 ) -> None:
-    """Replace the store's content with a backup, then check the store opens and holds the
-    rows the backup's manifest counts. Stop `opsweek serve` (and the bot) first."""
-    from opsweek.db.backup import read_manifest, restore
+    """Replace the store with a backup: restored beside the store first and checked there (its
+    integrity, opsweek's own schema and nothing else, the rows its manifest counts), then
+    swapped in, the previous store kept beside it. Refused while `opsweek serve` runs."""
+    from opsweek.db.backup import read_manifest
+    from opsweek.db.restore import restore
     from opsweek.db.session import make_engine, upgrade
     from opsweek.errors import BadInput
 
@@ -107,14 +109,16 @@ def restore_cmd(
         )
     engine = make_engine(url)
     try:
-        manifest = restore(engine, path)
+        restored = restore(engine, path)
         before, after = upgrade(engine)  # a backup of an older schema is brought up to date
     finally:
         engine.dispose()
+    manifest = restored.manifest
     data = {
         "database": mask_url(url),
         "file": str(path),
         "upgraded_to": after,
+        "previous": mask_url(restored.previous),
         **manifest.as_json(),
     }
     if json_:
@@ -123,7 +127,8 @@ def restore_cmd(
         upgraded = f", upgraded from schema {before} to {after}" if before != after else ""
         console.print(
             f"restored {mask_url(url)} from {path}: {sum(manifest.counts.values())} rows in "
-            f"{len(manifest.counts)} tables, as counted when backed up{upgraded}"
+            f"{len(manifest.counts)} tables, as counted when backed up{upgraded}; the store "
+            f"as it was is kept as {mask_url(restored.previous)}"
         )
 
 

@@ -1,13 +1,13 @@
-"""Backups of the store and restores from them, on SQLite and on PostgreSQL.
+"""Backups of the store, on SQLite and on PostgreSQL (restores: opsweek.db.restore).
 
 - SQLite: SQLite's online backup API, a consistent copy while `opsweek serve` writes.
 - PostgreSQL: `pg_dump --format=custom` of a snapshot the row counts are read in too, so the
-  counts describe exactly what was dumped; `pg_restore --clean` to restore.
+  counts describe exactly what was dumped.
 
 Each backup has a manifest beside it (``FILE.json``: the schema revision and the rows of each
-table). A restore refuses a backup of a newer schema than this opsweek knows, and checks after
-restoring that the store opens and holds the rows its manifest counts. Passwords go to
-`pg_dump` and `pg_restore` in their environment, never on their command line."""
+table). Backups and manifests are new files, readable by their owner only (0600), never
+written through a link that is already there. Passwords go to `pg_dump` and `pg_restore` in
+their environment, never on their command line."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from opsweek.db.session import newest_revision, revisions, sqlite_file
+from opsweek.db.session import sqlite_file
 from opsweek.errors import BadInput, ConfigError, Unavailable
 
 MANIFEST_SUFFIX = ".json"
@@ -60,9 +60,20 @@ def read_manifest(path: Path) -> Manifest:
         raise BadInput(f"{manifest_path(path)}: not a backup manifest ({exc})") from None
 
 
+def private_new_file(path: Path) -> int:
+    """Create ``path`` as a new file readable by its owner only, and open it for writing;
+    BadInput when anything (a file, a link) is there already: nothing is written through it."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise BadInput(f"{path} exists already: name a new file") from None
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc.strerror}") from None
+
+
 def backup(engine: Engine, path: Path) -> Manifest:
     """Write a backup of the store to ``path`` (and its manifest beside it)."""
-    if path.exists():
+    if path.exists() or path.is_symlink() or manifest_path(path).is_symlink():
         raise BadInput(f"{path} exists already: name a new file")
     database = sqlite_file(engine)
     if database is not None:
@@ -71,36 +82,8 @@ def backup(engine: Engine, path: Path) -> Manifest:
         manifest = _backup_postgres(engine, path)
     else:
         raise ConfigError(f"no backup for {engine.url.get_backend_name()} stores")
-    manifest_path(path).write_text(json.dumps(manifest.as_json(), indent=2), encoding="utf-8")
-    return manifest
-
-
-def restore(engine: Engine, path: Path) -> Manifest:
-    """Replace the store's content with the backup at ``path``; its manifest, checked."""
-    if not path.is_file():
-        raise BadInput(f"{path}: no such backup")
-    manifest = read_manifest(path)
-    if manifest.revision is not None and manifest.revision not in revisions():
-        raise BadInput(
-            f"{path} holds a store of schema {manifest.revision}, newer than this opsweek "
-            f"knows ({newest_revision()}): upgrade opsweek first"
-        )
-    database = sqlite_file(engine)
-    if database is not None and manifest.format == SQLITE:
-        engine.dispose()  # no connection of ours in the way
-        _restore_sqlite(path, database)
-    elif engine.url.get_backend_name() == "postgresql" and manifest.format == PG_DUMP:
-        engine.dispose()
-        _restore_postgres(engine, path)
-    else:
-        store = "SQLite" if database is not None else engine.url.get_backend_name()
-        raise BadInput(f"{path} is a {manifest.format} backup: it cannot restore a {store} store")
-    with engine.connect() as connection:
-        found = table_counts(connection)
-    wrong = {t: (n, found.get(t)) for t, n in manifest.counts.items() if found.get(t) != n}
-    if wrong:
-        details = ", ".join(f"{t}: {got} rows, the backup had {n}" for t, (n, got) in wrong.items())
-        raise Unavailable(f"the restored store does not match its backup: {details}")
+    with os.fdopen(private_new_file(manifest_path(path)), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(manifest.as_json(), indent=2))
     return manifest
 
 
@@ -130,6 +113,7 @@ def _now() -> str:
 # --- SQLite -----------------------------------------------------------------------------
 def _backup_sqlite(database: str, path: Path) -> Manifest:
     partial = path.with_name(path.name + ".partial")
+    os.close(private_new_file(partial))
     source = sqlite3.connect(database)
     try:
         target = sqlite3.connect(partial)
@@ -157,22 +141,6 @@ def _sqlite_manifest(path: Path) -> Manifest:
         engine.dispose()
 
 
-def _restore_sqlite(path: Path, database: str) -> None:
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise BadInput(f"{path} is damaged: not restored")
-        target = sqlite3.connect(database)
-        try:
-            source.backup(target)  # the whole store replaced in one go
-        finally:
-            target.close()
-    except sqlite3.DatabaseError as exc:
-        raise BadInput(f"{path}: not an SQLite backup ({exc})") from None
-    finally:
-        source.close()
-
-
 # --- PostgreSQL ---------------------------------------------------------------------------
 def _pg_tool(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
@@ -197,6 +165,7 @@ def _backup_postgres(engine: Engine, path: Path) -> Manifest:
     options, environment = _libpq(engine)
     database = make_url(engine.url).database or "postgres"
     partial = path.with_name(path.name + ".partial")
+    output = private_new_file(partial)
     # one snapshot for the counts and the dump: the transaction's, exported to pg_dump
     with (
         engine.connect().execution_options(
@@ -212,39 +181,17 @@ def _backup_postgres(engine: Engine, path: Path) -> Manifest:
                 *options,
                 "--format=custom",
                 f"--snapshot={snapshot}",
-                f"--file={partial}",
                 database,
             ],
             env=environment,
-            capture_output=True,
+            stdout=output,  # into the file made above, never a path pg_dump opens itself
+            stderr=subprocess.PIPE,
             text=True,
             timeout=3600,
         )
+    os.close(output)
     if done.returncode != 0:
         partial.unlink(missing_ok=True)
         raise Unavailable(f"pg_dump failed: {done.stderr.strip()[-500:]}")
     partial.rename(path)
     return manifest
-
-
-def _restore_postgres(engine: Engine, path: Path) -> None:
-    options, environment = _libpq(engine)
-    database = make_url(engine.url).database or "postgres"
-    done = subprocess.run(
-        [
-            _pg_tool("pg_restore"),
-            *options,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            f"--dbname={database}",
-            str(path),
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    if done.returncode != 0:
-        raise Unavailable(f"pg_restore failed: {done.stderr.strip()[-500:]}")

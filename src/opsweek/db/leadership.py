@@ -113,3 +113,62 @@ class Leadership:
         if self._file is not None:
             os.close(self._file)
             self._file = None
+
+
+SERVING = lock_key("serving")  # held shared by every running server, exclusively by a restore
+
+
+class Serving:
+    """Every `opsweek serve` on a store holds this lock, shared, while it runs; a restore takes
+    it exclusively, so it is refused while any server runs, and a server starting meanwhile
+    waits for the restore to end (SQLite: a shared file lock; PostgreSQL: a shared session
+    advisory lock on a connection of its own)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Any = None
+        self._file: int | None = None
+
+    def hold_shared(self) -> None:
+        """For a server: held until `release` (or the process ends); waits for a restore."""
+        database = sqlite_file(self.engine)
+        if database is not None:
+            self._file = os.open(f"{database}-serving.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._file, fcntl.LOCK_SH)
+        elif self.engine.dialect.name == "postgresql":
+            self._connection = self._connect()
+            self._connection.execute("SELECT pg_advisory_lock_shared(%s)", (SERVING,))
+
+    def try_exclusive(self) -> bool:
+        """For a restore: True when no server runs (the lock is then ours until `release`)."""
+        database = sqlite_file(self.engine)
+        if database is not None:
+            self._file = os.open(f"{database}-serving.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.release()
+                return False
+            return True
+        if self.engine.dialect.name == "postgresql":
+            self._connection = self._connect()
+            row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (SERVING,)).fetchone()
+            if not (row and row[0]):
+                self.release()
+                return False
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        return psycopg.connect(dsn, autocommit=True, **KEEPALIVES)  # type: ignore[arg-type]
