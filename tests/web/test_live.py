@@ -9,7 +9,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -125,3 +125,71 @@ def test_too_many_changed_alerts_to_name_tell_every_alert_page(
     _, change = read_change(web_store, cursor)
     assert change.topics == {"alerts", "alert-unnamed"}
     assert len(change.new) == 5  # named for notifications: the newest five
+
+
+def _stream_ends(
+    url: str,
+    headers: dict[str, str],
+    cookies: httpx.Cookies | None,
+    end: Callable[[], None],
+    store: Store,
+) -> list[str]:
+    """Open the stream, then ``end`` the credential it was opened with and commit a change:
+    the events it still got (the stream must end instead of telling the change)."""
+    got: list[str] = []
+    with (
+        httpx.Client(cookies=cookies, headers=headers, timeout=10) as reader,
+        reader.stream("GET", f"{url}/events") as stream,
+    ):
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        assert next(lines) == "event: hello"
+        time.sleep(0.3)
+        end()
+        with store.session() as session:
+            SalLog(session).append("ann", "said after the end", source="cli")
+        began = time.monotonic()
+        for line in lines:  # ends when the server closes the stream
+            got.append(line)
+            assert time.monotonic() - began < 8, "the stream went on"
+    return got
+
+
+def test_a_stream_ends_with_the_login_or_token_that_opened_it(web_store: Store) -> None:
+    """Issue 29: with reading closed, a stream opened before a logout, a password change, a
+    removal or a revoked token kept telling what changed (alert titles, who is on duty)."""
+    from opsweek.passwords import set_password
+    from opsweek.rotation.people import PersonRecord
+    from opsweek.rotation.team import Team
+    from opsweek.tokens import Tokens
+
+    with web_store.session() as session:
+        Team(session).add(PersonRecord("ann", "Ann"))
+        set_password(session, "ann", "correct horse battery")
+        token_row, token = Tokens(session).create("ann", "script")
+    settings = load_settings(env={**os.environ, "OPSWEEK_WEB_PUBLIC_READ": "false"})
+    with serve_app(create_app(App(settings, store=web_store))) as url:
+        browser = httpx.Client(base_url=url, timeout=10)
+        form = browser.get("/login").text
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        browser.post(
+            "/login",
+            data={"username": "ann", "password": "correct horse battery", "csrf": csrf},
+        )
+
+        def log_out() -> None:
+            csrf = browser.get("/").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            assert browser.post("/logout", data={"csrf": csrf}).status_code in (200, 303)
+
+        told = _stream_ends(url, {}, browser.cookies, log_out, web_store)
+        assert not any(line.startswith('data: {"topics"') for line in told)
+
+        def revoke() -> None:
+            with web_store.session() as session:
+                Tokens(session).revoke(token_row.id)
+            time.sleep(1.1)  # a revocation is seen by every worker within a second
+
+        bearer = {"Authorization": f"Bearer {token}"}
+        told = _stream_ends(url, bearer, None, revoke, web_store)
+        assert not any(line.startswith('data: {"topics"') for line in told)
+        browser.close()

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_ALERT_TOPICS = 50  # more changed alerts at once: pages showing one alert fetch it anyway
 MAX_NEW = 5  # new firing alerts named in one event (for browser notifications)
 QUEUE_SIZE = 16  # events waiting for a slow page; past that it is told to fetch everything
+RECHECK_SECONDS = 15.0  # how often an idle stream asks whether its reader may still read
 STORM_LOOKS, STORM_CHANGED = 10, 8  # of the last 10 looks at the store, 8 saw a change: a storm
 
 
@@ -205,18 +206,26 @@ class LiveChanges:
         for queue in self._pages:
             _offer(queue, data)
 
-    async def events(self) -> AsyncIterator[dict[str, str]]:
-        """The events of one open page, until it goes away or the app stops."""
+    async def events(
+        self, allowed: Callable[[], bool] = lambda: True, recheck: float = RECHECK_SECONDS
+    ) -> AsyncIterator[dict[str, str]]:
+        """The events of one open page, until it goes away, the app stops or ``allowed`` says
+        the reader may no longer read (asked before each event, and every ``recheck``
+        seconds while none comes: a stream ends soon after a logout or a revoked token)."""
         queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_SIZE)
         self._pages.add(queue)
         try:
             # a page rendered before the last change (which it may not show) fetches its parts
             yield {"event": "hello", "data": json.dumps({"changed_at": self.changed_at})}
             while True:
-                data = await queue.get()
-                if data is None:
+                try:
+                    data = await asyncio.wait_for(queue.get(), recheck)
+                except TimeoutError:
+                    data = ""
+                if data is None or not await run_in_threadpool(allowed):
                     return
-                yield {"event": "change", "data": data}
+                if data:
+                    yield {"event": "change", "data": data}
         finally:
             self._pages.discard(queue)
 

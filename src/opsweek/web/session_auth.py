@@ -8,6 +8,7 @@ import math
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -137,6 +138,45 @@ async def read_access(request: Request) -> None:
         )
     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     raise HTTPException(303, "log in to read", headers={"Location": f"/login?next={target}"})
+
+
+def reader_still_allowed(request: Request) -> Callable[[], bool]:
+    """For a response that goes on (the event stream): a check, to run before each thing it
+    sends, that what let this request read still does: the same login session (not logged
+    out, password unchanged, still on the team), the same API token (not revoked), the person
+    the SSO proxy named (still on the team); always, when reading is public."""
+    if request.app.state.settings.web.public_read:
+        return lambda: True
+    store, tokens = request.app.state.store, request.app.state.tokens
+    user, version = request.session.get("user"), request.session.get("v")
+    if session_user(request) is not None:
+
+        def same_session() -> bool:
+            with store.session() as session:
+                current = session.scalar(
+                    select(Person.session_version).where(
+                        Person.username == user, Person.active.is_(True)
+                    )
+                )
+            return current is not None and current == version
+
+        return same_session
+    named = proxy_user(request)
+    if named is not None:
+
+        def still_on_the_team() -> bool:
+            with store.session() as session:
+                return bool(
+                    session.scalar(
+                        select(Person.active).where(
+                            Person.username == named, Person.active.is_(True)
+                        )
+                    )
+                )
+
+        return still_on_the_team
+    token = bearer(request)
+    return lambda: bool(token) and tokens.user_for(store, token) is not None
 
 
 def csrf_token(request: Request) -> str:

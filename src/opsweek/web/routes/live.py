@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse
 
 from opsweek.web.live import LiveChanges
-from opsweek.web.session_auth import read_access
+from opsweek.web.session_auth import read_access, reader_still_allowed
 
 router = APIRouter(tags=["pages"], dependencies=[Depends(read_access)])
 PING_SECONDS = 15  # a comment line now and then, so proxies keep the stream open
@@ -17,8 +17,9 @@ PING_SECONDS = 15  # a comment line now and then, so proxies keep the stream ope
 async def events(request: Request) -> EventSourceResponse:
     live: LiveChanges = request.app.state.live
     live.start()
+    allowed = reader_still_allowed(request)  # checked again before each event it sends
     return EventSourceResponse(
-        live.events(),
+        live.events(allowed),
         ping=PING_SECONDS,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
