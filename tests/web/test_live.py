@@ -193,3 +193,43 @@ def test_a_stream_ends_with_the_login_or_token_that_opened_it(web_store: Store) 
         told = _stream_ends(url, bearer, None, revoke, web_store)
         assert not any(line.startswith('data: {"topics"') for line in told)
         browser.close()
+
+
+def test_streams_are_capped_per_client_and_in_all_and_pages_are_still_served(
+    web_store: Store,
+) -> None:
+    """Issue 29: 1,000 idle streams took every descriptor of the systemd default (1024), and
+    every other request failed. Beyond the caps a stream is answered 503; pages and the
+    intake's health answer all the same. (127.0.0.1 is a trusted proxy: X-Forwarded-For
+    names each client.)"""
+    env = {
+        **os.environ,
+        "OPSWEEK_WEB_MAX_STREAMS": "5",
+        "OPSWEEK_WEB_MAX_STREAMS_PER_CLIENT": "3",
+    }
+    with (
+        serve_app(create_app(App(load_settings(env=env), store=web_store))) as url,
+        contextlib.ExitStack() as held,
+        httpx.Client(timeout=10) as client,
+    ):
+
+        def stream(address: str) -> int:
+            response = held.enter_context(
+                client.stream("GET", f"{url}/events", headers={"X-Forwarded-For": address})
+            )
+            return response.status_code
+
+        assert [stream("10.0.0.1") for _ in range(4)] == [200, 200, 200, 503]
+        assert [stream("10.0.0.2") for _ in range(3)] == [200, 200, 503]  # 5 in all
+        assert client.get(f"{url}/healthz").status_code == 200
+        assert client.get(f"{url}/").status_code == 200
+    with (
+        serve_app(create_app(App(load_settings(env=env), store=web_store))) as url,
+        httpx.Client(timeout=10) as client,
+    ):  # closed streams are counted no more
+        for _ in range(3):
+            with client.stream("GET", f"{url}/events") as response:
+                assert response.status_code == 200
+        time.sleep(0.5)
+        with client.stream("GET", f"{url}/events") as response:
+            assert response.status_code == 200

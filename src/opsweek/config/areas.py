@@ -52,6 +52,8 @@ class WebSettings(NamedTuple):
     workers: int
     outside_refresh_minutes: int
     page_cache_seconds: int
+    max_streams: int
+    max_streams_per_client: int
     trusted_header: str
     trusted_proxies: tuple[str, ...]
     secret_key: str

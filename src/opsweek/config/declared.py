@@ -684,6 +684,21 @@ SETTINGS: tuple[Setting, ...] = (
         check=_positive,
     ),
     Setting(
+        "web.max_streams",
+        int,
+        200,
+        "Open live-update streams (/events) each web process keeps at most; beyond, a page is "
+        "answered 503 for its stream (and polls instead) while pages and webhooks are served.",
+        check=_at_least_one,
+    ),
+    Setting(
+        "web.max_streams_per_client",
+        int,
+        20,
+        "Open live-update streams one client address keeps at most (a person's tabs).",
+        check=_at_least_one,
+    ),
+    Setting(
         "web.trusted_header",
         str,
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -57,6 +58,7 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
     app.state.writer = writer
     app.state.tokens = TokenCache()
     app.state.login_guard = LoginGuard(store)
+    app.state.streams = Counter()  # open /events streams per client address
     app.state.metrics = Metrics(store)
     app.state.pages = PageCache(
         change_marker(store.engine), max_age=settings.web.page_cache_seconds

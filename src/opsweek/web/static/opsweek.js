@@ -162,29 +162,35 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
-  const source = new EventSource("/events");
   // connected: a page rendered before the last change, or a stream that was down, may miss
   // what changed; its parts are fetched once
-  source.addEventListener("hello", (event) => {
-    const changedAt = JSON.parse(event.data).changed_at;
-    window.opsweekLive = true;
-    document.body.classList.add("live");
-    if (down || changedAt > Number(document.body.dataset.rendered || 0)) {
-      refresh(["*"], changedAt);
-    }
-    down = false;
-  });
-  source.addEventListener("change", (event) => {
-    const change = JSON.parse(event.data);
-    refresh(change.topics, change.at);
-    if (change.unacked !== null) showUnacked(change.unacked);
-    notify(change);
-  });
-  source.onerror = () => {  // EventSource connects again by itself
-    window.opsweekLive = false;
-    document.body.classList.remove("live");
-    down = true;
-  };
+  function connect() {
+    const source = new EventSource("/events");
+    source.addEventListener("hello", (event) => {
+      const changedAt = JSON.parse(event.data).changed_at;
+      window.opsweekLive = true;
+      document.body.classList.add("live");
+      if (down || changedAt > Number(document.body.dataset.rendered || 0)) {
+        refresh(["*"], changedAt);
+      }
+      down = false;
+    });
+    source.addEventListener("change", (event) => {
+      const change = JSON.parse(event.data);
+      refresh(change.topics, change.at);
+      if (change.unacked !== null) showUnacked(change.unacked);
+      notify(change);
+    });
+    source.onerror = () => {  // EventSource connects again by itself, unless refused
+      window.opsweekLive = false;
+      document.body.classList.remove("live");
+      down = true;
+      // refused (503: too many streams; 401: logged out): the parts poll, and a minute later
+      // the page asks for a stream again
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 60_000);
+    };
+  }
+  connect();
 })();
 
 // The person on duty may ask for browser notifications of new firing alerts.
