@@ -4,9 +4,11 @@ form's quoting: pure rules, on SQLite."""
 from __future__ import annotations
 
 import html
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +17,7 @@ from opsweek.db.session import open_store
 from opsweek.quoting import wikitext
 from opsweek.sal import outbox
 from opsweek.sal.log import SalLog
+from opsweek.sal.publish import Revision, Saved, publish_to_wiki
 from opsweek.sal.relay import relay_line
 from opsweek.sal.wiki import WikiEntry, add_entries
 from opsweek.sal.wiki import parse as parse_page
@@ -113,3 +116,76 @@ def test_adding_entries_keeps_the_page_and_adds_each_once(
     assert shown == sorted(shown, key=lambda e: e.logged_at)
     days = [line for line in text.splitlines() if line.startswith("== ")]
     assert days == sorted(days, reverse=True) and len(days) == len(set(days))
+
+
+@pytest.mark.parametrize(
+    "nick",
+    ["{{X}}", "[[Category:Hacked]]", "~~~~", "ann:admin", "''bold''", "<b>x</b>", "__TOC__"],
+)
+def test_a_nick_is_shown_never_run_and_reads_back_the_same(nick: str) -> None:
+    """Issue 29: the line quoted the message but not the nick: {{X}} transcluded a template,
+    [[Category:…]] categorised the SAL page, ~~~~ signed; a nick with ':' never read back."""
+    entry = WikiEntry(NOW, nick, "restarted hive-server2")
+    text, added = add_entries("== 2026-12-02 ==\n", [entry])
+    (line,) = [x for x in text.splitlines() if x.startswith("* ")]
+    markup = ("{{", "}}", "[[", "]]", "~~~", "''", "<", "__")
+    assert added == 1 and not any(mark in line for mark in markup)
+    assert parse_page(text, strict=False) == [entry]
+    assert add_entries(text, [entry]) == (text, 0)
+
+
+def test_an_entry_reads_back_the_same_after_the_wiki_normalised_it() -> None:
+    """MediaWiki keeps text in NFC: 'e' and a combining acute become 'é'. Compared as the wiki
+    keeps it, the entry is on the page, not added again on every retry."""
+    entry = WikiEntry(NOW, "rene\u0301", "cafe\u0301 reopened")
+    text, _ = add_entries("", [entry])
+    saved = unicodedata.normalize("NFC", text)
+    assert saved != text
+    assert add_entries(saved, [entry]) == (saved, 0)
+
+
+def test_a_heading_that_is_no_date_stops_nothing() -> None:
+    page = "== 2024-02-30 ==\n* 10:00 carol: by hand\n\n== 2026-12-01 ==\n* 09:00 bob: x\n"
+    text, added = add_entries(page, [WikiEntry(NOW, "ann", "still published")])
+    assert added == 1 and "* 09:00 ann: still published" in text
+    assert text.count("== 2024-02-30 ==") == 1
+
+
+class ChangingWiki:
+    """A wiki that saves every edit but shows each added line changed (as a filter or a bot
+    might): the entries never read back."""
+
+    def __init__(self) -> None:
+        self.text, self.revid, self.edits = "", 0, 0
+
+    def read(self, to_edit: bool = True) -> Revision:
+        return Revision(self.text, self.revid, "")
+
+    def revision(self, revid: int) -> Revision:
+        return self.read()
+
+    def save(self, text: str, base: Revision, summary: str) -> Saved:
+        self.edits += 1
+        self.revid += 1
+        self.text = text.replace("* ", "* [changed] ")
+        return Saved(self.revid, base.revid, "")
+
+
+def test_an_entry_the_page_never_shows_stops_after_a_few_edits_and_is_flagged(
+    tmp_path: Path, now: datetime
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'o.db'}")
+    store.sal_publish = ("wiki",)
+    with store.session() as session:
+        SalLog(session).append("ann", "reran refine_event", source="cli")
+    wiki = ChangingWiki()
+    moment = now + timedelta(seconds=1)
+    for _ in range(outbox.MAX_MISSES + 3):
+        publish_to_wiki(store, wiki, moment)  # type: ignore[arg-type]
+        moment += outbox.LAST_RETRY
+    assert wiki.edits == outbox.MAX_MISSES  # then it stopped adding it
+    with store.session() as session:
+        state = outbox.summary(session)["wiki"]
+    assert (state["waiting"], state["stopped"]) == (0, 1)
+    assert state["stopped_entries"][0]["error"].startswith("stopped: the page did not show it")
+    store.close()

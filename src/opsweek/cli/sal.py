@@ -176,6 +176,7 @@ def publish(ctx: typer.Context, json_: JsonOption = False) -> None:
             "already_there": published.already,
             "failed": published.failed,
             "conflicts": published.conflicts,
+            "stopped": published.stopped,
             "error": published.error,
         }
     elif not app_state.settings.sal.publish:
@@ -199,6 +200,11 @@ def publish(ctx: typer.Context, json_: JsonOption = False) -> None:
         console.print(
             f"{target}: {waiting['published']} published, {waiting['waiting']} waiting{error}"
         )
+        for stopped in waiting["stopped_entries"]:
+            console.print(
+                f"{target}: entry {stopped['entry']} {escape(str(stopped['error']))}: add it "
+                "to the page by hand"
+            )
 
 
 @app.command("sync")

@@ -249,6 +249,10 @@ class SalOutbox(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # edits that
+    # did not show the entry when the page was read again
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # given
+    # up on after MAX_MISSES: flagged for a person
 
 
 class DutyInstance(Base):

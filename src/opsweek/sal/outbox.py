@@ -7,7 +7,10 @@
   hold the same row), sends them, then marks them ``published`` or ``failed``; a failed row
   waits longer after each attempt (30 s doubling to an hour), and a publisher that died
   leaves its rows due again when the lease ends. At least once: the wiki side finds an
-  entry already on the page and does not add it twice (opsweek.sal.wiki.add_entries)."""
+  entry already on the page and does not add it twice (opsweek.sal.wiki.add_entries).
+- An entry the page does not show after an edit that added it (the wiki changed it, another
+  publisher saved over it) is ``missed``; after ``MAX_MISSES`` such edits its row stops and
+  says so (`opsweek sal publish` lists it) rather than being added again for ever."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
 MAX_ERROR = 1000
+MAX_MISSES = 3
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Pending:
     project: str
     host: str
     attempts: int
+    misses: int = 0
 
 
 def enqueue(session: Session, entry: SalEntry) -> None:
@@ -66,6 +71,7 @@ def claim(store: Store, target: str, now: datetime, limit: int = 50) -> list[Pen
     due = (
         SalOutbox.target == target,
         SalOutbox.published_at.is_(None),
+        SalOutbox.stopped_at.is_(None),
         SalOutbox.next_attempt_at <= now,
     )
     with store.session() as session:
@@ -91,6 +97,7 @@ def claim(store: Store, target: str, now: datetime, limit: int = 50) -> list[Pen
                 entry.project,
                 entry.host,
                 outbox.attempts,
+                outbox.misses,
             )
             for outbox, entry in rows
         ]
@@ -121,6 +128,31 @@ def mark_failed(store: Store, rows: Sequence[Pending], now: datetime, error: str
             )
 
 
+def mark_missed(store: Store, rows: Sequence[Pending], now: datetime, error: str) -> int:
+    """Rows whose entry the page did not show after an edit: tried again later, or stopped
+    after ``MAX_MISSES`` such edits. How many stopped."""
+    stopped = 0
+    with store.writing() as session:
+        for row in rows:
+            attempts, misses = row.attempts + 1, row.misses + 1
+            values: dict[str, Any] = {
+                "attempts": attempts,
+                "misses": misses,
+                "next_attempt_at": now + retry_after(attempts),
+                "error": error[:MAX_ERROR],
+            }
+            if misses >= MAX_MISSES:
+                stopped += 1
+                values.update(
+                    stopped_at=now,
+                    error=f"stopped: the page did not show it after {misses} edits ({error})"[
+                        :MAX_ERROR
+                    ],
+                )
+            session.execute(update(SalOutbox).where(SalOutbox.id == row.outbox_id).values(**values))
+    return stopped
+
+
 def release(store: Store, rows: Sequence[Pending], now: datetime) -> None:
     """Rows claimed but not tried (the publisher stopped): due again at once."""
     if rows:
@@ -139,12 +171,24 @@ def summary(session: Session) -> dict[str, dict[str, Any]]:
     counts = select(
         SalOutbox.target,
         func.count(SalOutbox.published_at),
-        func.count() - func.count(SalOutbox.published_at),
+        func.count() - func.count(SalOutbox.published_at) - func.count(SalOutbox.stopped_at),
+        func.count(SalOutbox.stopped_at),
     ).group_by(SalOutbox.target)
-    for target, published, waiting in session.execute(counts):
-        state: dict[str, Any] = {"published": published, "waiting": waiting}
+    for target, published, waiting, stopped in session.execute(counts):
+        state: dict[str, Any] = {"published": published, "waiting": waiting, "stopped": stopped}
+        state["stopped_entries"] = [
+            {"entry": r.entry_id, "error": r.error}
+            for r in session.scalars(
+                select(SalOutbox)
+                .where(SalOutbox.target == target, SalOutbox.stopped_at.is_not(None))
+                .order_by(SalOutbox.entry_id)
+                .limit(20)
+            )
+        ]
         pending = select(SalOutbox).where(
-            SalOutbox.target == target, SalOutbox.published_at.is_(None)
+            SalOutbox.target == target,
+            SalOutbox.published_at.is_(None),
+            SalOutbox.stopped_at.is_(None),
         )
         rows = list(session.scalars(pending.order_by(SalOutbox.entry_id).limit(1000)))
         failing = [r for r in rows if r.error]

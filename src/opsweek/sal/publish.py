@@ -73,6 +73,7 @@ class Published:
     already: int = 0  # entries found on the page already (a retry after a lost answer)
     failed: int = 0  # entries left waiting for a retry
     conflicts: int = 0  # edit conflicts met (and resolved by reading the page again)
+    stopped: int = 0  # entries given up on: the page never showed them (flagged)
     error: str | None = None
 
 
@@ -99,7 +100,8 @@ def publish_to_wiki(store: Store, page: WikiPage, now: datetime | None = None) -
         missing = [r for r in rows if r not in on_page]
         outbox.mark_published(store, on_page, now or utcnow())
         if missing:
-            outbox.mark_failed(store, missing, now or utcnow(), "saved over by another edit")
+            why = "not on the page when read again (saved over, or changed by the wiki)"
+            result.stopped += outbox.mark_missed(store, missing, now or utcnow(), why)
             result.failed += len(missing)
         result.added += added
         result.already += len(on_page) - min(added, len(on_page))

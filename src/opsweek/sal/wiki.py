@@ -2,13 +2,16 @@
 ``* HH:MM nick: message`` (UTC), newest first under each heading, as the team's SAL bot
 writes them. Pure: render entries, parse text back, add entries to a page's text.
 
-A message is wikitext-quoted when written (opsweek.quoting.wikitext) and unquoted when read,
-so what someone logged is shown, never interpreted by the wiki."""
+A message and a nick are wikitext-quoted when written (opsweek.quoting.wikitext; a nick's
+``:`` and spaces too, as they end it) and unquoted when read, so what someone logged, and who,
+is shown, never interpreted by the wiki. Entries are compared as MediaWiki keeps text
+(Unicode NFC), so an entry reads back as the same entry after the wiki saved it."""
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -43,14 +46,24 @@ def render(entries: Iterable[WikiEntry]) -> str:
 
 
 def entry_line(entry: WikiEntry) -> str:
-    return f"* {entry.logged_at.astimezone(UTC):%H:%M} {entry.nick}: {wikitext(entry.message)}"
+    moment = entry.logged_at.astimezone(UTC)
+    return f"* {moment:%H:%M} {wiki_nick(entry.nick)}: {wikitext(entry.message)}"
+
+
+def wiki_nick(nick: str) -> str:
+    """A nick as one word of the line: quoted as text, its ``:`` and spaces too."""
+    return wikitext(nick).replace(":", "&#58;").replace(" ", "&#32;") or "&#63;"
 
 
 def same_entry_key(entry: WikiEntry) -> tuple[datetime, str, str]:
     """What makes two entries the same on the page: the minute (the page shows no seconds),
-    the nick and the message's words."""
+    the nick and the message's words, as MediaWiki keeps them (NFC)."""
     minute = entry.logged_at.astimezone(UTC).replace(second=0, microsecond=0)
-    return minute, entry.nick, " ".join(CONTROL.sub(" ", entry.message).split())
+    return minute, _kept(entry.nick), _kept(entry.message)
+
+
+def _kept(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(CONTROL.sub(" ", text).split()))
 
 
 def add_entries(text: str, entries: Iterable[WikiEntry]) -> tuple[str, int]:
@@ -75,10 +88,9 @@ def _insert(lines: list[str], entry: WikiEntry) -> None:
     day, clock = moment.date(), (moment.hour, moment.minute)
     line = entry_line(entry)
     for index, raw in enumerate(lines):
-        heading = HEADING.match(raw.strip())
-        if heading is None:
+        heading_day = _day(raw)
+        if heading_day is None:  # not a heading, or one whose date is no date (2024-02-30)
             continue
-        heading_day = date.fromisoformat(heading.group(1))
         if heading_day == day:
             position = index + 1
             while position < len(lines) and _clock(lines[position]) > clock:
@@ -91,6 +103,14 @@ def _insert(lines: list[str], entry: WikiEntry) -> None:
     if lines and lines[-1].strip():
         lines.append("")
     lines += [f"== {day.isoformat()} ==", line]
+
+
+def _day(raw: str) -> date | None:
+    heading = HEADING.match(raw.strip())
+    try:
+        return date.fromisoformat(heading.group(1)) if heading else None
+    except ValueError:
+        return None
 
 
 def _clock(raw: str) -> tuple[int, int]:
@@ -140,5 +160,5 @@ def parse(text: str, strict: bool = True) -> list[WikiEntry]:
         moment = datetime.combine(day, time(hour, minute), tzinfo=UTC)
         message = " ".join(html.unescape(entry.group(3)).split())
         if message:
-            entries.append(WikiEntry(moment, entry.group(2), message))
+            entries.append(WikiEntry(moment, html.unescape(entry.group(2)), message))
     return sorted(entries, key=lambda e: e.logged_at)
