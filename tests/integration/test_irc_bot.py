@@ -20,7 +20,7 @@ from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
 from opsweek.bot.ircbot import BotConfig, SalBot
 from opsweek.config import load_settings
-from opsweek.db.models import Alert, SalEntry
+from opsweek.db.models import Alert, ChannelLine, SalEntry
 from opsweek.db.session import Store, open_store
 from opsweek.rotation.people import PersonRecord
 from opsweek.rotation.service import Rotation
@@ -286,7 +286,6 @@ def test_the_channels_lines_are_kept_and_today_shows_what_matters(
     irc_server: IrcServer, bot: SalBot, store: Store, now: datetime
 ) -> None:
     from opsweek.alerts.service import Inbox
-    from opsweek.db.models import ChannelLine
     from opsweek.duties.today import ChannelWatch, channel_mentions
     from opsweek.rotation.views import OnDuty
 
@@ -401,3 +400,22 @@ def test_one_bot_in_the_channel_whatever_the_servers(
         watcher.close()
         engine.dispose()
         store.close()
+
+
+def test_a_line_that_is_not_utf8_is_kept_and_the_bot_stays(
+    irc_server: IrcServer, bot: SalBot, store: Store
+) -> None:
+    """Issue 29: one latin-1 line in the channel disconnected the bot, and repeats kept it
+    away ever longer while lines said meanwhile were lost."""
+    mallory = IrcClient(irc_server.port, "mallory")
+    join(mallory)
+    for _ in range(3):
+        mallory.sock.sendall(f"PRIVMSG {CHANNEL} :caf\xe9 cr\xe8me \xff\r\n".encode("latin-1"))
+    mallory.say(CHANNEL, "!log still here")
+    began = time.monotonic()
+    mallory.wait_for(lambda reply: "Logged the message at" in reply, timeout=5)
+    assert time.monotonic() - began < 3  # answered at once, not after a reconnect
+    assert entries(store)[-1].message == "still here"
+    with store.session() as session:
+        kept = [line.text for line in session.scalars(select(ChannelLine))]
+    assert "caf\ufffd cr\ufffdme \ufffd" in kept  # kept, the bad bytes shown as such

@@ -189,3 +189,12 @@ def test_an_entry_the_page_never_shows_stops_after_a_few_edits_and_is_flagged(
     assert (state["waiting"], state["stopped"]) == (0, 1)
     assert state["stopped_entries"][0]["error"].startswith("stopped: the page did not show it")
     store.close()
+
+
+@pytest.mark.parametrize("field", ["nick", "host", "message", "project"])
+def test_no_field_of_a_relayed_line_can_start_another_irc_command(field: str) -> None:
+    """Issue 29: a carriage return in `opsweek log --project` became a second IRC command."""
+    values = {"nick": "ann", "host": "stat1008", "message": "restarted", "project": "analytics"}
+    values[field] += "\rPRIVMSG #other :hi\r\nQUIT\n"
+    line = relay_line(**values)
+    assert not any(c in line for c in "\r\n\x00") and line.startswith("!log ")

@@ -20,6 +20,7 @@ from typing import Any
 import irc.bot
 import irc.client
 import irc.connection
+import jaraco.stream.buffer
 
 from opsweek.alerts.service import Inbox
 from opsweek.app import App
@@ -40,6 +41,13 @@ REMINDER_SECONDS = INTERVAL_SECONDS  # how often the bot checks whether a remind
 LEADER_SECONDS = 10  # how often a bot asks whether it is still the one in the channel
 OUTBOX_SECONDS = 3  # how often the bot says the SAL entries waiting for IRC ...
 OUTBOX_LINES = 5  # ... at most this many each time, so the server never throttles it
+
+
+class ReplacingLineBuffer(jaraco.stream.buffer.DecodingLineBuffer):
+    """Lines as UTF-8, a byte that is not read as U+FFFD: one bad line (another client's
+    latin-1) used to raise out of the reactor and disconnect the bot, for longer each time."""
+
+    errors = "replace"
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
             min_interval=config.min_reconnect, max_interval=config.max_reconnect
         )
         super().__init__([server], config.nick, "opsweek SAL bot", recon=backoff, **connect)
+        self.connection.buffer_class = ReplacingLineBuffer
         self.config = config
         self.app = app
         self._scheduled = False
@@ -170,6 +179,8 @@ class SalBot(irc.bot.SingleServerIRCBot):
         would stop serving the channel."""
         text = event.arguments[0] if event.arguments else ""
         sender = getattr(event.source, "nick", "") or ""
+        if "\ufffd" in text:
+            log.warning("a line of %s in %s was not UTF-8: %r", sender, event.target, text)
         self.keep(event.target, sender, text)
         try:
             command = parse(sender, text, self.config.projects, self.config.relay_nicks)

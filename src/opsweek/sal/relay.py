@@ -19,6 +19,7 @@ def relay_line(nick: str, host: str, message: str, project: str = "", link: str 
     is named after the message instead); a message too long for one line is cut and ends
     with ``link`` (the entry's page)."""
     host = NOT_IN_HOST.sub("", host)[:255] or "opsweek"
+    project = "".join(irc_text(project, 64).split())  # one word, no line break in it
     start = f"!log {project} " if project else "!log "
     text, by = irc_text(message, limit=10**6), ""
     if RELAYED.match(f"{nick}@{host} x"):
