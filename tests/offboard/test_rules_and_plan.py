@@ -12,7 +12,7 @@ from opsweek.adapters.fs import Files
 from opsweek.adapters.hive import TableInfo
 from opsweek.adapters.hosts import LocalHost
 from opsweek.errors import BadInput
-from opsweek.offboard.plan import build_plan, plan_from_json
+from opsweek.offboard.plan import build_plan, command_for, plan_from_json
 from opsweek.offboard.rules import check_user, removable_hdfs, removable_host_path
 from opsweek.offboard.scan import DatabaseFinding, Scanner, TableFinding
 from tests.offboard.fixtures import hdfs_tree, host_tree
@@ -213,7 +213,7 @@ def test_hand_edited_plans_are_refused(scanned) -> None:  # type: ignore[no-unty
             plan_from_json(edited)
 
 
-def test_a_plan_archives_only_where_and_to_whom_the_settings_say(scanned) -> None:  # type: ignore[no-untyped-def]
+def test_a_plan_archives_and_removes_only_where_and_to_whom_the_settings_say(scanned) -> None:  # type: ignore[no-untyped-def]
     from opsweek.offboard.plan import check_against_settings
 
     files, report = scanned
@@ -228,11 +228,23 @@ def test_a_plan_archives_only_where_and_to_whom_the_settings_say(scanned) -> Non
         created_at=NOW,
         fingerprint=lambda path, exclude: files.fingerprint(path, tuple(exclude)),
     )
-    check_against_settings(plan, "/wmf/data/archive/user", "hdfs:analytics-privatedata-users")
+    owner = "hdfs:analytics-privatedata-users"
+    check_against_settings(plan, "/wmf/data/archive/user", owner, "all")
     with pytest.raises(BadInput, match=r"not offboard\.archive_dir"):
-        check_against_settings(plan, "/wmf/data/archive/other", "hdfs:analytics-privatedata-users")
+        check_against_settings(plan, "/wmf/data/archive/other", owner, "all")
     with pytest.raises(BadInput, match=r"not offboard\.archive_owner"):
-        check_against_settings(plan, "/wmf/data/archive/user", "mallory:mallory")
+        check_against_settings(plan, "/wmf/data/archive/user", "mallory:mallory", "all")
+    # issue 29: a plan edited to remove the home directories on every host ('*') is refused,
+    # though its command says so consistently (the plan's own check passes)
+    data = json.loads(json.dumps(plan.as_json()))
+    for step in data["steps"]:
+        if step["action"] == "remove_home":
+            step["args"]["cumin"] = "*"
+            step["command"] = command_for("remove_home", step["target"], step["args"])
+    edited = plan_from_json(data)
+    assert any(s.action == "remove_home" for s in edited.steps)
+    with pytest.raises(BadInput, match=r"on the hosts '\*', not offboard\.cumin_hosts"):
+        check_against_settings(edited, "/wmf/data/archive/user", owner, "all")
 
 
 def test_transfers_and_external_data_notes() -> None:

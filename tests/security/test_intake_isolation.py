@@ -12,6 +12,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import ALERTMANAGER
 from opsweek.alerts.model import UNPARSED, ParsedAlert, RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw
@@ -73,3 +74,20 @@ def test_deep_webhooks_do_not_take_their_batch_down(client: TestClient, token: s
     assert [a.status_code for a in answers] == [200] * len(bodies)
     assert all(a.json()["received"] >= 1 for a in answers)
     assert all(a.json()["unparsed"] == 0 for a in answers[:20])
+
+
+def test_a_lone_surrogate_in_one_alert_leaves_its_batch_mates_parsed(store: Store) -> None:
+    """Issue 29: a label holding a lone surrogate escape ("\\ud800", which strict JSON readers
+    refuse) made the whole webhook one unparsed input; its other alerts were lost to triage."""
+    payload = json.loads(GOOD)
+    names = [a["labels"]["alertname"] for a in payload["alerts"]]
+    payload["alerts"][0]["labels"]["alertname"] += "SURROGATE"
+    body = json.dumps(payload).replace("SURROGATE", "\\ud800").encode()
+    outcome = parse_raw(RawInput(body, ALERTMANAGER, NOW, "test"))
+    assert outcome.error is None
+    titles = [a.title for a in outcome.alerts]
+    assert len(titles) == len(names) and titles[0].startswith(names[0] + "\ufffd")
+    AlertChanges(store).ingest([RawInput(body, ALERTMANAGER, NOW, "test")])
+    with store.session() as session:
+        kinds = set(session.scalars(select(Alert.kind)))
+    assert UNPARSED not in kinds

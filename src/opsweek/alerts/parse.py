@@ -3,6 +3,7 @@ what no parser can read becomes an ``unparsed`` alert carrying the reason."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import orjson
@@ -88,8 +89,34 @@ def _webhook(raw: RawInput) -> ParseOutcome:
     try:
         payload = orjson.loads(raw.content)
     except orjson.JSONDecodeError as exc:
-        raise ParseError(f"webhook body is not valid JSON: {exc}") from None
+        payload = _with_lone_surrogates(raw.content, exc)
     return ParseOutcome(alertmanager.parse_webhook(payload))
+
+
+def _with_lone_surrogates(content: bytes, error: Exception) -> object:
+    """JSON whose only fault is a lone surrogate escape (``"\\ud800"``, which orjson refuses):
+    read with each such character as U+FFFD, so one odd label leaves the other alerts of its
+    webhook parsed; anything else is not JSON."""
+    import json
+
+    try:
+        payload = json.loads(content.decode("utf-8", errors="strict"))
+    except (ValueError, UnicodeDecodeError):
+        raise ParseError(f"webhook body is not valid JSON: {error}") from None
+    return _replace_surrogates(payload)
+
+
+def _replace_surrogates(value: object) -> object:
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    return value
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def unparsed(raw: RawInput, reason: str, subject: str = "") -> ParseOutcome:

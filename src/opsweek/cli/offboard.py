@@ -212,7 +212,8 @@ def execute(
     warehouse = settings.hive.warehouse_dir
     if made.warehouse != warehouse:
         raise BadInput(f"the plan was made for the warehouse {made.warehouse}, not {warehouse}")
-    check_against_settings(made, settings.offboard.archive_dir, settings.offboard.archive_owner)
+    offboard = settings.offboard
+    check_against_settings(made, offboard.archive_dir, offboard.archive_owner, offboard.cumin_hosts)
     needs_hive = any(s.action in ("drop_database", "transfer_owner") for s in made.steps)
     log_path = journal or plan_file.with_name(plan_file.name + ".journal")
 

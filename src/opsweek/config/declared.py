@@ -241,7 +241,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "irc.relay_nicks", str, "", "Nicks of relays whose `user@host message` lines credit `user`."
     ),
-    Setting("irc.allow_ack", bool, False, "Let team members acknowledge alerts with `!ack ID`."),
+    Setting(
+        "irc.allow_ack",
+        bool,
+        False,
+        "Let team members acknowledge alerts with `!ack ID`. Only from a nick set as a "
+        "member's IRC nick (`opsweek team add --irc`); IRC itself does not prove who "
+        "holds a nick: turn this on only where the network's services make members' nicks "
+        "registered and enforced, or anyone taking a member's nick while they are away can ack.",
+    ),
     Setting(
         "irc.keep_days",
         int,

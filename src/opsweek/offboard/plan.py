@@ -365,9 +365,12 @@ def check_plan(plan: Plan) -> None:
                 )
 
 
-def check_against_settings(plan: Plan, archive_dir: str, archive_owner: str) -> None:
-    """Refuse a plan whose archive place or owner is not the configured one (a plan file is
-    hand-editable: it must not move data, or give it, elsewhere)."""
+def check_against_settings(
+    plan: Plan, archive_dir: str, archive_owner: str, cumin_hosts: str
+) -> None:
+    """Refuse a plan whose archive place or owner, or the hosts it removes home directories
+    on, are not the configured ones (a plan file is hand-editable: it must not move data,
+    give it, or remove anything, elsewhere)."""
     if normal(plan.archive_dir) != normal(archive_dir):
         raise BadInput(
             f"the plan archives to {plan.archive_dir}, not offboard.archive_dir ({archive_dir})"
@@ -377,4 +380,9 @@ def check_against_settings(plan: Plan, archive_dir: str, archive_owner: str) -> 
             raise BadInput(
                 f"step {step.number} gives the archive to {step.args.get('owner')}, not "
                 f"offboard.archive_owner ({archive_owner})"
+            )
+        if step.action == "remove_home" and step.args.get("cumin") != cumin_hosts:
+            raise BadInput(
+                f"step {step.number} removes {step.target} on the hosts "
+                f"{step.args.get('cumin')!r}, not offboard.cumin_hosts ({cumin_hosts!r})"
             )
