@@ -135,3 +135,22 @@ def test_report_for_a_week_of_demo_data(store: Store) -> None:
         "- Check #wikimedia-analytics for anything that needs you: 4 done, 1 skipped of 5\n"
         "  - Thu 19 Nov 09:00 **skipped** by " in markdown
     )
+
+
+def test_a_storm_is_counted_and_its_first_alerts_listed() -> None:
+    """A week of 10,000 alerts made a page of 10,000 rows (and took a second to render):
+    each kind lists its first 50 and says where the rest are."""
+    storm = [
+        line(n, "alertmanager", "HdfsCorruptBlocks", None, status="firing") for n in range(1, 121)
+    ]
+    report = build_handoff(inputs(storm))
+    html, md = to_html(report, UTC_TZ, standalone=False), to_markdown(report, UTC_TZ)
+    assert html.count("<td>HdfsCorruptBlocks failed</td>") == 50
+    assert "… and 70 more alertmanager alerts" in html
+    assert 'href="/inbox?kind=alertmanager&amp;status=&amp;since=2026-11-19"' in html
+    assert "… and 70 more still open" in html
+    assert md.count("| HdfsCorruptBlocks failed |") == 50
+    assert "`opsweek alerts list --kind alertmanager --since 2026-11-19 --limit 120`" in md
+    assert "- … and 70 more: `opsweek alerts list --status open`" in md
+    mailed = to_html(report, UTC_TZ)  # standalone, as mailed: no link into a site
+    assert "<code>opsweek alerts list --kind alertmanager" in mailed and "/inbox?" not in mailed

@@ -135,11 +135,14 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo, channel: Channel = MARKDOWN
 
     out.append("## Still open")
     if report.still_open:
-        for a in report.still_open:
+        for a in report.still_open[:SHOWN_PER_KIND]:
             out.append(
                 f"- #{a.id} {a.kind}: {t(a.title)} ({t(acknowledged(a))}; since "
                 f"{when(a.first_seen, tz)})"
             )
+        if len(report.still_open) > SHOWN_PER_KIND:
+            more = len(report.still_open) - SHOWN_PER_KIND
+            out.append(f"- … and {more} more: `opsweek alerts list --status open`")
     else:
         out.append("Nothing: every alert of the week is resolved.")
     out.append("")
@@ -155,11 +158,13 @@ def to_markdown(report: HandoffReport, tz: ZoneInfo, channel: Channel = MARKDOWN
             "| # | Alert | Times | Acknowledged | How it was treated |",
             "|---|---|---|---|---|",
         ]
-        for a in group.alerts:
+        for a in group.alerts[:SHOWN_PER_KIND]:
             out.append(
                 f"| {a.id} | {_cell(t(a.title))} | {a.count} | {_cell(t(acknowledged(a)))} "
                 f"| {_cell(t(treated(a)))} |"
             )
+        if len(group.alerts) > SHOWN_PER_KIND:
+            out += ["", more_of_kind(group.kind, len(group.alerts), report)]
     out.append("")
 
     out.append("## Duties")
@@ -267,6 +272,18 @@ def _templates() -> Environment:
     )
 
 
+SHOWN_PER_KIND = 50  # alerts listed under each kind (and still open): a storm's are counted
+
+
+def more_of_kind(kind: str, total: int, report: HandoffReport) -> str:
+    """What a list cut at `SHOWN_PER_KIND` says about the rest, and where they are."""
+    since = report.inputs.start.date().isoformat()
+    return (
+        f"… and {total - SHOWN_PER_KIND} more {kind} alerts: `opsweek alerts list --kind {kind} "
+        f"--since {since} --limit {total}`, or the Inbox"
+    )
+
+
 def to_html(
     report: HandoffReport,
     tz: ZoneInfo,
@@ -309,4 +326,6 @@ def to_html(
         answer_status=lambda q: answer_status(q.answer_due_at, report.inputs.now),
         unavailable=lambda prefix: _unavailable(report, prefix),
         standalone=standalone,
+        shown=SHOWN_PER_KIND,
+        since=report.inputs.start.date().isoformat(),
     )

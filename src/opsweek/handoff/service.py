@@ -18,7 +18,7 @@ from opsweek.adapters.chat import Chat
 from opsweek.adapters.mailer import SmtpMailer
 from opsweek.adapters.tracker import TaskChange, Tracker
 from opsweek.alerts.areas import area_of
-from opsweek.db.alert_reads import newest_alerts
+from opsweek.db.alert_reads import alert_rows
 from opsweek.db.models import Alert, DutyInstance, Person
 from opsweek.duties.service import Duties, status
 from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable
@@ -53,22 +53,41 @@ TARGETS = ("slack", "email")
 DUTY_BOOKKEEPING = ("duty #", "started duty #")  # SAL entries the Duties section already shows
 
 
-def alert_line(alert: Alert, dumps_instances: frozenset[str] = frozenset()) -> AlertLine:
+LINE_COLUMNS = [
+    Alert.id,
+    Alert.kind,
+    Alert.title,
+    Alert.count,
+    Alert.status,
+    Alert.first_seen,
+    Alert.last_seen,
+    Alert.acked_by,
+    Alert.acked_at,
+    Alert.resolved_by,
+    Alert.resolved_at,
+    Alert.resolution_note,
+    Alert.details,
+]
+
+
+def alert_line(row: Any, dumps_instances: frozenset[str] = frozenset()) -> AlertLine:
+    """A line of the report from an alert's row (`LINE_COLUMNS`)."""
+    details = row.details or {}
     return AlertLine(
-        id=alert.id,
-        kind=alert.kind,
-        title=alert.title,
-        count=alert.count,
-        status=alert.status,
-        first_seen=alert.first_seen,
-        last_seen=alert.last_seen,
-        acked_by=alert.acked_by,
-        acked_at=alert.acked_at,
-        resolved_by=alert.resolved_by,
-        resolved_at=alert.resolved_at,
-        note=alert.resolution_note,
-        job=job_of(alert.details or {}, alert.title),
-        area=area_of(alert.kind, alert.details or {}, dumps_instances),
+        id=row.id,
+        kind=row.kind,
+        title=row.title,
+        count=row.count,
+        status=row.status,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        acked_by=row.acked_by,
+        acked_at=row.acked_at,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+        note=row.resolution_note,
+        job=job_of(details, row.title),
+        area=area_of(row.kind, details, dumps_instances),
     )
 
 
@@ -139,10 +158,13 @@ class HandoffService:
         )
         return [(title, done[key]) for key, title in keys.items()]
 
-    def _alerts_seen(self, since: datetime, until: datetime) -> list[Alert]:
+    def _alerts_seen(self, since: datetime, until: datetime) -> list[AlertLine]:
         """Alerts seen between ``since`` and ``until``, open and resolved, oldest first."""
-        found = newest_alerts(self.session, Alert.first_seen < until, Alert.last_seen >= since)
-        return sorted(found, key=lambda alert: alert.id)
+        rows = alert_rows(
+            self.session, LINE_COLUMNS, Alert.first_seen < until, Alert.last_seen >= since
+        )
+        dumps = self.config.dumps_instances
+        return [alert_line(row, dumps) for row in sorted(rows, key=lambda row: row.id)]
 
     def inputs(self, week: date | None = None) -> HandoffInputs:
         week = self.rule.normalize(week) if week else self.default_week()
@@ -150,11 +172,10 @@ class HandoffService:
         if start > self.now:
             raise BadInput(f"the week of {week.isoformat()} has not started yet")
         unavailable: list[str] = []
-        dumps = self.config.dumps_instances
-        alerts = [alert_line(a, dumps) for a in self._alerts_seen(start, end)]
         noise_weeks = self.config.noise_weeks
-        since = end - WEEK * max(noise_weeks, 1)
-        noise = [alert_line(a, dumps) for a in self._alerts_seen(since, end)]
+        since = min(end - WEEK * max(noise_weeks, 1), start)
+        noise = self._alerts_seen(since, end)  # the week's alerts are among them: read once
+        alerts = [a for a in noise if a.first_seen < end and a.last_seen >= start]
         duties = self.duties
         manual = self._manual_done(end - WEEK * max(noise_weeks, 1), end)
         week_duties = duties.list(start, end)
