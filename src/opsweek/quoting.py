@@ -22,7 +22,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # words a shell reads as themselves, so they need no quotes (no glob, tilde or brace)
 PLAIN_WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+\Z")
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+\Z")
-URL_UNSAFE = re.compile(r"[\s\"'<>`\\{}|^]")
+# what RFC 3986 lets a URI hold: unreserved, reserved (gen- and sub-delims) and escapes
+URI_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*\Z")
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 # --- shell ---------------------------------------------------------------------------------
@@ -88,13 +90,36 @@ def sql_table(value: object) -> str:
 
 # --- URLs ----------------------------------------------------------------------------------
 def url(value: object) -> str:
-    """A whole http(s) URL taken from outside, checked to be one (no spaces or quotes that
-    would let it break out of where it is shown)."""
-    text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or URL_UNSAFE.search(text):
+    """A whole http(s) URL taken from outside, as a URI (RFC 3986): what a URI may hold is
+    kept (apostrophes, parentheses and percent-escapes of wiki anchors included), characters
+    beyond ASCII are percent-encoded as UTF-8 (a host in IDNA), anything else is refused
+    with the reason: another scheme, no host, a space, a quote, a bracket that is no URI's.
+    Each output channel still escapes it its own way (an HTML attribute, a Slack link)."""
+    text = _text(value).strip()
+    if not text or CONTROL.search(text) or re.search(r"\s", text):
+        raise Unquotable(f"{text!r} is not a URL: it holds a space or a control character")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+    except ValueError as exc:
+        raise Unquotable(f"{text!r} is not a URL: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
         raise Unquotable(f"{text!r} is not an http(s) URL")
-    return text
+    if not host:
+        raise Unquotable(f"{text!r} is not a URL: it names no host")
+    if not host.isascii():
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise Unquotable(f"{text!r} is not a URL: its host is not a host name") from None
+        text = text.replace(parts.netloc, parts.netloc.replace(host, ascii_host), 1)
+    uri = quote(text, safe="".join(chr(c) for c in range(33, 127)))  # non-ASCII only
+    bad = next((c for c in uri if not URI_CHARS.match(c)), None)
+    if bad is not None:
+        raise Unquotable(f"{text!r} is not a URL: {bad!r} has no place in one")
+    if BAD_ESCAPE.search(uri):
+        raise Unquotable(f"{text!r} is not a URL: a '%' that is not an escape")
+    return uri
 
 
 def url_component(value: object) -> str:

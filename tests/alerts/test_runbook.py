@@ -171,8 +171,9 @@ def test_alertmanager_routes_by_exact_name_never_inventing_a_unit() -> None:
         "annotations": {"runbook": "https://wikitech.wikimedia.org/wiki/Hive#Slow"},
     }
     found = steps_for("alertmanager", details, SEEN)
-    assert [s.id for s in found] == ["runbook"]
+    assert [s.id for s in found if s.id] == ["runbook"]
     assert not any("systemctl" in s.command or "SLO" in s.text for s in found)
+    assert found[-1].text.endswith("its labels: instance=an-coord1001:10100")
 
 
 def test_java_daemon_thread_dump_before_restart_on_its_host() -> None:
@@ -229,3 +230,91 @@ def test_runbooks_toml_is_checked() -> None:
         _checked("k", [{"id": "a", "text": "x", "shell": "ls", "sql": "select 1"}])
     with pytest.raises(RunbookError, match="host is for shell and sql"):
         _checked("k", [{"id": "a", "text": "x", "url": "https://x", "host": "h"}])
+
+
+@pytest.mark.parametrize(
+    ("alertname", "labels", "family", "unit"),
+    [
+        ("HiveServer2HeapUsage", {"instance": "an-coord1001:10100"}, "java_daemon", "hive-server2"),
+        ("HiveServerHeapUsage", {"instance": "an-coord1001:10100"}, "java_daemon", "hive-server2"),
+        (
+            "JvmGcTimeHigh",
+            {"job": "namenode", "instance": "an-master1001:9100"},
+            "java_daemon",
+            "hadoop-hdfs-namenode",
+        ),
+        (
+            "DruidHistoricalHeapUsage",
+            {"instance": "an-druid1001"},
+            "java_daemon",
+            "druid-historical",
+        ),
+        ("HdfsFSImageTooOld", {}, "hdfs", ""),
+        ("YarnUnhealthyNodes", {}, "yarn", ""),
+        ("SchedulerHeartbeatMissing", {"namespace": "airflow-analytics"}, "airflow", ""),
+        ("KafkaUnderReplicatedPartitions", {}, "kafka", ""),
+        ("EventGateHighErrorRate", {}, "eventgate", ""),
+        ("FlinkJobManagerNotRunning", {}, "flink", ""),
+        ("SomethingNobodyListed", {}, "", ""),
+    ],
+)
+def test_alertmanager_alerts_are_read_by_family(
+    alertname: str, labels: dict[str, str], family: str, unit: str
+) -> None:
+    """Issue 28: HiveServer2HeapUsage got only the generic links while HiveServerHeapUsage got
+    the Java daemon steps; families give every alert of a kind its steps."""
+    from opsweek.alerts.sources.alertmanager import _alert
+
+    labels = {"alertname": alertname, **labels}
+    alert = _alert({"status": "firing", "labels": labels, "annotations": {}}, "g")
+    assert alert.details["family"] == family
+    found = steps_for(alert.kind, alert.details, SEEN)
+    if family == "java_daemon":
+        jstack = next(s for s in found if s.id == "jstack")
+        assert f"-- {unit})" in jstack.command
+    if not family:
+        assert "what the alert says is its labels" in found[-1].text
+
+
+def test_an_unknown_java_daemon_says_how_to_find_it() -> None:
+    from opsweek.alerts.sources.alertmanager import _alert
+
+    labels = {"alertname": "OldGenFull", "instance": "an-worker1099:9100"}
+    found = steps_for("alertmanager", _alert({"labels": labels}, "g").details, SEEN)
+    assert not any(s.id == "jstack" for s in found)
+    assert any("ps -auxff | grep java" in s.text and "an-worker1099" in s.text for s in found)
+
+
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [
+        (
+            "https://wikitech.wikimedia.org/wiki/Data_Platform/Systems/Airflow#I'm_getting_paged",
+            "https://wikitech.wikimedia.org/wiki/Data_Platform/Systems/Airflow#I'm_getting_paged",
+        ),
+        ("https://w.wiki/Help:Foo_(bar)", "https://w.wiki/Help:Foo_(bar)"),
+        ("https://w.wiki/The_app_isn%27t_running", "https://w.wiki/The_app_isn%27t_running"),
+        ("https://de.wikipedia.org/wiki/Übersicht", "https://de.wikipedia.org/wiki/%C3%9Cbersicht"),
+    ],
+)
+def test_runbook_links_valid_per_rfc_3986_are_kept(link: str, shown: str) -> None:
+    """Issue 28: an anchor with an apostrophe was refused as "not an http(s) URL"."""
+    details = {"alertname": "X", "labels": {}, "annotations": {"runbook_url": link}}
+    (runbook,) = [s for s in steps_for("alertmanager", details, SEEN) if s.id == "runbook"]
+    assert runbook.command == shown
+
+
+@pytest.mark.parametrize(
+    ("link", "reason"),
+    [
+        ("javascript:alert(1)", "is not an http(s) URL"),
+        ("https://w.wiki/a b", "holds a space"),
+        ("https://w.wiki/<script>", "'<' has no place in one"),
+        ("https://w.wiki/100%", "a '%' that is not an escape"),
+        ("TODO", "is not an http(s) URL"),
+    ],
+)
+def test_other_links_are_refused_with_the_reason_shown(link: str, reason: str) -> None:
+    details = {"alertname": "X", "labels": {}, "annotations": {"runbook": link}}
+    (runbook,) = [s for s in steps_for("alertmanager", details, SEEN) if "runbook" in s.text]
+    assert not runbook.command and reason in runbook.text

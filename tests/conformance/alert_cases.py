@@ -921,6 +921,12 @@ def cases() -> list[AlertCase]:
                         host=LAUNCHER,
                     )
                 ],
+                "dfsadmin": [
+                    sh(
+                        call("hdfs", "dfsadmin", "-report", user="hdfs", principal="hdfs"),
+                        host=LAUNCHER,
+                    )
+                ],
                 "graph": [
                     Url("https://thanos.example.org/graph?g0.expr=hadoop_hdfs_corrupt_blocks")
                 ],
@@ -1040,6 +1046,32 @@ def cases() -> list[AlertCase]:
             },
         ),
         AlertCase(
+            "Alertmanager alert of the YARN family (by its name)",
+            _alertmanager("YarnUnhealthyNodes", "an-master1001:8088"),
+            {
+                "nodes": [
+                    sh(
+                        call(
+                            "yarn", "node", "-list", "-all", user="analytics", principal="analytics"
+                        ),
+                        host=LAUNCHER,
+                    )
+                ]
+            },
+        ),
+        AlertCase(
+            "Alertmanager alert of an Airflow instance on Kubernetes (by its labels)",
+            _alertmanager("SchedulerHeartbeatMissing", "", namespace="airflow-analytics"),
+            {
+                "pods": [
+                    sh(
+                        call("kubectl", "get", "pods", "--namespace", "airflow-analytics"),
+                        host=DEPLOY,
+                    )
+                ]
+            },
+        ),
+        AlertCase(
             "Alertmanager alert opsweek has no table for: only what the alert carries",
             _alertmanager("HiveServerSlowQueries", "an-coord1001:10100"),
             {
@@ -1066,10 +1098,10 @@ def as_hdfs_as(user: str, *args: str) -> Expect:
     return sh(call("hdfs", "dfs", *args, user=user, principal=user), host=LAUNCHER)
 
 
-def _alertmanager(name: str, instance: str) -> ParsedAlert:
+def _alertmanager(name: str, instance: str, **more: str) -> ParsedAlert:
     from opsweek.alerts.sources.alertmanager import _alert
 
-    labels: dict[str, Any] = {"alertname": name, "team": "data-engineering"}
+    labels: dict[str, Any] = {"alertname": name, "team": "data-engineering", **more}
     if instance:
         labels["instance"] = instance
     entry = {

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from opsweek.alerts.runbook import load_runbooks
 from opsweek.alerts.sources import KNOWN_KINDS
-from opsweek.alerts.sources.alertmanager import TOPICS
+from opsweek.alerts.sources.alertmanager import FAMILIES, TOPICS
 from opsweek.steps import LANGS
 from tests.conformance.alert_cases import cases
 
 
-def books_of(kind: str, topic: str) -> list[str]:
-    return [f"{kind}.{topic}", kind] if topic else [kind]
+def books_of(kind: str, *sections: str) -> list[str]:
+    return [f"{kind}.{section}" for section in sections if section] + [kind]
 
 
 def test_every_kind_opsweek_knows_has_steps() -> None:
@@ -22,10 +22,11 @@ def test_every_kind_opsweek_knows_has_steps() -> None:
     assert not missing, f"alert kinds without runbook steps: {missing}"
 
 
-def test_every_alertmanager_topic_has_steps() -> None:
+def test_every_alertmanager_topic_and_family_has_steps() -> None:
     books = load_runbooks()
-    missing = sorted({t for t in TOPICS.values() if not books.get(f"alertmanager.{t}")})
-    assert not missing, f"Alertmanager topics routed to no steps: {missing}"
+    routed = {*TOPICS.values(), *(family for family, _ in FAMILIES)}
+    missing = sorted(t for t in routed if not books.get(f"alertmanager.{t}"))
+    assert not missing, f"Alertmanager topics and families routed to no steps: {missing}"
 
 
 def test_every_command_of_every_kind_is_run_by_a_case() -> None:
@@ -40,11 +41,12 @@ def test_every_command_of_every_kind_is_run_by_a_case() -> None:
     kinds_with_cases = set()
     for case in cases():
         kinds_with_cases.add(case.kind)
-        topic = str(case.alert.details.get("topic") or "") if case.kind == "alertmanager" else ""
+        details = case.alert.details if case.kind == "alertmanager" else {}
+        sections = (str(details.get("topic") or ""), str(details.get("family") or ""))
         for step_id in case.expect:
             book = next(
                 b
-                for b in books_of(case.kind, topic)
+                for b in books_of(case.kind, *sections)
                 if any(s.get("id") == step_id for s in books.get(b, []))
             )
             covered.add((book, step_id))

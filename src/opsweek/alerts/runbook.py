@@ -229,9 +229,11 @@ def steps_for(
     if kind not in books:
         return [Step(f"opsweek has no runbook steps for {kind} alerts yet (runbooks.toml)")]
     templates = list(books[kind])
-    topic = details.get("topic") if kind == "alertmanager" else None
-    if topic and f"{kind}.{topic}" in books:
-        templates = books[f"{kind}.{topic}"] + templates
+    if kind == "alertmanager":  # the topic's steps (its exact name), then its family's
+        sections = dict.fromkeys(f"{kind}.{values.get(k)}" for k in ("family", "topic"))
+        for section in sections:
+            if section in books:
+                templates = books[section] + templates
     steps: list[Step] = []
     for block in _blocks(templates):
         each = block[0].get("each")

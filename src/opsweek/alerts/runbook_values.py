@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from opsweek.alerts.sources.alertmanager import JAVA_DAEMONS
+from opsweek.alerts.sources.alertmanager import family_of, java_daemon
 from opsweek.alerts.sources.refine_failure import RerunOptions, rerun_options, rerun_window
 from opsweek.site import DEFAULT_SITE, Site
 
@@ -176,20 +176,31 @@ def _data_loss(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
 
 
 def _alertmanager(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
-    labels = details.get("labels") or {}
+    labels = {str(k): str(v) for k, v in (details.get("labels") or {}).items()}
     annotations = details.get("annotations") or {}
+    alertname = str(details.get("alertname") or "")
     extra: dict[str, Any] = {
-        "runbook_url": annotations.get("runbook_url") or annotations.get("runbook") or "",
-        "dashboard_url": annotations.get("dashboard") or "",
+        "runbook_url": _first(annotations, "runbook_url", "runbook"),
+        "dashboard_url": _first(annotations, "dashboard", "dashboard_url", "grafana"),
+        "family": details.get("family") or family_of(alertname, labels),
+        "label_lines": [f"{k}={v}" for k, v in sorted(labels.items()) if k != "alertname"],
+        "namespace": labels.get("namespace", ""),
     }
     instance = str(labels.get("instance") or details.get("instance") or "")
     host = instance.rsplit(":", 1)[0] if instance.count(":") == 1 else instance
     if host and HOSTNAME.match(host):
         extra["host"] = host
-    daemon = JAVA_DAEMONS.get(str(details.get("alertname") or ""))
-    if daemon:
-        extra.update(daemon_unit=daemon.unit, daemon_user=daemon.user)
+    if extra["family"] == "java_daemon":
+        daemon = java_daemon(alertname, labels)
+        if daemon:
+            extra.update(daemon_unit=daemon.unit, daemon_user=daemon.user)
+        else:
+            extra["daemon_unknown"] = True
     return extra
+
+
+def _first(values: Mapping[str, Any], *keys: str) -> str:
+    return next((str(values[key]) for key in keys if values.get(key)), "")
 
 
 def _unexpected_pageview_values(details: Mapping[str, Any], site: Site) -> dict[str, Any]:

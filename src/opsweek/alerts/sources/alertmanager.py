@@ -1,9 +1,11 @@
 """Prometheus Alertmanager: webhook payloads (version 4) and its notification e-mails
 (``[FIRING:1] <alertname> <label values>``).
 
-Alerts are routed to their runbook steps by their exact name, from the tables below (the names
-the team's Prometheus rules use). An alert not in them gets the generic steps, which only
-link what the alert itself carries and never name a unit or a host it does not give."""
+Alerts are routed to their runbook steps twice: by their exact name to a topic (the names the
+team's Prometheus rules use, `TOPICS`), and by their family, from the name and the labels (a
+heap alert of any Java daemon, any HDFS, YARN, Airflow, Kafka, EventGate or Flink alert,
+`family_of`). An alert of no known family still gets the generic steps, which link what the
+alert carries and show its labels, and never name a unit or a host it does not give."""
 
 from __future__ import annotations
 
@@ -36,14 +38,26 @@ class JavaDaemon:
     user: str  # the user it runs as (jstack must run as that user)
 
 
-# heap alerts of the team's Java daemons: before restarting one, take a thread dump
-JAVA_DAEMONS = {
-    "HdfsNameNodeHeapUsage": JavaDaemon("hadoop-hdfs-namenode", "hdfs"),
-    "HdfsDataNodeHeapUsage": JavaDaemon("hadoop-hdfs-datanode", "hdfs"),
-    "YarnResourceManagerHeapUsage": JavaDaemon("hadoop-yarn-resourcemanager", "yarn"),
-    "HiveMetastoreHeapUsage": JavaDaemon("hive-metastore", "hive"),
-    "HiveServerHeapUsage": JavaDaemon("hive-server2", "hive"),
-}
+# the team's Java daemons, by a word of the alert's name or labels: before restarting one,
+# take a thread dump as the user it runs as
+JAVA_DAEMONS = (
+    ("namenode", JavaDaemon("hadoop-hdfs-namenode", "hdfs")),
+    ("datanode", JavaDaemon("hadoop-hdfs-datanode", "hdfs")),
+    ("journalnode", JavaDaemon("hadoop-hdfs-journalnode", "hdfs")),
+    ("resourcemanager", JavaDaemon("hadoop-yarn-resourcemanager", "yarn")),
+    ("nodemanager", JavaDaemon("hadoop-yarn-nodemanager", "yarn")),
+    ("historyserver", JavaDaemon("hadoop-mapreduce-historyserver", "mapred")),
+    ("metastore", JavaDaemon("hive-metastore", "hive")),
+    ("hiveserver", JavaDaemon("hive-server2", "hive")),
+    ("presto", JavaDaemon("presto-server", "presto")),
+    ("zookeeper", JavaDaemon("zookeeper", "zookeeper")),
+    ("kafka", JavaDaemon("kafka", "kafka")),
+    *(
+        (f"druid{part}", JavaDaemon(f"druid-{part}", "druid"))
+        for part in ("broker", "coordinator", "historical", "overlord", "middlemanager")
+    ),
+)
+JAVA_ALERT = re.compile(r"heap|jvm|garbage|\bgc|gc(?:time|pause|count)|oldgen|metaspace", re.I)
 TOPICS = {  # exact alert name -> runbook topic (runbooks.toml [alertmanager.<topic>])
     "HdfsCorruptBlocks": "hdfs_blocks",
     "HdfsMissingBlocks": "hdfs_blocks",
@@ -55,8 +69,18 @@ TOPICS = {  # exact alert name -> runbook topic (runbooks.toml [alertmanager.<to
     "MediawikiPageContentChangeEnrichTaskManagerNotRunning": "enrichment",
     "MediawikiPageContentChangeEnrichHighKafkaConsumerLag": "enrichment",
     "MediawikiPageContentChangeEnrichAvailability": "enrichment",
-    **dict.fromkeys(JAVA_DAEMONS, "java_daemon"),
 }
+# families (runbooks.toml [alertmanager.<family>]), by the alert's name first, then labels
+FAMILIES = (
+    ("java_daemon", lambda name, _labels: bool(JAVA_ALERT.search(name))),
+    ("hdfs", lambda name, _labels: name.startswith("hdfs") or "namenode" in name),
+    ("yarn", lambda name, _labels: name.startswith("yarn") or "resourcemanager" in name),
+    ("airflow", lambda name, labels: "airflow" in name or "airflow" in labels),
+    ("kafka", lambda name, _labels: "kafka" in name and "enrich" not in name),
+    ("eventgate", lambda name, labels: "eventgate" in name or "eventgate" in labels),
+    ("flink", lambda name, _labels: "flink" in name or "enrich" in name),
+    ("systemd", lambda name, _labels: name.startswith("systemd")),
+)
 SEVERITY = {
     "critical": "critical",
     "page": "critical",
@@ -71,6 +95,25 @@ UNIT = re.compile(r"^[\w@.:-]+\.(?:service|timer)\Z")
 
 def topic(alertname: str) -> str:
     return TOPICS.get(alertname, "")
+
+
+def family_of(alertname: str, labels: dict[str, str]) -> str:
+    """What an alert is about (HDFS, YARN, Airflow, Kafka, EventGate, Flink, a Java
+    daemon, systemd), from its name, else from its labels' values; "" when nothing says."""
+    name = alertname.lower()
+    values = " ".join(
+        labels.get(key, "") for key in ("job", "service", "namespace", "app", "component")
+    ).lower()
+    return next((family for family, test in FAMILIES if test(name, values)), "")
+
+
+def java_daemon(alertname: str, labels: dict[str, str]) -> JavaDaemon | None:
+    """The Java daemon an alert names, from its name or its labels; None when neither says."""
+    said = " ".join(
+        [alertname, *(labels.get(k, "") for k in ("job", "service", "daemon", "instance"))]
+    )
+    words = re.sub(r"[^a-z]", "", said.lower())
+    return next((daemon for key, daemon in JAVA_DAEMONS if key in words), None)
 
 
 def parse_webhook(payload: Any) -> list[ParsedAlert]:
@@ -125,9 +168,11 @@ def _alert(entry: dict[str, Any], group: str) -> ParsedAlert:
 def _details(alertname: str, labels: dict[str, str], annotations: dict[str, str]) -> dict:
     alert_topic = topic(alertname)
     unit = labels.get("name", "")
+    family = family_of(alertname, labels)
     return {
         "alertname": alertname,
         "topic": alert_topic,
+        "family": family,
         "labels": labels,
         "annotations": annotations,
         "unit": unit if alert_topic == "systemd_unit" and UNIT.match(unit) else "",
