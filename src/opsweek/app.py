@@ -512,7 +512,8 @@ class App:
         """The checks' workflows (the same from the CLI, the schedule or Airflow)."""
         from opsweek.checks.workflows import Checks
 
-        return Checks(self, self.settings.checks, self.settings.data_dir)
+        files_configured = self.settings.sources.get("files.root", "default") != "default"
+        return Checks(self, self.settings.checks, self.settings.data_dir, files_configured)
 
     def reminder_targets(self) -> set[str]:
         """Where handoff reminders can go as configured: ``slack``, ``email``."""

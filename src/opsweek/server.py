@@ -190,7 +190,7 @@ class Server:
         self.ops.sync_sal()
 
     def _run_checks(self) -> None:
-        for failure in self.ops.checks.scheduled():
+        for failure in self.ops.checks.scheduled().failed:
             log.warning("check failed: %s", failure)
 
     def serve(self) -> None:

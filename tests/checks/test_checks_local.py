@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from time_machine import TimeMachineFixture
 
 from opsweek.adapters.fs import Files
 from opsweek.adapters.warehouse import DuckDBWarehouse
@@ -405,13 +406,15 @@ def test_scheduled_checks_and_the_mw_history_cli(
     config.write_text(f'[files]\nroot = "{hdfs.as_uri()}"\n' + toml)
     settings = load_settings(config, env={"OPSWEEK_DATA_DIR": str(tmp_path / "data")})
     store = open_store(settings.database_url)
-    assert App(settings, store=store).checks.scheduled() == []
+    run = App(settings, store=store).checks.scheduled()
+    assert (run.failed, run.ran) == ([], ["mw-history", "refine", "new-wikis"])
+    assert run.not_configured == {"dumps": "not configured: set dumps.root"}
     with store.session() as session:
         kinds = sorted(a.kind for a in session.scalars(select(Alert)))
     store.close()
     assert kinds == ["mediawiki_history_available", "new_wiki_candidates"]
     monkeypatch.setenv("OPSWEEK_DATA_DIR", str(tmp_path / "data"))
-    assert cli.json("--config", config, "check", "scheduled") == {"failed": []}  # a timer's run
+    assert cli.json("--config", config, "check", "scheduled")["failed"] == []  # a timer's run
     config.write_text(config.read_text().replace(hdfs.as_uri(), (tmp_path / "gone").as_uri()))
     gone = cli("--config", config, "check", "scheduled", "--json")
     assert gone.exit_code == 2 and gone.json()["failed"]
@@ -422,3 +425,16 @@ def test_scheduled_checks_and_the_mw_history_cli(
     broken.mkdir()
     again = cli("--config", config, "check", "mw-history", "--no-alert", "--json")
     assert again.json()["unexpected_names"] == ["/wmf/data/wmf/mediawiki/history/snapshot=2026-99"]
+
+
+def test_an_empty_setup_opens_no_alert_by_itself(
+    cli: Cli, time_machine: TimeMachineFixture
+) -> None:
+    """Issue 28: `opsweek serve` on an empty setup opened a "MediaWiki history snapshot … is
+    late" alert by itself. A check whose inputs are not configured does nothing, and says so."""
+    time_machine.move_to(datetime(2026, 12, 20, 12, 0, tzinfo=UTC), tick=False)  # late by then
+    run = cli.json("check", "scheduled")
+    assert run["not_configured"]["mw-history"].startswith("not configured: set files.root")
+    assert "new-wikis" in run["not_configured"] and "dumps" in run["not_configured"]
+    assert run["ran"] == ["refine"] and run["failed"] == []
+    assert cli.json("alerts", "list")["alerts"] == []

@@ -16,8 +16,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
-from opsweek.alerts.model import RESOLVED, UNPARSED, ParsedAlert, RawInput, Recovery, content_key
-from opsweek.alerts.parse import ParseOutcome
+from opsweek.alerts.model import (
+    RESOLVED,
+    UNPARSED,
+    ParsedAlert,
+    RawInput,
+    Recovery,
+    Reply,
+    content_key,
+)
+from opsweek.alerts.parse import ParseOutcome, unparsed
 from opsweek.alerts.triage import FlapRule, Outcome, apply, recovers
 from opsweek.db.alert_reads import open_alert_rows
 from opsweek.db.models import Alert, AlertEvent, RawInputRow
@@ -87,6 +95,7 @@ class IngestCounts:
     resolved: int = 0
     inputs: int = 0
     duplicates: int = 0  # e-mails received before (a sender's retry): not stored again
+    replies: int = 0  # replies to alert mails, noted on their alerts
 
     def add(self, other: IngestCounts) -> None:
         self.received += other.received
@@ -96,6 +105,7 @@ class IngestCounts:
         self.resolved += other.resolved
         self.inputs += other.inputs
         self.duplicates += other.duplicates
+        self.replies += other.replies
 
     def as_json(self) -> dict[str, int]:
         return dict(vars(self))  # flat ints: what dataclasses.asdict gives, without its walk
@@ -142,6 +152,13 @@ class Intake:
         for index, raw_id in zip(fresh, raw_ids, strict=True):
             outcome = outcomes[index]
             batch += [(alert, raw_id, counts[index]) for alert in outcome.alerts]
+            for reply in outcome.replies:
+                if self._note_reply(reply, raw_id):
+                    counts[index].replies += 1
+                    continue
+                why = f"a reply to a mail opsweek has no alert for: {reply.subject}"
+                (kept,) = unparsed(raws[index], why, f"Re: {reply.subject}").alerts
+                batch.append((kept, raw_id, counts[index]))
             if outcome.recoveries:  # they must see the failures that came before them
                 self._triage(batch)
                 batch = []
@@ -238,6 +255,66 @@ class Intake:
         ]
         if events:
             self.connection.execute(insert(EVENTS), events)
+
+    def _note_reply(self, reply: Reply, raw_id: int) -> bool:
+        """Note ``reply`` on the alerts of the mail it answers; False when there are none.
+        A reply never changes an alert's state, even one saying it is done."""
+        alert_ids = self._replied_to(reply)
+        if not alert_ids:
+            return False
+        action = "reply: says handled" if reply.handled else "reply"
+        note = reply.said or "(a reply with no words of its own)"
+        for alert_id in alert_ids:
+            self.connection.execute(
+                update(ALERTS).where(ALERTS.c.id == alert_id).values(updated_at=self.at)
+            )
+        self.connection.execute(
+            insert(EVENTS),
+            [
+                {
+                    "alert_id": alert_id,
+                    "at": self.at,
+                    "actor": reply.author or "someone by mail",
+                    "action": action,
+                    "note": note[:2000],
+                }
+                for alert_id in alert_ids
+            ],
+        )
+        return True
+
+    def _replied_to(self, reply: Reply) -> list[int]:
+        """The alerts a reply answers: those the answered mail made (its Message-ID), else
+        those its quoted original parses to, else the newest alerts of its subject."""
+        for message_id in reply.message_ids:
+            raw_ids = select(RAW.c.id).where(
+                RAW.c.content_key.startswith(f"{message_id}#", autoescape=True)
+            )
+            found = self.connection.execute(
+                select(ALERTS.c.id).where(ALERTS.c.raw_id.in_(raw_ids), ALERTS.c.kind != UNPARSED)
+            ).scalars()
+            ids = sorted(set(found))
+            if ids:
+                return ids
+        if reply.fingerprints:
+            query = select(ALERTS.c.id).where(ALERTS.c.fingerprint.in_(reply.fingerprints))
+            ids = sorted(set(self.connection.execute(query).scalars()))
+            if ids:
+                return ids
+        return self._by_subject(reply.subject)
+
+    def _by_subject(self, subject: str) -> list[int]:
+        """The alerts of the newest mail with this subject, among the last 200 alerts."""
+        recent = self.connection.execute(
+            select(ALERTS.c.id, ALERTS.c.details, ALERTS.c.group_key)
+            .where(ALERTS.c.kind != UNPARSED)
+            .order_by(ALERTS.c.id.desc())
+            .limit(200)
+        ).all()
+        group = next(
+            (g for _, details, g in recent if (details or {}).get("subject") == subject), None
+        )
+        return sorted(i for i, _, g in recent if group is not None and g == group)
 
     def _recover(self, recovery: Recovery) -> int:
         conditions = (

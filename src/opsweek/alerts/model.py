@@ -53,6 +53,20 @@ class Recovery:
     note: str
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A reply to an alert's mail: a note on that alert with its author, never a new firing
+    (opsweek.alerts.intake finds the alert: by the Message-IDs it answers, else by what the
+    original it quotes parses to, else by its subject)."""
+
+    author: str
+    said: str  # what the author wrote
+    handled: bool  # it says the alert is dealt with ("done", "fixed", "reran"): shown so
+    subject: str  # the subject it answers, without Re:
+    message_ids: tuple[str, ...] = ()
+    fingerprints: tuple[str, ...] = ()
+
+
 class ParseError(ValueError):
     """The input was recognised but could not be read; it is kept as an unparsed alert."""
 

@@ -10,13 +10,15 @@ import orjson
 
 from opsweek.alerts.details_cap import NotStorable, capped
 from opsweek.alerts.formats import AIRFLOW, ALERTMANAGER, CHECK, EMAIL, LOG
-from opsweek.alerts.mail import read_mail
+from opsweek.alerts.mail import MailMessage, read_mail
+from opsweek.alerts.mail_shapes import HANDLED
 from opsweek.alerts.model import (
     UNPARSED,
     ParsedAlert,
     ParseError,
     RawInput,
     Recovery,
+    Reply,
     clean_text,
     digest,
 )
@@ -34,6 +36,7 @@ class ParseOutcome:
     alerts: list[ParsedAlert] = field(default_factory=list)
     recoveries: list[Recovery] = field(default_factory=list)
     error: str | None = None  # why the input became an unparsed alert
+    replies: list[Reply] = field(default_factory=list)  # notes on alerts, not alerts
 
 
 def parse_raw(raw: RawInput) -> ParseOutcome:
@@ -74,15 +77,54 @@ def _text(raw: RawInput) -> str:
 
 def _email(raw: RawInput) -> ParseOutcome:
     mail = read_mail(raw.content)
+    if mail.reply:
+        return ParseOutcome(replies=[_reply(mail)])
+    alerts = _email_alerts(mail)
+    if alerts is None:
+        reason = "no parser recognises this e-mail"
+        if not mail.subject:
+            reason += " (it has no subject" + (
+                f"; MIME defects: {', '.join(mail.defects)})" if mail.defects else ")"
+            )
+        return unparsed(raw, reason, mail.subject)
+    said = {"subject": mail.subject[:300]}
+    if mail.forwarded_by:
+        said["forwarded_by"] = mail.forwarded_by[:300]
+    return ParseOutcome([replace(a, details={**a.details, **said}) for a in alerts])
+
+
+def _email_alerts(mail: MailMessage) -> list[ParsedAlert] | None:
+    """The alerts of the first parser that recognises the mail; None when none does."""
     for parser in EMAIL_PARSERS:
         if parser.matches(mail):
-            return ParseOutcome(parser.parse(mail))
-    reason = "no parser recognises this e-mail"
-    if not mail.subject:
-        reason += " (it has no subject" + (
-            f"; MIME defects: {', '.join(mail.defects)})" if mail.defects else ")"
-        )
-    return unparsed(raw, reason, mail.subject)
+            return parser.parse(mail)
+    return None
+
+
+def _reply(mail: MailMessage) -> Reply:
+    """A reply, with the fingerprints of the alerts of the mail it answers when the original
+    it quotes (or its subject alone) parses to them."""
+    original = MailMessage(
+        subject=mail.subject,
+        raw_subject=mail.subject,
+        sender=mail.sender,
+        message_id="",
+        date=mail.date,
+        text=mail.quoted,
+        html="",
+    )
+    try:
+        alerts = _email_alerts(original) or []
+    except (ParseError, ValueError):
+        alerts = []
+    return Reply(
+        author=mail.sender[:200],
+        said=mail.said[:2000],
+        handled=HANDLED.search(mail.said) is not None,
+        subject=mail.subject[:300],
+        message_ids=mail.in_reply_to,
+        fingerprints=tuple(dict.fromkeys(a.fingerprint for a in alerts)),
+    )
 
 
 def _webhook(raw: RawInput) -> ParseOutcome:

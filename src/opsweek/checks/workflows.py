@@ -138,10 +138,17 @@ class DumpsRun:
 
 
 class Checks:
-    def __init__(self, adapters: CheckAdapters, settings: CheckSettings, data_dir: Path) -> None:
+    def __init__(
+        self,
+        adapters: CheckAdapters,
+        settings: CheckSettings,
+        data_dir: Path,
+        files_configured: bool = True,
+    ) -> None:
         self.adapters = adapters
         self.settings = settings
         self.data_dir = data_dir
+        self.files_configured = files_configured  # files.root is set: HDFS, not the default
 
     def today(self) -> date:
         return utcnow().astimezone(self.adapters.timezone).date()
@@ -398,32 +405,55 @@ class Checks:
         return result
 
     # --- on a schedule --------------------------------------------------------------------
-    def scheduled(self) -> list[str]:
+    def scheduled(self) -> ScheduledRun:
         """The checks that need no arguments, as the CLI runs them: the MediaWiki history
-        snapshot, the partitions of open Refine failures, and yesterday's new wikis when the
-        allowlist and sqoop groups are configured. What failed, one line each."""
-        failed = []
+        snapshot, the partitions of open Refine failures, the dumps, and yesterday's new
+        wikis; each one whose inputs are configured (the others do nothing, and say so)."""
+        run = ScheduledRun()
         today = self.today()
-        try:
-            self.mw_history(today)
-        except OpsweekError as exc:
-            failed.append(f"mw-history: {exc}")
-        try:
-            self.refine()
-        except (OpsweekError, OSError) as exc:
-            failed.append(f"refine: {exc}")
-        if self.adapters.dumps_settings.root:
+        yesterday = today - timedelta(days=1)
+        for name, missing, check in (
+            ("mw-history", self._mw_history_missing(), lambda: self.mw_history(today)),
+            ("refine", "", self.refine),
+            ("dumps", "" if self.adapters.dumps_settings.root else "dumps.root", self.dumps),
+            (
+                "new-wikis",
+                ""
+                if self.settings.allowlist and self.settings.grouped_wikis
+                else "checks.allowlist and checks.grouped_wikis",
+                lambda: self.new_wikis(yesterday, yesterday),
+            ),
+        ):
+            if missing:
+                run.not_configured[name] = f"not configured: set {missing}"
+                continue
             try:
-                self.dumps()
+                check()
+                run.ran.append(name)
             except (OpsweekError, OSError) as exc:
-                failed.append(f"dumps: {exc}")
-        if self.settings.allowlist and self.settings.grouped_wikis:
-            yesterday = today - timedelta(days=1)
-            try:
-                self.new_wikis(yesterday, yesterday)
-            except (OpsweekError, OSError) as exc:
-                failed.append(f"new-wikis: {exc}")
-        return failed
+                run.failed.append(f"{name}: {exc}")
+        return run
+
+    def _mw_history_missing(self) -> str:
+        """What the snapshot check lacks: nothing when files.root is set or the snapshots'
+        directory is there (the demo's); an empty setup has no snapshots to be late."""
+        if self.files_configured:
+            return ""
+        try:
+            found = self.adapters.files.exists(self.settings.mw_history_dir)
+        except (OpsweekError, OSError):
+            found = False
+        return "" if found else "files.root (where the MediaWiki history snapshots are)"
+
+
+@dataclass
+class ScheduledRun:
+    ran: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # what failed, one line each
+    not_configured: dict[str, str] = field(default_factory=dict)  # check: what it lacks
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ran": self.ran, "failed": self.failed, "not_configured": self.not_configured}
 
 
 def _deploy_duty(duties: Duties, snapshot: str) -> int | None:

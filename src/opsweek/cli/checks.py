@@ -337,16 +337,18 @@ def partitions(
 @app.command("scheduled")
 def scheduled(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Run once the checks `opsweek serve` runs every checks.interval_minutes (for a systemd
-    timer or cron instead): the MediaWiki history snapshot, open Refine failures, the dumps
-    when dumps.root is set, yesterday's new wikis when the allowlist is set. Exit 2 when one
-    could not run."""
-    failed = _checks(ctx).scheduled()
+    timer or cron instead): the MediaWiki history snapshot, open Refine failures, the dumps,
+    yesterday's new wikis; a check whose inputs are not configured does nothing and says so.
+    Exit 2 when one could not run."""
+    run = _checks(ctx).scheduled()
     if json_:
-        print_json({"failed": failed})
+        print_json(run.as_json())
     else:
-        for line in failed:
+        for name in run.ran:
+            console.print(f"[green]ran[/] {name}")
+        for name, why in run.not_configured.items():
+            console.print(f"[dim]{name}: {escape(why)}[/]")
+        for line in run.failed:
             console.print(f"[red]failed[/] {escape(line)}")
-        if not failed:
-            console.print("the scheduled checks ran")
-    if failed:
+    if run.failed:
         raise typer.Exit(2)
