@@ -48,7 +48,12 @@ def test_a_command_missing_a_value_is_left_out_and_said() -> None:
     details = {**alert.details, "hour": None, "webrequest_source": ""}
     found = steps_for(alert.kind, details, SEEN)
     assert not any(s.lang == "sql" for s in found)
-    assert any("does not say which webrequest source and hour" in s.text for s in found)
+    said = [s.text for s in found if s.text.startswith("The e-mail does not say")]
+    assert said == [
+        "The e-mail does not say which webrequest source: look in the name of the DAG that "
+        "loaded it",
+        "The e-mail does not say which hour: look in the Airflow task's logical date",
+    ]
 
 
 def test_refine_rerun_is_the_mails_own_command_requoted() -> None:

@@ -67,6 +67,12 @@ class Reply:
     fingerprints: tuple[str, ...] = ()
 
 
+def unknown(field: str, look: str) -> dict[str, str]:
+    """A field a parser recognised its kind by but could not read: kept in the alert's
+    ``unknown`` details, and its steps say what to look up instead (``look``)."""
+    return {"field": field, "look": look}
+
+
 class ParseError(ValueError):
     """The input was recognised but could not be read; it is kept as an unparsed alert."""
 

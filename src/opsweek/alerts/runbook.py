@@ -234,7 +234,11 @@ def steps_for(
         for section in sections:
             if section in books:
                 templates = books[section] + templates
-    steps: list[Step] = []
+    steps = [
+        Step(f"The e-mail does not say {item['field']}: look in {item['look']}")
+        for item in [*(details.get("unknown") or []), *(values.get("unknown") or [])]
+        if isinstance(item, dict) and item.get("field")
+    ]
     for block in _blocks(templates):
         each = block[0].get("each")
         if not each:

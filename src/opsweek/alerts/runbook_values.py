@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from opsweek.alerts.model import unknown
 from opsweek.alerts.sources.alertmanager import family_of, java_daemon
 from opsweek.alerts.sources.refine_failure import RerunOptions, rerun_options, rerun_window
 from opsweek.site import DEFAULT_SITE, Site
@@ -170,9 +171,28 @@ def _refine_monitor(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
 def _data_loss(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     hour = details.get("hour")
     parts = {k: details.get(k) for k in ("webrequest_source", "year", "month", "day")}
+    missing = [
+        unknown(field, look)
+        for field, look, lacking in (
+            (
+                "which webrequest source",
+                "the name of the DAG that loaded it",
+                not parts["webrequest_source"],
+            ),
+            ("which day", "the Airflow task's logical date", parts["day"] in (None, "")),
+            ("which hour", "the Airflow task's logical date", hour in (None, "")),
+        )
+        if lacking
+    ]
     if any(v in (None, "") for v in parts.values()):
-        return {}
-    return {**parts, "hour": hour, "has_partition": True, "has_hour": hour not in (None, "")}
+        return {"unknown": missing}
+    return {
+        **parts,
+        "hour": hour,
+        "has_partition": True,
+        "has_hour": hour not in (None, ""),
+        "unknown": missing,
+    }
 
 
 def _alertmanager(details: Mapping[str, Any], site: Site) -> dict[str, Any]:

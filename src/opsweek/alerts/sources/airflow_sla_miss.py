@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, expect
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect, unknown
 
 KIND = "airflow_sla_miss"
-SUBJECT = re.compile(r"SLA miss on DAG=(?P<dag_id>\S+)")
+SUBJECT = re.compile(r"SLA\s+miss(?:ed)?\s+on\s+DAG\s*[=:]?\s*(?P<dag_id>[\w.-]+)", re.I)
 TASK_LINE = re.compile(r"^\s*(?P<task_id>\S+) on (?P<date>\d{4}-\d\d-\d\dT\S+)\s*$", re.MULTILINE)
 WEB_URL = re.compile(r"Airflow Webserver URL:\s*(?P<url>\S+)")
 
@@ -21,8 +21,6 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     subject = expect(SUBJECT.search(mail.subject), "subject is not an Airflow SLA miss")
     missed_part, _, blocking_part = mail.text.partition("Blocking tasks:")
     missed = _tasks(missed_part)
-    if not missed:
-        raise ParseError("no missed task listed in the SLA miss e-mail")
     web = WEB_URL.search(mail.text)
     dag_id = subject["dag_id"]
     details = {
@@ -31,14 +29,20 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
         "blocking": _tasks(blocking_part.split("Airflow Webserver URL:")[0]),
         "base_url": web["url"].rstrip("/") if web else "",
     }
-    first = missed[0]
-    title = f"SLA miss on {dag_id}: {len(missed)} task(s) from {first['execution_date']}"
+    if missed:
+        first = missed[0]
+        title = f"SLA miss on {dag_id}: {len(missed)} task(s) from {first['execution_date']}"
+    else:
+        title = f"SLA miss on {dag_id}: late tasks not listed"
+        details["unknown"] = [
+            unknown("which tasks missed their SLA", "the DAG's SLA misses in the Airflow UI")
+        ]
     return [
         ParsedAlert(
             kind=KIND,
             source="airflow",
             title=clean_text(title),
-            fingerprint=fingerprint(dag_id, missed),
+            fingerprint=fingerprint(dag_id, missed) if missed else digest(KIND, dag_id, mail.date),
             severity="warning",
             details=details,
             group_key=digest(KIND, dag_id),

@@ -1,5 +1,9 @@
 """Airflow task failure e-mails:
-``Airflow alert: <TaskInstance: dag.task run_id [failed]>`` with an HTML body."""
+``Airflow alert: <TaskInstance: dag.task run_id [failed]>`` with an HTML body (Airflow's own
+template), or a plain-text one (``Log: <url>``, ``Log: Link (url)``, ``Host: …``, ``Mark
+success: <url>``); task groups (``dag.group.task``) and mapped tasks (``map_index=N``). A
+subject that names the task instance in another shape is still this kind, with what it lacks
+marked unknown."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect, unknown
 
 KIND = "airflow_task_failed"
 SUBJECT = re.compile(
@@ -15,17 +19,23 @@ SUBJECT = re.compile(
     r"(?: map_index=(?P<map_index>-?\d+))? \[(?P<state>[a-z_]+)\]>"
 )
 TRIES = re.compile(r"Try (?P<try>\d+) out of (?P<max>\d+)")
-LINK = re.compile(r"^\s*(?P<label>Log|Mark success):\s*\S*\s*\((?P<url>[^)\s]+)\)", re.MULTILINE)
+LINK = re.compile(
+    r"^\s*(?P<label>Log|Mark success)\s*:\s*(?:Link\s*)?[(<]?(?P<url>https?://[^)>\s]+)",
+    re.MULTILINE | re.IGNORECASE,
+)
+LOOSE = re.compile(r"Airflow alert:?\s*<?TaskInstance:\s*(?P<ti>[\w.-]+)(?P<rest>[^>]*)", re.I)
 HOST = re.compile(r"^\s*Host:\s*(?P<host>\S+)", re.MULTILINE)
 
 
 def matches(mail: MailMessage) -> bool:
-    return SUBJECT.search(mail.subject) is not None
+    return SUBJECT.search(mail.subject) is not None or LOOSE.search(mail.subject) is not None
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:
-    subject = expect(SUBJECT.search(mail.subject), "subject is not an Airflow task alert")
-    links = {m["label"]: m["url"] for m in LINK.finditer(mail.text)}
+    subject = SUBJECT.search(mail.subject)
+    if subject is None:
+        return [_degraded(mail, expect(LOOSE.search(mail.subject), "not an Airflow task alert"))]
+    links = {m["label"].capitalize(): m["url"] for m in LINK.finditer(mail.text)}
     log_url = links.get("Log", "")
     dag_id, task_id = _dag_and_task(subject["ti"], log_url)
     tries = TRIES.search(mail.text)
@@ -59,6 +69,43 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             occurred_at=mail.date,
         )
     ]
+
+
+def _degraded(mail: MailMessage, loose: re.Match[str]) -> ParsedAlert:
+    """A task instance named in another shape than Airflow's (a rewritten subject): the
+    task, what the body says, and what is not known said so."""
+    links = {m["label"].capitalize(): m["url"] for m in LINK.finditer(mail.text)}
+    log_url = links.get("Log", "")
+    dag_id, task_id = _dag_and_task(loose["ti"], log_url)
+    words = loose["rest"].split()
+    state = next((w.strip("[]") for w in words if w.startswith("[")), "failed")
+    run_id = next((w for w in words if "__" in w or w[:4].isdigit()), "")
+    details = {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "state": state if state in ("failed", "up_for_retry") else "failed",
+        "map_index": None,
+        "try_number": None,
+        "max_tries": None,
+        "log_url": log_url,
+        "mark_success_url": links.get("Mark success", ""),
+        "host": "",
+        "exception": _exception(mail.text),
+        "airflow_instance": _instance(mail.sender),
+        "base_url": _base_url(log_url),
+        "unknown": [] if run_id else [unknown("which run failed", "the DAG's grid in Airflow")],
+    }
+    return ParsedAlert(
+        kind=KIND,
+        source="airflow",
+        title=clean_text(f"{dag_id}.{task_id} {details['state']} ({run_id or 'run unknown'})"),
+        fingerprint=digest(KIND, dag_id, task_id, run_id or mail.message_id or mail.subject),
+        severity="error",
+        details=details,
+        group_key=digest(KIND, dag_id, run_id),
+        occurred_at=mail.date,
+    )
 
 
 def _dag_and_task(ti: str, log_url: str) -> tuple[str, str]:

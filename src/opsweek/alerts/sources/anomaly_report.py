@@ -8,7 +8,7 @@ from opsweek.alerts.mail import MailMessage
 from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 
 KIND = "anomaly_report"
-SUBJECT = re.compile(r"Anomaly report (?P<name>\S+) (?P<date>\d{4}-\d\d-\d\d)")
+SUBJECT = re.compile(r"Anomaly\s+report\s+(?P<name>\S+)\s+(?P<date>\d{4}-\d\d-\d\d)", re.I)
 METRIC = re.compile(
     r"^[ \t]*(?P<metric>[^,\s][^,\n]*?)[ \t]*,[ \t]*(?P<deviation>[-+]?\d+(?:\.\d+)?)[ \t]*$",
     re.MULTILINE,

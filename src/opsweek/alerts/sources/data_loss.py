@@ -1,7 +1,9 @@
 """Data loss e-mails (webrequest sequence statistics): ``Data Loss ERROR - ...`` or
 ``Data Loss Warning - ...`` with the tab-separated figures of an hour of one webrequest source.
 The partition (source, year, month, day, hour) is read from the subject or the body, so the
-steps can query exactly that partition of ``wmf_raw.webrequest_sequence_stats_hourly``."""
+steps can query exactly that partition of ``wmf_raw.webrequest_sequence_stats_hourly``: the
+source also from a DAG or job name (``webrequest_text_load`` is ``text``), the hour from
+whichever names it. What neither names is marked unknown, and the steps say where to look."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ FIGURES = re.compile(
 )
 DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?:[T -](?P<hour>\d{1,2}))?")
 SOURCE = re.compile(
-    r"webrequest_source\s*=\s*'?(?P<a>[a-z_]+)|(?:wf|webrequest)[-_ ](?P<b>text|upload)\b",
+    r"webrequest_source\s*=\s*'?(?P<a>[a-z_]+)"
+    r"|(?:wf|webrequest)[-_ ](?:source[-_ ])?(?P<b>text|upload)(?![a-z])",
     re.I,
 )
 
@@ -42,7 +45,7 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
         for m in FIGURES.finditer(mail.text)
     ][:200]
     level = "error" if subject["level"].upper() == "ERROR" else "warning"
-    date = DATE.search(what) or DATE.search(mail.text)
+    date = _date(what, mail.text)
     workflow = DATE.sub("", what).strip(" -_") or what
     worst = max(rows, key=lambda r: r["lost_percent"]) if rows else None
     details: dict[str, Any] = {
@@ -71,6 +74,13 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
             occurred_at=mail.date,
         )
     ]
+
+
+def _date(subject: str, body: str) -> re.Match[str] | None:
+    """The partition's date: the first that names its hour, the subject's before the body's;
+    else the first date at all."""
+    found = [*DATE.finditer(subject), *DATE.finditer(body)]
+    return next((m for m in found if m["hour"] is not None), found[0] if found else None)
 
 
 def _source(text: str) -> str:

@@ -1,4 +1,6 @@
-"""``Mediawiki_history for YYYY-MM now available``: opens the monthly redeploy duty."""
+"""``Mediawiki_history for YYYY-MM now available``: opens the monthly redeploy duty. Read by
+its meaning, not one literal form: ``MediaWiki history``, ``Mediawiki_history_reduced``,
+``… snapshot for YYYY-MM is now available``."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ from opsweek.alerts.mail import MailMessage
 from opsweek.alerts.model import ParsedAlert, digest, expect
 
 KIND = "mediawiki_history_available"
-SUBJECT = re.compile(r"Mediawiki_history for (?P<snapshot>\d{4}-\d\d) now available", re.I)
+SUBJECT = re.compile(
+    r"media\s*wiki[\s_]*history(?:[\s_]*reduced)?(?:\s+snapshot)?\s+for\s+"
+    r"(?P<snapshot>\d{4}-\d\d)\s+(?:is\s+)?(?:now\s+)?available",
+    re.I,
+)
 
 
 def matches(mail: MailMessage) -> bool:

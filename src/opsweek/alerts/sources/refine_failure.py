@@ -20,7 +20,9 @@ from opsweek.alerts.mail import MailMessage
 from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 
 KIND = "refine_failure"
-SUBJECT = re.compile(r"Refine failures? (?:report )?for (?:job )?'?(?P<job>[\w.-]+)'?")
+SUBJECT = re.compile(
+    r"Refine\s+failures?\s+(?:report\s+)?for\s+(?:job\s+)?'?(?P<job>[\w.-]+)'?", re.I
+)
 HEADER = re.compile(
     r"Refine failures for path (?P<input>\S+) -> database (?P<db>\S+)"
     r"(?: \((?P<output>[^)]*)\))?"
@@ -36,7 +38,7 @@ RERUN_TIME = "%Y-%m-%dT%H:00:00.000Z"
 
 
 def matches(mail: MailMessage) -> bool:
-    return SUBJECT.search(mail.subject) is not None and "Refine" in mail.subject
+    return SUBJECT.search(mail.subject) is not None
 
 
 def parse(mail: MailMessage) -> list[ParsedAlert]:

@@ -9,10 +9,10 @@ import re
 from typing import Any
 
 from opsweek.alerts.mail import MailMessage
-from opsweek.alerts.model import ParsedAlert, ParseError, clean_text, digest, expect
+from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect, unknown
 
 KIND = "refine_monitor"
-SUBJECT = re.compile(r"RefineMonitor problem report for job (?P<job>[\w.-]+)")
+SUBJECT = re.compile(r"RefineMonitor\s+problem\s+report\s+for\s+(?:job\s+)?(?P<job>[\w.-]+)", re.I)
 SECTIONS = {"failed_targets": "Targets with failures", "unrefined_targets": "Targets needing"}
 TABLE = re.compile(r"`([^`]+)`\.`([^`]+)`")
 PATH_HOUR = re.compile(r"year=(\d{4})/month=(\d{1,2})/day=(\d{1,2})(?:/hour=(\d{1,2}))?")
@@ -27,15 +27,20 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     subject = expect(SUBJECT.search(mail.subject), "subject is not a RefineMonitor report")
     job = subject["job"]
     sections = _sections(mail.text)
-    if not any(sections.values()):
-        raise ParseError("no target listed in the RefineMonitor report")
     targets = _targets(sections)
-    details = {
+    details: dict[str, Any] = {
         "job": job,
         **{name: lines[:TARGETS_KEPT] for name, lines in sections.items()},
         "tables": sorted(t["table"] for t in targets),
         "targets": targets,
     }
+    if not targets:
+        details["unknown"] = [
+            unknown(
+                "which targets failed or need refinement",
+                f"the report in the e-mail, or {job}'s log on the launcher",
+            )
+        ]
     failed, unrefined = len(sections["failed_targets"]), len(sections["unrefined_targets"])
     return [
         ParsedAlert(

@@ -22,7 +22,7 @@ from opsweek.alerts.model import (
 from opsweek.alerts.sources import canary_failure
 
 KIND = "systemd_timer_failed"
-SUBJECT = re.compile(r"^(?P<state>FAIL|PASS):\s*(?P<title>.+)\Z")
+SUBJECT = re.compile(r"^(?P<state>FAIL(?:ED)?|PASS(?:ED)?)\s*:\s*(?P<title>.+)\Z", re.I)
 COMMAND = re.compile(r"ran the following command:\s*\n\s*\n?(?P<command>.+?)\n\s*\n", re.DOTALL)
 RETURN = re.compile(r"Its return value was (?P<rc>-?\d+)")
 OUTPUT = re.compile(r"emitted the following output:\s*\n(?P<output>.*)\Z", re.DOTALL)
@@ -58,7 +58,7 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
         "out_of_interval_tables": sorted(set(DROP_TABLE.findall(output_text))),
         "out_of_interval_paths": sorted(set(DROP_PATH.findall(output_text))),
     }
-    failed = subject["state"] == "FAIL"
+    failed = subject["state"].upper().startswith("FAIL")
     if unit.startswith("produce_canary_events"):
         return [_canary(mail, unit, details, failed)]
     if "sqoop" in unit:

@@ -11,7 +11,8 @@ from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect
 KIND = "unexpected_pageview_values"
 SUBJECT = re.compile(
     r"Unexpected (?:values )?found in pageview[\w ]*?(?P<check>\w+_check)?\s+"
-    r"(?P<date>\d{4}-\d\d-\d\d)"
+    r"(?P<date>\d{4}-\d\d-\d\d)",
+    re.I,
 )
 VALUE = re.compile(
     r"^\s*(?P<field>project|agent_type|access_method)[\t ,|]+(?P<value>[^\t ,|]+)"
