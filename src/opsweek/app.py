@@ -127,6 +127,7 @@ class App:
             hdfs_user=cluster.hdfs_user,
             kerberos=cluster.kerberos,
             refine_jobs=self.settings.refine.jobs,
+            launcher_units=cluster.launcher_units,
         )
 
     @cached_property

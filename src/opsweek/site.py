@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\Z")
@@ -32,6 +33,20 @@ REFINE_JOBS = (
 )
 
 
+# systemd units that run on the launcher, by name (the runbook: refinery's jobs, sqoop, the
+# canary events producer, reportupdater, the deletion scripts)
+LAUNCHER_UNITS = (
+    "refinery-*",
+    "refine_*",
+    "monitor_refine*",
+    "*sqoop*",
+    "produce_canary_events*",
+    "reportupdater-*",
+    "drop-*",
+    "hdfs-cleaner*",
+)
+
+
 @dataclass(frozen=True)
 class Site:
     launcher: str = "an-launcher1002.eqiad.wmnet"  # refinery's jobs and timers, Kerberos
@@ -41,6 +56,7 @@ class Site:
     hdfs_user: str = "hdfs"  # the HDFS superuser
     kerberos: str = "kerberos-run-command"  # runs a command with an account's keytab
     refine_jobs: tuple[str, ...] = REFINE_JOBS
+    launcher_units: tuple[str, ...] = LAUNCHER_UNITS
 
     def check(self) -> Site:
         """This site, or ValueError naming the first value that is not a host, an account or
@@ -59,6 +75,13 @@ class Site:
             if not JOB.match(job):
                 raise ValueError(f"refine.jobs: {job!r} is not a job name")
         return self
+
+    def unit_host(self, unit: str) -> str:
+        """Where a systemd unit runs when a mail does not say: the launcher for the units of
+        ``launcher_units``; "" for any other."""
+        name = unit.removesuffix(".service").removesuffix(".timer")
+        matched = any(fnmatchcase(name, pattern) for pattern in self.launcher_units)
+        return self.launcher if name and matched else ""
 
     def as_kerberos(self, user: str) -> list[str]:
         """The words that run a command as ``user`` with its keytab, as the runbook does."""

@@ -638,7 +638,7 @@ def cases() -> list[AlertCase]:
                 "sal": [
                     Irc(
                         "!log refinery-drop-webrequest-refined-partitions.service failed at "
-                        "2023-11-08 06:15:03 UTC: looked into it"
+                        "2023-11-08 05:15 UTC: looked into it"  # its own time (it said +1 h)
                     )
                 ],
             },
@@ -695,7 +695,7 @@ def cases() -> list[AlertCase]:
                 "sal": [
                     Irc(
                         "!log refinery-sqoop-whole-mediawiki.service failed at 2023-11-02 "
-                        "08:41:12 UTC: looked into it"
+                        "07:41 UTC: looked into it"
                     )
                 ],
             },
@@ -753,7 +753,7 @@ def cases() -> list[AlertCase]:
                 ],
                 "sal": [
                     Irc(
-                        "!log reportupdater-interlanguage.service failed at 2023-11-08 06:15:03 "
+                        "!log reportupdater-interlanguage.service failed at 2023-11-08 05:15 "
                         "UTC: looked into it"
                     )
                 ],

@@ -201,10 +201,11 @@ def render_step(template: Mapping[str, str], values: Mapping[str, Any]) -> Step:
 
 def time_window(first_seen: datetime, last_seen: datetime) -> dict[str, str]:
     """Where logs are read for an alert: from before it was first seen to after it was last
-    seen, in the form journalctl and people read (UTC named)."""
+    seen, in the form journalctl and people read (UTC named); and when it failed."""
     return {
         "log_since": (first_seen - LOG_BEFORE).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "log_until": (last_seen + LOG_AFTER).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "failed_at": first_seen.strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 

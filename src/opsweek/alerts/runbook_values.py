@@ -271,11 +271,24 @@ def _partition_drift(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     }
 
 
+def _systemd_timer(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
+    """Where the unit ran: the host its mail came from, else where the site runs such units;
+    else unknown, and its steps say where to look."""
+    unit = str(details.get("unit") or "")
+    host = str(details.get("host") or "") or site.unit_host(unit)
+    if host:
+        return {"host": host}
+    look = f"the host the timer {unit or details.get('timer') or ''} is defined on (puppet)"
+    return {"unknown": [unknown("which host ran it", look)]}
+
+
 DERIVED = {
     "airflow_task_failed": _airflow_task,
     "airflow_sla_miss": _airflow_sla,
     "airflow_dag_run_failed": _airflow_run,
     "refine_failure": _refine,
+    "systemd_timer_failed": _systemd_timer,
+    "canary_failure": _systemd_timer,
     "refine_monitor": _refine_monitor,
     "data_loss": _data_loss,
     "alertmanager": _alertmanager,

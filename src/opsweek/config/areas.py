@@ -151,6 +151,7 @@ class DumpsSettings(NamedTuple):
 
 class ClusterSettings(NamedTuple):
     launcher: str
+    launcher_units: tuple[str, ...]
     cumin: str
     deployment: str
     jobs_user: str

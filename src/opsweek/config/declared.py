@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from opsweek.site import REFINE_JOBS, Site
+from opsweek.site import LAUNCHER_UNITS, REFINE_JOBS, Site
 from opsweek.timeutil import parse_clock, parse_weekday, parse_weekdays, zone
 
 ENV_PREFIX = "OPSWEEK_"
@@ -379,6 +379,13 @@ SETTINGS: tuple[Setting, ...] = (
         "reportupdater, the deletion scripts) and Kerberos commands are run from: the host "
         "every step about them names.",
         check=_site_value("launcher"),
+    ),
+    Setting(
+        "cluster.launcher_units",
+        str,
+        ",".join(LAUNCHER_UNITS),
+        "systemd units (shell patterns, comma-separated) that run on cluster.launcher: the "
+        "host a timer's steps name when its e-mail does not say where it ran.",
     ),
     Setting(
         "cluster.cumin",

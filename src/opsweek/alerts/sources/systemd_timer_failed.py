@@ -78,23 +78,36 @@ def parse(mail: MailMessage) -> list[ParsedAlert]:
     ]
 
 
-# the runbook's three sqoop jobs, told apart by their unit's name
+# the runbook's three sqoop jobs, told apart by their unit's name, with where each writes its
+# tables and their _SUCCESS flags ({month}: the snapshot's month)
 SQOOP_JOBS = (
-    ("private", "cu_changes (geoeditors), from the production replicas"),
-    ("production", "production tables such as actor and comment, from the production replicas"),
-    ("", "the mediawiki-history tables, from the labs (cloud) replicas"),
+    (
+        "private",
+        "cu_changes (geoeditors), from the production replicas",
+        "/wmf/data/raw/mediawiki_private/tables/cu_changes/month={month}/_SUCCESS",
+    ),
+    (
+        "production",
+        "production tables such as actor and comment, from the production replicas",
+        "/wmf/data/raw/mediawiki_private/tables/*/snapshot={month}/_SUCCESS",
+    ),
+    (
+        "",
+        "the mediawiki-history tables, from the labs (cloud) replicas",
+        "/wmf/data/raw/mediawiki/tables/*/snapshot={month}/_SUCCESS",
+    ),
 )
 
 
 def _sqoop(unit: str, mail: MailMessage) -> dict[str, str]:
     """Which sqoop job failed, and the snapshot it was making: the month before the failure
     (sqoop runs early in a month for the month before)."""
-    job = next(label for key, label in SQOOP_JOBS if key in unit)
+    job, flags = next((label, flags) for key, label, flags in SQOOP_JOBS if key in unit)
     found = {"sqoop_job": job}
     if mail.date is not None:
         month = (mail.date.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         found["sqoop_snapshot"] = month
-        found["sqoop_flags"] = f"/wmf/data/raw/mediawiki/tables/*/snapshot={month}/_SUCCESS"
+        found["sqoop_flags"] = flags.format(month=month)
     return found
 
 
