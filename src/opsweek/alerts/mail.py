@@ -25,7 +25,7 @@ from opsweek.alerts.model import clean_text
 
 FORWARD_DEPTH = 3  # a forward of a forward of a forward is read; deeper ones as they are
 BREAKS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d|/pre)\s*/?\s*>", re.IGNORECASE)
-TAGS = re.compile(r"<[^>]*>")
+TAGS = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.DOTALL)
 HREFS = re.compile(
     r"""<a\s[^>]*href\s*=\s*["']([^"']*)["'][^>]*>(.*?)</a>""", re.IGNORECASE | re.DOTALL
 )

@@ -222,7 +222,8 @@ def steps_for(
     fills the opsweek commands that act on the stored alert; ``site`` says where each command
     runs and as whom (``{site.launcher}``, ``{site.jobs_user}``, ...)."""
     books = load_runbooks()
-    values: dict[str, Any] = {**details, **derived(kind, details, site), "site": site.values()}
+    computed = derived(kind, details, site)
+    values: dict[str, Any] = {**details, **computed, "site": site.values()}
     if alert_id is not None:
         values["alert_id"] = alert_id
     if first_seen is not None:
@@ -237,7 +238,7 @@ def steps_for(
                 templates = books[section] + templates
     steps = [
         Step(f"The e-mail does not say {item['field']}: look in {item['look']}")
-        for item in [*(details.get("unknown") or []), *(values.get("unknown") or [])]
+        for item in [*(details.get("unknown") or []), *(computed.get("unknown") or [])]
         if isinstance(item, dict) and item.get("field")
     ]
     for block in _blocks(templates):

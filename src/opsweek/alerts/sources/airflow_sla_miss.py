@@ -9,7 +9,10 @@ from opsweek.alerts.model import ParsedAlert, clean_text, digest, expect, unknow
 
 KIND = "airflow_sla_miss"
 SUBJECT = re.compile(r"SLA\s+miss(?:ed)?\s+on\s+DAG\s*[=:]?\s*(?P<dag_id>[\w.-]+)", re.I)
-TASK_LINE = re.compile(r"^\s*(?P<task_id>\S+) on (?P<date>\d{4}-\d\d-\d\dT\S+)\s*$", re.MULTILINE)
+# a task's line; a mail program's rendering may run the first onto the heading's line
+TASK_LINE = re.compile(
+    r"(?:^|:)[ \t]*(?P<task_id>[\w.-]+) on (?P<date>\d{4}-\d\d-\d\dT\S+)[ \t]*$", re.MULTILINE
+)
 WEB_URL = re.compile(r"Airflow Webserver URL:\s*(?P<url>\S+)")
 
 
