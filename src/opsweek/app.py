@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from opsweek.checks.airflow import AirflowWatch
     from opsweek.checks.refine import PartitionState
     from opsweek.checks.refine_rerun import RefineRunner
+    from opsweek.checks.step_runs import StepRunner
     from opsweek.checks.workflows import Checks
     from opsweek.config.areas import DumpsSettings
     from opsweek.db.session import Store
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from opsweek.sal.log import SalLog
     from opsweek.sal.publish import Published, Synced, WikiPage
     from opsweek.site import Site
+    from opsweek.steps import Step
     from opsweek.watch.readings import Reading
 
 _NOT_GIVEN: Any = object()
@@ -116,6 +118,7 @@ class App:
     @cached_property
     def site(self) -> Site:
         """Where the runbook's commands run and as whom (`[cluster]`, `refine.jobs`)."""
+        from opsweek.adapters.airflow import AirflowInstance
         from opsweek.site import Site
 
         cluster = self.settings.cluster
@@ -123,11 +126,20 @@ class App:
             launcher=cluster.launcher,
             cumin=cluster.cumin,
             deployment=cluster.deployment,
+            cloud_replica=cluster.cloud_replica,
+            cloud_replica_user=cluster.cloud_replica_user,
             jobs_user=cluster.jobs_user,
             hdfs_user=cluster.hdfs_user,
             kerberos=cluster.kerberos,
             refine_jobs=self.settings.refine.jobs,
             launcher_units=cluster.launcher_units,
+            airflow_clis=tuple(
+                instance.cli_site()
+                for instance in map(
+                    AirflowInstance.from_entry, self.settings.airflow_instance_entries
+                )
+                if instance.cli_host
+            ),
         )
 
     @cached_property
@@ -506,6 +518,50 @@ class App:
 
         return RefineRunner(
             host, self.store, self.alert_changes, check, self.site, refine.rerun_timeout_minutes
+        )
+
+    @cached_property
+    def step_runner(self) -> StepRunner:
+        """An alert's steps run on request, on the `[[runners]]` (none: they stay commands)."""
+        from opsweek.adapters.hosts import SshHost
+        from opsweek.alerts.runbook import steps_for
+        from opsweek.checks.step_runs import StepRunner, runners_from
+
+        runner, refine = self.settings.runner, self.settings.refine
+        runners = runners_from(self.settings.runner_entries, runner.timeout_minutes * 60.0)
+        if refine.runner and self.site.launcher not in runners:  # the Refine runner's host
+            runners[self.site.launcher] = SshHost(
+                self.site.launcher,
+                refine.runner,
+                runner.timeout_minutes * 60.0,
+                refine.runner_key,
+                refine.runner_known_hosts,
+            )
+
+        def steps_of(alert_id: int) -> list[Step]:
+            with self.session() as session:
+                alert = self.inbox(session).get(alert_id)
+                return steps_for(
+                    alert.kind,
+                    alert.details,
+                    alert.first_seen,
+                    alert.last_seen,
+                    alert.id,
+                    self.site,
+                )
+
+        def query(sql: str) -> str:
+            with self.warehouse() as warehouse:
+                return warehouse.query(sql)
+
+        return StepRunner(
+            self.store,
+            self.alert_changes,
+            steps_of,
+            runners,
+            frozenset(runner.allow_changes),
+            runner.timeout_minutes,
+            query,
         )
 
     @cached_property

@@ -48,15 +48,42 @@ LAUNCHER_UNITS = (
 
 
 @dataclass(frozen=True)
+class AirflowCli:
+    """Where an Airflow instance's CLI is run, and as whom (``[[airflow.instances]]``
+    ``cli_host``, ``cli_user``, ``cli``): its steps print ``sudo -u USER PROGRAM ...`` there.
+    An instance without one is acted on from its UI or from opsweek."""
+
+    instance: str
+    host: str
+    user: str = ""
+    program: str = "airflow"
+
+    def argv(self) -> list[str]:
+        return ["sudo", "-u", self.user, self.program] if self.user else [self.program]
+
+    def check_cli(self) -> AirflowCli:
+        if not HOST.match(self.host):
+            raise ValueError(f"cli_host {self.host!r} is not a host name")
+        if self.user and not LOGIN.match(self.user):
+            raise ValueError(f"cli_user {self.user!r} is not an account")
+        if not PROGRAM.match(self.program):
+            raise ValueError(f"cli {self.program!r} is not a program")
+        return self
+
+
+@dataclass(frozen=True)
 class Site:
     launcher: str = "an-launcher1002.eqiad.wmnet"  # refinery's jobs and timers, Kerberos
     cumin: str = "cumin1001.eqiad.wmnet"  # cumin runs commands on many hosts from here
     deployment: str = "deployment.eqiad.wmnet"  # helmfile deploys
+    cloud_replica: str = "an-redacteddb1001.eqiad.wmnet"  # the cloud (labs) wiki replicas
+    cloud_replica_user: str = "s53272"  # their account (the runbook's)
     jobs_user: str = "analytics"  # the account the data jobs run as
     hdfs_user: str = "hdfs"  # the HDFS superuser
     kerberos: str = "kerberos-run-command"  # runs a command with an account's keytab
     refine_jobs: tuple[str, ...] = REFINE_JOBS
     launcher_units: tuple[str, ...] = LAUNCHER_UNITS
+    airflow_clis: tuple[AirflowCli, ...] = ()
 
     def check(self) -> Site:
         """This site, or ValueError naming the first value that is not a host, an account or
@@ -65,6 +92,8 @@ class Site:
             ("launcher", HOST),
             ("cumin", HOST),
             ("deployment", HOST),
+            ("cloud_replica", HOST),
+            ("cloud_replica_user", LOGIN),
             ("jobs_user", LOGIN),
             ("hdfs_user", LOGIN),
             ("kerberos", PROGRAM),
@@ -75,6 +104,11 @@ class Site:
             if not JOB.match(job):
                 raise ValueError(f"refine.jobs: {job!r} is not a job name")
         return self
+
+    def airflow_cli(self, instance: str) -> AirflowCli | None:
+        """The CLI of an Airflow instance (``airflow-analytics`` or ``analytics``)."""
+        name = instance.removeprefix("airflow-")
+        return next((c for c in self.airflow_clis if c.instance == name), None)
 
     def unit_host(self, unit: str) -> str:
         """Where a systemd unit runs when a mail does not say: the launcher for the units of
@@ -93,6 +127,8 @@ class Site:
             "launcher": self.launcher,
             "cumin": self.cumin,
             "deployment": self.deployment,
+            "cloud_replica": self.cloud_replica,
+            "cloud_replica_user": self.cloud_replica_user,
             "jobs_user": self.jobs_user,
             "hdfs_user": self.hdfs_user,
             "kerberos": self.kerberos,

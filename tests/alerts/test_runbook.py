@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from opsweek.alerts.runbook import RunbookError, _checked, render_command, steps_for
-from opsweek.site import Site
+from opsweek.site import AirflowCli, Site
 from tests.alerts.helpers import parsed
 from tests.alerts.test_parsers import RERUN
 
@@ -200,12 +200,28 @@ def test_java_daemon_thread_dump_before_restart_on_its_host() -> None:
 
 
 def test_airflow_failed_and_up_for_retry() -> None:
-    failed = by_id("airflow_task_failed.eml")
-    assert failed["clear"] == [
-        "airflow tasks clear --yes --only-failed --task-regex '^process_edit_hourly$' "
-        "--start-date 2023-10-01T00:00:00+00:00 --end-date 2023-10-01T00:00:00+00:00 "
-        "edit_hourly"
-    ]
+    """Issue 30: the CLI's clear and pause were printed with no host and no user, as if any
+    shell reached any Airflow instance. They are printed where the instance's CLI runs (its
+    cli_host, as its cli_user), and otherwise the steps say to act in the UI."""
+    alert = parsed("airflow_task_failed.eml")[0]
+    cli = AirflowCli("analytics", "an-launcher1002.eqiad.wmnet", "analytics", "airflow")
+    site = Site(airflow_clis=(cli,))
+    found = {s.id: s for s in steps_for(alert.kind, alert.details, SEEN, site=site) if s.id}
+    assert found["clear"].command == (
+        "sudo -u analytics airflow tasks clear --yes --only-failed --task-regex "
+        "'^process_edit_hourly$' --start-date 2023-10-01T00:00:00+00:00 "
+        "--end-date 2023-10-01T00:00:00+00:00 edit_hourly"
+    )
+    assert (found["clear"].host, found["clear"].as_whom) == (
+        "an-launcher1002.eqiad.wmnet",
+        "analytics",
+    )
+    assert found["pause"].where_line() == (
+        "on an-launcher1002.eqiad.wmnet as analytics, changes things"
+    )
+    elsewhere = steps_for(alert.kind, alert.details, SEEN)  # no CLI set for this instance
+    assert not any(s.id in ("clear", "pause") for s in elsewhere)
+    assert any("in the Airflow UI" in s.text for s in elsewhere)
     retry = steps("airflow_task_retry_mapped.eml")
     assert not any(s.id in ("clear", "pause") for s in retry)  # clear --only-failed: no-op
     assert any("Wait for the retry" in s.text for s in retry)

@@ -5,7 +5,7 @@ written from the runbook (ops-week-runbook.txt) and the tools' documented usage.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from opsweek.checks.canary import findings as canary_findings
 from opsweek.checks.mw_history import MwHistory, SnapshotState
 from opsweek.checks.new_wikis import Candidate, NewWikis
 from opsweek.checks.partitions import Drift
+from opsweek.site import AirflowCli, Site
 from opsweek.steps import Step
 from tests.alerts.helpers import parsed, raw_inputs
 from tests.conformance.expect import Expect, Irc, Sql, Url, sh
@@ -28,6 +29,18 @@ from tests.conformance.harness import call
 LAUNCHER = "an-launcher1002.eqiad.wmnet"
 DEPLOY = "deployment.eqiad.wmnet"
 ALLOWLIST = "/wmf/refinery/current/static_data/pageview/allowlist/allowlist.tsv"
+# the team's site, with the CLIs of its Airflow instances run on the launcher as their users
+SITE = Site(
+    airflow_clis=(
+        AirflowCli("analytics", LAUNCHER, "analytics"),
+        AirflowCli("analytics-product", LAUNCHER, "analytics-product"),
+    )
+)
+
+
+def airflow(*argv: str, user: str = "analytics") -> Expect:
+    """The instance's CLI, on the launcher as the instance's user."""
+    return sh(call("airflow", *argv, user=user), host=LAUNCHER)
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,7 @@ class AlertCase:
     canned: dict[str, str] = field(default_factory=dict)  # stub outputs, by command line
     absent: tuple[str, ...] = ()  # step ids that must not be there for this input
     alert_id: int = 42  # the stored alert's id, for the opsweek commands that act on it
+    site: Site = field(default_factory=lambda: SITE)
 
     @property
     def kind(self) -> str:
@@ -49,7 +63,7 @@ class AlertCase:
     def steps(self) -> list[Step]:
         first = self.first_seen or self.alert.occurred_at
         return steps_for(
-            self.kind, self.alert.details, first, self.last_seen or first, self.alert_id
+            self.kind, self.alert.details, first, self.last_seen or first, self.alert_id, self.site
         )
 
 
@@ -87,7 +101,8 @@ def allowlist_sync() -> dict[str, list[Expect]]:
                     "scp",
                     "static_data/pageview/allowlist/allowlist.tsv",
                     "an-launcher1002.eqiad.wmnet:",
-                )
+                ),
+                host="your laptop",
             )
         ],
         "put": [as_hdfs("-put", "-f", "allowlist.tsv", ALLOWLIST)],
@@ -134,7 +149,7 @@ def dumps_alerts(at: datetime) -> dict[str, ParsedAlert]:
 
 
 def opsweek(*args: str) -> Expect:
-    return sh(call("opsweek", *args))
+    return sh(call("opsweek", *args), host="where opsweek is installed")
 
 
 REFINE_FLAGS = (
@@ -177,24 +192,21 @@ def cases() -> list[AlertCase]:
                     )
                 ],
                 "clear": [
-                    sh(
-                        call(
-                            "airflow",
-                            "tasks",
-                            "clear",
-                            "--yes",
-                            "--only-failed",
-                            "--task-regex",
-                            "^process_edit_hourly$",
-                            "--start-date",
-                            "2023-10-01T00:00:00+00:00",
-                            "--end-date",
-                            "2023-10-01T00:00:00+00:00",
-                            "edit_hourly",
-                        )
+                    airflow(
+                        "tasks",
+                        "clear",
+                        "--yes",
+                        "--only-failed",
+                        "--task-regex",
+                        "^process_edit_hourly$",
+                        "--start-date",
+                        "2023-10-01T00:00:00+00:00",
+                        "--end-date",
+                        "2023-10-01T00:00:00+00:00",
+                        "edit_hourly",
                     )
                 ],
-                "pause": [sh(call("airflow", "dags", "pause", "edit_hourly"))],
+                "pause": [airflow("dags", "pause", "edit_hourly")],
                 "sal": [
                     Irc(
                         f"!log cleared edit_hourly.process_edit_hourly {AIRFLOW_RUN} on "
@@ -243,24 +255,22 @@ def cases() -> list[AlertCase]:
                     )
                 ],
                 "clear": [
-                    sh(
-                        call(
-                            "airflow",
-                            "tasks",
-                            "clear",
-                            "--yes",
-                            "--only-failed",
-                            "--task-regex",
-                            "^metrics\\.compute_metrics$",
-                            "--start-date",
-                            "2023-11-06T00:00:00+00:00",
-                            "--end-date",
-                            "2023-11-06T00:00:00+00:00",
-                            "wikidata",
-                        )
+                    airflow(
+                        "tasks",
+                        "clear",
+                        "--yes",
+                        "--only-failed",
+                        "--task-regex",
+                        "^metrics\\.compute_metrics$",
+                        "--start-date",
+                        "2023-11-06T00:00:00+00:00",
+                        "--end-date",
+                        "2023-11-06T00:00:00+00:00",
+                        "wikidata",
+                        user="analytics-product",
                     )
                 ],
-                "pause": [sh(call("airflow", "dags", "pause", "wikidata"))],
+                "pause": [airflow("dags", "pause", "wikidata", user="analytics-product")],
                 "sal": [
                     Irc(
                         "!log cleared wikidata.metrics.compute_metrics "
@@ -278,7 +288,7 @@ def cases() -> list[AlertCase]:
                         "https://airflow-analytics.wikimedia.org/dags/webrequest_actor_metrics_hourly/grid"
                     )
                 ],
-                "pause": [sh(call("airflow", "dags", "pause", "webrequest_actor_metrics_hourly"))],
+                "pause": [airflow("dags", "pause", "webrequest_actor_metrics_hourly")],
             },
         ),
         AlertCase(
@@ -318,7 +328,7 @@ def cases() -> list[AlertCase]:
                     )
                 ],
                 "opsweek-clear": [opsweek("airflow", "clear", "42")],
-                "pause": [sh(call("airflow", "dags", "pause", "druid_load_pageviews_hourly"))],
+                "pause": [airflow("dags", "pause", "druid_load_pageviews_hourly")],
                 "sal": [
                     Irc(
                         "!log cleared druid_load_pageviews_hourly.load_druid "
@@ -362,22 +372,19 @@ def cases() -> list[AlertCase]:
                 ],
                 "opsweek-clear": [opsweek("airflow", "clear", "42")],
                 "clear": [
-                    sh(
-                        call(
-                            "airflow",
-                            "tasks",
-                            "clear",
-                            "--yes",
-                            "--only-failed",
-                            "--start-date",
-                            "2026-12-01T09:00:00+00:00",
-                            "--end-date",
-                            "2026-12-01T09:00:00+00:00",
-                            "webrequest_actor_metrics_hourly",
-                        )
+                    airflow(
+                        "tasks",
+                        "clear",
+                        "--yes",
+                        "--only-failed",
+                        "--start-date",
+                        "2026-12-01T09:00:00+00:00",
+                        "--end-date",
+                        "2026-12-01T09:00:00+00:00",
+                        "webrequest_actor_metrics_hourly",
                     )
                 ],
-                "pause": [sh(call("airflow", "dags", "pause", "webrequest_actor_metrics_hourly"))],
+                "pause": [airflow("dags", "pause", "webrequest_actor_metrics_hourly")],
                 "sal": [
                     Irc(
                         "!log cleared the failed tasks of webrequest_actor_metrics_hourly "
@@ -501,9 +508,29 @@ def cases() -> list[AlertCase]:
             tools=("refine_eventlogging_analytics",),
         ),
         AlertCase(
-            "refine failure without a rerun command: one built from the failed hour",
-            unread_refine,
+            "refine failure without a rerun command: one built from the failed hour, that "
+            "opsweek reran: the rerun's own logs, by the application read from its output",
+            replace(
+                unread_refine,
+                details={
+                    **unread_refine.details,
+                    "rerun_applications": ["application_1706000000000_4242"],
+                },
+            ),
             {
+                "yarn-logs-rerun": [
+                    sh(
+                        call(
+                            "yarn",
+                            "logs",
+                            "-applicationId",
+                            "application_1706000000000_4242",
+                            user="analytics",
+                        ),
+                        call("grep", "Refine:"),
+                        host=LAUNCHER,
+                    )
+                ],
                 "rerun": [
                     sh(
                         call(
@@ -871,8 +898,12 @@ def cases() -> list[AlertCase]:
             finding(_new_wikis(), at),
             {
                 "replica": [
-                    sh(call("analytics-mysql", "azywiki")),
-                    sh(call("analytics-mysql", "tlywiki")),
+                    sh(call("analytics-mysql", "azywiki"), host="a stat host"),
+                    sh(call("analytics-mysql", "tlywiki"), host="a stat host"),
+                ],
+                "replica-target": [
+                    sh(call("analytics-mysql", "--print-target", "azywiki"), host="a stat host"),
+                    sh(call("analytics-mysql", "--print-target", "tlywiki"), host="a stat host"),
                 ],
                 "write": [
                     opsweek("check", "new-wikis", "--date", "2026-11-27", "--days", "3", "--write")

@@ -71,11 +71,11 @@ def parse_hive(statement: str) -> sqlglot.exp.Expression:
 @dataclass(frozen=True)
 class Sql:
     text: str
-    host: str = ""
+    host: str = "a stat host"  # a Hive or Spark SQL shell there
 
     def check(self, step: Step, shell: Shell) -> None:
         assert step.lang == "sql", step
-        assert step.host == self.host
+        assert step.host == self.host, f"runs on {step.host!r}, expected {self.host!r}"
         assert step.command == self.text
         parse_hive(step.command)
 

@@ -52,6 +52,7 @@ def test_webhook_firing_then_resolved(client: TestClient, web_store: Store, toke
         "resolved": 0,
         "inputs": 1,
         "duplicates": 0,
+        "replies": 0,
     }
     resolved = (ALERT_FIXTURES / "alertmanager_resolved.json").read_bytes()
     assert client.post(WEBHOOK, content=resolved, headers=auth(token)).json()["resolved"] == 2

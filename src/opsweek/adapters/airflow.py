@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from opsweek.errors import ConfigError, Unavailable
+from opsweek.site import AirflowCli
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,24}")
 PAGE = 100
@@ -34,6 +35,9 @@ class AirflowInstance:
     password_env: str = ""
     token_env: str = ""
     area: str = ""  # "dumps" for an instance running the dumps' DAGs
+    cli_host: str = ""  # where its CLI runs, for the steps that print it ("" : the UI)
+    cli_user: str = ""  # the account its CLI runs as there (sudo -u)
+    cli: str = "airflow"  # its CLI's program there
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> AirflowInstance:
@@ -43,20 +47,44 @@ class AirflowInstance:
                 "each [[airflow.instances]] needs a name (letters, digits, - and _; at most 24) "
                 "and an http(s) url"
             )
-        unknown = set(entry) - {"name", "url", "user", "password_env", "token_env", "area"}
+        known = {
+            "name",
+            "url",
+            "user",
+            "password_env",
+            "token_env",
+            "area",
+            "cli_host",
+            "cli_user",
+            "cli",
+        }
+        unknown = set(entry) - known
         if unknown:
             raise ConfigError(f"[[airflow.instances]] {name}: unknown keys {sorted(unknown)}")
         area = str(entry.get("area") or "")
         if area not in ("", "dumps"):
             raise ConfigError(f"[[airflow.instances]] {name}: area is 'dumps' or not given")
-        return cls(
+        instance = cls(
             name,
             url,
             str(entry.get("user") or ""),
             str(entry.get("password_env") or ""),
             str(entry.get("token_env") or ""),
             area,
+            str(entry.get("cli_host") or ""),
+            str(entry.get("cli_user") or ""),
+            str(entry.get("cli") or "airflow"),
         )
+        if instance.cli_host:
+            try:
+                instance.cli_site().check_cli()
+            except ValueError as exc:
+                raise ConfigError(f"[[airflow.instances]] {name}: {exc}") from None
+        return instance
+
+    def cli_site(self) -> AirflowCli:
+        """Where this instance's CLI runs, for the steps (`opsweek.site`)."""
+        return AirflowCli(self.name, self.cli_host, self.cli_user, self.cli)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -161,14 +162,21 @@ class AlertChanges:
         note: str,
         sal_message: str,
         at: datetime | None = None,
+        learned: dict[str, Any] | None = None,
     ) -> Alert:
         """Record what someone did about an alert elsewhere (cleared its task in Airflow, say):
-        a history line with ``action`` and ``note``, and ``sal_message`` in the SAL."""
+        a history line with ``action`` and ``note``, and ``sal_message`` in the SAL (none when
+        it is empty: what only looked changes nothing to log).
+        ``learned``: what acting taught about the alert, kept in its details (a rerun's YARN
+        application ids)."""
         at = at or utcnow()
         with self._writing(None) as writing:
             alert = Inbox(writing).get(alert_id)
+            if learned:
+                alert.details = {**alert.details, **learned}
             _record(writing, alert, actor, at, action, note)
-            record_action(writing, actor, sal_message, at)
+            if sal_message:
+                record_action(writing, actor, sal_message, at)
             return alert
 
     def resolve_by_check(

@@ -31,10 +31,10 @@ from opsweek.quoting import (
     url_component,
 )
 from opsweek.site import DEFAULT_SITE, Site
-from opsweek.steps import LANGS, Step
+from opsweek.steps import CHANGE, EFFECTS, LANGS, PLACES, Step
 
 RUNBOOKS = Path(__file__).with_name("runbooks.toml")
-STEP_FIELDS = {"id", "text", "when", "unless", "each", "host", *LANGS}
+STEP_FIELDS = {"id", "text", "when", "unless", "each", "host", "effect", *LANGS}
 HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\Z")
 # how long before the alert was first seen, and after it was last seen, logs are read
 LOG_BEFORE, LOG_AFTER = timedelta(hours=2), timedelta(hours=1)
@@ -74,6 +74,10 @@ def _checked(kind: str, steps: list[dict[str, str]]) -> list[dict[str, str]]:
             raise RunbookError(f"{where}: a step with a command needs an id")
         if "host" in step and not set(langs) & {"shell", "sql"}:
             raise RunbookError(f"{where}: host is for shell and sql commands")
+        if "effect" in step and (
+            step["effect"] not in EFFECTS or not set(langs) & {"shell", "sql"}
+        ):
+            raise RunbookError(f"{where}: effect is read or change, for shell and sql commands")
         if step.get("id") in ids:
             raise RunbookError(f"{where}: id {step['id']!r} is used twice")
         ids.add(step.get("id", ""))
@@ -136,7 +140,7 @@ def _irc(value: Any, spec: str) -> str:
 
 def _host(value: Any, spec: str) -> str:
     text = str(value)
-    if not HOST.match(text):
+    if not HOST.match(text) and text not in PLACES:
         raise Unquotable(f"{text!r} is not a host name")
     return text
 
@@ -196,7 +200,8 @@ def render_step(template: Mapping[str, str], values: Mapping[str, Any]) -> Step:
         host = render_command(template["host"], values, "host") if "host" in template else ""
     except _Missing as missing:
         return Step(f"{text} (no command: {missing.reason})", id=template["id"])
-    return Step(text, command, lang, host, template["id"])
+    effect = template.get("effect", CHANGE) if lang in ("shell", "sql") else ""
+    return Step(text, command, lang, host, template["id"], effect)
 
 
 def time_window(first_seen: datetime, last_seen: datetime) -> dict[str, str]:

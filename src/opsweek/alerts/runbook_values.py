@@ -28,8 +28,14 @@ def derived(kind: str, details: Mapping[str, Any], site: Site = DEFAULT_SITE) ->
     return compute(details, site) if compute else {}
 
 
+def _airflow_cli(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
+    """Where this alert's Airflow instance's CLI runs and as whom, when the site says."""
+    cli = site.airflow_cli(str(details.get("airflow_instance") or ""))
+    return {"airflow_cli": cli.argv(), "airflow_host": cli.host} if cli else {}
+
+
 def _airflow_task(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = _airflow_cli(details, site)
     logical = _cli_logical_date(details)
     if logical:
         extra["logical_date"] = logical
@@ -40,6 +46,8 @@ def _airflow_task(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     extra["airflow2_ui"] = bool(details.get("base_url")) and "/runs/" not in log_url
     state = details.get("state")
     extra["is_failed"] = state == "failed"
+    extra["cli_failed"] = extra["is_failed"] and "airflow_cli" in extra
+    extra["ui_failed"] = extra["is_failed"] and "airflow_cli" not in extra
     extra["is_retry"] = state == "up_for_retry"
     extra["acts_failed"] = extra["is_failed"] and bool(details.get("polled"))
     extra["is_druid"] = "druid" in f"{details.get('dag_id')} {task_id}".lower()
@@ -48,8 +56,11 @@ def _airflow_task(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
 
 
 def _airflow_run(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
+    extra = _airflow_cli(details, site)
     logical = _cli_logical_date(details)
-    return {"cli_logical_date": logical} if logical else {}
+    if logical and extra:
+        extra["cli_logical_date"] = logical
+    return extra
 
 
 def _cli_logical_date(details: Mapping[str, Any]) -> str:
@@ -87,6 +98,12 @@ def _refine(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     gets no rerun, and says why (``rerun_refused``)."""
     job = str(details.get("job") or "")
     command = str(details.get("rerun_command") or "")
+    reran = [str(a) for a in details.get("rerun_applications") or []]
+    if reran:
+        return {
+            **_refine({**details, "rerun_applications": []}, site),
+            "rerun_application": reran[-1],
+        }
     problems = []
     if job not in site.refine_jobs:
         problems.append(f"{job or 'its job'} is not one of the Refine jobs opsweek reruns")
@@ -258,7 +275,17 @@ def _mw_history(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
 
 
 def _airflow_sla(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
-    return {"blocking_task_ids": [t["task_id"] for t in details.get("blocking") or []]}
+    instance = str(details.get("airflow_instance") or "") or _instance_of(details)
+    return {
+        **_airflow_cli({"airflow_instance": instance}, site),
+        "blocking_task_ids": [t["task_id"] for t in details.get("blocking") or []],
+    }
+
+
+def _instance_of(details: Mapping[str, Any]) -> str:
+    """An SLA miss names its instance by its web server's address (airflow-analytics.…)."""
+    match = re.match(r"https?://(airflow-[\w-]+)\.", str(details.get("base_url") or ""))
+    return match.group(1) if match else ""
 
 
 def _partition_drift(details: Mapping[str, Any], site: Site) -> dict[str, Any]:

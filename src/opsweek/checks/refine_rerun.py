@@ -124,6 +124,7 @@ class RefineRunner:
             "refine-rerun",
             f"{rerun.command} on {rerun.runner}: {result.summary()}",
             f"{rerun.sal} on {rerun.runner} ({result.summary()})",
+            learned={"rerun_applications": list(applications)} if applications else None,
         )
         if not result.ok:
             return result

@@ -277,3 +277,43 @@ def _done(data: dict[str, object], message: str, json_: bool) -> None:
         print_json(data)
     else:
         console.print(f"{message}: {escape(str(data['title']))}")
+
+
+@app.command("run")
+def run_step(
+    ctx: typer.Context,
+    alert_id: int,
+    step: Annotated[
+        str, typer.Argument(help="The step's id as `alerts show` lists it (id#2: its second).")
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Run a step that changes something without asking.")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who runs it (default: the CLI's user).")
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Run one of an alert's steps on its host, exactly as it is shown, through the host's
+    runner ([[runners]]): a read-only step at once; a step that changes something only when
+    runner.allow_changes lists it, after its command is shown and confirmed. Its output is
+    kept on the alert. Exit 1 when it failed."""
+    from rich.markup import escape
+
+    app_state = state(ctx)
+    runner = app_state.app.step_runner
+    planned = runner.plan(alert_id, step)
+    command = planned.step.command
+    if not json_ or (planned.step.effect != "read" and not yes):
+        console.print(f"{escape(planned.step.where_line())}:")
+        console.print(escape(command), soft_wrap=True, markup=False)
+    if planned.step.effect != "read" and not yes and not typer.confirm("run it?", default=False):
+        raise typer.Exit(1)
+    result = runner.run(planned, by or app_state.settings.user, confirmed=command)
+    if json_:
+        print_json(result.as_json())
+    else:
+        console.print(escape(result.output), soft_wrap=True, markup=False, end="")
+        said = result.error or f"exit {result.exit_status}"
+        console.print(f"{escape(said)} ({result.output_size} characters of output)")
+    raise typer.Exit(0 if result.ok else 1)

@@ -154,9 +154,16 @@ class ClusterSettings(NamedTuple):
     launcher_units: tuple[str, ...]
     cumin: str
     deployment: str
+    cloud_replica: str
+    cloud_replica_user: str
     jobs_user: str
     hdfs_user: str
     kerberos: str
+
+
+class RunnerSettings(NamedTuple):
+    allow_changes: tuple[str, ...]
+    timeout_minutes: int
 
 
 class RefineSettings(NamedTuple):

@@ -402,6 +402,21 @@ SETTINGS: tuple[Setting, ...] = (
         check=_site_value("deployment"),
     ),
     Setting(
+        "cluster.cloud_replica",
+        str,
+        "an-redacteddb1001.eqiad.wmnet",
+        "The cloud (labs) wiki replicas' host: a new wiki's second replica check connects there.",
+        check=_site_value("cloud_replica"),
+    ),
+    Setting(
+        "cluster.cloud_replica_user",
+        str,
+        "s53272",
+        "The account the cloud replicas are read with (its password stays in the team's "
+        "password store).",
+        check=_site_value("cloud_replica_user"),
+    ),
+    Setting(
         "cluster.jobs_user",
         str,
         "analytics",
@@ -430,6 +445,21 @@ SETTINGS: tuple[Setting, ...] = (
         "The Refine jobs opsweek reruns (comma-separated). A Refine e-mail about another job "
         "gets no runnable rerun: the job, like the user and the host, never comes from a mail.",
         check=_refine_jobs,
+    ),
+    Setting(
+        "runner.allow_changes",
+        str,
+        "",
+        "Ids of the steps that change something which opsweek may run on request (comma-"
+        "separated, e.g. reset-failed,msck,restart); none by default: they stay commands for a "
+        "person. Read-only steps need no listing.",
+    ),
+    Setting(
+        "runner.timeout_minutes",
+        int,
+        10,
+        "Minutes a step run on request may take before opsweek stops waiting for it.",
+        check=_at_least_one,
     ),
     Setting(
         "refine.runner",
@@ -756,7 +786,17 @@ TABLE_LISTS: tuple[TableList, ...] = (
         "airflow.instances",
         "Airflow instances opsweek polls and acts on: `name` (analytics, search, ...; their "
         "e-mails come from airflow-<name>), `url` (the web server), and either `token_env` "
-        "(an environment variable holding a bearer token) or `user` and `password_env`.",
+        "(an environment variable holding a bearer token) or `user` and `password_env`; "
+        "optional `cli_host`, `cli_user`, `cli` (where its CLI runs, as whom: the steps that "
+        "clear and pause print it there; without, they point at the UI).",
+    ),
+    TableList(
+        "runners",
+        "Hosts where opsweek runs a step on request, over SSH: `host` (as the steps name it, "
+        "e.g. an-launcher1002.eqiad.wmnet), `ssh` (user@host:port), optional `key` and "
+        "`known_hosts`. Read-only steps run for any logged-in person; a step that changes "
+        "something only when its id is in runner.allow_changes, after its exact command is "
+        "confirmed.",
     ),
     TableList(
         "dashboards",

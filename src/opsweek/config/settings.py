@@ -199,6 +199,15 @@ class Settings:
         return areas.build(areas.DumpsSettings, "dumps", self._values)
 
     @cached_property
+    def runner(self) -> areas.RunnerSettings:
+        return areas.build(areas.RunnerSettings, "runner", self._values)
+
+    @property
+    def runner_entries(self) -> list[dict[str, Any]]:
+        """The ``[[runners]]`` tables as written (checked by opsweek.checks.step_runs)."""
+        return self._entries("runners")
+
+    @cached_property
     def cluster(self) -> areas.ClusterSettings:
         return areas.build(areas.ClusterSettings, "cluster", self._values)
 

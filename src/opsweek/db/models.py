@@ -219,6 +219,30 @@ class SalRef(Base):
     __table_args__ = (Index("ix_sal_refs_value_logged_at", "value", "logged_at"),)
 
 
+class StepRun(Base):
+    """A step of an alert run by opsweek on request (opsweek.checks.step_runs): the exact
+    command, where and as whom, who asked, and what it said (the end of its output, with the
+    whole size); ``exit_status`` None while it runs or when it could not run (``error``)."""
+
+    __tablename__ = "step_runs"
+    __table_args__ = (Index("ix_step_runs_alert", "alert_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    step: Mapped[str] = mapped_column(String(80))  # its id, #n for the n-th of a repeated one
+    command: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255))
+    as_whom: Mapped[str] = mapped_column(String(64))
+    effect: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    exit_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output: Mapped[str] = mapped_column(Text, default="")
+    output_size: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class LoginFailure(Base):
     """A login attempt counted as failed (``key``: ``user:<name>`` or ``address:<ip>``), from
     before its password is checked until it succeeds: the failed-login limit, shared by every

@@ -137,6 +137,29 @@ async def refine_rerun(request: Request, alert_id: int, caller: Caller) -> dict[
     return await run_in_threadpool(run)
 
 
+class StepRunRequest(BaseModel):
+    confirm: str = Field(
+        default="",
+        max_length=20_000,
+        description="For a step that changes something: its exact command, as shown",
+    )
+
+
+@router.post(
+    "/alerts/{alert_id}/steps/{step}/run",
+    summary="Run one of an alert's steps on its host (a change: confirm its exact command)",
+)
+async def run_step(
+    request: Request, alert_id: int, step: str, body: StepRunRequest, caller: Caller
+) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        runner = request.app.state.opsweek.step_runner
+        planned = runner.plan(alert_id, step)
+        return runner.run(planned, caller, confirmed=body.confirm).as_json()
+
+    return await run_in_threadpool(run)
+
+
 @router.get("/who", summary="Who is on duty now, and who is next")
 def who(request: Request) -> dict[str, Any]:
     with request.app.state.store.session() as session:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from opsweek.errors import OpsweekError
+from opsweek.errors import BadInput, OpsweekError
 from opsweek.passwords import check_password
 from opsweek.sal.log import SalLog
 from opsweek.timeutil import parse_date
@@ -135,6 +135,28 @@ async def refine_rerun_form(request: Request, alert_id: int, csrf: Csrf = None) 
             ops.alert_changes.note(alert_id, user, f"the Refine rerun could not run: {exc}")
 
     threading.Thread(target=rerun, name=f"refine-rerun-{alert_id}", daemon=True).start()
+    return _back(request, f"/alerts/{alert_id}")
+
+
+@router.post("/alerts/{alert_id}/steps/{step}/run", summary="Run one of an alert's steps (form)")
+async def step_run_form(
+    request: Request,
+    alert_id: int,
+    step: str,
+    csrf: Csrf = None,
+    confirm: Annotated[str, Form(max_length=20_000)] = "",
+) -> RedirectResponse:
+    """Start the step; it runs on after the answer, and its output shows on the alert."""
+    user = check_form(request, csrf)
+    runner = request.app.state.opsweek.step_runner
+    planned = await run_in_threadpool(runner.plan, alert_id, step)
+    if planned.step.effect != "read" and confirm != planned.step.command:
+        raise BadInput("confirm the exact command shown before it runs")
+
+    def run() -> None:
+        runner.run(planned, user, confirmed=confirm)
+
+    threading.Thread(target=run, name=f"step-run-{alert_id}", daemon=True).start()
     return _back(request, f"/alerts/{alert_id}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import time as clock
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from opsweek.handoff.report import AlertLine
 from opsweek.rotation.calendar_grid import month_grid
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
+from opsweek.steps import Step
 from opsweek.timeutil import iso, parse_date, parse_since, zone
 from opsweek.watch.answers import answer_status
 from opsweek.watch.readings import AIRFLOW_PREFIX, last_readings
@@ -283,6 +285,13 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
             else "",
             "history": box.history(alert_id),
             "runbook": runbook,
+            "step_keys": step_keys(runbook),
+            "runnable": {
+                key: request.app.state.opsweek.step_runner.runnable(step)
+                for key, step in zip(step_keys(runbook), runbook, strict=True)
+                if key
+            },
+            "runs": request.app.state.opsweek.step_runner.runs(alert_id),
             "related_sal": box.related_sal(alert, context["window"]),
             "details_json": json.dumps(alert.details, indent=2, ensure_ascii=False, default=str),
             "raw": raw.content.decode("utf-8", errors="replace") if raw else "",
@@ -325,6 +334,30 @@ def refine_rerun_confirm(request: Request, alert_id: int) -> HTMLResponse:
     plan = request.app.state.opsweek.refine_runner.plan(alert_id)
     values = {**context, "alert": alert, "runner": plan.runner, "command": plan.command}
     return _render(request, "refine_rerun.html", values)
+
+
+def step_keys(steps: list[Step]) -> list[str]:
+    """Each step's key for running it: its id, id#n for the n-th with that id; "" for a step
+    without a command."""
+    seen: Counter[str] = Counter()
+    keys = []
+    for step in steps:
+        if not (step.id and step.command):
+            keys.append("")
+            continue
+        seen[step.id] += 1
+        keys.append(step.id if seen[step.id] == 1 else f"{step.id}#{seen[step.id]}")
+    return keys
+
+
+@router.get("/alerts/{alert_id}/steps/{step}/run", response_class=HTMLResponse)
+def step_run_confirm(request: Request, alert_id: int, step: str) -> HTMLResponse:
+    """A step that changes something, its exact command shown, to confirm before it runs."""
+    context = _context(request)
+    with request.app.state.store.session() as session:
+        alert = Inbox(session).get(alert_id)
+    planned = request.app.state.opsweek.step_runner.plan(alert_id, step)
+    return _render(request, "step_run.html", {**context, "alert": alert, "planned": planned})
 
 
 @router.get("/handoff/tasks", response_class=HTMLResponse, name="handoff_tasks")

@@ -1,0 +1,206 @@
+"""An alert's steps run on request (issue 30), over SSH to a real sshd on 127.0.0.1 standing for
+the launcher, with the cluster's tools as recording stubs that answer like the real ones: what
+runs is byte for byte the command shown; a read-only step runs at once and its output is kept
+on the alert; a change runs only when listed in runner.allow_changes and confirmed, and the SAL
+says who ran it; nothing runs without a runner."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from opsweek.alerts.changes import AlertChanges
+from opsweek.app import App
+from opsweek.config import load_settings
+from opsweek.db.models import Alert, AlertEvent, SalEntry, StepRun
+from opsweek.db.session import Store
+from opsweek.errors import BadInput
+from opsweek.tokens import Tokens
+from opsweek.web import create_app
+from tests.alerts.helpers import ALERT_FIXTURES, raw_inputs
+from tests.conftest import Cli
+from tests.services.sshd import SshServer, sshd
+
+pytestmark = pytest.mark.integration
+
+LAUNCHER = "an-launcher1002.eqiad.wmnet"
+SUDO = '#!/bin/sh\necho "sudo $*" >> "$STUB_LOG"\n[ "$1" = -u ] && shift 2\nexec "$@"\n'
+RECORDER = """#!/bin/sh
+printf '%s\\0' "$(basename "$0")" "$@" >> "$STUB_ARGV"
+printf '\\n' >> "$STUB_ARGV"
+"""
+STUBS = {
+    "sudo": SUDO,
+    # journalctl as it prints a failed unit's log
+    "journalctl": RECORDER
+    + 'for i in $(seq 1 5000); do echo "Dec 02 07:41:10 an-launcher1002 sqoop[4242]: $i"; done\n'
+    'echo "Dec 02 07:41:11 an-launcher1002 refinery-sqoop-mediawiki-private[4242]: ERROR '
+    'sqoop of cu_changes failed"\n',
+    "systemctl": RECORDER + 'echo "refinery-sqoop-mediawiki-private.service - sqoop"\n'
+    'echo "     Active: failed (Result: exit-code)"\n',
+}
+
+
+@pytest.fixture(scope="module")
+def stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("launcher")
+    for name, text in STUBS.items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o755)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def launcher(stubs: Path) -> Iterator[SshServer]:
+    env = {
+        "PATH": f"{stubs}:/usr/bin:/bin",
+        "STUB_LOG": str(stubs / "calls.log"),
+        "STUB_ARGV": str(stubs / "argv.log"),
+    }
+    with sshd("SetEnv " + " ".join(f"{k}={v}" for k, v in env.items()) + "\n") as server:
+        yield server
+
+
+def config(tmp_path: Path, server: SshServer, allow: str = "") -> Path:
+    path = tmp_path / "opsweek.toml"
+    path.write_text(
+        f'[runner]\nallow_changes = "{allow}"\n'
+        f'[[runners]]\nhost = "{LAUNCHER}"\nssh = "{server.user}@127.0.0.1:{server.port}"\n'
+        f'key = "{server.client_key}"\nknown_hosts = "{server.known_hosts}"\n'
+    )
+    return path
+
+
+def sqoop_alert(store: Store) -> int:
+    AlertChanges(store).ingest(raw_inputs("systemd_timer_fail_sqoop.eml"))
+    with store.session() as session:
+        return int(session.scalars(select(Alert.id)).one())
+
+
+def last_argv(stubs: Path) -> list[str]:
+    record = (stubs / "argv.log").read_bytes().rstrip(b"\n").split(b"\n")[-1]
+    return [word.decode() for word in record.split(b"\0") if word]
+
+
+def test_a_read_only_step_runs_as_shown_and_its_output_is_kept(
+    store: Store, tmp_path: Path, launcher: SshServer, stubs: Path
+) -> None:
+    ops = App(load_settings(config(tmp_path, launcher), env={}), store=store)
+    alert_id = sqoop_alert(store)
+    planned = ops.step_runner.plan(alert_id, "journal")
+    shown = planned.step
+    assert (shown.host, shown.as_whom, shown.effect) == (LAUNCHER, "root", "read")
+    result = ops.step_runner.run(planned, "ana")
+    assert result.ok
+    assert last_argv(stubs) == shlex.split(shown.command)[1:]  # byte for byte, after sudo
+    assert "ERROR sqoop of cu_changes failed" in result.output
+    assert result.output_size > len(result.output) == 64 * 1024  # the end kept, size said
+    with store.session() as session:
+        (run,) = session.scalars(select(StepRun))
+        history = [(e.actor, e.action, e.note) for e in session.scalars(select(AlertEvent))]
+        sal = list(session.scalars(select(SalEntry.message)))
+    assert (run.command, run.host, run.as_whom, run.actor) == (
+        shown.command,
+        LAUNCHER,
+        "root",
+        "ana",
+    )
+    assert ("ana", "ran", f"ran step journal on {LAUNCHER}: exit 0") in history
+    assert sal == []  # a look changes nothing: nothing to log
+
+
+def test_a_change_runs_only_when_allowed_and_confirmed_and_goes_to_the_sal(
+    store: Store,
+    tmp_path: Path,
+    launcher: SshServer,
+    stubs: Path,
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ops = App(load_settings(config(tmp_path, launcher), env={}), store=store)
+    alert_id = sqoop_alert(store)
+    with pytest.raises(BadInput, match=r"reset-failed is not in runner\.allow_changes"):
+        ops.step_runner.plan(alert_id, "reset-failed")
+    allowed = App(load_settings(config(tmp_path, launcher, "reset-failed"), env={}), store=store)
+    planned = allowed.step_runner.plan(alert_id, "reset-failed")
+    with pytest.raises(BadInput, match="once its command is confirmed"):
+        allowed.step_runner.run(planned, "ana")
+    result = allowed.step_runner.run(planned, "ana", confirmed=planned.step.command)
+    unit = planned.step.command.split()[-1]
+    assert result.ok and last_argv(stubs) == ["systemctl", "reset-failed", "--", unit]
+    with store.session() as session:
+        sal = [(e.actor, e.message) for e in session.scalars(select(SalEntry))]
+    assert sal == [("ana", f"ran {planned.step.command} on {LAUNCHER} (exit 0)")]
+    # from the CLI and the API, as a person and a script would
+    monkeypatch.setenv("OPSWEEK_CONFIG", str(config(tmp_path, launcher, "reset-failed")))
+    monkeypatch.setenv("OPSWEEK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    cli.ok("alerts", "ingest", ALERT_FIXTURES / "systemd_timer_fail_sqoop.eml")
+    shown = cli.json("alerts", "run", "1", "status")
+    assert (shown["effect"], shown["exit_status"], shown["host"]) == ("read", 0, LAUNCHER)
+    asked = cli("alerts", "run", "1", "reset-failed", input="n\n")
+    assert asked.exit_code == 1 and "changes things" in asked.stdout
+    with allowed.store.writing() as session:
+        token = Tokens(session).create("ana", "script")[1]
+    with TestClient(create_app(allowed)) as client:
+        bearer = {"Authorization": f"Bearer {token}"}
+        url = f"/api/v1/alerts/{alert_id}/steps/reset-failed/run"
+        refused = client.post(url, json={}, headers=bearer)
+        assert refused.status_code == 400
+        done = client.post(url, json={"confirm": planned.step.command}, headers=bearer)
+        assert done.status_code == 200 and done.json()["exit_status"] == 0
+
+
+def test_nothing_runs_without_a_runner(store: Store) -> None:
+    ops = App(load_settings(env={}), store=store)
+    alert_id = sqoop_alert(store)
+    with pytest.raises(BadInput, match=f"no runner for {LAUNCHER}"):
+        ops.step_runner.plan(alert_id, "journal")
+    with pytest.raises(BadInput, match="has no step nonsense"):
+        ops.step_runner.plan(alert_id, "nonsense")
+
+
+def test_the_alert_page_runs_a_step_and_shows_what_it_said(
+    store: Store, tmp_path: Path, launcher: SshServer
+) -> None:
+    import time
+
+    from opsweek.passwords import set_password
+    from opsweek.rotation.people import PersonRecord
+    from opsweek.rotation.team import Team
+    from tests.web.test_login_forms import PASSWORD, csrf_of
+
+    ops = App(load_settings(config(tmp_path, launcher, "reset-failed"), env={}), store=store)
+    alert_id = sqoop_alert(store)
+    with store.writing() as session:
+        Team(session).add(PersonRecord("ann", "Ann"))
+        set_password(session, "ann", PASSWORD)
+    with TestClient(create_app(ops)) as client:
+        client.post(
+            "/login",
+            data={"username": "ann", "password": PASSWORD, "csrf": csrf_of(client)},
+            follow_redirects=False,
+        )
+        page = client.get(f"/alerts/{alert_id}").text
+        assert "as <strong>root</strong>" in page and "read-only" in page
+        assert f"run it on {LAUNCHER}</button>" in page  # a look: one click
+        assert f'href="/alerts/{alert_id}/steps/reset-failed/run">run it on' in page
+        confirm = client.get(f"/alerts/{alert_id}/steps/reset-failed/run").text
+        assert "sudo systemctl reset-failed -- refinery-sqoop" in confirm
+        csrf = csrf_of(client, f"/alerts/{alert_id}")
+        unconfirmed = client.post(f"/alerts/{alert_id}/steps/reset-failed/run", data={"csrf": csrf})
+        assert unconfirmed.status_code == 400
+        sent = client.post(
+            f"/alerts/{alert_id}/steps/journal/run", data={"csrf": csrf}, follow_redirects=False
+        )
+        assert sent.status_code == 303
+        deadline = time.monotonic() + 20
+        while not any(r.finished_at for r in ops.step_runner.runs(alert_id)):
+            assert time.monotonic() < deadline, "the step never finished"
+            time.sleep(0.1)
+        page = client.get(f"/alerts/{alert_id}").text
+        assert "Steps run by opsweek" in page and "ERROR sqoop of cu_changes failed" in page
