@@ -111,6 +111,11 @@ def test_plan_orders_archives_before_removals(scanned) -> None:  # type: ignore[
     assert home.expect == files.fingerprint("/user/elvis", ("/user/elvis/project",))
     script = plan.script()
     assert script.startswith("# Offboarding elvis") and commands[0] in script
+    # issue 30: the launcher's commands and cumin's came one after another with no host
+    launcher, cumin = script.split("# --- on cumin1001.eqiad.wmnet: ")
+    assert "# --- on an-launcher1002.eqiad.wmnet: HDFS and Hive" in launcher
+    assert all(c in launcher for c in commands[:5]) and commands[5] in cumin
+    assert "sudo cumin" not in launcher
     assert plan_from_json(json.loads(json.dumps(plan.as_json()))) == plan
 
 

@@ -175,7 +175,8 @@ def plan(
     if json_:
         print_json({**data, "file": str(target), "duty": duty})
         return
-    console.print(made.script(), markup=False, highlight=False, soft_wrap=True, end="")
+    script = made.script(app_state.app.site)
+    console.print(script, markup=False, highlight=False, soft_wrap=True, end="")
     note(
         f"plan written to {target} ({len(made.steps)} steps); "
         f"run: {shell_join(['opsweek', 'offboard', 'execute', str(target)])} (a dry run; "

@@ -24,6 +24,7 @@ from opsweek.offboard.rules import (
 )
 from opsweek.offboard.scan import ScanReport, TableFinding
 from opsweek.quoting import Unquotable, shell_join, shell_word, sql_identifier
+from opsweek.site import DEFAULT_SITE, Site
 from opsweek.timeutil import iso
 
 AS_HDFS = ("sudo", "-u", "hdfs", "kerberos-run-command", "hdfs")
@@ -77,21 +78,38 @@ class Plan:
             "notes": list(self.notes),
         }
 
-    def script(self) -> str:
-        """The plan as a script a person can read and review."""
+    def script(self, site: Site = DEFAULT_SITE) -> str:
+        """The plan as a script a person can read and review, in one section per host it
+        runs on (HDFS and Hive from the launcher; the home directories from cumin's host)."""
         lines = [
             f"# Offboarding {self.user}: planned {self.created_at} by {self.created_by}",
             "# Review every line. `opsweek offboard execute PLAN --yes` runs it step by step,",
             "# re-checking before each removal that nothing changed since this plan was made.",
-            "",
+            "# Each section runs on the host its heading names, not where you are.",
         ]
+        host = ""
         for step in self.steps:
+            if step_host(step.action, site) != host:
+                host = step_host(step.action, site)
+                lines += ["", f"# --- on {host}: {HOST_ROLES[step.action == 'remove_home']} ---"]
             lines.append(f"# {step.number}. {step.action} {step.target}")
             lines.append(step.command)
         if self.notes:
             lines += ["", "# Left in place (review by hand):"]
             lines += [f"#  - {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
+
+
+HOST_ROLES = {
+    False: "HDFS and Hive, as hdfs with its keytab (sudo -u hdfs kerberos-run-command hdfs)",
+    True: "cumin runs the removal on every host of its query, as root",
+}
+
+
+def step_host(action: str, site: Site) -> str:
+    """Where a step of a plan runs: cumin's host for the home directories, else the
+    launcher (the hdfs account's keytab is there)."""
+    return site.cumin if action == "remove_home" else site.launcher
 
 
 def hdfs_command(*words: str) -> str:
