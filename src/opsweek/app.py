@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from opsweek.checks.refine import PartitionState
     from opsweek.checks.refine_rerun import RefineRunner
     from opsweek.checks.step_runs import StepRunner
+    from opsweek.checks.verify import Verifier
     from opsweek.checks.workflows import Checks
     from opsweek.config.areas import DumpsSettings
     from opsweek.db.session import Store
@@ -554,7 +555,7 @@ class App:
             with self.warehouse() as warehouse:
                 return warehouse.query(sql)
 
-        return StepRunner(
+        steps = StepRunner(
             self.store,
             self.alert_changes,
             steps_of,
@@ -562,6 +563,29 @@ class App:
             frozenset(runner.allow_changes),
             runner.timeout_minutes,
             query,
+        )
+        steps.after_change = lambda alert_id: self.verifier.run([alert_id])
+        return steps
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        """Whether a problem is over, for the alerts opsweek can check (opsweek.checks.verify)."""
+        from opsweek.adapters.druid import task_status
+        from opsweek.checks.verify import Verifier
+
+        def files() -> Files | None:
+            try:
+                return self.files
+            except OpsweekError:
+                return None
+
+        overlord = self.settings.airflow.druid_overlord_url
+        return Verifier(
+            self.store,
+            self.alert_changes,
+            self.step_runner,
+            files,
+            (lambda task_id: task_status(overlord, task_id)) if overlord else None,
         )
 
     @cached_property

@@ -407,7 +407,7 @@ def test_scheduled_checks_and_the_mw_history_cli(
     settings = load_settings(config, env={"OPSWEEK_DATA_DIR": str(tmp_path / "data")})
     store = open_store(settings.database_url)
     run = App(settings, store=store).checks.scheduled()
-    assert (run.failed, run.ran) == ([], ["mw-history", "refine", "new-wikis"])
+    assert (run.failed, run.ran) == ([], ["mw-history", "refine", "verify", "new-wikis"])
     assert run.not_configured == {"dumps": "not configured: set dumps.root"}
     with store.session() as session:
         kinds = sorted(a.kind for a in session.scalars(select(Alert)))
@@ -436,5 +436,5 @@ def test_an_empty_setup_opens_no_alert_by_itself(
     run = cli.json("check", "scheduled")
     assert run["not_configured"]["mw-history"].startswith("not configured: set files.root")
     assert "new-wikis" in run["not_configured"] and "dumps" in run["not_configured"]
-    assert run["ran"] == ["refine"] and run["failed"] == []
+    assert run["ran"] == ["refine", "verify"] and run["failed"] == []
     assert cli.json("alerts", "list")["alerts"] == []

@@ -36,12 +36,17 @@ printf '\\n' >> "$STUB_ARGV"
 """
 STUBS = {
     "sudo": SUDO,
+    "kerberos-run-command": '#!/bin/sh\nshift\nexec "$@"\n',
+    # hdfs fsck, as it ends its report once nothing is corrupt any more
+    "hdfs": RECORDER + "echo \"The filesystem under path '/' has 0 CORRUPT files\"\n",
     # journalctl as it prints a failed unit's log
     "journalctl": RECORDER
     + 'for i in $(seq 1 5000); do echo "Dec 02 07:41:10 an-launcher1002 sqoop[4242]: $i"; done\n'
     'echo "Dec 02 07:41:11 an-launcher1002 refinery-sqoop-mediawiki-private[4242]: ERROR '
     'sqoop of cu_changes failed"\n',
-    "systemctl": RECORDER + 'echo "refinery-sqoop-mediawiki-private.service - sqoop"\n'
+    # systemctl: `show` reads what $STUB_SHOW holds (the unit's state), `status` says failed
+    "systemctl": RECORDER + 'if [ "$1" = show ]; then cat "$STUB_SHOW"; exit 0; fi\n'
+    'echo "refinery-sqoop-mediawiki-private.service - sqoop"\n'
     'echo "     Active: failed (Result: exit-code)"\n',
 }
 
@@ -61,6 +66,7 @@ def launcher(stubs: Path) -> Iterator[SshServer]:
         "PATH": f"{stubs}:/usr/bin:/bin",
         "STUB_LOG": str(stubs / "calls.log"),
         "STUB_ARGV": str(stubs / "argv.log"),
+        "STUB_SHOW": str(stubs / "show.txt"),
     }
     with sshd("SetEnv " + " ".join(f"{k}={v}" for k, v in env.items()) + "\n") as server:
         yield server
@@ -82,9 +88,13 @@ def sqoop_alert(store: Store) -> int:
         return int(session.scalars(select(Alert.id)).one())
 
 
+def argvs(stubs: Path) -> list[list[str]]:
+    records = (stubs / "argv.log").read_bytes().rstrip(b"\n").split(b"\n")
+    return [[word.decode() for word in record.split(b"\0") if word] for record in records]
+
+
 def last_argv(stubs: Path) -> list[str]:
-    record = (stubs / "argv.log").read_bytes().rstrip(b"\n").split(b"\n")[-1]
-    return [word.decode() for word in record.split(b"\0") if word]
+    return argvs(stubs)[-1]
 
 
 def test_a_read_only_step_runs_as_shown_and_its_output_is_kept(
@@ -132,7 +142,9 @@ def test_a_change_runs_only_when_allowed_and_confirmed_and_goes_to_the_sal(
         allowed.step_runner.run(planned, "ana")
     result = allowed.step_runner.run(planned, "ana", confirmed=planned.step.command)
     unit = planned.step.command.split()[-1]
-    assert result.ok and last_argv(stubs) == ["systemctl", "reset-failed", "--", unit]
+    # then opsweek looked whether it is over (systemctl show): the change was the run before
+    assert result.ok and argvs(stubs)[-2] == ["systemctl", "reset-failed", "--", unit]
+    assert last_argv(stubs)[:2] == ["systemctl", "show"]
     with store.session() as session:
         sal = [(e.actor, e.message) for e in session.scalars(select(SalEntry))]
     assert sal == [("ana", f"ran {planned.step.command} on {LAUNCHER} (exit 0)")]
@@ -204,3 +216,68 @@ def test_the_alert_page_runs_a_step_and_shows_what_it_said(
             time.sleep(0.1)
         page = client.get(f"/alerts/{alert_id}").text
         assert "Steps run by opsweek" in page and "ERROR sqoop of cu_changes failed" in page
+
+
+def test_a_timer_alert_resolves_itself_once_systemd_says_its_next_run_succeeded(
+    store: Store, tmp_path: Path, launcher: SshServer, stubs: Path, now: object
+) -> None:
+    """Issue 30: a failed timer's alert resolves once the unit ran successfully after the
+    failure, read with `systemctl show` on its host; not on a reset-failed alone."""
+    from datetime import datetime
+
+    assert isinstance(now, datetime)
+    ops = App(load_settings(config(tmp_path, launcher), env={}), store=store)
+    alert_id = sqoop_alert(store)
+    with store.session() as session:
+        failed_at = session.get(Alert, alert_id).first_seen  # type: ignore[union-attr]
+    before = int(failed_at.timestamp()) - 60
+    (stubs / "show.txt").write_text(
+        f"Result=success\nExecMainStatus=0\nExecMainExitTimestamp=@{before}\n"
+    )  # what a reset-failed leaves: success, but of a run before the failure
+    (seen,) = ops.verifier.run()
+    assert seen.over is False and "ExecMainExitTimestamp" in seen.note
+    after = int(failed_at.timestamp()) + 3600
+    (stubs / "show.txt").write_text(
+        f"Result=success\nExecMainStatus=0\nExecMainExitTimestamp=@{after}\n"
+    )
+    (seen,) = ops.verifier.run()
+    assert seen.over is True
+    verify = ops.step_runner.plan  # the command run is the verify step, as shown
+    with store.session() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None and alert.status == "resolved"
+        assert alert.resolved_by == "check:verify" and "next run succeeded" in (
+            alert.resolution_note or ""
+        )
+        runs = list(session.scalars(select(StepRun).where(StepRun.actor == "check:verify")))
+    assert [r.step for r in runs] == ["verify", "verify"]
+    assert last_argv(stubs) == [
+        "systemctl",
+        "show",
+        "--timestamp=unix",
+        "-p",
+        "Result",
+        "-p",
+        "ExecMainStatus",
+        "-p",
+        "ExecMainExitTimestamp",
+        "--",
+        "refinery-sqoop-whole-mediawiki.service",
+    ]
+    del verify
+
+
+def test_a_corrupt_blocks_alert_resolves_itself_once_fsck_reports_none(
+    store: Store, tmp_path: Path, launcher: SshServer, stubs: Path
+) -> None:
+    ops = App(load_settings(config(tmp_path, launcher), env={}), store=store)
+    AlertChanges(store).ingest(raw_inputs("alertmanager_firing.json"))
+    with store.session() as session:
+        hdfs = session.scalars(select(Alert).where(Alert.title.like("HdfsCorruptBlocks%"))).one()
+    seen = {s.alert_id: s for s in ops.verifier.run()}
+    assert seen[hdfs.id].over is True
+    assert last_argv(stubs) == ["hdfs", "fsck", "/", "-list-corruptfileblocks"]
+    with store.session() as session:
+        alert = session.get(Alert, hdfs.id)
+        assert alert is not None and alert.status == "resolved"
+        assert alert.resolution_note == "hdfs fsck reports no corrupt file any more"

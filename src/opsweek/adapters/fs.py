@@ -130,6 +130,17 @@ class Files:
     def exists(self, path: str) -> bool:
         return bool(self.fs.exists(self.real(path)))
 
+    def listdir(self, path: str) -> list[str]:
+        """The paths of the directories in ``path`` (none when it is not there)."""
+        if not self.fs.isdir(self.real(path)):
+            return []
+        prefix = path.rstrip("/")
+        return sorted(
+            f"{prefix}/{entry['name'].rstrip('/').rsplit('/', 1)[-1]}"
+            for entry in self.fs.ls(self.real(path), detail=True)
+            if entry.get("type") == "directory"
+        )
+
     def modified(self, path: str) -> datetime | None:
         """When the file at ``path`` was last written; None when there is no such file."""
         try:

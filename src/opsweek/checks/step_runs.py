@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from opsweek.adapters.hosts import SshHost
 from opsweek.alerts.changes import AlertChanges
@@ -27,6 +27,7 @@ from opsweek.steps import READ, Step
 from opsweek.timeutil import utcnow
 
 OUTPUT_KEPT = 64 * 1024  # characters of output kept, from the end
+KEPT_CHECK_RUNS = 5  # runs of one step by one of opsweek's checks kept per alert
 SELECT_ONLY = re.compile(r"^\s*select\b[^;]*;?\s*\Z", re.IGNORECASE | re.DOTALL)
 RUNNER_FIELDS = {"host", "ssh", "key", "known_hosts"}
 
@@ -107,6 +108,7 @@ class StepRunner:
         self.allow_changes = allow_changes
         self.timeout = timeout_minutes * 60.0
         self.query = query  # a SELECT through the warehouse, as text; None: SQL stays a command
+        self.after_change: Callable[[int], object] = lambda alert_id: None  # then: is it over?
 
     def runnable(self, step: Step) -> str:
         """Why ``step`` cannot run from opsweek; "" when it can."""
@@ -141,9 +143,12 @@ class StepRunner:
             raise BadInput(f"opsweek will not run step {key} of alert {alert_id}: {why}")
         return PlannedRun(alert_id, key, step)
 
-    def run(self, planned: PlannedRun, actor: str, confirmed: str = "") -> RunResult:
-        """Run it, keep what it said, record it. A change runs only when ``confirmed`` is its
-        exact command (what the person was shown)."""
+    def run(
+        self, planned: PlannedRun, actor: str, confirmed: str = "", history: bool = True
+    ) -> RunResult:
+        """Run it, keep what it said, record it (``history``: a line in the alert's history;
+        opsweek's own checks keep only their runs, the last few). A change runs only when
+        ``confirmed`` is its exact command (what the person was shown)."""
         step = planned.step
         if step.effect != READ and confirmed != step.command:
             raise BadInput("a step that changes something runs only once its command is confirmed")
@@ -160,7 +165,9 @@ class StepRunner:
         except (Unavailable, BadInput) as exc:
             error = str(exc)
         result = RunResult(run_id, planned, exit_status, output[-OUTPUT_KEPT:], len(output), error)
-        self._finished(result, actor)
+        self._finished(result, actor, history)
+        if step.effect != READ and result.ok:
+            self.after_change(planned.alert_id)  # a change made: see whether it is over now
         return result
 
     def _started(self, planned: PlannedRun, actor: str) -> int:
@@ -182,7 +189,7 @@ class StepRunner:
             session.flush()
             return row.id
 
-    def _finished(self, result: RunResult, actor: str) -> None:
+    def _finished(self, result: RunResult, actor: str, history: bool) -> None:
         step = result.planned.step
         with self.store.session() as session:
             row = session.get(StepRun, result.run_id)
@@ -190,6 +197,17 @@ class StepRunner:
             row.finished_at = utcnow()
             row.exit_status, row.error = result.exit_status, result.error
             row.output, row.output_size = result.output, result.output_size
+            if not history:  # a check's: its last few runs are enough
+                older = select(StepRun.id).where(
+                    StepRun.alert_id == row.alert_id,
+                    StepRun.step == row.step,
+                    StepRun.actor == actor,
+                    StepRun.id < row.id,
+                )
+                stale = list(session.scalars(older.order_by(StepRun.id.desc())))
+                session.execute(delete(StepRun).where(StepRun.id.in_(stale[KEPT_CHECK_RUNS - 1 :])))
+        if not history:
+            return
         said = result.error or f"exit {result.exit_status}"
         where = f" on {step.host}" if step.host else ""
         note = f"ran step {result.planned.key}{where}: {said}"

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from opsweek.adapters.warehouse import Warehouse
     from opsweek.alerts.changes import AlertChanges
     from opsweek.checks.canary import StreamResult
+    from opsweek.checks.verify import Verifier
     from opsweek.config.areas import DumpsSettings
 
 
@@ -67,6 +68,9 @@ class CheckAdapters(Protocol):
 
     @property
     def dumps_settings(self) -> DumpsSettings: ...
+
+    @property
+    def verifier(self) -> Verifier: ...
 
 
 @dataclass
@@ -415,6 +419,7 @@ class Checks:
         for name, missing, check in (
             ("mw-history", self._mw_history_missing(), lambda: self.mw_history(today)),
             ("refine", "", self.refine),
+            ("verify", "", self.adapters.verifier.run),
             ("dumps", "" if self.adapters.dumps_settings.root else "dumps.root", self.dumps),
             (
                 "new-wikis",

@@ -352,3 +352,24 @@ def scheduled(ctx: typer.Context, json_: JsonOption = False) -> None:
             console.print(f"[red]failed[/] {escape(line)}")
     if run.failed:
         raise typer.Exit(2)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    alert_ids: Annotated[list[int] | None, typer.Argument(help="Only these alerts.")] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Check whether open alerts' problems are over, and resolve those that are, saying what
+    was seen (`opsweek serve` does it on the checks' schedule, and after a step it runs
+    changed something): a systemd unit's next run (`systemctl show`, on its runner), a sqoop
+    job's _SUCCESS flags, `hdfs fsck`, a Druid indexing task's status, data loss statistics."""
+    seen = state(ctx).app.verifier.run(alert_ids or None)
+    if json_:
+        print_json({"seen": [s.as_json() for s in seen]})
+        return
+    for found in seen:
+        mark = {True: "[green]over[/]", False: "[yellow]not over[/]", None: "[dim]?[/]"}[found.over]
+        console.print(f"#{found.alert_id} {mark} {escape(found.note)}")
+    if not seen:
+        console.print("no open alert opsweek can check")
