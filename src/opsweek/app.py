@@ -191,6 +191,14 @@ class App:
         )
 
     @cached_property
+    def airflow_urls(self) -> dict[str, str]:
+        """The configured Airflow instances' names and web addresses."""
+        return {
+            str(entry.get("name")): str(entry.get("url") or "")
+            for entry in self.settings.airflow_instance_entries
+        }
+
+    @cached_property
     def dumps_instances(self) -> frozenset[str]:
         """The Airflow instances running the dumps' DAGs (``area = "dumps"``)."""
         return frozenset(
@@ -409,7 +417,7 @@ class App:
         from opsweek.duties.today import gather_today
 
         now = now or utcnow()
-        return gather_today(
+        view = gather_today(
             self.rotation(session, now=now),
             self.duties(session, now=now),
             self.inbox(session),
@@ -418,6 +426,11 @@ class App:
             self.channel_watch(session),
             self.dumps_instances,
         )
+        if self.airflow_urls:
+            from opsweek.watch.readings import airflow_polls
+
+            view.airflow = airflow_polls(session, self.airflow_urls)
+        return view
 
     def channel_watch(self, session: Session) -> ChannelWatch | None:
         """What Today needs to pick the IRC lines that matter; None without a bot."""

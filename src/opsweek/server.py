@@ -178,8 +178,8 @@ class Server:
             self.ops.read_tracker_and_chat(session, utcnow())
 
     def _poll_airflow(self) -> None:
-        for name, why in self.ops.airflow.poll().unreachable.items():
-            log.warning("airflow %s unreachable: %s", name, why)
+        for why in self.ops.airflow.poll().problems.values():
+            log.warning("could not poll %s", why)
 
     def _publish_sal(self) -> None:
         result = self.ops.publish_sal()

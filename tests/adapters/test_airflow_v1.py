@@ -11,6 +11,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,7 @@ from opsweek.alerts.runbook import steps_for
 from opsweek.checks.airflow import AirflowWatch
 from opsweek.db.models import Alert, SalEntry
 from opsweek.db.session import Store
+from opsweek.site import DEFAULT_SITE, AirflowCli
 from tests.alerts.helpers import ALERT_FIXTURES
 
 RECORDED = Path(__file__).parents[1] / "fixtures" / "airflow_v1"
@@ -102,6 +104,7 @@ class RecordedAirflow2:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, Any]] = []  # (operationId, path, body)
+        self.paused = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -128,8 +131,11 @@ class RecordedAirflow2:
         check_body(content["application/json"]["schema"], answer, False)
         return httpx.Response(status, json=answer)
 
-    @staticmethod
-    def answer(operation_id: str, path: str, body: Any) -> tuple[int, Any]:
+    def answer(self, operation_id: str, path: str, body: Any) -> tuple[int, Any]:
+        if operation_id in ("get_dag", "patch_dag"):
+            if operation_id == "patch_dag":
+                self.paused = body["is_paused"]
+            return 200, {**recorded("dag.json"), "is_paused": self.paused}
         if operation_id == "get_task_instances_batch":
             if "dag_run_ids" in body:
                 return 200, recorded("task_instances_of_run.json")
@@ -149,7 +155,6 @@ class RecordedAirflow2:
             "get_log": "druid_task_log.txt",
             "post_clear_task_instances": "cleared.json",
             "patch_task_instance": "task_instance_reference.json",
-            "patch_dag": "dag.json",
             "update_dag_run_state": "dag_run_success.json",
         }
         return 200, recorded(answers[operation_id])
@@ -199,7 +204,9 @@ def test_a_poll_of_airflow_2_makes_its_failures_alerts_and_sees_them_end(
     assert druid.details["druid_datasource"] == "edit_hourly"
     (run,) = alerts(store, "airflow_dag_run_failed").values()
     assert run.details["failed_tasks"] == ["process_edit_hourly"] and run.status == "firing"
-    steps = {s.id: s for s in steps_for(run.kind, run.details, alert_id=run.id)}
+    site = replace(DEFAULT_SITE, airflow_clis=(AirflowCli("analytics", "an-launcher1002"),))
+    steps = {s.id: s for s in steps_for(run.kind, run.details, alert_id=run.id, site=site)}
+    assert steps["clear"].host == "an-launcher1002"
     assert steps["clear"].command == (
         "airflow tasks clear --yes --only-failed --start-date 2023-10-01T00:00:00+00:00 "
         "--end-date 2023-10-01T00:00:00+00:00 edit_hourly"
@@ -239,6 +246,7 @@ def test_actions_on_airflow_2_are_requests_its_api_takes(
         watch.clear(edit.id, downstream=True),
         watch.mark_success(edit.id),
         watch.pause(edit.id),
+        watch.pause(edit.id),  # paused already: asked, not sent, not logged
         watch.pause(edit.id, paused=False),
         watch.clear(run.id),
         watch.mark_success(run.id),
@@ -249,12 +257,15 @@ def test_actions_on_airflow_2_are_requests_its_api_takes(
         ("post_clear_task_instances", "/api/v1/dags/edit_hourly/clearTaskInstances"),
         ("post_clear_task_instances", "/api/v1/dags/edit_hourly/clearTaskInstances"),
         ("patch_task_instance", f"{run_path}/taskInstances/process_edit_hourly"),
+        ("get_dag", "/api/v1/dags/edit_hourly"),
         ("patch_dag", "/api/v1/dags/edit_hourly"),
+        ("get_dag", "/api/v1/dags/edit_hourly"),
+        ("get_dag", "/api/v1/dags/edit_hourly"),
         ("patch_dag", "/api/v1/dags/edit_hourly"),
         ("post_clear_task_instances", "/api/v1/dags/edit_hourly/clearTaskInstances"),
         ("update_dag_run_state", run_path),
     ]
-    bodies = [body for _, _, body in airflow2.requests]
+    bodies = [body for op, _, body in airflow2.requests if op != "get_dag"]
     assert bodies[0]["task_ids"] == ["process_edit_hourly"] and bodies[0]["only_failed"]
     assert bodies[1]["include_downstream"] is True
     assert bodies[2] == {"new_state": "success", "dry_run": False}
@@ -262,6 +273,7 @@ def test_actions_on_airflow_2_are_requests_its_api_takes(
     assert "task_ids" not in bodies[5] and bodies[6] == {"state": "success"}
     with store.session() as session:
         sal = [e.message for e in session.query(SalEntry).all()]
+    assert sal.count("paused edit_hourly on airflow-analytics") == 1
     assert sal[-2:] == [
         "cleared the failed tasks of edit_hourly scheduled__2023-10-01T00:00:00+00:00 "
         "on airflow-analytics",

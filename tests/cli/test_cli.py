@@ -224,6 +224,26 @@ def test_config_show_masks_secrets(cli: Cli, monkeypatch: pytest.MonkeyPatch) ->
     assert "hunter2" not in cli.ok("config", "show").stdout
 
 
+def test_config_show_lists_the_table_lists(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "opsweek.toml").write_text(
+        '[[airflow.instances]]\nname = "analytics"\nurl = "https://a:hunter2@airflow.example.org"\n'
+        'user = "opsweek"\npassword_env = "AIRFLOW_PASSWORD"\n'
+    )
+    shown = cli.json("config", "show")["tables"]
+    assert shown == {
+        "airflow.instances": [
+            {
+                "name": "analytics",
+                "url": "https://a:********@airflow.example.org",
+                "user": "opsweek",
+                "password_env": "AIRFLOW_PASSWORD",
+            }
+        ]
+    }
+    text = cli.ok("config", "show").stdout
+    assert "[[airflow.instances]] (1)" in text and "hunter2" not in text
+
+
 def test_bad_config_file_exits_2(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "opsweek.toml").write_text("[team]\ntimezone = 'Nowhere/City'\n")
     result = cli("who")

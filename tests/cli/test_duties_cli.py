@@ -104,3 +104,27 @@ def test_the_demo_sets_up_a_deployment_train(cli: Cli) -> None:
     assert result.exit_code == 1
     pending = {p["project"]: p["pending"] for p in result.json()["projects"]}
     assert pending == {"refinery": 3, "airflow-dags": 2}
+
+
+def test_today_says_how_each_airflow_instance_was_last_polled(cli: Cli, tmp_path: Path) -> None:
+    gone = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "opsweek.toml").write_text(
+        f'[[airflow.instances]]\nname = "gone"\nurl = "{gone}"\n'
+        '[[airflow.instances]]\nname = "later"\nurl = "http://127.0.0.1:9"\n'
+    )
+    polled = cli("airflow", "poll", "--instance", "gone")
+    assert polled.exit_code == 1
+    assert f"could not poll airflow gone ({gone}): unreachable" in polled.stdout
+    airflow = {p["instance"]: p for p in cli.json("today")["airflow"]}
+    assert airflow["gone"]["error"].startswith(f"airflow gone ({gone}): unreachable")
+    assert airflow["gone"]["polled_at"] and airflow["gone"]["url"] == gone
+    assert airflow["later"] == {
+        "instance": "later",
+        "url": "http://127.0.0.1:9",
+        "polled_at": None,
+        "failing": None,
+        "error": None,
+    }
+    text = cli.ok("today").stdout
+    assert "Airflow" in text and "gone: could not poll at" in text
+    assert "later: not polled yet" in text

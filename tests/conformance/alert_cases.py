@@ -341,6 +341,12 @@ def cases() -> list[AlertCase]:
                         "index_hadoop_pageviews_hourly_kcfnhbno_2026-12-01T10%3A12%3A40.118Z/log"
                     )
                 ],
+                "druid-status": [
+                    Url(
+                        "https://druid-overlord.example.org:8090/druid/indexer/v1/task/"
+                        "index_hadoop_pageviews_hourly_kcfnhbno_2026-12-01T10%3A12%3A40.118Z/status"
+                    )
+                ],
                 "druid-console": [Url("https://druid.example.org/unified-console.html#tasks")],
             },
             absent=("grid",),
@@ -647,6 +653,24 @@ def cases() -> list[AlertCase]:
                         host=LAUNCHER,
                     )
                 ],
+                "verify": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "show",
+                            "--timestamp=unix",
+                            "-p",
+                            "Result",
+                            "-p",
+                            "ExecMainStatus",
+                            "-p",
+                            "ExecMainExitTimestamp",
+                            "--",
+                            "refinery-drop-webrequest-refined-partitions.service",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
                 "check-partitions": [opsweek("check", "partitions", "wmf.webrequest")],
                 "msck": [Sql("msck repair table `wmf`.`webrequest`;")],
                 "ls-path": [as_hdfs("-ls", "/wmf/data/wmf/webrequest")],
@@ -707,6 +731,24 @@ def cases() -> list[AlertCase]:
                         host=LAUNCHER,
                     )
                 ],
+                "verify": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "show",
+                            "--timestamp=unix",
+                            "-p",
+                            "Result",
+                            "-p",
+                            "ExecMainStatus",
+                            "-p",
+                            "ExecMainExitTimestamp",
+                            "--",
+                            "refinery-sqoop-whole-mediawiki.service",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
                 "reset-failed": [
                     sh(
                         call(
@@ -762,6 +804,24 @@ def cases() -> list[AlertCase]:
                             "--",
                             "reportupdater-interlanguage.service",
                             user="root",
+                        ),
+                        host=LAUNCHER,
+                    )
+                ],
+                "verify": [
+                    sh(
+                        call(
+                            "systemctl",
+                            "show",
+                            "--timestamp=unix",
+                            "-p",
+                            "Result",
+                            "-p",
+                            "ExecMainStatus",
+                            "-p",
+                            "ExecMainExitTimestamp",
+                            "--",
+                            "reportupdater-interlanguage.service",
                         ),
                         host=LAUNCHER,
                     )

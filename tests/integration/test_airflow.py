@@ -89,7 +89,10 @@ def test_a_retried_task_is_one_alert_that_resolves_itself(
     assert polled.unreachable == {} and polled.failing >= 1
     (alert,) = alerts_of(store, "opsweek_flaky")
     assert alert.status == "firing" and alert.count == 2  # the e-mail and the poll: one alert
-    assert ops.airflow.poll().counts.duplicates >= 1  # the same try seen again: not a repeat
+    assert "the first try fails on purpose" in alert.details["exception"]  # from its log
+    again = ops.airflow.poll()  # what changed since: nothing of this try, read once
+    assert (again.counts.new, again.counts.updated) == (0, 0)
+    assert again.requests == 2  # the task instances and the runs that changed
     server.wait_for_state("opsweek_flaky", run_id, "sometimes", {"success"})
     ops.airflow.poll()
     (alert,) = alerts_of(store, "opsweek_flaky")
@@ -119,6 +122,7 @@ def test_clear_pause_and_mark_success_act_on_the_server(
     (alert,) = alerts_of(store, "opsweek_always_fails")
     watch = ops.airflow
 
+    assert "RuntimeError: this task always fails" in alert.details["exception"]
     clear = watch.clear(alert.id)
     assert clear.describe().startswith(
         f"POST {server.url}/api/v2/dags/opsweek_always_fails/clearTaskInstances "
@@ -126,9 +130,12 @@ def test_clear_pause_and_mark_success_act_on_the_server(
     watch.send(clear, "ana")
     again = server.wait_for_state("opsweek_always_fails", run_id, "broken", {"failed"}, 2)
     assert again["try_number"] == 2  # cleared: it ran again (and failed again)
+    watch.poll()  # the failed retry: a line in the alert's history
 
-    watch.send(watch.pause(alert.id), "ana")
+    assert watch.send(watch.pause(alert.id), "ana") == ""
     assert server.api("GET", "/dags/opsweek_always_fails")["is_paused"] is True
+    said = watch.send(watch.pause(alert.id), "ana")  # paused already: not sent, not logged
+    assert said == "opsweek_always_fails is already paused on airflow-test: not sent"
     watch.send(watch.pause(alert.id, paused=False), "ana")
     assert server.api("GET", "/dags/opsweek_always_fails")["is_paused"] is False
 
@@ -137,7 +144,8 @@ def test_clear_pause_and_mark_success_act_on_the_server(
     watch.poll()
     (alert,) = alerts_of(store, "opsweek_always_fails")
     assert alert.status == "resolved"
-    assert alert.resolution_note == f"marked success by {USER} in Airflow"  # from its audit log
+    # opsweek's account marked it in Airflow's audit log: the person who asked opsweek
+    assert alert.resolution_note == "marked success by bob through opsweek"
     assert "this task always fails" in watch.log_tail(alert.id, 200)
     with store.session() as session:
         sal = [(e.actor, e.message) for e in session.scalars(select(SalEntry))]
@@ -145,13 +153,21 @@ def test_clear_pause_and_mark_success_act_on_the_server(
             (e.actor, e.action)
             for e in session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert.id))
         ]
+        notes = dict(
+            session.execute(
+                select(AlertEvent.action, AlertEvent.note).where(AlertEvent.alert_id == alert.id)
+            ).all()
+        )
+    assert notes["repeated"] == "try 2 of 2 failed"  # cleared, tried again, failed again
     target = f"opsweek_always_fails.broken {run_id}"
     assert ("ana", f"cleared {target} on airflow-test") in sal  # the runbook's !log text
     assert ("ana", "paused opsweek_always_fails on airflow-test") in sal
     assert ("bob", f"marked {target} success on airflow-test") in sal
+    assert sum(m == "paused opsweek_always_fails on airflow-test" for _, m in sal) == 1
     assert [a for _, a in history] == [
         "created",
         "airflow-clear",
+        "repeated",
         "airflow-pause",
         "airflow-unpause",
         "airflow-mark-success",
@@ -173,6 +189,7 @@ def test_an_unreachable_instance_is_named_and_the_others_polled(
     ops = app_for(store, tmp_path, monkeypatch, ("gone", gone), ("test", server.url))
     run = ops.airflow.poll(since=now - timedelta(hours=1))
     assert set(run.unreachable) == {"gone"} and "Connection refused" in run.unreachable["gone"]
+    assert f"airflow gone ({gone}): unreachable" in run.unreachable["gone"]
     assert run.failing >= 1  # the reachable one was polled all the same
     assert run_id in [a.details["run_id"] for a in alerts_of(store, "opsweek_always_fails")]
     from fastapi.testclient import TestClient
@@ -181,8 +198,9 @@ def test_an_unreachable_instance_is_named_and_the_others_polled(
 
     with TestClient(create_app(ops)) as client:
         today = client.get("/").text
-    assert "gone: " in today and "unreachable at" in today and "Connection refused" in today
-    assert "test: " in today and "failing task instance(s)" in today
+    assert ">gone</a>: " in today and "could not poll at" in today
+    assert "Connection refused" in today
+    assert ">test</a>: " in today and "failing task instance(s)" in today
 
 
 def test_the_alert_page_shows_what_it_sends_then_sends_it(
@@ -282,7 +300,7 @@ def test_a_failed_run_is_an_alert_with_its_tasks_and_clearing_it_ends_both(
         f"{DRUID}/druid/indexer/v1/task/{druid_task.replace(':', '%3A')}/log"
     )
     assert steps["opsweek-clear"].command == f"opsweek airflow clear {task.id}"
-    assert not steps["clear"].command  # a manual run in Airflow 3 has no logical date
+    assert "clear" not in steps  # no CLI configured for it: the UI, or opsweek
 
     clear = ops.airflow.clear(run.id)  # every failed task of the run
     assert '"task_ids"' not in clear.describe() and '"dag_run_id"' in clear.describe()
@@ -292,8 +310,8 @@ def test_a_failed_run_is_an_alert_with_its_tasks_and_clearing_it_ends_both(
     (task,) = alerts_of(store, dag)
     (run,) = alerts_of(store, dag, "airflow_dag_run_failed")
     assert (task.status, run.status) == ("resolved", "resolved")
-    assert run.resolution_note == f"cleared by {USER} in Airflow, then run succeeded"
-    assert task.resolution_note.endswith("succeeded on try 2")
+    assert run.resolution_note == "cleared by ana through opsweek, then run succeeded"
+    assert task.resolution_note == "cleared by ana through opsweek, then succeeded on try 2"
     with store.session() as session:
         sal = [(e.actor, e.message) for e in session.scalars(select(SalEntry))]
     assert ("ana", f"cleared the failed tasks of {dag} {run_id} on airflow-test") in sal
@@ -362,3 +380,56 @@ def test_serve_polls_each_instance_on_its_interval(
             time.sleep(0.5)
     finally:
         serving.stop()
+
+
+def test_wrong_credentials_are_said_as_such(
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
+    monkeypatch.setenv("AIRFLOW_TEST_PASSWORD", "not-the-password")
+    run = ops.airflow.poll()
+    assert run.unreachable == {} and set(run.refused) == {"test"}
+    assert run.refused["test"].startswith(f"airflow test ({server.url}): credentials refused")
+    assert "check user 'admin' and $AIRFLOW_TEST_PASSWORD" in run.refused["test"]
+
+
+def test_a_run_marked_success_that_fails_again_fires_again(
+    server: AirflowServer,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
+) -> None:
+    ops = app_for(store, tmp_path, monkeypatch, ("test", server.url))
+    dag = "opsweek_always_fails"
+    run_id = server.trigger(dag)
+    server.wait_for_run(dag, run_id, {"failed"})
+    ops.airflow.poll(since=now - timedelta(hours=1))
+    (run,) = [
+        a for a in alerts_of(store, dag, "airflow_dag_run_failed") if a.details["run_id"] == run_id
+    ]
+    ops.airflow.send(ops.airflow.mark_success(run.id), "ana")
+    server.wait_for_run(dag, run_id, {"success"})
+    ops.airflow.poll()
+    with store.session() as session:
+        assert session.get(Alert, run.id).status == "resolved"
+    path = f"/dags/{dag}/clearTaskInstances"
+    server.api(
+        "POST",
+        path,
+        json={"dag_run_id": run_id, "only_failed": False, "reset_dag_runs": True, "dry_run": False},
+    )
+    server.wait_for_state(dag, run_id, "broken", {"failed"}, 2)
+    server.wait_for_run(dag, run_id, {"failed"})
+    polled = ops.airflow.poll()
+    assert polled.failed_runs >= 1  # with the other tests' runs that changed meanwhile
+    with store.session() as session:
+        again = session.get(Alert, run.id)
+        actions = session.scalars(
+            select(AlertEvent.action).where(AlertEvent.alert_id == run.id)
+        ).all()
+    assert again.status == "firing" and again.fire_count == 2
+    assert list(actions) == ["created", "airflow-mark-success", "resolved", "refired"]

@@ -50,7 +50,7 @@ def test_a_failed_row_waits_longer_each_time(tmp_path: Path, now: datetime) -> N
     store = open_store(f"sqlite:///{tmp_path / 'o.db'}")
     store.sal_publish = ("wiki",)
     with store.session() as session:
-        SalLog(session).append("ann", "x", source="cli")
+        SalLog(session).append("ann", "x", source="cli", at=now)  # due at once
     now += timedelta(seconds=1)
     waits = []
     for attempt in range(1, 10):

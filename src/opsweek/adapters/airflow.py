@@ -25,6 +25,10 @@ PAGE = 100
 TIMEOUT = 15.0
 
 
+class CredentialsRefused(Unavailable):
+    """The instance answered, but refused opsweek's credentials (401 or 403)."""
+
+
 @dataclass(frozen=True)
 class AirflowInstance:
     """One ``[[airflow.instances]]`` entry, checked."""
@@ -188,10 +192,13 @@ class AirflowClient:
             if name and not value
         ]
         # said when the instance is first asked, so pages that only name it never fail
-        self._missing = f"airflow {instance.name}: ${missing[0]} is not set" if missing else ""
+        self._missing = (
+            f"airflow {instance.name} ({instance.url}): ${missing[0]} is not set" if missing else ""
+        )
         self._http = httpx.Client(base_url=instance.url, timeout=TIMEOUT, transport=transport)
         self._version: str | None = None
         self._session_token = ""
+        self.requests = 0  # sent so far (what a poll costs the instance)
 
     # --- plumbing -------------------------------------------------------------------------
     @property
@@ -234,19 +241,38 @@ class AirflowClient:
         if authenticate and not self._token and self.instance.user and self.api == "v1":
             auth = httpx.BasicAuth(self.instance.user, self._password)
         try:
+            self.requests += 1
             answer = self._http.request(method, path, headers=headers, auth=auth, **kwargs)
             if answer.status_code == 401 and authenticate and self._session_token:
                 self._session_token = ""  # expired: ask for a new one, once
                 headers = {"Accept": accept, **self._headers()}
+                self.requests += 1
                 answer = self._http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise Unavailable(f"airflow {self.instance.name}: {exc}") from None
-        if check and answer.status_code >= 400:
-            detail = answer.text.strip().replace("\n", " ")[:300]
-            raise Unavailable(
-                f"airflow {self.instance.name}: {method} {path}: {answer.status_code} {detail}"
+            raise Unavailable(f"{self._where}: unreachable: {exc}") from None
+        if not check or answer.status_code < 400:
+            return answer
+        detail = answer.text.strip().replace("\n", " ")[:300]
+        said = f"{method} {path}: {answer.status_code} {detail}"
+        if answer.status_code in (401, 403):
+            raise CredentialsRefused(f"{self._where}: credentials refused ({said}); {self._how}")
+        raise Unavailable(f"{self._where}: {said}")
+
+    @property
+    def _where(self) -> str:
+        return f"airflow {self.instance.name} ({self.instance.url})"
+
+    @property
+    def _how(self) -> str:
+        """What to check when the instance refuses opsweek's credentials."""
+        if self._token:
+            return (
+                f"check ${self.instance.token_env}: a token from /auth/token expires "
+                "(user and password_env let opsweek ask for a new one itself)"
             )
-        return answer
+        if self.instance.user:
+            return f"check user {self.instance.user!r} and ${self.instance.password_env}"
+        return "the instance wants credentials: set user and password_env, or token_env"
 
     def _api(self, method: str, path: str, **kwargs: Any) -> Any:
         answer = self._send(method, f"/api/{self.api}{path}", **kwargs)
@@ -269,13 +295,17 @@ class AirflowClient:
         dag_id: str = "~",
         run_id: str = "~",
         logical_dates: tuple[str, str] | None = None,
+        updated_since: datetime | None = None,
     ) -> list[TaskInstance]:
         """Task instances in ``states`` (any state when empty): of every DAG and run by
         default, or of one DAG (``dag_id``) and one run (``run_id``); that ended since
-        ``ended_since``; whose logical date is within ``logical_dates`` (first, last)."""
+        ``ended_since``; whose logical date is within ``logical_dates`` (first, last); that
+        changed since ``updated_since`` (`_updated`)."""
         filters: dict[str, Any] = {}
         if ended_since is not None:
             filters["end_date_gte"] = ended_since.isoformat()
+        if updated_since is not None:
+            filters.update(self._updated(updated_since))
         if logical_dates is not None:
             first, last = logical_dates
             if self.api == "v2":
@@ -295,9 +325,19 @@ class AirflowClient:
             )
         return [TaskInstance.from_api(item) for item in items]
 
-    def dag_runs(self, states: list[str], ended_since: datetime) -> list[DagRun]:
-        """DAG runs of every DAG in ``states`` that ended since ``ended_since``."""
-        filters = {"end_date_gte": ended_since.isoformat()}
+    def dag_runs(
+        self,
+        states: list[str],
+        ended_since: datetime | None = None,
+        updated_since: datetime | None = None,
+    ) -> list[DagRun]:
+        """DAG runs of every DAG in ``states`` that ended since ``ended_since``, or changed
+        since ``updated_since`` (`_updated`)."""
+        filters: dict[str, Any] = {}
+        if ended_since is not None:
+            filters["end_date_gte"] = ended_since.isoformat()
+        if updated_since is not None:
+            filters.update(self._updated(updated_since))
         if self.api == "v2":
             items = self._pages("GET", "/dags/~/dagRuns", "dag_runs", states, filters)
         else:
@@ -305,6 +345,16 @@ class AirflowClient:
                 "POST", "/dags/~/dagRuns/list", "dag_runs", states, filters, "states"
             )
         return [DagRun.from_api(item) for item in items]
+
+    def _updated(self, since: datetime) -> dict[str, str]:
+        """The filter for what changed since ``since`` (Airflow 3: Airflow 2's list
+        endpoints only know when things ended)."""
+        if self.api != "v2":
+            raise ValueError("Airflow 2's list endpoints do not filter on updated_at")
+        return {"updated_at_gte": since.isoformat()}
+
+    def dag_paused(self, dag_id: str) -> bool:
+        return bool(self._api("GET", f"/dags/{quote(dag_id, safe='')}").get("is_paused"))
 
     def dag_run(self, dag_id: str, run_id: str) -> DagRun:
         path = f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"

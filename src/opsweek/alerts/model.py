@@ -39,7 +39,9 @@ class ParsedAlert:
     details: dict[str, Any] = field(default_factory=dict)  # plain JSON values
     group_key: str = ""
     occurred_at: datetime | None = None
-    note: str = ""  # how the source says it ended, when it says resolved ("succeeded on try 3")
+    # how the source says it ended, when it says resolved ("succeeded on try 3"); else what
+    # this report says is new, for the alert's history ("try 2 of 2 failed")
+    note: str = ""
 
 
 @dataclass(frozen=True)

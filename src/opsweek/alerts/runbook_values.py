@@ -50,6 +50,10 @@ def _airflow_task(details: Mapping[str, Any], site: Site) -> dict[str, Any]:
     extra["ui_failed"] = extra["is_failed"] and "airflow_cli" not in extra
     extra["is_retry"] = state == "up_for_retry"
     extra["acts_failed"] = extra["is_failed"] and bool(details.get("polled"))
+    lines = [line.strip() for line in str(details.get("exception") or "").splitlines()]
+    said = [line for line in lines if line]
+    if said:  # an exception's type and value close its excerpt
+        extra["error"] = said[-1][:300]
     extra["is_druid"] = "druid" in f"{details.get('dag_id')} {task_id}".lower()
     extra["druid_task_unknown"] = extra["is_druid"] and not details.get("druid_task_id")
     return extra

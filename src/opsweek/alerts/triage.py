@@ -3,7 +3,8 @@ Pure: the current state (a dict of columns, or None) and the parsed alert in, ch
 
     new fingerprint, firing         -> a new alert (status firing), history "created"
     firing again while open         -> count + 1 (deduplicated; no history row, unless another
-                                       source reports it: "reported", so the history shows both)
+                                       source reports it: "reported", so the history shows both;
+                                       or the source says what is new: "repeated", its note)
     firing after it was resolved    -> re-fired: status firing, ack cleared, history "refired";
                                        flapping when it re-fires `threshold` times in `window`
     source says resolved, open      -> status resolved by the source, history "resolved"
@@ -68,7 +69,7 @@ def apply(
             "resolution_note": (parsed.note or "resolved by the source") if resolved else None,
             "updated_at": at,
         }
-        note = "arrived already resolved" if resolved else ""
+        note = "arrived already resolved" if resolved else parsed.note
         return Outcome(state, "new", "created", source_actor, note)
 
     state = dict(current)
@@ -99,6 +100,8 @@ def apply(
         if parsed.source != current["source"]:
             note = f"also reported by {parsed.source} (first by {current['source']})"
             return Outcome(state, "repeated", "reported", source_actor, note)
+        if parsed.note:  # what is new, as its source says it ("try 2 of 2 failed")
+            return Outcome(state, "repeated", "repeated", source_actor, parsed.note)
         return Outcome(state, "repeated")
     history = [
         t
@@ -117,7 +120,7 @@ def apply(
         flap_history=history[-10:],
         flapping=len(history) >= flap.threshold,
     )
-    note = "flapping" if state["flapping"] else ""
+    note = "; ".join(filter(None, [parsed.note, "flapping" if state["flapping"] else ""]))
     return Outcome(state, "refired", "refired", source_actor, note)
 
 

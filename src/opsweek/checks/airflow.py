@@ -11,13 +11,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from opsweek.adapters.airflow import AirflowClient, Call, DagRun, TaskInstance
+from sqlalchemy import select
+
+from opsweek.adapters.airflow import AirflowClient, Call, CredentialsRefused, DagRun, TaskInstance
 from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import AIRFLOW
 from opsweek.alerts.intake import IngestCounts
@@ -27,17 +30,19 @@ from opsweek.alerts.sources.airflow_api import (
     FAILING,
     OVER,
     RUN_KIND,
+    Asked,
     content,
     ending,
+    error_excerpt,
     run_content,
     run_ending,
     sla_content,
 )
 from opsweek.alerts.sources.airflow_task_failed import KIND
 from opsweek.db.alert_reads import OPEN, newest_alerts
-from opsweek.db.models import Alert
+from opsweek.db.models import Alert, AlertEvent
 from opsweek.db.session import Store
-from opsweek.errors import BadInput, OpsweekError
+from opsweek.errors import BadInput, ConfigError, OpsweekError
 from opsweek.timeutil import utcnow
 from opsweek.watch.readings import keep_airflow_poll
 
@@ -64,6 +69,9 @@ DRUID_TASK = re.compile(
     r"\b(index(?:_[a-z]+)*_[A-Za-z0-9_.-]+?_\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)"
 )
 DRUID_DATASOURCE = re.compile(r"[\"']?dataSource[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9_.-]+)")
+# how far back of its last poll a poll reads changes: Airflow's clock and a commit that lands
+# after its change was stamped are a few seconds off, not a minute
+OVERLAP = timedelta(minutes=1)
 
 
 @dataclass
@@ -72,7 +80,13 @@ class PollRun:
     failing: int = 0  # failed or up-for-retry task instances seen
     failed_runs: int = 0  # failed DAG runs seen
     rechecked: int = 0  # open alerts asked about again: tasks and runs now over, SLA misses
+    requests: int = 0  # requests sent to the instances
     unreachable: dict[str, str] = field(default_factory=dict)  # instance: why
+    refused: dict[str, str] = field(default_factory=dict)  # instance: why (its credentials)
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return {**self.unreachable, **self.refused}
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -80,8 +94,21 @@ class PollRun:
             "failing": self.failing,
             "failed_runs": self.failed_runs,
             "rechecked": self.rechecked,
+            "requests": self.requests,
             "unreachable": self.unreachable,
+            "refused": self.refused,
         }
+
+
+@dataclass
+class Polled:
+    """What one poll of one instance found."""
+
+    inputs: list[RawInput] = field(default_factory=list)
+    failing: int = 0
+    failed_runs: int = 0
+    rechecked: int = 0
+    seen: set[tuple[Any, ...]] = field(default_factory=set)  # failures it saw
 
 
 @dataclass(frozen=True)
@@ -94,6 +121,8 @@ class Action:
     url: str  # the instance's URL (what `describe` shows)
     history: str  # the alert's history action
     sal: str  # the SAL line the runbook asks for
+    dag_id: str = ""
+    paused: bool | None = None  # a pause (True) or unpause (False)
 
     def describe(self) -> str:
         return self.call.describe(self.url)
@@ -116,33 +145,117 @@ class AirflowWatch:
         self.now = now
         self.druid = {k: v for k, v in (druid or {}).items() if v}  # overlord_url, console_url
         self._polled: dict[str, datetime] = {}  # instance: when its last poll began
+        self._seen: dict[str, set[tuple[Any, ...]]] = {}  # instance: failures its last poll saw
 
     # --- reading --------------------------------------------------------------------------
     def poll(self, names: list[str] | None = None, since: datetime | None = None) -> PollRun:
-        """Poll each instance (of ``names``): task instances failing since ``since`` (by
-        default since the last poll, else ``lookback``), and the open alerts' task instances."""
+        """Poll each instance (of ``names``). The first poll of an instance (or one
+        ``since`` a given time), and every poll of an Airflow 2 (whose API does not say what
+        changed), reads the task instances and runs that failed since then (by default
+        ``lookback``) and asks about each open alert again; later polls of an Airflow 3 read
+        only what changed since the last poll (`_changes`)."""
         run = PollRun()
         for name in names or list(self.clients):
             client = self._client(name)
             began = self.now()
-            start = since or self._polled.get(name, began - self.lookback) - timedelta(minutes=5)
+            last = self._polled.get(name)
+            asked = client.requests
             try:
-                failing = client.task_instances(list(FAILING), start)
-                inputs = [self._input(name, client, ti, began) for ti in failing]
-                failed_runs = client.dag_runs(["failed"], start)
-                inputs += [self._run_input(name, client, r, began) for r in failed_runs]
-                over = self._recheck(name, client, began)
+                if since is None and last is not None and client.api == "v2":
+                    polled = self._changes(name, client, last - OVERLAP, began)
+                else:
+                    polled = self._full(name, client, since or began - self.lookback, began)
+                run.counts.add(self.changes.ingest(polled.inputs, began))
+            except (CredentialsRefused, ConfigError) as exc:
+                run.refused[name] = str(exc)
+                self._keep(name, began, None, str(exc))
+                continue
             except OpsweekError as exc:
                 run.unreachable[name] = str(exc)
                 self._keep(name, began, None, str(exc))
                 continue
-            self._keep(name, began, len(failing), None)
-            run.failing += len(failing)
-            run.failed_runs += len(failed_runs)
-            run.rechecked += len(over)
-            run.counts.add(self.changes.ingest(inputs + over, began))
+            finally:
+                run.requests += client.requests - asked
+            self._keep(name, began, polled.failing, None)
+            run.failing += polled.failing
+            run.failed_runs += polled.failed_runs
+            run.rechecked += polled.rechecked
             self._polled[name] = began
+            self._seen[name] = polled.seen
         return run
+
+    def _full(self, name: str, client: AirflowClient, start: datetime, at: datetime) -> Polled:
+        """The task instances and runs that failed since ``start``, and each open alert's
+        task, run or late tasks asked about again."""
+        failing = client.task_instances(list(FAILING), start)
+        failed_runs = client.dag_runs(["failed"], start)
+        polled = self._failures(name, client, failing, failed_runs, at)
+        over = self._recheck(name, client, at)
+        polled.inputs += over
+        polled.rechecked = len(over)
+        return polled
+
+    def _changes(self, name: str, client: AirflowClient, start: datetime, at: datetime) -> Polled:
+        """What changed since ``start``: task instances and runs now failing, and, when
+        alerts are open, those now over (success, skipped...) that end one; an SLA miss's
+        late tasks are asked about again when a task of its DAG changed. Two requests when
+        nothing changed."""
+        alerts = self._open_alerts(name, client)
+        tasks = {_task_key(d): d for k, d, _ in alerts if k == KIND}
+        runs = {(d["dag_id"], d["run_id"]): d for k, d, _ in alerts if k == RUN_KIND}
+        over_too = list(OVER) if tasks else []
+        changed = client.task_instances([*FAILING, *over_too], updated_since=start)
+        changed_runs = client.dag_runs(["failed", *(["success"] if runs else [])], None, start)
+        polled = self._failures(
+            name,
+            client,
+            [ti for ti in changed if ti.state in FAILING],
+            [r for r in changed_runs if r.state == "failed"],
+            at,
+        )
+        groups = {_task_key(d): group for k, d, group in alerts if k == KIND}
+        groups |= {(d["dag_id"], d["run_id"]): g for k, d, g in alerts if k == RUN_KIND}
+        over: list[RawInput] = []
+        for ti in changed:
+            key = _task_key({**ti.as_json(), "run_id": ti.run_id})
+            if ti.state in OVER and key in tasks:
+                over.append(self._task_over(name, client, ti, groups[key], at))
+        for dag_run in changed_runs:
+            if dag_run.state == "success" and (dag_run.dag_id, dag_run.run_id) in runs:
+                group = groups[(dag_run.dag_id, dag_run.run_id)]
+                over.append(self._run_over(name, client, dag_run, group, at))
+        dags = {ti.dag_id for ti in changed}
+        for kind, details, _ in alerts:
+            if kind == airflow_sla_miss.KIND and details.get("dag_id") in dags:
+                with contextlib.suppress(KeyError, TypeError, ValueError, OpsweekError):
+                    over.append(self._sla_input(name, client, details, at))
+        polled.inputs += over
+        polled.rechecked = len(over)
+        return polled
+
+    def _failures(
+        self,
+        name: str,
+        client: AirflowClient,
+        failing: list[TaskInstance],
+        failed_runs: list[DagRun],
+        at: datetime,
+    ) -> Polled:
+        """Inputs for the failing task instances and failed runs not seen by the last poll
+        of ``name`` (one that saw them stored them: their error is read once)."""
+        seen = self._seen.get(name, set())
+        polled = Polled(failing=len(failing), failed_runs=len(failed_runs))
+        for ti in failing:
+            key = (*_task_key({**ti.as_json(), "run_id": ti.run_id}), ti.state, ti.try_number)
+            polled.seen.add(key)
+            if key not in seen:
+                polled.inputs.append(self._input(name, client, ti, at))
+        for dag_run in failed_runs:
+            key = (dag_run.dag_id, dag_run.run_id, dag_run.state, dag_run.end_date)
+            polled.seen.add(key)
+            if key not in seen:
+                polled.inputs.append(self._run_input(name, client, dag_run, at))
+        return polled
 
     def _keep(self, name: str, at: datetime, failing: int | None, error: str | None) -> None:
         with self.store.session() as session:
@@ -152,7 +265,7 @@ class AirflowWatch:
         """Inputs for this instance's open alerts that changed: a task or run whose failure is
         over, with how it ended (from the run's audit log); an SLA miss's late tasks' states."""
         inputs = []
-        for kind, details in self._open_alerts(name, client):
+        for kind, details, group in self._open_alerts(name, client):
             try:
                 if kind == KIND:
                     ti = client.task_instance(
@@ -162,24 +275,44 @@ class AirflowWatch:
                         details["map_index"],
                     )
                     if ti.state in OVER:
-                        how = ending(
-                            self._events(client, ti.dag_id, ti.run_id),
-                            ti.task_id,
-                            ti.state,
-                            ti.try_number,
-                        )
-                        inputs.append(self._input(name, client, ti, at, how))
+                        inputs.append(self._task_over(name, client, ti, group, at))
                 elif kind == RUN_KIND:
                     dag_run = client.dag_run(details["dag_id"], details["run_id"])
                     if dag_run.state == "success":
-                        events = self._events(client, dag_run.dag_id, dag_run.run_id)
-                        how = run_ending(events, dag_run.state)
-                        inputs.append(self._run_input(name, client, dag_run, at, how))
+                        inputs.append(self._run_over(name, client, dag_run, group, at))
                 else:
                     inputs.append(self._sla_input(name, client, details, at))
             except (KeyError, TypeError, ValueError, OpsweekError):
                 continue  # gone from Airflow, or not something this instance knows
         return inputs
+
+    def _task_over(
+        self, name: str, client: AirflowClient, ti: TaskInstance, group: str, at: datetime
+    ) -> RawInput:
+        """A task instance whose failure is over, saying how it ended (from its run's audit
+        log, crediting who asked opsweek when opsweek's own account did it)."""
+        events = self._events(client, ti.dag_id, ti.run_id)
+        how = ending(events, ti.task_id, ti.state, ti.try_number, self._asked(client, group))
+        return self._input(name, client, ti, at, how)
+
+    def _run_over(
+        self, name: str, client: AirflowClient, dag_run: DagRun, group: str, at: datetime
+    ) -> RawInput:
+        events = self._events(client, dag_run.dag_id, dag_run.run_id)
+        how = run_ending(events, dag_run.state, self._asked(client, group))
+        return self._run_input(name, client, dag_run, at, how)
+
+    def _asked(self, client: AirflowClient, group: str) -> Asked:
+        """Who asked opsweek to act on the alerts of ``group`` (a run and its tasks)."""
+        with self.store.session() as session:
+            rows = session.execute(
+                select(AlertEvent.at, AlertEvent.action, AlertEvent.actor)
+                .join(Alert, Alert.id == AlertEvent.alert_id)
+                .where(Alert.group_key == group, AlertEvent.action.like("airflow-%"))
+                .order_by(AlertEvent.at.desc(), AlertEvent.id.desc())
+            ).all()
+        acts = tuple((at, action.removeprefix("airflow-"), actor) for at, action, actor in rows)
+        return Asked(client.instance.user, acts)
 
     @staticmethod
     def _events(client: AirflowClient, dag_id: str, run_id: str) -> list[dict[str, Any]]:
@@ -188,30 +321,41 @@ class AirflowWatch:
         except OpsweekError:
             return []  # the audit log is a nicety: the state is what matters
 
-    def _open_alerts(self, name: str, client: AirflowClient) -> list[tuple[str, dict[str, Any]]]:
+    def _open_alerts(
+        self, name: str, client: AirflowClient
+    ) -> list[tuple[str, dict[str, Any], str]]:
+        """This instance's open Airflow alerts: (kind, details, group key)."""
         kinds = (KIND, RUN_KIND, airflow_sla_miss.KIND)
         with self.store.session() as session:
             alerts = newest_alerts(session, Alert.kind.in_(kinds), status=OPEN)
-            return [(a.kind, dict(a.details)) for a in alerts if _belongs(a.details, name, client)]
+            return [
+                (a.kind, dict(a.details), a.group_key)
+                for a in alerts
+                if _belongs(a.details, name, client)
+            ]
 
     def _input(
         self, name: str, client: AirflowClient, ti: TaskInstance, at: datetime, ended: str = ""
     ) -> RawInput:
         values = {**ti.as_json(), "dag_run_id": ti.run_id}
-        druid = self._druid_task(client, ti) if ti.state == "failed" and not ended else {}
-        body = content(name, client.instance.url, values, ended, client.api, druid)
+        excerpt, druid = "", {}
+        if ti.state in FAILING and not ended:  # the try's error, from its log
+            try:
+                log = client.log_tail(ti.dag_id, ti.run_id, ti.task_id, ti.try_number or 1, 400)
+            except OpsweekError:
+                log = ""  # the log's link still helps
+            excerpt = error_excerpt(log)
+            if ti.state == "failed":
+                druid = self._druid_task(ti, log)
+        body = content(name, client.instance.url, values, ended, client.api, druid, excerpt)
         return RawInput(body, AIRFLOW, at, f"airflow:{name}")
 
-    def _druid_task(self, client: AirflowClient, ti: TaskInstance) -> dict[str, str]:
+    def _druid_task(self, ti: TaskInstance, log: str) -> dict[str, str]:
         """For a failed task that loads into Druid: the Druid indexing task and datasource its
         log names, and where the Druid console and overlord are."""
         if "druid" not in f"{ti.dag_id} {ti.task_id}".lower():
             return {}
         found = dict(self.druid)
-        try:
-            log = client.log_tail(ti.dag_id, ti.run_id, ti.task_id, ti.try_number or 1, 400)
-        except OpsweekError:
-            log = ""  # the links to the console still help
         task = DRUID_TASK.findall(log)
         datasource = DRUID_DATASOURCE.findall(log)
         if task:
@@ -309,6 +453,8 @@ class AirflowWatch:
             client.instance.url,
             f"airflow-{verb[:-1]}",
             f"{verb} {d['dag_id']} on airflow-{name}",
+            d["dag_id"],
+            paused,
         )
 
     def action(self, alert_id: int, name: str) -> Action:
@@ -335,11 +481,17 @@ class AirflowWatch:
             None,
         )
 
-    def send(self, action: Action, actor: str) -> Any:
-        """Send ``action``; then record it on the alert with ``actor`` and in the SAL."""
-        answer = self.clients[action.instance].send(action.call)
+    def send(self, action: Action, actor: str) -> str:
+        """Send ``action``; then record it on the alert with ``actor`` and in the SAL. A
+        pause of a DAG already paused (or the reverse) is not sent, nor logged: what is said
+        instead is returned ("" once sent)."""
+        client = self.clients[action.instance]
+        if action.paused is not None and client.dag_paused(action.dag_id) == action.paused:
+            verb = "paused" if action.paused else "unpaused"
+            return f"{action.dag_id} is already {verb} on airflow-{action.instance}: not sent"
+        client.send(action.call)
         self.changes.record(action.alert_id, actor, action.history, action.sal, action.sal)
-        return answer
+        return ""
 
     def _client(self, name: str) -> AirflowClient:
         if name not in self.clients:
@@ -359,6 +511,16 @@ class AirflowWatch:
                 return kind, name, client, details
         instance = details.get("airflow_instance") or details.get("base_url") or "unknown"
         raise BadInput(f"alert {alert_id} is from {instance}, not a configured Airflow instance")
+
+
+def _task_key(details: dict[str, Any]) -> tuple[str, str, str, int | None]:
+    map_index = details.get("map_index")
+    return (
+        str(details["dag_id"]),
+        str(details["run_id"]),
+        str(details["task_id"]),
+        None if map_index in (None, -1) else int(map_index),
+    )
 
 
 def _moment(text: str) -> datetime:

@@ -30,7 +30,8 @@ def poll(
 ) -> None:
     """Poll each instance once: its failed and up-for-retry task instances become alerts (one
     alert with the e-mail of the same failure), and open Airflow alerts whose task succeeded
-    since resolve themselves. Exit 1 when an instance could not be reached."""
+    since resolve themselves. Exit 1 when an instance could not be polled (unreachable, or
+    its credentials refused)."""
     from datetime import timedelta
 
     from opsweek.timeutil import utcnow
@@ -47,9 +48,9 @@ def poll(
             f"{counts.new} new, {counts.updated} updated, {counts.resolved} resolved, "
             f"{counts.duplicates} seen before"
         )
-        for name, why in run.unreachable.items():
-            console.print(f"[red]unreachable[/] {escape(name)}: {escape(why)}")
-    raise typer.Exit(1 if run.unreachable else 0)
+        for why in run.problems.values():
+            console.print(f"[red]could not poll[/] {escape(why)}", soft_wrap=True)
+    raise typer.Exit(1 if run.problems else 0)
 
 
 def _confirm_and_send(
@@ -62,9 +63,12 @@ def _confirm_and_send(
         console.print(escape(action.describe()), soft_wrap=True)
         if not typer.confirm("send it?", default=False):
             raise typer.Exit(1)
-    app_state.app.airflow.send(action, actor)
+    said = app_state.app.airflow.send(action, actor)
     if json_:
-        print_json({"alert_id": action.alert_id, "sent": action.describe(), "sal": action.sal})
+        sent = None if said else action.describe()
+        print_json({"alert_id": action.alert_id, "sent": sent, "sal": "" if said else action.sal})
+    elif said:
+        console.print(escape(said))
     else:
         console.print(f"{escape(action.sal)} (by {escape(actor)}; logged to the SAL)")
 

@@ -76,6 +76,17 @@ def today(ctx: typer.Context, json_: JsonOption = False) -> None:
                 f"  later today {short_time(occurrence.due_at, tz)}: "
                 f"{escape(occurrence.duty.title)}"
             )
+        if view.airflow is not None:
+            console.print("\n[bold]Airflow[/]")
+            for poll in view.airflow:
+                if poll.error:
+                    said = f"[red]could not poll[/] at {short_time(poll.polled_at, tz)}: "
+                    said += escape(poll.error)
+                elif poll.polled_at is None:
+                    said = "not polled yet (opsweek serve polls it; or opsweek airflow poll)"
+                else:
+                    said = f"polled {short_time(poll.polled_at, tz)}, {poll.failing} failing"
+                console.print(f"  {escape(poll.instance)}: {said}", soft_wrap=True)
         if view.tasks is not None:
             console.print("\n[bold]Ops-week tasks[/]")
             for task in view.tasks or []:

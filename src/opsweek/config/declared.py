@@ -664,10 +664,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "airflow.poll_seconds",
         int,
-        120,
+        10,
         "Seconds between polls of each `[[airflow.instances]]` by `opsweek serve` (failed and "
         "up-for-retry task instances; open Airflow alerts resolved once their task succeeded); "
-        "0: not polled there.",
+        "0: not polled there. After its first poll, a poll of an Airflow 3 asks only what "
+        "changed since (two requests when nothing did).",
         check=_positive,
     ),
     Setting(

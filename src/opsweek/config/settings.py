@@ -231,6 +231,22 @@ class Settings:
     def airflow(self) -> areas.AirflowSettings:
         return areas.build(areas.AirflowSettings, "airflow", self._values)
 
+    def tables_shown(self) -> dict[str, list[dict[str, Any]]]:
+        """Each ``[[table]]`` list as written (``[[airflow.instances]]``, ``[[runners]]``...),
+        values that look like URLs masked (they hold the names of secrets' variables, never
+        secrets)."""
+        return {
+            name: [
+                {
+                    key: mask_url(value) if isinstance(value, str) and "://" in value else value
+                    for key, value in entry.items()
+                }
+                for entry in entries
+            ]
+            for name, entries in self._tables.items()
+            if entries
+        }
+
     def shown(self) -> list[dict[str, Any]]:
         """Every setting with its effective value (secrets masked), source and help."""
         rows = []

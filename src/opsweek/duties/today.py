@@ -20,7 +20,7 @@ from opsweek.rotation.views import OnDuty
 from opsweek.sal.refs import alert_refs
 from opsweek.timeutil import iso
 from opsweek.watch.channel import Mention, mentions, recent_lines
-from opsweek.watch.readings import Reading
+from opsweek.watch.readings import AirflowPoll, Reading
 
 FIRING_SHOWN = 10
 
@@ -39,6 +39,7 @@ class TodayView:
     unavailable: list[str] = field(default_factory=list)
     mentions: list[Mention] | None = None  # None: no IRC bot configured
     areas: dict[str, int] = field(default_factory=dict)  # open alerts per responsibility
+    airflow: list[AirflowPoll] | None = None  # None: no [[airflow.instances]]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class TodayView:
             "channel_mentions": (
                 None if self.mentions is None else [m.as_json() for m in self.mentions]
             ),
+            "airflow": None if self.airflow is None else [p.as_json() for p in self.airflow],
         }
 
 

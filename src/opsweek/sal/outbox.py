@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from opsweek.db.models import SalEntry, SalOutbox
 from opsweek.db.session import SAL_PUBLISH, Store
-from opsweek.timeutil import iso, utcnow
+from opsweek.timeutil import iso
 
 # entries opsweek makes (its actions, `opsweek log`, the web form and API); those from IRC
 # and the wiki are already where the team's SAL is
@@ -56,7 +56,7 @@ def enqueue(session: Session, entry: SalEntry) -> None:
         return
     for target in session.info.get(SAL_PUBLISH, ()):
         session.add(
-            SalOutbox(entry_id=entry.id, target=target, attempts=0, next_attempt_at=utcnow())
+            SalOutbox(entry_id=entry.id, target=target, attempts=0, next_attempt_at=entry.logged_at)
         )
 
 

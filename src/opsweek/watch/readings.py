@@ -98,5 +98,42 @@ def keep_airflow_poll(
     session.flush()
 
 
+@dataclass(frozen=True)
+class AirflowPoll:
+    """How the last poll of a configured Airflow instance went (Today shows it)."""
+
+    instance: str
+    url: str
+    polled_at: datetime | None  # None: not polled yet
+    failing: int | None  # failing task instances it saw
+    error: str | None  # why it could not poll (unreachable, credentials refused)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "instance": self.instance,
+            "url": self.url,
+            "polled_at": self.polled_at.isoformat() if self.polled_at else None,
+            "failing": self.failing,
+            "error": self.error,
+        }
+
+
+def airflow_polls(session: Session, instances: dict[str, str]) -> list[AirflowPoll]:
+    """The last poll of each configured instance (``instances``: name -> URL)."""
+    readings = {
+        r.name: r
+        for r in session.scalars(
+            select(OutsideReading).where(OutsideReading.name.startswith(AIRFLOW_PREFIX))
+        )
+    }
+    polls = []
+    for name, url in sorted(instances.items()):
+        row = readings.get(AIRFLOW_PREFIX + name)
+        failing = int(row.items[0].get("failing", 0)) if row and row.items else None
+        polled_at = row.read_at if row else None
+        polls.append(AirflowPoll(name, url, polled_at, failing, row.error if row else None))
+    return polls
+
+
 def last_readings(session: Session) -> dict[str, OutsideReading]:
     return {r.name: r for r in session.scalars(select(OutsideReading))}

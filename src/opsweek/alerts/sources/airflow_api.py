@@ -16,6 +16,9 @@ with its ``state``)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -38,20 +41,25 @@ def content(
     ended: str = "",
     api: str = "v2",
     druid: dict[str, str] | None = None,
+    excerpt: str = "",
 ) -> bytes:
     """The input the poll stores for a task instance: the same bytes for the same state of
-    the same try (so a later poll of it is a duplicate, not a repeat). ``ended``: how its
+    the same try ended at the same time (so a later poll of it is a duplicate, not a repeat,
+    while the same try failing again after a mark-success is news). ``ended``: how its
     failure ended, when someone else ended it ("cleared by ana in Airflow, then ...");
     ``druid``: for a task loading into Druid, the indexing task and datasource its log names
-    (``task_id``, ``datasource``) and where Druid is (``overlord_url``, ``console_url``)."""
+    (``task_id``, ``datasource``) and where Druid is (``overlord_url``, ``console_url``);
+    ``excerpt``: the failed try's error, from its log (`error_excerpt`)."""
     fields = ("dag_id", "task_id", "dag_run_id", "map_index", "state", "try_number")
-    more = ("max_tries", "hostname", "logical_date")
+    more = ("max_tries", "hostname", "logical_date", "end_date")
     kept = {key: task_instance.get(key) for key in (*fields, *more)}
     body: dict[str, Any] = {**_head(instance, base_url, api), "task_instance": kept}
     if ended:
         body["ended"] = ended
     if druid:
         body["druid"] = druid
+    if excerpt:
+        body["excerpt"] = excerpt
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
@@ -63,8 +71,9 @@ def run_content(
     ended: str = "",
     api: str = "v2",
 ) -> bytes:
-    """The input the poll stores for a DAG run (failed, or over since it failed)."""
-    fields = ("dag_id", "dag_run_id", "state", "logical_date", "run_type", "note")
+    """The input the poll stores for a DAG run (failed, or over since it failed): when it
+    ended is part of it, so a run that fails again after it was marked success is news."""
+    fields = ("dag_id", "dag_run_id", "state", "logical_date", "run_type", "note", "end_date")
     kept = {key: dag_run.get(key) for key in fields}
     body: dict[str, Any] = {
         **_head(instance, base_url, api),
@@ -118,7 +127,7 @@ def parse(data: bytes) -> ParsedAlert:
         "max_tries": _tries(ti.get("max_tries")),
         "log_url": _log_url(base_url, api, dag_id, run_id, task_id, map_index, try_number),
         "host": str(ti.get("hostname") or ""),
-        "exception": "",
+        "exception": str(body.get("excerpt") or ""),
         "airflow_instance": _instance(body),
         "base_url": base_url,
         "logical_date": str(ti.get("logical_date") or ""),  # none: a run without one
@@ -135,7 +144,7 @@ def parse(data: bytes) -> ParsedAlert:
         status=RESOLVED if state in OVER else "firing",
         details=details,
         group_key=digest(KIND, dag_id, run_id),
-        note=str(body.get("ended") or "") or _ended(state, try_number),
+        note=str(body.get("ended") or "") or _ended(state, try_number, details["max_tries"]),
     )
 
 
@@ -180,7 +189,7 @@ def _run(body: dict[str, Any]) -> ParsedAlert:
         status=RESOLVED if state == "success" else "firing",
         details=details,
         group_key=digest(KIND, dag_id, run_id),  # with its tasks' alerts
-        note=ended or ("the DAG run succeeded" if state == "success" else ""),
+        note=ended or ("the DAG run succeeded" if state == "success" else f"the run {state}"),
     )
 
 
@@ -225,7 +234,47 @@ def _sla(body: dict[str, Any]) -> ParsedAlert:
     )
 
 
-def ending(events: list[dict[str, Any]], task_id: str, state: str, try_number: object) -> str:
+@dataclass(frozen=True)
+class Asked:
+    """Who asked opsweek to act on a run or its tasks, to tell them apart from opsweek's own
+    account in Airflow's audit log: an event of ``account`` (or, when opsweek uses a token
+    and its account is unknown, one within `ASKED_WITHIN` of what was asked) is credited to
+    the person who asked."""
+
+    account: str = ""  # the user opsweek signs in to Airflow as; "" with a token
+    acts: tuple[tuple[datetime, str, str], ...] = ()  # (when, clear | mark-success ..., who)
+
+    def who(self, owner: str, action: str, when: object) -> str:
+        for at, done, actor in self.acts:
+            if done.split("-")[0] != action:
+                continue
+            ours = owner == self.account if self.account else _near(when, at)
+            if ours:
+                return f"{actor} through opsweek"
+        return f"{owner} in Airflow"
+
+
+ASKED_WITHIN = timedelta(minutes=2)
+
+
+def _near(when: object, at: datetime) -> bool:
+    try:
+        moment = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return abs(moment - at) <= ASKED_WITHIN
+
+
+def ending(
+    events: list[dict[str, Any]],
+    task_id: str,
+    state: str,
+    try_number: object,
+    asked: Asked = Asked(),
+) -> str:
     """How a task's failure ended, from its run's audit log (newest first): the last thing a
     person did to it (a clear, or setting its state), then what Airflow says now."""
     plain = _ended(state, try_number)
@@ -235,20 +284,25 @@ def ending(events: list[dict[str, Any]], task_id: str, state: str, try_number: o
             continue  # Airflow's own doings: running, failed, success
         name = str(event.get("event") or "")
         extra = _extra(event.get("extra"))
-        if "clear" in name and (
-            event.get("task_id") in (None, task_id) and task_id in _task_ids(extra)
+        when = event.get("when")
+        ids = _task_ids(extra)  # none: the whole run's failed tasks were cleared
+        if (
+            "clear" in name
+            and event.get("task_id") in (None, task_id)
+            and task_id in (ids or [task_id])
         ):
-            return f"cleared by {owner} in Airflow, then {plain}" if plain else ""
+            who = asked.who(owner, "clear", when)
+            return f"cleared by {who}, then {plain}" if plain else ""
         if name in ("patch_task_instance", "set_task_instance_state") and event.get("task_id") in (
             None,
             task_id,
         ):
             new_state = extra.get("new_state") or state
-            return f"marked {new_state} by {owner} in Airflow"
+            return f"marked {new_state} by {asked.who(owner, 'mark', when)}"
     return plain
 
 
-def run_ending(events: list[dict[str, Any]], state: str) -> str:
+def run_ending(events: list[dict[str, Any]], state: str, asked: Asked = Asked()) -> str:
     """How a DAG run's failure ended, from its audit log (newest first): the last clear or
     state change a person made, then what Airflow says now."""
     plain = "the DAG run succeeded" if state == "success" else f"the DAG run is {state}"
@@ -257,12 +311,41 @@ def run_ending(events: list[dict[str, Any]], state: str) -> str:
         if not owner or owner == "airflow":
             continue
         name = str(event.get("event") or "")
+        when = event.get("when")
         if "clear" in name:
-            return f"cleared by {owner} in Airflow, then {plain.removeprefix('the DAG ')}"
+            who = asked.who(owner, "clear", when)
+            return f"cleared by {who}, then {plain.removeprefix('the DAG ')}"
         if "dag_run" in name and ("patch" in name or "state" in name or "success" in name):
             new_state = _extra(event.get("extra")).get("state") or state
-            return f"marked {new_state} by {owner} in Airflow"
+            return f"marked {new_state} by {asked.who(owner, 'mark', when)}"
     return plain
+
+
+# a line of a task's log that says what went wrong
+ERROR_LINE = re.compile(
+    r"Traceback \(most recent call last\)|\b(?:ERROR|CRITICAL|error|critical)\b|"
+    r"^\s*[\w.]*(?:Error|Exception|Exit)\w*:"
+)
+EXCERPT_LINES, EXCERPT_CHARS = 15, 2000
+
+
+def error_excerpt(log: str) -> str:
+    """What a failed try's log says went wrong: up to `EXCERPT_LINES` lines ending with its
+    last error line and the indented lines under it (a traceback's frames, an exception's
+    type and value), from the traceback's first line when it fits; "" when no line says
+    error."""
+    lines = [line.rstrip() for line in log.splitlines() if line.strip()]
+    last = max((i for i, line in enumerate(lines) if ERROR_LINE.search(line)), default=-1)
+    if last < 0:
+        return ""
+    end = last + 1
+    while end < len(lines) and lines[end][:1].isspace():
+        end += 1
+    start = max(0, end - EXCERPT_LINES)
+    traceback = [i for i in range(start, end) if lines[i].startswith("Traceback")]
+    if traceback:
+        start = traceback[-1]
+    return "\n".join(lines[start:end])[-EXCERPT_CHARS:]
 
 
 def _extra(value: object) -> dict[str, Any]:
@@ -280,10 +363,17 @@ def _task_ids(extra: dict[str, Any]) -> list[str]:
     return [str(t[0] if isinstance(t, list) else t) for t in ids] if isinstance(ids, list) else []
 
 
-def _ended(state: str, try_number: object) -> str:
+def _ended(state: str, try_number: object, tries: int | None = None) -> str:
+    """How a task instance's state reads in its alert's history: how it ended, or which try
+    failed ("try 2 of 2 failed": a retry that failed too)."""
     if state == "success":
         return f"succeeded on try {try_number}" if try_number else "succeeded"
-    return f"{state} in Airflow" if state in OVER else ""
+    if state in OVER:
+        return f"{state} in Airflow"
+    if state in FAILING and try_number:
+        of = f" of {tries}" if tries else ""
+        return f"try {try_number}{of} failed" + (", up for retry" if state != "failed" else "")
+    return ""
 
 
 def _log_url(

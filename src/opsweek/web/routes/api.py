@@ -119,7 +119,9 @@ async def airflow_action(
     def run() -> dict[str, Any]:
         watch = request.app.state.opsweek.airflow
         sent = watch.action(alert_id, action)
-        watch.send(sent, caller)
+        said = watch.send(sent, caller)
+        if said:  # nothing to do (a pause of a paused DAG)
+            return {"alert_id": alert_id, "sent": None, "sal": "", "said": said}
         return {"alert_id": alert_id, "sent": sent.describe(), "sal": sent.sal}
 
     return await run_in_threadpool(run)

@@ -39,7 +39,7 @@ from opsweek.sal.log import SalFilter, SalLog
 from opsweek.steps import Step
 from opsweek.timeutil import iso, parse_date, parse_since, zone
 from opsweek.watch.answers import answer_status
-from opsweek.watch.readings import AIRFLOW_PREFIX, last_readings
+from opsweek.watch.readings import airflow_polls, last_readings
 from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import changed_since, csrf_token, current_user, read_access
@@ -150,11 +150,7 @@ def today(
         values["duty"] = rotation.who()
         values["people"] = {p.username: p for p in rotation.team.members(include_inactive=True)}
         values["outside"] = last_readings(session)
-        values["airflow_polls"] = [
-            (name.removeprefix(AIRFLOW_PREFIX), reading)
-            for name, reading in sorted(values["outside"].items())
-            if name.startswith(AIRFLOW_PREFIX)
-        ]
+        values["airflow_polls"] = airflow_polls(session, request.app.state.opsweek.airflow_urls)
         watch = request.app.state.opsweek.channel_watch(session)
         values["mentions"] = (
             channel_mentions(inbox, values["duty"], watch, values["now"]) if watch else None
