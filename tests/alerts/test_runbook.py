@@ -195,7 +195,7 @@ def test_java_daemon_thread_dump_before_restart_on_its_host() -> None:
     assert jstack.host == "an-coord1001"
     assert jstack.command == (
         'sudo -u hive jstack -l "$(systemctl show --property=MainPID --value -- hive-server2)" '
-        "> /tmp/hive-server2.jstack"
+        "| tee /tmp/hive-server2.jstack"
     )
 
 

@@ -6,8 +6,10 @@ says who ran it; nothing runs without a runner."""
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from opsweek.alerts.changes import AlertChanges
+from opsweek.alerts.formats import ALERTMANAGER
+from opsweek.alerts.model import RawInput
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.db.models import Alert, AlertEvent, SalEntry, StepRun
@@ -45,7 +49,13 @@ STUBS = {
     'echo "Dec 02 07:41:11 an-launcher1002 refinery-sqoop-mediawiki-private[4242]: ERROR '
     'sqoop of cu_changes failed"\n',
     # systemctl: `show` reads what $STUB_SHOW holds (the unit's state), `status` says failed
-    "systemctl": RECORDER + 'if [ "$1" = show ]; then cat "$STUB_SHOW"; exit 0; fi\n'
+    # a Java daemon's thread dump, as jstack -l starts one
+    "jstack": RECORDER + 'echo "Full thread dump OpenJDK 64-Bit Server VM (11.0.20+8):"\n'
+    "echo '\"HiveServer2-Handler-Pool: Thread-42\" #42 prio=5 tid=0x1 nid=0x2 waiting'\n",
+    "tee": RECORDER + "exec cat\n",  # the file is the host's: the output is what opsweek keeps
+    "systemctl": RECORDER
+    + 'if [ "$2" = --property=MainPID ]; then echo 4242; exit 0; fi\n'
+    + 'if [ "$1" = show ]; then cat "$STUB_SHOW"; exit 0; fi\n'
     'echo "refinery-sqoop-mediawiki-private.service - sqoop"\n'
     'echo "     Active: failed (Result: exit-code)"\n',
 }
@@ -281,3 +291,57 @@ def test_a_corrupt_blocks_alert_resolves_itself_once_fsck_reports_none(
         alert = session.get(Alert, hdfs.id)
         assert alert is not None and alert.status == "resolved"
         assert alert.resolution_note == "hdfs fsck reports no corrupt file any more"
+
+
+def test_a_java_daemons_thread_dump_is_taken_on_request_and_kept_on_its_alert(
+    store: Store, tmp_path: Path, launcher: SshServer, stubs: Path
+) -> None:
+    path = config(tmp_path, launcher)
+    path.write_text(
+        path.read_text().replace(f'host = "{LAUNCHER}"', 'host = "an-coord1001.eqiad.wmnet"')
+    )
+    ops = App(load_settings(path, env={}), store=store)
+    payload = {
+        "status": "firing",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {
+                    "alertname": "HiveServerHeapUsage",
+                    "instance": "an-coord1001.eqiad.wmnet:10100",
+                    "team": "data-engineering",
+                },
+                "annotations": {"summary": "HiveServer2 heap usage above 90%"},
+                "startsAt": "2026-12-06T08:40:00Z",
+                "fingerprint": "fp-heap",
+            }
+        ],
+    }
+    AlertChanges(store).ingest(
+        [
+            RawInput(
+                json.dumps(payload).encode(),
+                ALERTMANAGER,
+                datetime(2026, 12, 6, 9, tzinfo=UTC),
+                "test",
+            )
+        ]
+    )
+    with store.session() as session:
+        alert_id = int(session.scalars(select(Alert.id)).one())
+    planned = ops.step_runner.plan(alert_id, "jstack")
+    assert (planned.step.host, planned.step.as_whom, planned.step.effect) == (
+        "an-coord1001.eqiad.wmnet",
+        "hive",
+        "read",
+    )  # a read: it runs at once, no confirmation
+    result = ops.step_runner.run(planned, "ana")
+    assert result.ok and "Full thread dump OpenJDK" in result.output
+    assert sorted(argvs(stubs)[-3:]) == [  # the pipe's two sides run side by side
+        ["jstack", "-l", "4242"],
+        ["systemctl", "show", "--property=MainPID", "--value", "--", "hive-server2"],
+        ["tee", "/tmp/hive-server2.jstack"],
+    ]
+    with store.session() as session:
+        (run,) = session.scalars(select(StepRun).where(StepRun.alert_id == alert_id))
+        assert "HiveServer2-Handler-Pool" in run.output  # on the alert's page, with its time

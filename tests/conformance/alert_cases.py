@@ -1100,6 +1100,7 @@ def cases() -> list[AlertCase]:
                             "hive-server2",
                         ),
                         call("jstack", "-l", "4242", user="hive"),
+                        call("tee", "/tmp/hive-server2.jstack"),
                         host="an-coord1001",
                     )
                 ],

@@ -39,6 +39,7 @@ TOOLS = frozenset(
         "spark3-sql",
         "systemctl",
         "tail",
+        "tee",
         "yarn",
     }
 )
