@@ -29,16 +29,19 @@ if TYPE_CHECKING:
     from opsweek.adapters.mailer import SmtpMailer
     from opsweek.adapters.tracker import Tracker
     from opsweek.adapters.warehouse import Warehouse
+    from opsweek.alerts.acks import AckPolicy
     from opsweek.alerts.changes import AlertChanges
     from opsweek.alerts.service import Inbox
     from opsweek.alerts.triage import FlapRule
     from opsweek.checks.airflow import AirflowWatch
     from opsweek.checks.refine import PartitionState
     from opsweek.checks.refine_rerun import RefineRunner
+    from opsweek.checks.silencing import Silencing
     from opsweek.checks.step_runs import StepRunner
     from opsweek.checks.verify import Verifier
     from opsweek.checks.workflows import Checks
     from opsweek.config.areas import DumpsSettings
+    from opsweek.db.models import Alert
     from opsweek.db.session import Store
     from opsweek.duties.dashboards import Dashboard
     from opsweek.duties.definitions import DutyBook
@@ -94,6 +97,53 @@ class App:
             self._store = open_store(database.url, synchronous=database.sqlite_synchronous)
         self._store.sal_publish = self.settings.sal.publish
         return self._store
+
+    @cached_property
+    def ack_policy(self) -> AckPolicy | None:
+        """What acknowledging an Alertmanager alert does there; None when nothing
+        (no ``[[alertmanager.instances]]``, or ``alertmanager.ack_silences = false``)."""
+        entries = self.settings.alertmanager_entries
+        settings = self.settings.alertmanager
+        if not entries or not settings.ack_silences:
+            return None
+        from opsweek.alerts.acks import AckPolicy
+
+        urls = {
+            str(e.get("url") or "").rstrip("/"): str(e.get("cluster") or e.get("name"))
+            for e in entries
+        }
+        clusters = tuple(dict.fromkeys(urls.values()))
+        return AckPolicy(clusters, settings.ack_minutes, self.settings.web.base_url, urls)
+
+    @cached_property
+    def silencing(self) -> Silencing:
+        """Silences both ways with ``[[alertmanager.instances]]`` (none: nothing to do)."""
+        from opsweek.adapters.alertmanager import AlertmanagerCluster, clusters
+        from opsweek.checks.silencing import Silencing
+
+        found = {
+            name: AlertmanagerCluster(name, instances)
+            for name, instances in clusters(self.settings.alertmanager_entries).items()
+        }
+        return Silencing(
+            self.store,
+            self.alert_changes,
+            found,
+            self.settings.alertmanager.ack_minutes,
+            self.ack_policy,
+        )
+
+    def acknowledge(self, alert_id: int, actor: str, note: str = "") -> Alert:
+        """Acknowledge an alert, and send its silence to Alertmanager at once when it is
+        one of its alerts (when that cannot be done now, `opsweek serve` sends it later)."""
+        alert = self.alert_changes.ack(alert_id, actor, note=note)
+        self.send_silences()
+        return alert
+
+    def send_silences(self) -> None:
+        """Send what waits for Alertmanager now, if any is configured."""
+        if self.settings.alertmanager_entries:
+            self.silencing.sync()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -368,7 +418,7 @@ class App:
         """The one way alert state changes (intake, acks, resolutions, notes, findings)."""
         from opsweek.alerts.changes import AlertChanges
 
-        return AlertChanges(self.store, self.flap_rule)
+        return AlertChanges(self.store, self.flap_rule, self.ack_policy)
 
     def sal(self, session: Session) -> SalLog:
         from opsweek.sal.log import SalLog

@@ -141,6 +141,9 @@ class Server:
             self._every("checks", settings.checks.interval_minutes * 60, self._run_checks)
         if settings.airflow.poll_seconds and settings.airflow_instance_entries:
             self._every("airflow", settings.airflow.poll_seconds, self._poll_airflow)
+        if settings.alertmanager.sync_seconds and settings.alertmanager_entries:
+            _ = ops.silencing  # a ConfigError now (a header's variable unset), not later
+            self._every("alertmanager", settings.alertmanager.sync_seconds, self._sync_silences)
         if "wiki" in settings.sal.publish:
             _ = ops.sal_wiki  # a ConfigError now, not every 10 s, when sal.wiki_api is missing
             self._every("sal-publish", SAL_PUBLISH_SECONDS, self._publish_sal)
@@ -180,6 +183,10 @@ class Server:
     def _poll_airflow(self) -> None:
         for why in self.ops.airflow.poll().problems.values():
             log.warning("could not poll %s", why)
+
+    def _sync_silences(self) -> None:
+        for cluster, why in self.ops.silencing.sync().waiting.items():
+            log.warning("alertmanager %s: silences wait: %s", cluster, why)
 
     def _publish_sal(self) -> None:
         result = self.ops.publish_sal()

@@ -38,10 +38,15 @@ PARAMS = {
     "{entry_id}": "1",
     "{username}": "carol",
     "{action}": "clear",
+    "{silence_id}": "0a1b2c3d-silence",
 }
 FORM_BODIES: dict[str, dict[str, str]] = {
     "/logout": {},
     "/alerts/{alert_id}/ack": {},
+    "/alerts/{alert_id}/unack": {},
+    "/alerts/{alert_id}/silence": {"matchers": "alertname=X", "comment": "maintenance"},
+    "/silences/{silence_id}/expire": {},
+    "/groups/ack": {"group": "g"},
     "/alerts/{alert_id}/resolve": {"note": "fixed"},
     "/alerts/{alert_id}/note": {"text": "looked"},
     "/alerts/{alert_id}/airflow/{action}": {},
@@ -58,6 +63,9 @@ FORM_BODIES: dict[str, dict[str, str]] = {
 API_BODIES: dict[str, dict[str, object] | bytes] = {
     "/api/v1/sal": {"message": "restarted hive"},
     "/api/v1/alerts/{alert_id}/ack": {},
+    "/api/v1/alerts/{alert_id}/unack": {},
+    "/api/v1/silences": {"matchers": ["alertname=X"], "comment": "maintenance"},
+    "/api/v1/silences/{silence_id}": {},
     "/api/v1/alerts/{alert_id}/resolve": {"note": "fixed"},
     "/api/v1/alerts/{alert_id}/notes": {"text": "looked"},
     "/api/v1/alerts/{alert_id}/airflow/{action}": {},
@@ -244,6 +252,9 @@ def send(client: TestClient, caller: Caller, method: str, path: str) -> Response
     url = concrete(path)
     if method == "GET":
         return client.get(url, headers=caller.headers, follow_redirects=False)
+    if method == "DELETE":
+        assert path in API_BODIES, f"DELETE {path} is new: put it in API_BODIES"
+        return client.delete(url, headers=caller.headers, follow_redirects=False)
     if path in API_BODIES or path.startswith("/api/"):
         body = API_BODIES.get(path)
         if body is None:
@@ -278,7 +289,7 @@ def test_every_route_against_every_caller(world: World) -> None:
                 continue  # never ends: tests/web/test_live.py checks who may read it
             if caller.name == "member session" and path == "/logout":
                 continue  # a positive control that would end the session the others use
-            before = snapshot(world.path) if method == "POST" else None
+            before = snapshot(world.path) if method != "GET" else None
             response = send(client, caller, method, path)
             status = response.status_code
             if method == "GET":

@@ -38,13 +38,33 @@ receivers:
 
 
 @contextmanager
-def alertmanager(webhook_url: str, token: str) -> Iterator[str]:
+def alertmanager(
+    webhook_url: str,
+    token: str,
+    port: int | None = None,
+    cluster_port: int | None = None,
+    peers: tuple[int, ...] = (),
+) -> Iterator[str]:
+    """One Alertmanager; with ``cluster_port``, a member of a cluster gossiping on loopback
+    with the members at ``peers`` (an HA pair: silences made on one reach the other)."""
     binary = next((found for name in BINARIES if (found := shutil.which(name))), None)
     if binary is None:
         missing_service("Alertmanager (Debian package prometheus-alertmanager) not found")
     root = Path(tempfile.mkdtemp(prefix="opsweek-am-"))
     (root / "alertmanager.yml").write_text(config(webhook_url, token))
-    port = free_port()
+    port = port or free_port()
+    cluster = (
+        [
+            f"--cluster.listen-address=127.0.0.1:{cluster_port}",
+            "--cluster.advertise-address=127.0.0.1:" + str(cluster_port),
+            "--cluster.gossip-interval=100ms",
+            "--cluster.pushpull-interval=1s",
+            "--cluster.settle-timeout=1s",
+            *(f"--cluster.peer=127.0.0.1:{peer}" for peer in peers),
+        ]
+        if cluster_port
+        else ["--cluster.listen-address="]
+    )
     log = (root / "log").open("wb")
     process = subprocess.Popen(
         [
@@ -52,7 +72,8 @@ def alertmanager(webhook_url: str, token: str) -> Iterator[str]:
             f"--config.file={root / 'alertmanager.yml'}",
             f"--storage.path={root}",
             f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
+            f"--web.external-url=http://127.0.0.1:{port}",
+            *cluster,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -66,6 +87,22 @@ def alertmanager(webhook_url: str, token: str) -> Iterator[str]:
         process.wait(timeout=10)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def alertmanager_pair(webhook_url: str, token: str) -> Iterator[tuple[str, str]]:
+    """Two Alertmanagers clustered on loopback, both sending to ``webhook_url``."""
+    first, second = free_port(), free_port()
+    with (
+        alertmanager(webhook_url, token, cluster_port=first, peers=(second,)) as one,
+        alertmanager(webhook_url, token, cluster_port=second, peers=(first,)) as two,
+    ):
+        yield one, two
+
+
+def get(url: str, path: str) -> object:
+    with urllib.request.urlopen(f"{url}/api/v2{path}", timeout=5) as response:
+        return json.loads(response.read())
 
 
 def post_alerts(url: str, alerts: list[dict[str, object]]) -> None:

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from opsweek.alerts.acks import AckPolicy, expire_acks, queue_ack
 from opsweek.alerts.intake import IngestCounts, Intake
-from opsweek.alerts.model import ACKNOWLEDGED, RESOLVED, RawInput
+from opsweek.alerts.model import ACKNOWLEDGED, FIRING, RESOLVED, RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw, unparsed
 from opsweek.alerts.service import Inbox
 from opsweek.alerts.triage import FlapRule
@@ -33,9 +34,12 @@ log = logging.getLogger(__name__)
 
 
 class AlertChanges:
-    def __init__(self, store: Store, flap: FlapRule = FlapRule()) -> None:
+    def __init__(
+        self, store: Store, flap: FlapRule = FlapRule(), acks: AckPolicy | None = None
+    ) -> None:
         self.store = store
         self.flap = flap
+        self.acks = acks  # acknowledgements are Alertmanager silences too (None: not)
 
     @contextmanager
     def _writing(self, session: Session | None) -> Iterator[Session]:
@@ -115,18 +119,63 @@ class AlertChanges:
         actor: str,
         at: datetime | None = None,
         session: Session | None = None,
+        note: str = "",
+        silence: bool = True,
     ) -> Alert:
+        """Acknowledge an alert; an Alertmanager alert's acknowledgement is a silence there
+        too (`opsweek.alerts.acks`, sent by `opsweek.checks.silencing`), unless ``silence``
+        is false (an acknowledgement made there: Karma's)."""
         at = at or utcnow()
         with self._writing(session) as writing:
+            alert = self._ack(writing, Inbox(writing).get(alert_id), actor, at, note)
+            if silence:
+                queue_ack(writing, self.acks, [alert], actor, note, at)
+            return alert
+
+    def ack_group(
+        self, group_key: str, actor: str, note: str = "", at: datetime | None = None
+    ) -> list[Alert]:
+        """Acknowledge every firing alert of a group, with one silence for the group (the
+        labels its alerts share) when they are Alertmanager's."""
+        at = at or utcnow()
+        with self._writing(None) as writing:
+            firing = [
+                a
+                for a in Inbox(writing).group(group_key)
+                if a.status not in (ACKNOWLEDGED, RESOLVED)
+            ]
+            if not firing:
+                raise BadInput("nothing in this group waits for an acknowledgement")
+            acked = [self._ack(writing, alert, actor, at, note) for alert in firing]
+            queue_ack(writing, self.acks, acked, actor, note, at)
+            return acked
+
+    @staticmethod
+    def _ack(session: Session, alert: Alert, actor: str, at: datetime, note: str) -> Alert:
+        if alert.status == ACKNOWLEDGED:
+            raise BadInput(f"alert {alert.id} is already acknowledged by {alert.acked_by}")
+        if alert.status == RESOLVED:
+            raise BadInput(f"alert {alert.id} is resolved; nothing to acknowledge")
+        alert.status, alert.acked_by, alert.acked_at = ACKNOWLEDGED, actor, at
+        _record(session, alert, actor, at, "acked", note.strip())
+        said = f": {note.strip()}" if note.strip() else ""
+        message = f"acked alert {alert.id} ({alert.kind} {alert.title}){said}"
+        record_action(session, actor, message, at)
+        return alert
+
+    def unack(self, alert_id: int, actor: str, at: datetime | None = None) -> Alert:
+        """Take an acknowledgement back: the alert fires again, and its acknowledgement's
+        silence is expired."""
+        at = at or utcnow()
+        with self._writing(None) as writing:
             alert = Inbox(writing).get(alert_id)
-            if alert.status == ACKNOWLEDGED:
-                raise BadInput(f"alert {alert_id} is already acknowledged by {alert.acked_by}")
-            if alert.status == RESOLVED:
-                raise BadInput(f"alert {alert_id} is resolved; nothing to acknowledge")
-            alert.status, alert.acked_by, alert.acked_at = ACKNOWLEDGED, actor, at
-            _record(writing, alert, actor, at, "acked", "")
-            message = f"acked alert {alert.id} ({alert.kind} {alert.title})"
-            record_action(writing, actor, message, at)
+            if alert.status != ACKNOWLEDGED:
+                raise BadInput(f"alert {alert_id} is not acknowledged")
+            alert.status, alert.acked_by, alert.acked_at = FIRING, None, None
+            expired = expire_acks(writing, alert.id, at)
+            said = " (its silence expired)" if expired else ""
+            _record(writing, alert, actor, at, "unacked", said.strip(" ()"))
+            record_action(writing, actor, f"unacked alert {alert.id}{said}", at)
             return alert
 
     def resolve(
@@ -163,6 +212,7 @@ class AlertChanges:
         sal_message: str,
         at: datetime | None = None,
         learned: dict[str, Any] | None = None,
+        session: Session | None = None,
     ) -> Alert:
         """Record what someone did about an alert elsewhere (cleared its task in Airflow, say):
         a history line with ``action`` and ``note``, and ``sal_message`` in the SAL (none when
@@ -170,7 +220,7 @@ class AlertChanges:
         ``learned``: what acting taught about the alert, kept in its details (a rerun's YARN
         application ids)."""
         at = at or utcnow()
-        with self._writing(None) as writing:
+        with self._writing(session) as writing:
             alert = Inbox(writing).get(alert_id)
             if learned:
                 alert.details = {**alert.details, **learned}
@@ -180,12 +230,18 @@ class AlertChanges:
             return alert
 
     def resolve_by_check(
-        self, alert_id: int, actor: str, note: str, at: datetime | None = None
+        self,
+        alert_id: int,
+        actor: str,
+        note: str,
+        at: datetime | None = None,
+        session: Session | None = None,
     ) -> bool:
-        """Resolve an alert because a check saw its problem gone (``actor``: ``check:<name>``);
-        nobody acknowledged it. False when it was resolved already."""
+        """Resolve an alert because a check saw its problem gone (``actor``: ``check:<name>``,
+        or the source that says so); nobody acknowledged it. False when it was resolved
+        already."""
         at = at or utcnow()
-        with self._writing(None) as writing:
+        with self._writing(session) as writing:
             alert = Inbox(writing).get(alert_id)
             if alert.status == RESOLVED:
                 return False

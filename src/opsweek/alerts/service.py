@@ -102,6 +102,18 @@ class Inbox:
             raise NotFound(f"no alert {alert_id}")
         return alert
 
+    def group(self, group_key: str) -> list[Alert]:
+        """The open alerts of a group, oldest first."""
+        if not group_key:
+            raise BadInput("no group given")
+        return list(
+            self.session.scalars(
+                select(Alert)
+                .where(Alert.group_key == group_key, Alert.status != RESOLVED)
+                .order_by(Alert.id)
+            )
+        )
+
     def history(self, alert_id: int) -> list[AlertEvent]:
         return list(
             self.session.scalars(

@@ -231,7 +231,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
             if person is None:
                 return f"{sender}: only team members can !ack (set your IRC nick in opsweek)"
             username = person.username
-        alert = self.app.alert_changes.ack(command.alert_id, username)
+        alert = self.app.alert_changes.ack(command.alert_id, username)  # serve sends its silence
         return f"alert {alert.id} acknowledged by {username}: {alert.title[:200]}"
 
     def _answer(self, session: Any, topic: str) -> str:

@@ -32,6 +32,7 @@ LAZY_GROUPS = {
     "check": ("checks", "app"),
     "airflow": ("airflow", "app"),
     "refine": ("refine", "app"),
+    "silence": ("silence", "app"),
 }
 
 

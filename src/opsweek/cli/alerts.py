@@ -232,14 +232,32 @@ def show(
 
 
 @app.command("ack")
-def ack(ctx: typer.Context, alert_id: int, by: By = None, json_: JsonOption = False) -> None:
-    """Acknowledge an alert: the team sees it is taken."""
+def ack(
+    ctx: typer.Context,
+    alert_id: int,
+    note: Annotated[str, typer.Option("--note", help="Why, or what happens next.")] = "",
+    by: By = None,
+    json_: JsonOption = False,
+) -> None:
+    """Acknowledge an alert: the team sees it is taken. An Alertmanager alert is silenced
+    there too (Karma's ACK!), until it resolves (alertmanager.ack_silences)."""
     from opsweek.alerts.service import alert_json
 
     app_state = state(ctx)
-    alert = app_state.app.alert_changes.ack(alert_id, _actor(app_state, by))
+    alert = app_state.app.acknowledge(alert_id, _actor(app_state, by), note)
     data = alert_json(alert, False)
     _done(data, f"acknowledged alert {alert_id}", json_)
+
+
+@app.command("unack")
+def unack(ctx: typer.Context, alert_id: int, by: By = None, json_: JsonOption = False) -> None:
+    """Take an acknowledgement back: the alert fires again, and its silence is expired."""
+    from opsweek.alerts.service import alert_json
+
+    app_state = state(ctx)
+    alert = app_state.app.alert_changes.unack(alert_id, _actor(app_state, by))
+    app_state.app.send_silences()
+    _done(alert_json(alert, False), f"took back the acknowledgement of alert {alert_id}", json_)
 
 
 @app.command("resolve")

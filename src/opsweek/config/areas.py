@@ -194,6 +194,12 @@ class AirflowSettings(NamedTuple):
     druid_console_url: str
 
 
+class AlertmanagerSettings(NamedTuple):
+    ack_silences: bool
+    ack_minutes: int
+    sync_seconds: int
+
+
 class CheckSettings(NamedTuple):
     unexpected_values_table: str
     allowlist: str

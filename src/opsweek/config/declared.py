@@ -672,6 +672,31 @@ SETTINGS: tuple[Setting, ...] = (
         check=_positive,
     ),
     Setting(
+        "alertmanager.ack_silences",
+        bool,
+        True,
+        "Acknowledging an Alertmanager alert in opsweek silences it in its Alertmanager "
+        "(Karma's `ACK!` comment), until the alert resolves; false: acknowledgements stay in "
+        "opsweek (silences made elsewhere are still shown).",
+    ),
+    Setting(
+        "alertmanager.ack_minutes",
+        int,
+        60,
+        "How long an acknowledgement's silence lasts; opsweek extends it while the alert "
+        "fires and expires it once the alert resolves.",
+        check=_at_least_one,
+    ),
+    Setting(
+        "alertmanager.sync_seconds",
+        int,
+        15,
+        "Seconds between `opsweek serve`'s rounds with `[[alertmanager.instances]]`: "
+        "silences waiting to be sent, silences made elsewhere, acknowledgements extended or "
+        "expired; 0: not there.",
+        check=_positive,
+    ),
+    Setting(
         "airflow.druid_overlord_url",
         str,
         "",
@@ -790,6 +815,13 @@ TABLE_LISTS: tuple[TableList, ...] = (
         "(an environment variable holding a bearer token) or `user` and `password_env`; "
         "optional `cli_host`, `cli_user`, `cli` (where its CLI runs, as whom: the steps that "
         "clear and pause print it there; without, they point at the UI).",
+    ),
+    TableList(
+        "alertmanager.instances",
+        "Alertmanager instances opsweek reads silences and alerts from and writes "
+        "acknowledgement silences to: `name`, `url`, optional `cluster` (instances with the "
+        "same cluster are one HA cluster: written to once, read from all) and `header_env` "
+        "(an environment variable holding an Authorization header's value).",
     ),
     TableList(
         "runners",

@@ -231,6 +231,16 @@ class Settings:
     def airflow(self) -> areas.AirflowSettings:
         return areas.build(areas.AirflowSettings, "airflow", self._values)
 
+    @cached_property
+    def alertmanager(self) -> areas.AlertmanagerSettings:
+        return areas.build(areas.AlertmanagerSettings, "alertmanager", self._values)
+
+    @property
+    def alertmanager_entries(self) -> list[dict[str, Any]]:
+        """The ``[[alertmanager.instances]]`` tables as written (checked by
+        opsweek.adapters.alertmanager)."""
+        return self._entries("alertmanager.instances")
+
     def tables_shown(self) -> dict[str, list[dict[str, Any]]]:
         """Each ``[[table]]`` list as written (``[[airflow.instances]]``, ``[[runners]]``...),
         values that look like URLs masked (they hold the names of secrets' variables, never

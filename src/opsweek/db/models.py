@@ -243,6 +243,39 @@ class StepRun(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class Silence(Base):
+    """An Alertmanager silence (opsweek.checks.silencing): one opsweek made (``origin``
+    ``opsweek``: an acknowledgement's, kept until its alert resolves when ``until_resolved``,
+    or one asked for), or one made elsewhere that opsweek noted on ``alert_id`` (``origin``
+    ``elsewhere``). ``state``: ``pending`` (not sent yet: its cluster was unreachable, see
+    ``error``), ``active``, ``expiring`` (its expiry not sent yet), ``expired``.
+    ``silence_id``: Alertmanager's id, once it has one."""
+
+    __tablename__ = "silences"
+    __table_args__ = (
+        Index("ix_silences_state", "state", "next_attempt_at"),
+        Index("ix_silences_alert", "alert_id"),
+        Index("ix_silences_silence_id", "cluster", "silence_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(64))
+    silence_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), nullable=True)
+    origin: Mapped[str] = mapped_column(String(16))
+    matchers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(255))
+    comment: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LoginFailure(Base):
     """A login attempt counted as failed (``key``: ``user:<name>`` or ``address:<ip>``), from
     before its password is checked until it succeeds: the failed-login limit, shared by every

@@ -126,7 +126,8 @@ def parse_webhook(payload: Any) -> list[ParsedAlert]:
         version = payload.get("version")
         raise ParseError(f"webhook has no alerts (Alertmanager webhook version {version!r})")
     group = digest(KIND, str(payload.get("groupKey", "")))
-    found = [_alert(entry, group) for entry in alerts if isinstance(entry, dict)]
+    sender = str(payload.get("externalURL") or "")  # which Alertmanager sent it
+    found = [_alert(entry, group, sender) for entry in alerts if isinstance(entry, dict)]
     if not found:
         raise ParseError("no alert in the webhook is a JSON object")
     return found
@@ -138,7 +139,7 @@ def _strings(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _alert(entry: dict[str, Any], group: str) -> ParsedAlert:
+def _alert(entry: dict[str, Any], group: str, sender: str = "") -> ParsedAlert:
     labels = _strings(entry.get("labels"))
     annotations = _strings(entry.get("annotations"))
     alertname = labels.get("alertname", "")
@@ -151,6 +152,7 @@ def _alert(entry: dict[str, Any], group: str) -> ParsedAlert:
         source_fingerprint=source_fingerprint,
         starts_at=str(entry.get("startsAt") or ""),
         ends_at=str(entry.get("endsAt") or ""),
+        external_url=sender,
     )
     title = " ".join(part for part in (alertname, where, summary and f"- {summary}") if part)
     return ParsedAlert(

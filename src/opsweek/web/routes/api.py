@@ -92,9 +92,85 @@ async def _change(request: Request, action: Any) -> dict[str, Any]:
     return await run_in_threadpool(run)
 
 
-@router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
-async def ack(request: Request, alert_id: int, caller: Caller) -> dict[str, Any]:
-    return await _change(request, lambda changes: changes.ack(alert_id, caller))
+class Acknowledgement(BaseModel):
+    note: str = Field(default="", max_length=2000, description="Why, or what happens next")
+
+
+@router.post(
+    "/alerts/{alert_id}/ack",
+    summary="Acknowledge an alert (an Alertmanager alert: silenced there until it resolves)",
+)
+async def ack(
+    request: Request, alert_id: int, caller: Caller, body: Acknowledgement | None = None
+) -> dict[str, Any]:
+    ops = request.app.state.opsweek
+    note = body.note if body else ""
+    return await _change(request, lambda _: ops.acknowledge(alert_id, caller, note))
+
+
+class SilenceRequest(BaseModel):
+    matchers: list[str] = Field(
+        min_length=1,
+        max_length=30,
+        description="name=value, name!=value, name=~regex, name!~regex",
+    )
+    minutes: int = Field(default=120, ge=1, le=60 * 24 * 90)
+    comment: str = Field(min_length=1, max_length=2000)
+    cluster: str = Field(default="", max_length=64)
+
+
+@router.get("/silences", summary="Alertmanager silences: active, to come, and not sent yet")
+def list_silences(
+    request: Request, cluster: Annotated[str, Query(max_length=64)] = ""
+) -> dict[str, Any]:
+    return {"silences": request.app.state.opsweek.silencing.listed(cluster)}
+
+
+@router.post("/silences", summary="Silence alerts in Alertmanager (logged to the SAL)")
+async def add_silence(request: Request, body: SilenceRequest, caller: Caller) -> dict[str, Any]:
+    from opsweek.alerts.silences import Matcher
+
+    matchers = [Matcher.parse(text) for text in body.matchers]
+
+    def run() -> dict[str, Any]:
+        row = request.app.state.opsweek.silencing.add(
+            matchers, body.minutes, body.comment, caller, body.cluster
+        )
+        return {
+            "id": row.silence_id or f"pending-{row.id}",
+            "cluster": row.cluster,
+            "ends_at": row.ends_at.isoformat(),
+            "state": row.state,
+            "error": row.error,
+        }
+
+    return await run_in_threadpool(run)
+
+
+@router.delete("/silences/{silence_id}", summary="Expire a silence (logged to the SAL)")
+async def expire_silence(
+    request: Request,
+    silence_id: Annotated[str, Path(max_length=64, pattern=r"^[\w-]+$")],
+    caller: Caller,
+    cluster: Annotated[str, Query(max_length=64)] = "",
+) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        request.app.state.opsweek.silencing.expire(silence_id, caller, cluster)
+        return {"expired": silence_id}
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/alerts/{alert_id}/unack", summary="Take an acknowledgement back (and its silence)")
+async def unack(request: Request, alert_id: int, caller: Caller) -> dict[str, Any]:
+    ops = request.app.state.opsweek
+
+    def run(changes: Any) -> Any:
+        alert = changes.unack(alert_id, caller)
+        ops.send_silences()
+        return alert
+
+    return await _change(request, run)
 
 
 @router.post("/alerts/{alert_id}/resolve", summary="Resolve an alert, saying how it was treated")

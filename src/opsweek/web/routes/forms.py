@@ -93,9 +93,13 @@ async def _inbox_change(
     user = check_form(request, csrf)
 
     def run() -> None:
-        changes = request.app.state.opsweek.alert_changes
+        ops = request.app.state.opsweek
+        changes = ops.alert_changes
         if action == "ack":
-            changes.ack(alert_id, user)
+            ops.acknowledge(alert_id, user, text)
+        elif action == "unack":
+            changes.unack(alert_id, user)
+            ops.send_silences()
         elif action == "resolve":
             changes.resolve(alert_id, user, text)
         else:
@@ -182,9 +186,76 @@ async def handoff_tasks_form(
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge (form)")
 async def ack_form(
+    request: Request,
+    alert_id: int,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Csrf = None,
+    back: Back = None,
+) -> RedirectResponse:
+    return await _inbox_change(request, alert_id, csrf, "ack", note, back=back)
+
+
+@router.post("/alerts/{alert_id}/unack", summary="Take an acknowledgement back (form)")
+async def unack_form(
     request: Request, alert_id: int, csrf: Csrf = None, back: Back = None
 ) -> RedirectResponse:
-    return await _inbox_change(request, alert_id, csrf, "ack", back=back)
+    return await _inbox_change(request, alert_id, csrf, "unack", back=back)
+
+
+@router.post("/groups/ack", summary="Acknowledge a group of alerts (form)")
+async def ack_group_form(
+    request: Request,
+    group: Annotated[str, Form(max_length=128)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Csrf = None,
+    back: Back = None,
+) -> RedirectResponse:
+    """Every firing alert of the group; one silence for the group's Alertmanager alerts."""
+    user = check_form(request, csrf)
+
+    def run() -> None:
+        ops = request.app.state.opsweek
+        ops.alert_changes.ack_group(group, user, note)
+        ops.send_silences()
+
+    await run_in_threadpool(run)
+    return _back(request, local_path(back, "/alerts"))
+
+
+@router.post("/alerts/{alert_id}/silence", summary="Silence in Alertmanager (form)")
+async def silence_form(
+    request: Request,
+    alert_id: int,
+    matchers: Annotated[str, Form(max_length=4000)] = "",
+    duration: Annotated[str, Form(max_length=20)] = "2h",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Csrf = None,
+) -> RedirectResponse:
+    """A silence from the alert's page: its matchers one per line (its labels to start)."""
+    from opsweek.alerts.silences import Matcher, minutes_of
+
+    user = check_form(request, csrf)
+    parsed = [Matcher.parse(line) for line in matchers.splitlines() if line.strip()]
+    minutes = minutes_of(duration)
+
+    def run() -> None:
+        request.app.state.opsweek.silencing.add(parsed, minutes, comment, user)
+
+    await run_in_threadpool(run)
+    return _back(request, f"/alerts/{alert_id}")
+
+
+@router.post("/silences/{silence_id}/expire", summary="Expire a silence (form)")
+async def expire_silence_form(
+    request: Request, silence_id: str, csrf: Csrf = None, back: Back = None
+) -> RedirectResponse:
+    user = check_form(request, csrf)
+
+    def run() -> None:
+        request.app.state.opsweek.silencing.expire(silence_id, user)
+
+    await run_in_threadpool(run)
+    return _back(request, local_path(back, "/alerts"))
 
 
 @router.post("/alerts/{alert_id}/resolve", summary="Resolve (form)")

@@ -288,11 +288,28 @@ def alert_page(request: Request, alert_id: int) -> HTMLResponse:
                 if key
             },
             "runs": request.app.state.opsweek.step_runner.runs(alert_id),
+            **_silences(request.app.state.opsweek, alert),
             "related_sal": box.related_sal(alert, context["window"]),
             "details_json": json.dumps(alert.details, indent=2, ensure_ascii=False, default=str),
             "raw": raw.content.decode("utf-8", errors="replace") if raw else "",
         }
         return _render(request, "alert.html", values)
+
+
+def _silences(ops: Any, alert: Any) -> dict[str, Any]:
+    """An Alertmanager alert's silences, when an Alertmanager is configured: ``silencing``
+    says whether acknowledging it silences it there (None: no Alertmanager)."""
+    labels = alert.details.get("labels")
+    if alert.kind != "alertmanager" or not ops.settings.alertmanager_entries:
+        return {"silencing": None}
+    from opsweek.alerts.silences import VOLATILE, Matcher
+
+    shown = sorted((labels or {}).items()) if isinstance(labels, dict) else []
+    return {
+        "silencing": ops.ack_policy is not None,
+        "silences": ops.silencing.for_alert(alert.id),
+        "silence_matchers": [str(Matcher(k, v)) for k, v in shown if k not in VOLATILE],
+    }
 
 
 @router.get(
