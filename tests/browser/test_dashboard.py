@@ -97,7 +97,7 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     assert "gsato" in p.inner_text("header")
     shot(p, "today")
 
-    p.goto(f"{site}/inbox?status=firing")
+    p.goto(f"{site}/inbox?status=firing&view=list")
     first = p.locator("table tr td a").first
     alert_id = first.inner_text()
     first.click()
@@ -111,20 +111,20 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     p.wait_for_selector("text=acknowledged by gsato")
     assert p.evaluate("window.stillHere") is True  # the acknowledgement swapped in place
     assert "acknowledged by gsato" in p.inner_text("main")
-    p.goto(f"{site}/inbox?status=acknowledged")
+    p.goto(f"{site}/inbox?status=acknowledged&view=list")
     row = p.locator(f"tr:has(a:text-is('{alert_id}'))")
     assert "gsato" in row.inner_text() and "acknowledged" in row.inner_text()
     shot(p, "inbox")
 
     # acknowledged from the inbox itself: the row leaves the firing list, in place
-    p.goto(f"{site}/inbox?status=firing")
+    p.goto(f"{site}/inbox?status=firing&view=list")
     p.evaluate("window.stillHere = true")
     row = p.locator("table.alerts tr:has(form[action$='/ack'])").first
     other_id = row.locator("td a").first.inner_text()
     row.locator("form[action$='/ack'] button").click()
     p.wait_for_selector(f"#inbox tr:has(a:text-is('{other_id}'))", state="detached")
     assert p.evaluate("window.stillHere") is True
-    p.goto(f"{site}/inbox?status=acknowledged")
+    p.goto(f"{site}/inbox?status=acknowledged&view=list")
     assert "gsato" in p.locator(f"tr:has(a:text-is('{other_id}'))").inner_text()
     p.goto(f"{site}/inbox?status=&view=groups")
     assert p.locator("details.group").count() >= 2
@@ -136,7 +136,7 @@ def test_log_in_ack_log_and_hostile_text(site: str, page: Page) -> None:
     assert "reran refine_event <b>from the browser</b>" in p.inner_text("main")
     shot(p, "sal")
 
-    p.goto(f"{site}/inbox?status=open")
+    p.goto(f"{site}/inbox?status=open&view=list")
     assert "unparsed email: <script>alert(1)</script>" in p.inner_text("main")
     assert DIALOGS == []  # the title's script never ran
     p.goto(f"{site}/rotation")
@@ -164,7 +164,7 @@ def test_the_inbox_from_the_keyboard(site: str, page: Page) -> None:
     p.fill("input[name=username]", "gsato")
     p.fill("input[name=password]", PASSWORD)
     p.click("form button:has-text('log in')")
-    p.goto(f"{site}/inbox?status=firing")
+    p.goto(f"{site}/inbox?status=firing&view=list")
     assert p.title().startswith("(")  # the unacknowledged count leads the title
     rows = p.locator("#inbox table.alerts tr.selected")
     p.keyboard.press("j")
@@ -183,9 +183,9 @@ def test_the_inbox_from_the_keyboard(site: str, page: Page) -> None:
     p.wait_for_selector(f"#inbox tr:has(a:text-is('{first}'))", state="detached")
     assert p.evaluate("window.stillHere") is True
     p.keyboard.press("/")
-    assert p.evaluate("document.activeElement.name") == "kind"
+    assert p.evaluate("document.activeElement.name") == "q"
     p.keyboard.type("j")  # typed into the field, not a move
-    assert p.input_value("form.filters input[name=kind]") == "j"
+    assert p.input_value("form.filters input[name=q]") == "j"
     p.keyboard.press("Escape")
     p.keyboard.press("r")
     assert p.evaluate("document.activeElement.name") == "note"
@@ -198,7 +198,7 @@ def test_long_commands_wrap_and_the_copy_button_covers_no_text(
 ) -> None:
     p = page
     p.set_viewport_size({"width": width, "height": 900})
-    p.goto(f"{site}/inbox?status=open")
+    p.goto(f"{site}/inbox?status=open&view=list")
     p.locator("table.alerts tr td a").first.click()
     p.wait_for_selector("ol.steps pre button.copy")
     overlaps = p.evaluate(
@@ -225,7 +225,7 @@ def test_open_pages_show_a_new_alert_without_reloading(
     url, store = served
     inbox = page.context.new_page()
     page.goto(f"{url}/")
-    inbox.goto(f"{url}/inbox")
+    inbox.goto(f"{url}/inbox?view=list")
     for tab in (page, inbox):
         tab.wait_for_function("window.opsweekLive === true", timeout=10_000)
         tab.evaluate("window.stillHere = true")
@@ -269,3 +269,44 @@ def test_the_charts_render_and_fit(site: str, page: Page, width: int) -> None:
         assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
         shot(p, f"charts-{path.strip('/') or 'today'}-{width}")
     assert p.locator("table.calendar").count() == 2
+
+
+def test_a_storm_in_the_inbox_groups_filters_and_acknowledges_a_group(
+    served: tuple[str, Store], page: Page, now: datetime
+) -> None:
+    from urllib.parse import quote
+
+    from opsweek.alerts.formats import ALERTMANAGER
+    from opsweek.demo.storm import storm_payloads
+
+    site, store = served
+    AlertChanges(store).ingest(RawInput(p, ALERTMANAGER, now, "test") for p in storm_payloads(now))
+    p = page
+    p.goto(f"{site}/login")
+    p.fill("input[name=username]", "gsato")
+    p.fill("input[name=password]", PASSWORD)
+    p.click("form button:has-text('log in')")
+    query = "team=data-engineering @state=active"
+    p.goto(f"{site}/inbox?q={quote(query)}")
+    assert p.input_value("form.filters input[name=q]") == query  # the URL's filter, shown
+    heap = p.locator("details.group", has_text="HadoopNodeManagerHeapUsage")
+    assert heap.locator("> summary .count").inner_text() == "60"
+    row = heap.locator("tr.alert-firing").first
+    assert not row.is_visible()  # folded
+    heap.locator("> summary strong").click()  # one click shows the 60, each with its own labels
+    assert row.is_visible() and "instance=an-worker" in row.locator(".chip").first.inner_text()
+    shot(p, "inbox-storm")
+    p.keyboard.press("g")  # every group open, then folded again
+    assert p.locator("details.group[open]").count() == p.locator("details.group").count()
+    p.keyboard.press("g")
+    assert p.locator("details.group[open]").count() == 0
+    typed = p.locator("form.filters input[name=q]")
+    typed.fill("alertname=~Yarn.*")
+    typed.press("Enter")  # the filter goes to the URL: a link to share
+    p.wait_for_url(lambda url: "q=alertname%3D" in url and "Yarn" in url)
+    yarn = p.locator("details.group", has_text="YarnNodeManagerDown")
+    assert p.locator("details.group").count() == 1
+    yarn.locator("form.group-ack input[name=note]").fill("reimaging")
+    yarn.locator("form.group-ack button").click()  # all twelve, in place
+    p.wait_for_selector("details.group-acknowledged")
+    assert p.locator("details.group-acknowledged > summary .count").inner_text() == "12"

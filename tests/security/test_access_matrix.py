@@ -46,7 +46,7 @@ FORM_BODIES: dict[str, dict[str, str]] = {
     "/alerts/{alert_id}/unack": {},
     "/alerts/{alert_id}/silence": {"matchers": "alertname=X", "comment": "maintenance"},
     "/silences/{silence_id}/expire": {},
-    "/groups/ack": {"group": "g"},
+    "/alerts/ack": {"alert": "1"},
     "/alerts/{alert_id}/resolve": {"note": "fixed"},
     "/alerts/{alert_id}/note": {"text": "looked"},
     "/alerts/{alert_id}/airflow/{action}": {},

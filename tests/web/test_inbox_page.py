@@ -56,10 +56,10 @@ def test_group_view_shows_one_block_per_mail(
     add_refine_mail(web_store, now)
     with web_store.session() as session:
         refine = list(session.scalars(select(Alert).where(Alert.kind == "refine_failure")))
-    page = client.get("/inbox?view=groups").text
+    page = client.get("/inbox").text  # grouped by default
     assert page.count('<details class="group') == 2  # the Airflow alert, the Refine e-mail
-    assert f"{len(refine)} alerts" in page and f"(+{len(refine) - 1} more)" in page
-    assert row_ids(page) == row_ids(client.get("/inbox").text)  # every alert is listed
+    assert f'title="{len(refine)} alerts"' in page and f"(+{len(refine) - 1} more)" in page
+    assert row_ids(page) == row_ids(client.get("/inbox?view=list").text)  # every alert
 
 
 def test_acknowledge_and_resolve_in_place(client: TestClient, web_store: Store) -> None:

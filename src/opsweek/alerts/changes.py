@@ -132,20 +132,21 @@ class AlertChanges:
                 queue_ack(writing, self.acks, [alert], actor, note, at)
             return alert
 
-    def ack_group(
-        self, group_key: str, actor: str, note: str = "", at: datetime | None = None
+    def ack_all(
+        self, alert_ids: list[int], actor: str, note: str = "", at: datetime | None = None
     ) -> list[Alert]:
-        """Acknowledge every firing alert of a group, with one silence for the group (the
-        labels its alerts share) when they are Alertmanager's."""
+        """Acknowledge the firing ones of ``alert_ids`` (a group in the Inbox), with one
+        silence for those of Alertmanager (the labels they share)."""
         at = at or utcnow()
         with self._writing(None) as writing:
+            inbox = Inbox(writing)
             firing = [
-                a
-                for a in Inbox(writing).group(group_key)
-                if a.status not in (ACKNOWLEDGED, RESOLVED)
+                alert
+                for alert in (inbox.get(alert_id) for alert_id in dict.fromkeys(alert_ids))
+                if alert.status not in (ACKNOWLEDGED, RESOLVED)
             ]
             if not firing:
-                raise BadInput("nothing in this group waits for an acknowledgement")
+                raise BadInput("none of these alerts waits for an acknowledgement")
             acked = [self._ack(writing, alert, actor, at, note) for alert in firing]
             queue_ack(writing, self.acks, acked, actor, note, at)
             return acked

@@ -82,3 +82,38 @@ def group_alerts(alerts: Iterable[GroupedAlert]) -> list[AlertGroup]:
     for alert in alerts:
         members.setdefault(alert.group_key or f"alert:{alert.id}", []).append(alert)
     return [AlertGroup(key, found) for key, found in members.items()]
+
+
+def storm_groups(alerts: Iterable[GroupedAlert]) -> list[AlertGroup]:
+    """Groups as Alertmanager's ``group_by: [alertname]`` makes them: an Alertmanager alert
+    with the others of its name, whatever notification brought it; the others as they
+    arrived (one e-mail, one DAG run). In the order of their first alert in ``alerts``."""
+    members: dict[str, list[GroupedAlert]] = {}
+    for alert in alerts:
+        name = labels_of(alert).get("alertname") if alert.kind == "alertmanager" else None
+        key = f"alertname:{name}" if name else alert.group_key or f"alert:{alert.id}"
+        members.setdefault(key, []).append(alert)
+    return [AlertGroup(key, found) for key, found in members.items()]
+
+
+def labels_of(alert: Any) -> dict[str, str]:
+    details = getattr(alert, "details", None)
+    labels = details.get("labels") if isinstance(details, dict) else None
+    return dict(labels) if isinstance(labels, dict) else {}
+
+
+def shared_labels(alerts: Sequence[Any]) -> dict[str, str]:
+    """The labels every alert of a group has with the same value (the group's chips)."""
+    sets = [labels_of(a) for a in alerts]
+    if not sets or not sets[0]:
+        return {}
+    return {
+        name: value
+        for name, value in sorted(sets[0].items())
+        if all(other.get(name) == value for other in sets[1:])
+    }
+
+
+def own_labels(alert: Any, shared: dict[str, str]) -> dict[str, str]:
+    """An alert's labels that tell it from the rest of its group (its row's chips)."""
+    return {k: v for k, v in sorted(labels_of(alert).items()) if shared.get(k) != v}

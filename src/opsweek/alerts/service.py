@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from opsweek.alerts.model import ACKNOWLEDGED, FIRING, RESOLVED, STATUSES
+from opsweek.alerts.query import Query, Row, about
 from opsweek.alerts.runbook import steps_for
 from opsweek.db.alert_reads import newest_alerts
 from opsweek.db.models import Alert, AlertEvent, RawInputRow, SalEntry
@@ -21,6 +22,20 @@ from opsweek.site import DEFAULT_SITE, Site
 from opsweek.timeutil import iso
 
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in every store
+SEARCH_SCAN = 5000  # alerts a filter reads at most (newest first)
+STATUS_SETS = {
+    FIRING: frozenset({FIRING}),
+    ACKNOWLEDGED: frozenset({ACKNOWLEDGED}),
+    RESOLVED: frozenset({RESOLVED}),
+    "open": frozenset({FIRING, ACKNOWLEDGED}),
+}
+
+
+def _statuses(status: str | None) -> frozenset[str]:
+    """The stored statuses a filter's status (None: any; open) stands for."""
+    return STATUS_SETS.get(status or "", frozenset(STATUSES))
+
+
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 
@@ -65,6 +80,7 @@ def alert_json(
         "resolved_at": iso(alert.resolved_at) if alert.resolved_at else None,
         "resolution_note": alert.resolution_note,
         "details": alert.details,
+        "about": about(alert.kind, alert.details or {}),
     }
     if with_runbook:
         steps = steps_for(
@@ -96,23 +112,46 @@ class Inbox:
             conditions.append(Alert.last_seen >= flt.since)
         return newest_alerts(self.session, *conditions, status=flt.status, limit=flt.limit)
 
+    def search(
+        self, query: Query, flt: AlertFilter, now: datetime, scan: int = SEARCH_SCAN
+    ) -> list[Alert]:
+        """The alerts of ``flt`` that ``query`` matches, at most ``flt.limit``: a first cut
+        in SQL (the statuses and age both allow), the rest on the newest ``scan``."""
+        statuses = _statuses(flt.check().status) & _statuses(query.status)
+        if not statuses:  # the query's states and the filter's status exclude each other
+            return []
+        since = flt.since
+        if query.newer_than is not None:
+            floor = now - query.newer_than
+            since = max(since, floor) if since else floor
+        status = next((name for name, s in STATUS_SETS.items() if s == statuses), None)
+        candidates = self.list(AlertFilter(status, flt.kind, flt.source, since, scan))
+        silenced = self.silenced([a.id for a in candidates]) if query.states else set()
+        found = [
+            a
+            for a in candidates
+            if a.status in statuses and query.matches(Row.of(a, a.id in silenced), now)
+        ]
+        return found[: flt.limit]
+
+    def silenced(self, alert_ids: list[int]) -> set[int]:
+        """Which of ``alert_ids`` an active silence covers (as opsweek knows it)."""
+        from opsweek.db.models import Silence
+
+        if not alert_ids:
+            return set()
+        rows = self.session.scalars(
+            select(Silence.alert_id).where(
+                Silence.state == "active", Silence.alert_id.in_(alert_ids[:5000])
+            )
+        )
+        return {alert_id for alert_id in rows if alert_id is not None}
+
     def get(self, alert_id: int) -> Alert:
         alert = self.session.get(Alert, alert_id) if 0 < alert_id <= MAX_ID else None
         if alert is None:
             raise NotFound(f"no alert {alert_id}")
         return alert
-
-    def group(self, group_key: str) -> list[Alert]:
-        """The open alerts of a group, oldest first."""
-        if not group_key:
-            raise BadInput("no group given")
-        return list(
-            self.session.scalars(
-                select(Alert)
-                .where(Alert.group_key == group_key, Alert.status != RESOLVED)
-                .order_by(Alert.id)
-            )
-        )
 
     def history(self, alert_id: int) -> list[AlertEvent]:
         return list(

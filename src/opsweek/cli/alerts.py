@@ -95,20 +95,32 @@ def list_(
     group: Annotated[
         bool, typer.Option("--group", help="One row per group (one e-mail, one notification).")
     ] = False,
+    filter_: Annotated[
+        str,
+        typer.Option(
+            "--filter",
+            "-f",
+            help="As the Inbox's: team=data-platform severity!=warning alertname=~Hdfs.* "
+            "@state=active|silenced|acked|resolved @age>1h @family=hdfs, and words.",
+        ),
+    ] = "",
     json_: JsonOption = False,
 ) -> None:
     """List alerts, unacknowledged first."""
     from rich.table import Table
 
     from opsweek.alerts.groups import group_alerts
+    from opsweek.alerts.query import Query
     from opsweek.alerts.service import AlertFilter, Inbox, alert_json, inbox_order
+    from opsweek.timeutil import utcnow
 
     app_state = state(ctx)
     tz = zone(app_state.settings.team_timezone)
     flt = AlertFilter(status, kind, source, parse_since(since, tz) if since else None, limit)
+    query = Query.parse(filter_)
     with app_state.session() as session:
         inbox = Inbox(session)
-        alerts = inbox_order(inbox.list(flt))
+        alerts = inbox_order(inbox.search(query, flt, utcnow()))
         related = inbox.with_related_sal(alerts, _window(app_state))
         rows = [
             (a.first_seen, alert_json(a, with_runbook=False) | {"has_related_sal": a.id in related})
@@ -123,7 +135,7 @@ def list_(
     table = Table(title=f"Alerts ({len(rows)})")
     table.add_column("id", no_wrap=True, justify="right")
     table.add_column("status", no_wrap=True)
-    table.add_column("kind", no_wrap=True, max_width=20, overflow="ellipsis")
+    table.add_column("about", no_wrap=True, max_width=20, overflow="ellipsis")
     table.add_column("title", ratio=1, overflow="fold")
     table.add_column("n", no_wrap=True, justify="right")
     table.add_column(f"first seen ({tz.key})", no_wrap=True)
@@ -132,7 +144,7 @@ def list_(
         table.add_row(
             str(r["id"]),
             f"[{STATUS_STYLE[r['status']]}]{STATUS_MARK[r['status']]}[/]",
-            r["kind"],
+            r["about"],
             escape(r["title"]) + (" [cyan]✎SAL[/]" if r["has_related_sal"] else ""),
             f"{r['count']}" + (" ↻" if r["flapping"] else ""),
             short_time(first_seen, tz),

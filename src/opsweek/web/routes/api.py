@@ -14,7 +14,7 @@ from opsweek.alerts.groups import group_alerts
 from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
 from opsweek.duties.service import instance_json
 from opsweek.sal.log import entry_json
-from opsweek.timeutil import parse_date, parse_since, zone
+from opsweek.timeutil import parse_date, parse_since, utcnow, zone
 from opsweek.web.auth import require_token
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import read_access
@@ -53,12 +53,23 @@ def list_alerts(
     group: Annotated[
         bool, Query(description="grouped: one e-mail or notification per group")
     ] = False,
+    q: Annotated[
+        str,
+        Query(
+            max_length=500,
+            description="the Inbox's filter: team=x severity!=warning alertname=~Hdfs.* "
+            "@state=active|silenced|acked|resolved @age>1h, words",
+        ),
+    ] = "",
 ) -> dict[str, Any]:
+    from opsweek.alerts.query import Query as Filter
+
     tz = zone(request.app.state.settings.team_timezone)
     flt = AlertFilter(status, kind, source, parse_since(since, tz) if since else None, limit)
+    query = Filter.parse(q)
     with request.app.state.store.session() as session:
         inbox = Inbox(session)
-        alerts = inbox_order(inbox.list(flt))
+        alerts = inbox_order(inbox.search(query, flt, utcnow()))
         related = inbox.with_related_sal(alerts, _window(request))
         shown = {
             a.id: alert_json(a, with_runbook=False) | {"has_related_sal": a.id in related}

@@ -30,6 +30,7 @@ from opsweek.web.session_auth import (
 
 router = APIRouter(tags=["forms"])
 Csrf = Annotated[str | None, Form()]
+MAX_GROUP = 1000  # alerts acknowledged by one form
 Back = Annotated[str | None, Form(max_length=1000)]  # the page the form was on
 
 
@@ -202,20 +203,23 @@ async def unack_form(
     return await _inbox_change(request, alert_id, csrf, "unack", back=back)
 
 
-@router.post("/groups/ack", summary="Acknowledge a group of alerts (form)")
-async def ack_group_form(
+@router.post("/alerts/ack", summary="Acknowledge several alerts: a group (form)")
+async def ack_all_form(
     request: Request,
-    group: Annotated[str, Form(max_length=128)] = "",
+    alert: Annotated[list[int] | None, Form()] = None,
     note: Annotated[str, Form(max_length=2000)] = "",
     csrf: Csrf = None,
     back: Back = None,
 ) -> RedirectResponse:
-    """Every firing alert of the group; one silence for the group's Alertmanager alerts."""
+    """The firing ones; one silence for those of Alertmanager (what they share)."""
     user = check_form(request, csrf)
+    ids = alert or []
+    if len(ids) > MAX_GROUP:
+        raise BadInput(f"at most {MAX_GROUP} alerts at once")
 
     def run() -> None:
         ops = request.app.state.opsweek
-        ops.alert_changes.ack_group(group, user, note)
+        ops.alert_changes.ack_all(ids, user, note)
         ops.send_silences()
 
     await run_in_threadpool(run)

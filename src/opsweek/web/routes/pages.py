@@ -19,7 +19,9 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from opsweek.alerts.groups import group_alerts
+from opsweek.alerts.groups import own_labels, shared_labels, storm_groups
+from opsweek.alerts.query import Query as QueryFilter
+from opsweek.alerts.query import about
 from opsweek.alerts.runbook import steps_for
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.alerts.sources import KNOWN_KINDS
@@ -37,7 +39,7 @@ from opsweek.rotation.calendar_grid import month_grid
 from opsweek.rotation.solver import WEEK
 from opsweek.sal.log import SalFilter, SalLog
 from opsweek.steps import Step
-from opsweek.timeutil import iso, parse_date, parse_since, zone
+from opsweek.timeutil import iso, parse_date, parse_since, utcnow, zone
 from opsweek.watch.answers import answer_status
 from opsweek.watch.readings import airflow_polls, last_readings
 from opsweek.web.page_cache import PageCache
@@ -64,6 +66,8 @@ def _path_for(context: Any, name: str, /, **params: Any) -> str:
 
 
 templates.env.globals["url_for"] = _path_for
+templates.env.filters["about"] = lambda alert: about(alert.kind, alert.details or {})
+templates.env.globals["own_labels"] = own_labels
 templates.env.filters["local"] = lambda moment, tz: (
     moment.astimezone(zone(tz) if isinstance(tz, str) else tz).strftime("%a %d %b %H:%M %Z")
     if isinstance(moment, datetime)
@@ -115,6 +119,7 @@ def reusable(page: Callable[..., Response]) -> Callable[..., Awaitable[Response]
     return handler
 
 
+INBOX_LIMIT = 1000  # alerts the Inbox shows at most (a storm's groups fold them)
 WEEK_CHART_ALERTS = 100_000  # a week's alerts read for Today's chart, at most
 TODAY_PARTS = {
     "duties": "parts/today_duties.html",
@@ -219,34 +224,42 @@ def handoff_page(
 @reusable
 def inbox(
     request: Request,
+    q: Annotated[str, Query(max_length=500)] = "",
     status: Annotated[str, Query(max_length=20)] = "open",
     kind: Annotated[str | None, Query(max_length=48)] = None,
     source: Annotated[str | None, Query(max_length=32)] = None,
     since: Annotated[str | None, Query(max_length=40)] = None,
-    view: Annotated[str, Query(pattern="^(list|groups)$")] = "list",
+    view: Annotated[str, Query(pattern="^(list|groups)$")] = "groups",
 ) -> HTMLResponse:
-    """The alerts, filtered; one row per alert or one block per group, each alert with its
-    acknowledge, resolve and note forms for a logged-in user."""
+    """The alerts, filtered (``q``: `opsweek.alerts.query`, in the URL to share); grouped as
+    Alertmanager groups them by default (its alerts by name, with the labels they share and
+    those that tell them apart), or one row per alert; each with its forms for a logged-in
+    user, and each group with one acknowledgement for all of it."""
     context = _context(request)
+    query = QueryFilter.parse(q)
     flt = AlertFilter(
         status=status or None,
         kind=kind or None,
         source=source or None,
         since=parse_since(since, context["tz"]) if since and since.strip() else None,
+        limit=INBOX_LIMIT,
     )
     with request.app.state.store.session() as session:
         box = Inbox(session)
-        alerts = inbox_order(box.list(flt))
+        alerts = inbox_order(box.search(query, flt, utcnow()))
+        groups = storm_groups(alerts) if view == "groups" else []
         values = {
             **context,
             "alerts": alerts,
-            "groups": group_alerts(alerts) if view == "groups" else [],
+            "groups": [(g, shared_labels(g.alerts)) for g in groups],
+            "q": q,
             "status": status,
             "kind": kind,
             "source": source,
             "since": since,
             "view": view,
             "kinds": KNOWN_KINDS,
+            "limit": INBOX_LIMIT,
             "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             "related": box.with_related_sal(alerts, context["window"]),
         }

@@ -41,12 +41,17 @@ document.addEventListener("DOMContentLoaded", () => {
     ["Enter", "open the alert"],
     ["a", "acknowledge it"],
     ["r", "resolve it, with a note"],
-    ["/", "search (filter by kind)"],
+    ["/", "filter (team=… @state=active @age>1h, words)"],
+    ["g", "open or fold every group"],
     ["?", "show or hide these keys"],
   ];
   let selected = -1;
 
-  const rows = () => [...document.querySelectorAll("#inbox table.alerts tr[class^='alert-']")];
+  // the rows shown: not those of a folded group
+  const rows = () =>
+    [...document.querySelectorAll("#inbox table.alerts tr[class^='alert-']")].filter(
+      (row) => row.offsetParent !== null,
+    );
 
   function select(index) {
     const all = rows();
@@ -100,7 +105,14 @@ document.addEventListener("DOMContentLoaded", () => {
         more.querySelector("form[action$='/resolve'] input[name='note']")?.focus();
         break;
       }
-      case "/": document.querySelector("form.filters input[name='kind']")?.focus(); break;
+      case "/": document.querySelector("form.filters input[name='q']")?.focus(); break;
+      case "g": {
+        const groups = [...document.querySelectorAll("#inbox details.group")];
+        const open = !groups.every((group) => group.open);
+        groups.forEach((group) => { group.open = open; });
+        select(0);
+        break;
+      }
       case "?": help(); break;
       default: return;
     }
