@@ -152,6 +152,20 @@ def test_an_acknowledgement_is_a_silence_both_alertmanagers_show_until_it_resolv
     assert any(m.startswith("expired silence") and "its alerts resolved" in m for m in sal)
 
 
+def test_taking_an_acknowledgement_back_expires_its_silence(pair: Setup, now: datetime) -> None:
+    post_alerts(pair.urls[1], [firing("KafkaUnderReplicatedPartitions", now)])
+    wait_for(lambda: _exists(pair, "KafkaUnderReplicatedPartitions"))
+    alert = pair.alert("KafkaUnderReplicatedPartitions")
+    pair.ops.acknowledge(alert.id, "ana")
+    wait_for(lambda: len(pair.silences(pair.urls[1])) == 1, 20)
+    pair.ops.alert_changes.unack(alert.id, "ana")
+    pair.ops.send_silences()
+    for url in pair.urls:
+        wait_for(lambda url=url: pair.silences(url) == [], 20)
+    assert pair.alert("KafkaUnderReplicatedPartitions").status == "firing"
+    assert ("ana", "unacked", "its silence expired") in pair.history(alert.id)
+
+
 def test_a_silence_made_with_amtool_shows_on_the_alert(pair: Setup, now: datetime) -> None:
     amtool = shutil.which("amtool")
     if amtool is None:

@@ -101,3 +101,7 @@ def test_one_acknowledgement_takes_the_group_with_one_silence(
         ("cluster", "analytics"),
     }  # what the twelve share: not each worker, not the Prometheus that evaluated them
     assert silence.comment.startswith("ACK! ann: reimaging")
+    with TestClient(create_app(ops)) as client:
+        page = client.get(f"/alerts/{silence.alert_id}").text
+    assert "acknowledgement silence" in page and "kept until the alert resolves" in page
+    assert "not sent yet" in page and "Connection refused" in page  # and why
