@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"handoff"},
     {"checks"},
     {"app"},  # the composition root
+    {"doctor"},  # tries what the root builds
     {"demo"},
     {"web", "bot"},  # interfaces
     {"server"},

@@ -463,6 +463,28 @@ class App:
             start_offboarding(self.duties(session, now=now), reading.tasks, pattern)
         return reading
 
+    def connection_names(self) -> list[str]:
+        """The connections opsweek uses on its own that the settings configure, as Today's
+        panel names them."""
+        s = self.settings
+        names = ["imap"] if s.intake.imap_host else []
+        names += [f"alertmanager {name}" for name in self._alertmanager_clusters()]
+        names += [f"airflow {name}" for name in self.airflow_urls]
+        names += [n for n, on in (("tracker", self.tracker), ("chat", self.chat)) if on]
+        names += ["sal wiki"] if s.sal.wiki_api else []
+        return names
+
+    def _alertmanager_clusters(self) -> list[str]:
+        entries = self.settings.alertmanager_entries
+        return list(dict.fromkeys(str(e.get("cluster") or e.get("name")) for e in entries))
+
+    def keep_connection(self, name: str, error: str | None) -> None:
+        """Keep how a connection's last use went, for Today's panel."""
+        from opsweek.watch.readings import keep_connection
+
+        with self.session() as session:
+            keep_connection(session, name, utcnow(), error)
+
     def today(self, session: Session, now: datetime | None = None) -> TodayView:
         from opsweek.duties.today import gather_today
 
@@ -476,10 +498,11 @@ class App:
             self.channel_watch(session),
             self.dumps_instances,
         )
-        if self.airflow_urls:
-            from opsweek.watch.readings import airflow_polls
+        from opsweek.watch.readings import airflow_polls, connections
 
+        if self.airflow_urls:
             view.airflow = airflow_polls(session, self.airflow_urls)
+        view.connections = connections(session, self.connection_names())
         return view
 
     def channel_watch(self, session: Session) -> ChannelWatch | None:

@@ -127,6 +127,7 @@ class Server:
                     intake.imap_interval,
                     writer.ingest,
                     intake.max_body_bytes,
+                    lambda error: ops.keep_connection("imap", error),
                 )
             )
         for listener in self._listeners:
@@ -185,13 +186,17 @@ class Server:
             log.warning("could not poll %s", why)
 
     def _sync_silences(self) -> None:
-        for cluster, why in self.ops.silencing.sync().waiting.items():
+        run = self.ops.silencing.sync()
+        for cluster, why in run.waiting.items():
             log.warning("alertmanager %s: silences wait: %s", cluster, why)
+        for cluster in self.ops.silencing.clusters:
+            self.ops.keep_connection(f"alertmanager {cluster}", run.waiting.get(cluster))
 
     def _publish_sal(self) -> None:
         result = self.ops.publish_sal()
         if result.error:
             log.warning("SAL wiki unreachable, %d entries wait: %s", result.failed, result.error)
+        self.ops.keep_connection("sal wiki", result.error)
 
     def _sync_sal(self) -> None:
         self.ops.sync_sal()

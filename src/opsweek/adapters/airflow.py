@@ -288,6 +288,17 @@ class AirflowClient:
     def version(self) -> str:
         return str(self._api("GET", "/version")["version"])
 
+    def check_access(self) -> str:
+        """What `opsweek doctor` says of the instance: its version, that the credentials are
+        taken (an authenticated read of one DAG), and when a configured token expires."""
+        version = self.version()
+        dags = self._api("GET", "/dags", params={"limit": 1})
+        said = f"Airflow {version} ({self.api}), {int(dags.get('total_entries') or 0)} DAGs"
+        expiry = token_expiry(self._token) if self._token else None
+        if expiry:
+            said += f"; the token expires {expiry:%Y-%m-%d %H:%M} UTC"
+        return said
+
     def task_instances(
         self,
         states: list[str],
@@ -478,6 +489,19 @@ class AirflowClient:
 
     def close(self) -> None:
         self._http.close()
+
+
+def token_expiry(token: str) -> datetime | None:
+    """When a JWT says it expires (its ``exp``; read, not verified), else None."""
+    import base64
+    from datetime import UTC
+
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return datetime.fromtimestamp(int(data["exp"]), UTC)
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _event_lines(event: Any) -> list[str]:

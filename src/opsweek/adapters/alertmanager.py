@@ -138,6 +138,19 @@ class AlertmanagerCluster:
                 found.setdefault(str(alert.get("fingerprint")), alert)
         return list(found.values())
 
+    def statuses(self) -> list[tuple[AmInstance, dict[str, Any] | str]]:
+        """Each instance's ``/api/v2/status`` (version, cluster, configuration), or why it
+        could not be read."""
+        found: list[tuple[AmInstance, dict[str, Any] | str]] = []
+        for instance, client in zip(self.instances, self._clients, strict=True):
+            try:
+                answer = client.get("/api/v2/status")
+                answer.raise_for_status()
+                found.append((instance, answer.json()))
+            except (httpx.HTTPError, ValueError) as exc:
+                found.append((instance, _said(exc)))
+        return found
+
     # --- writing --------------------------------------------------------------------------
     def create(
         self,

@@ -114,8 +114,11 @@ class ImapPoller:
         interval: float,
         sink: Sink,
         max_bytes: int = 10 * 1024 * 1024,
+        on_poll: Callable[[str | None], object] | None = None,
     ) -> None:
+        """``on_poll``: told how each poll went (None: it worked; else why not)."""
         self.options: dict[str, Any] = {"host": host, "port": port, "ssl": ssl}
+        self.on_poll = on_poll
         self.user, self.password, self.folder = user, password, folder
         self.interval, self.sink = interval, sink
         self.max_bytes = max_bytes
@@ -164,10 +167,17 @@ class ImapPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            error: str | None = None
             try:
                 self.poll_once()
             except Exception as exc:  # a mail server that is away is retried next time
                 log.warning("IMAP poll of %s failed: %s", self.options["host"], exc)
+                error = f"{self.options['host']}: {exc}"
+            if self.on_poll is not None:
+                try:
+                    self.on_poll(error)
+                except Exception:
+                    log.exception("could not keep how the IMAP poll went")
             self._stop.wait(self.interval)
 
     def start(self) -> None:

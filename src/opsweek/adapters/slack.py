@@ -45,6 +45,15 @@ class SlackChat:
             raise Unavailable(f"Slack {method}: the answer is not JSON")
         return data
 
+    def whoami(self, channel: str = "") -> str:
+        """Who the token is, and (``channel``) that it can read the channel."""
+        me = self._call("auth.test")
+        said = f"{me.get('user')} on {me.get('team')}"
+        if channel:
+            info = self._call("conversations.info", channel=channel).get("channel") or {}
+            said += f"; #{info.get('name') or channel} readable"
+        return said
+
     def questions(self, channel: str, since: datetime) -> list[Question]:
         found = []
         cursor = ""

@@ -14,7 +14,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from opsweek import __version__
-from opsweek.cli import demo, duties, handoff, irc, rotation, sal, serve
+from opsweek.cli import demo, duties, handoff, irc, rotation, sal, serve, setup
 from opsweek.cli.output import errors, fail
 from opsweek.cli.state import State
 from opsweek.errors import OpsweekError
@@ -124,6 +124,8 @@ app.command("dashboards")(duties.dashboards)
 app.add_typer(handoff.handoff_app, name="handoff")
 app.command("remind")(handoff.remind)
 app.command("decision")(handoff.decision)
+app.command("doctor")(setup.doctor)
+app.command("init")(setup.init)
 
 
 def main() -> None:

@@ -76,6 +76,19 @@ def today(ctx: typer.Context, json_: JsonOption = False) -> None:
                 f"  later today {short_time(occurrence.due_at, tz)}: "
                 f"{escape(occurrence.duty.title)}"
             )
+        failing = [c for c in view.connections if c.failing]
+        if view.connections:
+            state_ = f"[red]{len(failing)} failing[/]" if failing else "[green]all working[/]"
+            console.print(f"\n[bold]Connections[/]: {state_}")
+            for conn in view.connections:
+                if conn.failing:
+                    since = f" (worked {short_time(conn.ok_at, tz)})" if conn.ok_at else ""
+                    console.print(
+                        f"  [red]{escape(conn.name)}[/]: {escape(conn.error or '')}{since}",
+                        soft_wrap=True,
+                    )
+                elif conn.ok_at is None:
+                    console.print(f"  {escape(conn.name)}: not used yet (opsweek serve uses it)")
         if view.airflow is not None:
             console.print("\n[bold]Airflow[/]")
             for poll in view.airflow:

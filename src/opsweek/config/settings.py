@@ -382,6 +382,32 @@ def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
     return value
 
 
+ENV_FILE = "opsweek.env"  # beside opsweek.toml: the secrets, readable by its owner only
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines (``#`` comments, blank lines and empty values skipped), from a file
+    nobody but its owner may read; {} when there is none."""
+    if not path.is_file():
+        return {}
+    if path.stat().st_mode & 0o077:
+        raise ConfigError(f"{path} holds secrets: make it readable by its owner only (chmod 600)")
+    found = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, equals, value = text.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise ConfigError(f"{path}:{number}: not NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if value:
+            found[name.strip()] = value
+    return found
+
+
 def load_settings(
     config: str | Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -390,6 +416,12 @@ def load_settings(
 ) -> Settings:
     env = os.environ if env is None else env
     path = find_config_file(config, env, cwd or Path.cwd())
+    if path is not None:
+        secrets = read_env_file(path.parent / ENV_FILE)
+        if secrets and env is os.environ:  # for the settings naming a variable (password_env)
+            for name, value in secrets.items():
+                os.environ.setdefault(name, value)
+        env = {**secrets, **env}
     values = {s.name: s.default for s in SETTINGS}
     sources = dict.fromkeys(values, "default")
     tables: dict[str, list[dict[str, Any]]] = {}

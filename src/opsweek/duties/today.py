@@ -20,7 +20,7 @@ from opsweek.rotation.views import OnDuty
 from opsweek.sal.refs import alert_refs
 from opsweek.timeutil import iso
 from opsweek.watch.channel import Mention, mentions, recent_lines
-from opsweek.watch.readings import AirflowPoll, Reading
+from opsweek.watch.readings import AirflowPoll, Connection, Reading
 
 FIRING_SHOWN = 10
 
@@ -40,6 +40,7 @@ class TodayView:
     mentions: list[Mention] | None = None  # None: no IRC bot configured
     areas: dict[str, int] = field(default_factory=dict)  # open alerts per responsibility
     airflow: list[AirflowPoll] | None = None  # None: no [[airflow.instances]]
+    connections: list[Connection] = field(default_factory=list)  # configured ones
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class TodayView:
                 None if self.mentions is None else [m.as_json() for m in self.mentions]
             ),
             "airflow": None if self.airflow is None else [p.as_json() for p in self.airflow],
+            "connections": [c.as_json() for c in self.connections],
         }
 
 

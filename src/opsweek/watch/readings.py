@@ -137,3 +137,67 @@ def airflow_polls(session: Session, instances: dict[str, str]) -> list[AirflowPo
 
 def last_readings(session: Session) -> dict[str, OutsideReading]:
     return {r.name: r for r in session.scalars(select(OutsideReading))}
+
+
+CONNECTION_PREFIX = "connection:"  # how a connection opsweek uses last went: connection:<name>
+
+
+def keep_connection(session: Session, name: str, now: datetime, error: str | None) -> None:
+    """Keep how opsweek's last use of a connection went (``error`` None: it worked), for the
+    connections panel of Today: the last success stays when a later use fails."""
+    key = CONNECTION_PREFIX + name
+    row = session.get(OutsideReading, key)
+    if row is None:
+        row = OutsideReading(name=key)
+        session.add(row)
+    if error is None:
+        row.items = [{"ok_at": now.isoformat()}]
+    row.read_at, row.error = now, error
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A configured connection as Today shows it."""
+
+    name: str
+    ok_at: datetime | None  # its last success
+    error: str | None  # its last use failed, why
+    used_at: datetime | None  # its last use
+
+    @property
+    def failing(self) -> bool:
+        return self.error is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok_at": self.ok_at.isoformat() if self.ok_at else None,
+            "error": self.error,
+            "used_at": self.used_at.isoformat() if self.used_at else None,
+        }
+
+
+def connections(session: Session, names: list[str]) -> list[Connection]:
+    """How each configured connection (``names``, as `opsweek.app.App.connection_names`
+    gives them) was last used: its own reading, or the one its job keeps (an Airflow
+    instance's poll, the tracker's and the chat's readings)."""
+    rows = {r.name: r for r in session.scalars(select(OutsideReading))}
+    found = []
+    for name in names:
+        row = rows.get(CONNECTION_PREFIX + name)
+        if row is None and name.startswith("airflow "):
+            row = rows.get(AIRFLOW_PREFIX + name.removeprefix("airflow "))
+        if row is None:
+            row = rows.get(name)  # tracker, chat
+        if row is None:
+            found.append(Connection(name, None, None, None))
+            continue
+        ok_at = None
+        items = row.items or []
+        if items and isinstance(items[0], dict) and items[0].get("ok_at"):
+            ok_at = datetime.fromisoformat(str(items[0]["ok_at"]))
+        elif row.error is None:
+            ok_at = row.read_at
+        found.append(Connection(name, ok_at, row.error, row.read_at))
+    return found

@@ -41,7 +41,7 @@ from opsweek.sal.log import SalFilter, SalLog
 from opsweek.steps import Step
 from opsweek.timeutil import iso, parse_date, parse_since, utcnow, zone
 from opsweek.watch.answers import answer_status
-from opsweek.watch.readings import airflow_polls, last_readings
+from opsweek.watch.readings import airflow_polls, connections, last_readings
 from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import changed_since, csrf_token, current_user, read_access
@@ -155,6 +155,12 @@ def today(
         values["duty"] = rotation.who()
         values["people"] = {p.username: p for p in rotation.team.members(include_inactive=True)}
         values["outside"] = last_readings(session)
+        values["connections"] = connections(session, request.app.state.opsweek.connection_names())
+        values["overdue"] = sum(
+            1
+            for instance, _ in values["duties"].open
+            if duty_status(instance, values["now"]) == "overdue"
+        )
         values["airflow_polls"] = airflow_polls(session, request.app.state.opsweek.airflow_urls)
         watch = request.app.state.opsweek.channel_watch(session)
         values["mentions"] = (

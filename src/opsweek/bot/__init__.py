@@ -1,0 +1,1 @@
+"""The IRC bot: the SAL's `!log` on the team channel, its answers and commands."""
