@@ -81,7 +81,64 @@ def changelog_markdown() -> str:
     return (DOCS.parent / "CHANGELOG.md").read_text(encoding="utf-8")
 
 
+def _summary(path: Path) -> str:
+    """The first sentence of a module's docstring, on one line."""
+    import ast
+
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    paragraph = " ".join(doc.split("\n\n")[0].split())
+    head, dot, _ = paragraph.partition(". ")
+    return (head + dot).strip().replace("|", "/")
+
+
+def architecture_markdown() -> str:
+    """The source tree, layer by layer as tests/test_layers.py holds them (top first): each
+    package's or module's first sentence and its modules. Made from the code: it cannot drift."""
+    import importlib.util
+
+    root = DOCS.parent
+    spec = importlib.util.spec_from_file_location("layers", root / "tests" / "test_layers.py")
+    assert spec and spec.loader
+    layers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layers)
+    src = root / "src" / "opsweek"
+    lines = [
+        "# Architecture",
+        "",
+        "The packages of `src/opsweek/`, top layer first. Each imports only from the layers",
+        "numbered below its own: `tests/test_layers.py` holds the order against every import.",
+        "This page is made from that order and from each package's own description",
+        "(`scripts/reference.py`), so it cannot drift from the code.",
+        "",
+        "Domain logic is pure and lives in the services (`alerts/`, `duties/`, `rotation/`...);",
+        "I/O with outside systems is in `adapters/`; `app.py` builds everything from the",
+        "settings; the interfaces (`cli/`, `web/`, `bot/`, `server.py`) parse, call, render.",
+        "Alert state changes one way only: `alerts/changes.py`.",
+        "",
+        "| layer | package | what it is | modules |",
+        "| --- | --- | --- | --- |",
+    ]
+    for number, layer in reversed(list(enumerate(layers.LAYERS))):
+        for package in sorted(layer - {"opsweek", "__main__"}):
+            folder = src / package
+            if folder.is_dir():
+                modules = sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
+                subfolders = sorted(
+                    f"{d.name}/"
+                    for d in folder.iterdir()
+                    if d.is_dir() and (d / "__init__.py").exists()
+                )
+                what = _summary(folder / "__init__.py")
+                name = f"`{package}/`"
+                listed = ", ".join(f"`{m}`" for m in [*subfolders, *modules])
+            else:
+                what, name, listed = _summary(src / f"{package}.py"), f"`{package}.py`", ""
+            lines.append(f"| {number} | {name} | {what} | {listed} |")
+    return "\n".join(lines) + "\n"
+
+
 PAGES = {
+    "architecture.md": architecture_markdown,
     "reference/commands.md": commands_markdown,
     "reference/settings.md": settings_markdown,
     "changelog.md": changelog_markdown,

@@ -9,7 +9,7 @@ import pytest
 from opsweek.config import SETTINGS, TABLE_LISTS, load_settings, mask_url
 from opsweek.errors import ConfigError
 
-README = Path(__file__).parents[1] / "README.md"
+CONFIGURATION = Path(__file__).parents[1] / "docs" / "configuration.md"
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -94,11 +94,11 @@ def test_no_credential_of_any_url_setting_is_shown(tmp_path: Path) -> None:
     assert values["checks.replica_url"] == "********"  # a secret setting: hidden whole
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
-    readme = README.read_text()
+def test_every_setting_is_documented() -> None:
+    page = CONFIGURATION.read_text()
     names = [s.name for s in SETTINGS] + [t.name for t in TABLE_LISTS]
-    missing = [name for name in names if f"`{name}`" not in readme]
-    assert not missing, f"document these settings in README.md: {missing}"
+    missing = [name for name in names if f"`{name}`" not in page]
+    assert not missing, f"document these settings in docs/configuration.md: {missing}"
     assert all(s.help for s in SETTINGS)
 
 

@@ -33,7 +33,7 @@ EXPECTED: dict[str, dict[str, Any]] = tomllib.loads(
     (VARIANTS / "expected.toml").read_text(encoding="utf-8")
 )
 RECEIVED = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-README = Path(__file__).parents[2] / "README.md"
+USAGE = Path(__file__).parents[2] / "docs" / "usage.md"
 
 
 def read(data: bytes) -> list[Any]:
@@ -73,9 +73,9 @@ def test_every_kind_has_five_variants_and_each_its_expectation() -> None:
     assert min(per_kind.values()) >= 5
 
 
-def test_the_readme_says_how_many_variants_are_read_right() -> None:
+def test_the_docs_say_how_many_variants_are_read_right() -> None:
     kinds = len({name.split("/")[0] for name in EXPECTED})
-    assert f"{len(EXPECTED)} variants of {kinds} kinds" in README.read_text()
+    assert f"{len(EXPECTED)} variants of {kinds} kinds" in USAGE.read_text()
 
 
 # --- any fixture mail, as people pass it on ----------------------------------------------

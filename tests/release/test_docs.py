@@ -43,3 +43,9 @@ def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "operators" / "index.html").exists()
     assert (tmp_path / "reference" / "settings" / "index.html").exists()
+
+
+def test_the_readme_reads_in_two_minutes() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    assert readme.count("```sh") >= 2 and "](docs/guide.md)" in readme

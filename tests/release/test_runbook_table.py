@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
-from typing import Any
 
-import typer
+from tests.release.test_shown_commands import check_command
 
 ROOT = Path(__file__).resolve().parents[2]
 STATUSES = {"automated", "check + steps", "steps"}
@@ -18,24 +17,6 @@ def rows() -> list[list[str]]:
     lines = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8").splitlines()
     table = [line for line in lines if re.match(r"^\| \d+ \|", line)]
     return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in table]
-
-
-def command_of(words: list[str]) -> Any:
-    """The CLI command ``opsweek WORDS...`` names (options checked), or AssertionError."""
-    from opsweek.cli import app
-
-    command: Any = typer.main.get_command(app)
-    ctx = None
-    for word in words:
-        if word.startswith("-"):
-            names = {n for p in command.params for n in getattr(p, "opts", [])}
-            assert word in names, f"opsweek {' '.join(words)}: no option {word}"
-            continue
-        ctx = command.make_context("opsweek", [], resilient_parsing=True, parent=ctx)
-        found = command.get_command(ctx, word)
-        assert found is not None, f"opsweek {' '.join(words)}: no command {word}"
-        command = found
-    return command
 
 
 def test_every_procedure_has_its_row_and_32_are_automated() -> None:
@@ -53,7 +34,7 @@ def test_every_command_is_the_clis_and_every_test_exists() -> None:
         for command in re.findall(r"`([^`]+)`", commands):
             words = shlex.split(command)
             assert words[0] == "opsweek", (number, command)
-            command_of(words[1:])
+            check_command(words[1:])
         cited = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", tests)
         assert cited, f"row {number} names no test"
         for path, name in cited:
