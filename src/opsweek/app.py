@@ -22,10 +22,12 @@ from opsweek.timeutil import utcnow, zone
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from opsweek.adapters.airflow import AirflowClient
+    from opsweek.adapters.alertmanager import AlertmanagerCluster
     from opsweek.adapters.chat import Chat
     from opsweek.adapters.fs import Files
     from opsweek.adapters.hive import HiveMetastore, MetastoreConfig
-    from opsweek.adapters.hosts import Host
+    from opsweek.adapters.hosts import Host, SshHost
     from opsweek.adapters.mailer import SmtpMailer
     from opsweek.adapters.tracker import Tracker
     from opsweek.adapters.warehouse import Warehouse
@@ -116,19 +118,24 @@ class App:
         return AckPolicy(clusters, settings.ack_minutes, self.settings.web.base_url, urls)
 
     @cached_property
-    def silencing(self) -> Silencing:
-        """Silences both ways with ``[[alertmanager.instances]]`` (none: nothing to do)."""
+    def alertmanagers(self) -> dict[str, AlertmanagerCluster]:
+        """The ``[[alertmanager.instances]]``, by cluster (an HA pair is one)."""
         from opsweek.adapters.alertmanager import AlertmanagerCluster, clusters
-        from opsweek.checks.silencing import Silencing
 
-        found = {
+        return {
             name: AlertmanagerCluster(name, instances)
             for name, instances in clusters(self.settings.alertmanager_entries).items()
         }
+
+    @cached_property
+    def silencing(self) -> Silencing:
+        """Silences both ways with ``[[alertmanager.instances]]`` (none: nothing to do)."""
+        from opsweek.checks.silencing import Silencing
+
         return Silencing(
             self.store,
             self.alert_changes,
-            found,
+            self.alertmanagers,
             self.settings.alertmanager.ack_minutes,
             self.ack_policy,
         )
@@ -468,15 +475,11 @@ class App:
         panel names them."""
         s = self.settings
         names = ["imap"] if s.intake.imap_host else []
-        names += [f"alertmanager {name}" for name in self._alertmanager_clusters()]
+        names += [f"alertmanager {name}" for name in self.alertmanagers]
         names += [f"airflow {name}" for name in self.airflow_urls]
         names += [n for n, on in (("tracker", self.tracker), ("chat", self.chat)) if on]
         names += ["sal wiki"] if s.sal.wiki_api else []
         return names
-
-    def _alertmanager_clusters(self) -> list[str]:
-        entries = self.settings.alertmanager_entries
-        return list(dict.fromkeys(str(e.get("cluster") or e.get("name")) for e in entries))
 
     def keep_connection(self, name: str, error: str | None) -> None:
         """Keep how a connection's last use went, for Today's panel."""
@@ -525,15 +528,22 @@ class App:
         )
 
     @cached_property
-    def airflow(self) -> AirflowWatch:
-        """The configured Airflow instances, polled and acted on (`[[airflow.instances]]`)."""
+    def airflow_clients(self) -> dict[str, AirflowClient]:
+        """A client of each of the `[[airflow.instances]]`, by name."""
         from opsweek.adapters.airflow import AirflowClient, AirflowInstance
-        from opsweek.checks.airflow import AirflowWatch
 
         clients = {}
         for entry in self.settings.airflow_instance_entries:
             instance = AirflowInstance.from_entry(entry)
             clients[instance.name] = AirflowClient(instance)
+        return clients
+
+    @cached_property
+    def airflow(self) -> AirflowWatch:
+        """The configured Airflow instances, polled and acted on (`[[airflow.instances]]`)."""
+        from opsweek.checks.airflow import AirflowWatch
+
+        clients = self.airflow_clients
         settings = self.settings.airflow
         lookback = timedelta(hours=settings.lookback_hours)
         druid = {
@@ -608,11 +618,10 @@ class App:
         )
 
     @cached_property
-    def step_runner(self) -> StepRunner:
-        """An alert's steps run on request, on the `[[runners]]` (none: they stay commands)."""
+    def runner_hosts(self) -> dict[str, SshHost]:
+        """The hosts steps run on: the `[[runners]]`, and the Refine runner's launcher."""
         from opsweek.adapters.hosts import SshHost
-        from opsweek.alerts.runbook import steps_for
-        from opsweek.checks.step_runs import StepRunner, runners_from
+        from opsweek.checks.step_runs import runners_from
 
         runner, refine = self.settings.runner, self.settings.refine
         runners = runners_from(self.settings.runner_entries, runner.timeout_minutes * 60.0)
@@ -624,6 +633,16 @@ class App:
                 refine.runner_key,
                 refine.runner_known_hosts,
             )
+        return runners
+
+    @cached_property
+    def step_runner(self) -> StepRunner:
+        """An alert's steps run on request, on the `[[runners]]` (none: they stay commands)."""
+        from opsweek.alerts.runbook import steps_for
+        from opsweek.checks.step_runs import StepRunner
+
+        runner = self.settings.runner
+        runners = self.runner_hosts
 
         def steps_of(alert_id: int) -> list[Step]:
             with self.session() as session:

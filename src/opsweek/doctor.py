@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import socket
 import ssl
 import warnings
@@ -85,7 +86,7 @@ def probes(ops: App) -> list[Probe]:
             Probe("mail out", f"{s.mail.smtp_host}:{s.mail.smtp_port}", lambda: _smtp_out(ops))
         )
     if s.alertmanager_entries:
-        for name, cluster in ops.silencing.clusters.items():
+        for name, cluster in ops.alertmanagers.items():
             found.append(
                 Probe(
                     f"alertmanager {name}",
@@ -93,7 +94,7 @@ def probes(ops: App) -> list[Probe]:
                     lambda cluster=cluster: _alertmanager(ops, cluster),
                 )
             )
-    for name, client in ops.airflow.clients.items():
+    for name, client in ops.airflow_clients.items():
         found.append(Probe(f"airflow {name}", client.instance.url, client.check_access))
     if ops.tracker is not None:
         found.append(Probe("tracker", s.tracker.url, lambda: _tracker(ops)))
@@ -111,7 +112,7 @@ def probes(ops: App) -> list[Probe]:
                 lambda: _irc(ops),
             )
         )
-    for host, runner in ops.step_runner.runners.items():
+    for host, runner in ops.runner_hosts.items():
         found.append(
             Probe(
                 f"runner {host}",
@@ -252,25 +253,31 @@ def _irc(ops: App) -> str:
     sock = raw
     if irc.tls:
         sock = ssl.create_default_context().wrap_socket(raw, server_hostname=irc.server)
-    nick = f"{irc.nick[:11]}-dr"
+    nick = f"{irc.nick[:9]}-dr"
     with sock:
         lines = []
         if irc.password and not irc.sasl:
             lines.append(f"PASS {irc.password}")
         lines += [f"NICK {nick}", f"USER {nick} 0 * :opsweek doctor"]
         sock.sendall("".join(f"{line}\r\n" for line in lines).encode())
-        welcome, buffer = "", b""
+        welcome, buffer, tries = "", b"", 0
         while not welcome:
             chunk = sock.recv(4096)
             if not chunk:
                 raise ConfigError("the server closed the connection before welcoming us")
             buffer += chunk
-            for line in buffer.decode(errors="replace").splitlines():
+            *complete, rest = buffer.split(b"\r\n")
+            buffer = rest
+            for line in (raw.decode(errors="replace") for raw in complete):
                 parts = line.split()
                 if line.startswith("PING"):
                     sock.sendall(f"PONG {line[5:]}\r\n".encode())
                 elif len(parts) > 1 and parts[1] == "001":
                     welcome = line
+                elif len(parts) > 1 and parts[1] == "433" and tries < 5:
+                    tries += 1  # another doctor's nick, still leaving: one of our own
+                    nick = f"{irc.nick[:9]}-dr{secrets.randbelow(1000)}"
+                    sock.sendall(f"NICK {nick}\r\n".encode())
                 elif line.startswith("ERROR") or (len(parts) > 1 and parts[1] in REFUSALS):
                     raise ConfigError(f"refused: {line[:200]}")
         missing = []
@@ -285,6 +292,9 @@ def _irc(ops: App) -> str:
             if f" 322 {nick} {channel} ".encode().lower() not in reply.lower():
                 missing.append(channel)
         sock.sendall(b"QUIT :opsweek doctor\r\n")
+        with contextlib.suppress(OSError):  # until the server lets the nick go
+            while sock.recv(4096):
+                pass
     if missing:
         raise ConfigError(f"connected, but no channel {', '.join(missing)}")
     return f"connected; {', '.join(irc.channels) or 'no channel configured'} there"
@@ -299,7 +309,7 @@ def _ssh(ops: App, host: Any) -> Callable[[], str]:
             raise ConfigError(f"id -un: exit {done.exit_status}: {done.stderr[:200]}")
         said = f"logged in as {done.stdout.strip()}"
         kerberos = ops.settings.cluster.kerberos
-        if kerberos and host.name in ops.step_runner.runners:
+        if kerberos and host.name in ops.runner_hosts:
             check = asyncio.run(host.execute(f"command -v {kerberos}", TIMEOUT))
             if check.exit_status != 0:
                 raise ConfigError(f"{said}, but {kerberos} is not there (cluster.kerberos)")

@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from time_machine import TimeMachineFixture
 
 from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import EMAIL
@@ -310,3 +311,48 @@ def test_a_storm_in_the_inbox_groups_filters_and_acknowledges_a_group(
     yarn.locator("form.group-ack button").click()  # all twelve, in place
     p.wait_for_selector("details.group-acknowledged")
     assert p.locator("details.group-acknowledged > summary .count").inner_text() == "12"
+
+
+def test_from_today_each_action_is_one_click(
+    tmp_path: Path, page: Page, time_machine: TimeMachineFixture
+) -> None:
+    """Issue 33: Today leads with what needs the person now, and a duty's step that is an
+    opsweek command is the action itself: a link to its page, or a button whose result shows
+    in place."""
+    now = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)  # the alarms and the snapshot's duty due
+    time_machine.move_to(now, tick=True)
+    settings = load_settings(env=dict(os.environ))
+    store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
+    with store.writing() as session:
+        seed(
+            AlertChanges(store),
+            session,
+            RotationConfig.from_settings(settings.rotation),
+            now,
+            duties=App(settings).duty_book,
+        )
+        set_password(session, "gsato", PASSWORD)
+    p = page
+    with serve_app(create_app(App(settings, store=store))) as site:
+        p.goto(f"{site}/login")
+        p.fill("input[name=username]", "gsato")
+        p.fill("input[name=password]", PASSWORD)
+        p.click("form button:has-text('log in')")
+        p.goto(f"{site}/")
+        assert "Needs you now" in p.inner_text("#now")
+        assert p.locator("#now").bounding_box()["y"] < p.locator("#duties").bounding_box()["y"]
+        p.click("#now a:has-text('not acknowledged')")
+        p.wait_for_url("**/inbox?q=%40state%3Dactive")
+        assert p.locator("#inbox .alerts tr, #inbox details").count() > 0
+        p.goto(f"{site}/")
+        p.click("#duties a.step-action:has-text('not acknowledged')")
+        p.wait_for_url("**/inbox?q=%40state%3Dactive")
+        p.goto(f"{site}/")
+        assert p.locator("#duties [data-check=mw-history]").count() == 0
+        p.click("#duties form[action='/checks/mw-history/run'] button")
+        result = p.locator("#duties [data-check=mw-history]")
+        result.wait_for()
+        assert "snapshot " in result.inner_text() and "gsato" in result.inner_text()
+        assert "/checks/" not in p.url  # in place: still on Today
+        shot(p, "today-actions")
+    store.close()

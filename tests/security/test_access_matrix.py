@@ -39,6 +39,7 @@ PARAMS = {
     "{username}": "carol",
     "{action}": "clear",
     "{silence_id}": "0a1b2c3d-silence",
+    "{check}": "mw-history",
 }
 FORM_BODIES: dict[str, dict[str, str]] = {
     "/logout": {},
@@ -51,6 +52,7 @@ FORM_BODIES: dict[str, dict[str, str]] = {
     "/alerts/{alert_id}/note": {"text": "looked"},
     "/alerts/{alert_id}/airflow/{action}": {},
     "/alerts/{alert_id}/refine/rerun": {},
+    "/checks/{check}/run": {},
     "/alerts/{alert_id}/steps/{step}/run": {},
     "/handoff/tasks": {},
     "/sal": {"message": "restarted hive"},
@@ -70,6 +72,7 @@ API_BODIES: dict[str, dict[str, object] | bytes] = {
     "/api/v1/alerts/{alert_id}/notes": {"text": "looked"},
     "/api/v1/alerts/{alert_id}/airflow/{action}": {},
     "/api/v1/alerts/{alert_id}/refine/rerun": {},
+    "/api/v1/checks/{check}/run": {},
     "/api/v1/alerts/{alert_id}/steps/{step}/run": {"confirm": ""},
     "/api/v1/duties/{instance_id}/done": {"note": "done"},
     "/api/v1/duties/{instance_id}/skip": {"reason": "holiday"},

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from time_machine import TimeMachineFixture
 
 from opsweek.alerts.changes import AlertChanges
 from opsweek.app import App
@@ -125,3 +126,32 @@ def test_handoff_page_and_api(client: TestClient, web_store: Store, now: datetim
     assert f"week of {data['week']}" in previous
     assert data["figures"]["alerts"] >= 1
     assert client.get("/handoff?week=2999-01-01").status_code == 400
+
+
+def test_a_duty_step_that_is_an_opsweek_command_is_the_action_itself(
+    client: TestClient, web_store: Store, token: str, time_machine: TimeMachineFixture
+) -> None:
+    # a Thursday morning early in the month: the alarms and the snapshot's duty are due
+    now = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)
+    time_machine.move_to(now, tick=True)
+    user = load_demo(web_store, now)
+    page = client.get("/").text
+    assert 'href="/inbox?q=%40state%3Dactive" class="step-action"' in page  # a link for all
+    assert "/checks/mw-history/run" not in page  # the button: for a logged-in person
+    client.post("/login", data={"username": user, "password": PASSWORD, "csrf": csrf_of(client)})
+    page = client.get("/").text
+    assert 'action="/checks/mw-history/run"' in page
+    assert '<details class="cli"><summary>command</summary>' in page  # the CLI, small, beside
+    ran = client.post(
+        "/checks/mw-history/run", data={"csrf": csrf_of(client)}, follow_redirects=False
+    )
+    assert ran.status_code == 303 and ran.headers["location"] == "/#duties"
+    page = client.get("/").text
+    shown = re.search(r'data-check="mw-history">(.*?)</div>', page, re.DOTALL)
+    assert shown and "snapshot " in shown.group(1) and user in shown.group(1), page[-3000:]
+    # the API runs the same, with a token; a check that does not run on request is refused
+    headers = {"Authorization": f"Bearer {token}"}
+    said = client.post("/api/v1/checks/mw-history/run", headers=headers).json()
+    assert said["by"] == "alertbot" and said["summary"].startswith("snapshot ")
+    refused = client.post("/api/v1/checks/canary/run", headers=headers)
+    assert refused.status_code == 400 and "no check 'canary'" in refused.json()["detail"]

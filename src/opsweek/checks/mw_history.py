@@ -65,6 +65,19 @@ class MwHistory:
     def late(self) -> bool:
         return not self.ready and self.today.day > self.late_day
 
+    def summary(self) -> str:
+        """One line, as Today shows a check run from its button."""
+        state = self.expected_state
+        said = f"snapshot {self.expected}: " + (
+            "ready: the redeploy duty is open"
+            if self.ready
+            else ("LATE" if self.late else "not ready yet")
+        )
+        if state and not self.ready:
+            said += f", missing {', '.join(state.missing[:4])}"
+        said += f"; newest complete: {self.newest.snapshot if self.newest else 'none'}"
+        return said + "".join(f"; checker error: {e}" for e in (state.errors if state else []))
+
     def as_json(self) -> dict[str, Any]:
         state = self.expected_state
         return {

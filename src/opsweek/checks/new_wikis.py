@@ -53,6 +53,18 @@ class NewWikis:
     def ready(self) -> list[Candidate]:
         return [c for c in self.candidates if c.replica == "ready"]
 
+    def summary(self) -> str:
+        """One line, as Today shows a check run from its button."""
+        days = f"{self.start.isoformat()} to {self.end.isoformat()}"
+        if not self.candidates:
+            said = f"no new wiki in the pageviews of {days}"
+        else:
+            wikis = ", ".join(f"{c.dbname or c.project} ({c.replica})" for c in self.candidates)
+            said = f"{len(self.candidates)} new wiki(s) in the pageviews of {days}: {wikis}"
+            if self.ready:
+                said += "; a new-wiki duty is open for each ready one"
+        return said + "".join(f"; error: {error}" for error in self.errors)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "start": self.start.isoformat(),

@@ -31,6 +31,7 @@ from opsweek.db.session import Store
 from opsweek.duties.service import Duties
 from opsweek.errors import BadInput, ConfigError, OpsweekError, Unavailable, first_line
 from opsweek.timeutil import utcnow
+from opsweek.watch.readings import CheckRun, keep_check_run
 
 if TYPE_CHECKING:
     from opsweek.adapters.dumps import DumpsFiles
@@ -141,6 +142,9 @@ class DumpsRun:
         }
 
 
+ON_REQUEST = ("new-wikis", "mw-history")  # the duties' checks Today runs from a button
+
+
 class Checks:
     def __init__(
         self,
@@ -227,6 +231,28 @@ class Checks:
         )
         repo = GitRepo(str(GitRepo.top_of(paths[0].parent)), self.data_dir)
         return repo.commit_on_branch(f"new-wikis-{result.end.isoformat()}", paths, message)
+
+    def on_request(self, name: str, by: str) -> CheckRun:
+        """Run one of the duties' checks as its command does with no option (new wikis:
+        yesterday's pageviews), for ``by``; keep what it said for Today, failure included."""
+        if name not in ON_REQUEST:
+            raise BadInput(f"no check {name!r} runs on request: {', '.join(ON_REQUEST)}")
+        try:
+            if name == "new-wikis":
+                yesterday = self.today() - timedelta(days=1)
+                found = self.new_wikis(yesterday, yesterday).result
+                summary, problem = found.summary(), bool(found.candidates or found.errors)
+            else:
+                history, _ = self.mw_history(self.today())
+                state = history.expected_state
+                summary = history.summary()
+                problem = history.late or bool(state and state.errors)
+        except OpsweekError as exc:
+            summary, problem = f"could not run: {first_line(exc)}", True
+        run = CheckRun(name, summary, problem, by, utcnow())
+        with self.adapters.store.session() as session:
+            keep_check_run(session, run)
+        return run
 
     # --- MediaWiki history ----------------------------------------------------------------
     def mw_history(self, today: date, alert: bool = True) -> tuple[MwHistory, int | None]:

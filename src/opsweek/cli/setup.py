@@ -78,7 +78,9 @@ def init(
     imap: Annotated[
         str,
         typer.Option(
-            "--imap", help="Alert mail read from user@host, user@host:993 or user@host:993/Folder."
+            "--imap",
+            help="Alert mail read from user@host, user@host:993/Folder (TLS), or "
+            "imap://user@host:143 (no TLS).",
         ),
     ] = "",
     smtp_listen: Annotated[
@@ -107,6 +109,12 @@ def init(
             "--runner", help="host=user@address or host=user@address:port: a runner host (repeat)."
         ),
     ] = None,
+    ssh_key: Annotated[
+        str, typer.Option("--ssh-key", help="The runners' SSH private key (default: ~/.ssh's).")
+    ] = "",
+    known_hosts: Annotated[
+        str, typer.Option("--known-hosts", help="Their known_hosts file (default: ~/.ssh's).")
+    ] = "",
     launcher: Annotated[str, typer.Option("--launcher", help="The jobs' launcher host.")] = "",
     files_root: Annotated[
         str, typer.Option("--files-root", help="HDFS (hdfs://...) or a directory.")
@@ -154,6 +162,8 @@ def init(
         irc_channel=irc_channel,
         irc_nick=irc_nick,
         runners=runner or [],
+        ssh_key=ssh_key,
+        known_hosts=known_hosts,
         launcher=launcher,
         files_root=files_root,
         warehouse=warehouse,

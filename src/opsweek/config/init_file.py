@@ -13,7 +13,7 @@ from opsweek.errors import BadInput
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,24}\Z")
 IMAP = re.compile(
-    r"^(?P<user>[^@/\s]+)@(?P<host>[^:/\s]+)(?::(?P<port>\d+))?(?:/(?P<folder>.+))?\Z"
+    r"^(?:(?P<scheme>imaps?)://)?(?P<user>[^@/\s]+)@(?P<host>[^:/\s]+)(?::(?P<port>\d+))?(?:/(?P<folder>.+))?\Z"
 )
 
 
@@ -24,7 +24,7 @@ class Answers:
     data_dir: str = ""  # "": the platform's (the demo's)
     web_base_url: str = ""
     alertmanagers: list[str] = field(default_factory=list)  # URLs of one HA cluster
-    imap: str = ""  # user@host[:port][/folder]
+    imap: str = ""  # [imap://|imaps://]user@host[:port][/folder]; imap://: no TLS
     smtp_listen: str = ""  # host:port
     airflow: list[str] = field(default_factory=list)  # name=https://user@host
     tracker_url: str = ""
@@ -37,6 +37,8 @@ class Answers:
     irc_channel: str = ""
     irc_nick: str = "opsweek"
     runners: list[str] = field(default_factory=list)  # host=user@address[:port]
+    ssh_key: str = ""  # the runners' private key ("": ~/.ssh's)
+    known_hosts: str = ""  # their host keys ("": ~/.ssh/known_hosts)
     launcher: str = ""
     files_root: str = ""
     warehouse: str = ""  # duckdb or spark
@@ -88,7 +90,8 @@ def render(answers: Answers) -> Written:
         intake += [
             "# alert e-mails read from a mailbox (the password: opsweek.env)",
             f"imap_host = {q(found['host'])}",
-            f"imap_port = {int(found['port'] or 993)}",
+            f"imap_port = {int(found['port'] or (143 if found['scheme'] == 'imap' else 993))}",
+            *(["imap_ssl = false  # imap://: no TLS"] if found["scheme"] == "imap" else []),
             f"imap_user = {q(found['user'])}",
             f"imap_folder = {q(found['folder'] or 'INBOX')}",
         ]
@@ -186,6 +189,8 @@ def render(answers: Answers) -> Written:
             f"host = {q(host)}",
             f"ssh = {q(address)}",
         ]
+        lines += [f"key = {q(answers.ssh_key)}"] if answers.ssh_key else []
+        lines += [f"known_hosts = {q(answers.known_hosts)}"] if answers.known_hosts else []
     env = [
         "# opsweek.env, written by `opsweek init`: the secrets of opsweek.toml, for its owner",
         "# only (chmod 600). NAME=value, one a line; opsweek reads it beside opsweek.toml.",

@@ -364,7 +364,7 @@ class OutsideReading(Base):
 
     __tablename__ = "outside_readings"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime)
     items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -201,3 +201,54 @@ def connections(session: Session, names: list[str]) -> list[Connection]:
             ok_at = row.read_at
         found.append(Connection(name, ok_at, row.error, row.read_at))
     return found
+
+
+CHECK_PREFIX = "check:"  # a check's last run on request: check:<name>
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A check run on request (Today's buttons): what it said, whether that needs someone."""
+
+    name: str
+    summary: str
+    problem: bool
+    by: str
+    at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "problem": self.problem,
+            "by": self.by,
+            "at": self.at.isoformat(),
+        }
+
+
+def keep_check_run(session: Session, run: CheckRun) -> None:
+    key = CHECK_PREFIX + run.name
+    row = session.get(OutsideReading, key) or OutsideReading(name=key)
+    session.add(row)
+    row.read_at, row.error = run.at, None
+    row.items = [{"summary": run.summary, "problem": run.problem, "by": run.by}]
+    session.flush()
+
+
+def check_runs(session: Session) -> dict[str, CheckRun]:
+    """The last run on request of each check, by its name."""
+    rows = session.scalars(
+        select(OutsideReading).where(OutsideReading.name.startswith(CHECK_PREFIX))
+    )
+    found = {}
+    for row in rows:
+        item = (row.items or [{}])[0]
+        name = row.name.removeprefix(CHECK_PREFIX)
+        found[name] = CheckRun(
+            name,
+            str(item.get("summary", "")),
+            bool(item.get("problem")),
+            str(item.get("by", "")),
+            row.read_at,
+        )
+    return found

@@ -226,6 +226,17 @@ async def refine_rerun(request: Request, alert_id: int, caller: Caller) -> dict[
     return await run_in_threadpool(run)
 
 
+@router.post(
+    "/checks/{check}/run",
+    summary="Run one of the duties' checks (new-wikis, mw-history) and keep what it said",
+)
+async def run_check(request: Request, check: str, caller: Caller) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        return request.app.state.opsweek.checks.on_request(check, caller).as_json()
+
+    return await run_in_threadpool(run)
+
+
 class StepRunRequest(BaseModel):
     confirm: str = Field(
         default="",

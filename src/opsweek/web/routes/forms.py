@@ -310,6 +310,14 @@ async def _duty_change(request: Request, csrf: str | None, action: str, *args: o
     return _back(request, "/")
 
 
+@router.post("/checks/{check}/run", summary="Run one of the duties' checks (form)")
+async def check_run_form(request: Request, check: str, csrf: Csrf = None) -> Response:
+    """The check runs as its command would; what it said shows beside its step on Today."""
+    user = check_form(request, csrf)
+    await run_in_threadpool(request.app.state.opsweek.checks.on_request, check, user)
+    return _back(request, "/#duties")
+
+
 @router.post("/duties/{instance_id}/steps/{step}", summary="Tick a duty's step (form)")
 async def duty_step_form(
     request: Request, instance_id: int, step: int, csrf: Csrf = None

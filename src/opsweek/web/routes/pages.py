@@ -41,10 +41,11 @@ from opsweek.sal.log import SalFilter, SalLog
 from opsweek.steps import Step
 from opsweek.timeutil import iso, parse_date, parse_since, utcnow, zone
 from opsweek.watch.answers import answer_status
-from opsweek.watch.readings import airflow_polls, connections, last_readings
+from opsweek.watch.readings import airflow_polls, check_runs, connections, last_readings
 from opsweek.web.page_cache import PageCache
 from opsweek.web.services import duties_for, handoff_for, rotation_for
 from opsweek.web.session_auth import changed_since, csrf_token, current_user, read_access
+from opsweek.web.step_actions import step_action
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(read_access)])
 templates = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
@@ -68,6 +69,7 @@ def _path_for(context: Any, name: str, /, **params: Any) -> str:
 templates.env.globals["url_for"] = _path_for
 templates.env.filters["about"] = lambda alert: about(alert.kind, alert.details or {})
 templates.env.globals["own_labels"] = own_labels
+templates.env.globals["step_action"] = step_action
 templates.env.filters["local"] = lambda moment, tz: (
     moment.astimezone(zone(tz) if isinstance(tz, str) else tz).strftime("%a %d %b %H:%M %Z")
     if isinstance(moment, datetime)
@@ -186,7 +188,12 @@ def _today_duties(request: Request, session: Any) -> dict[str, Any]:
     rotation = rotation_for(request, session)
     duties = duties_for(request, session)
     week_start, _ = rotation.config.rule.bounds(rotation.current_week)
-    return {"duties": duties.today(week_start), "now": duties.now, "duty_status": duty_status}
+    return {
+        "duties": duties.today(week_start),
+        "now": duties.now,
+        "duty_status": duty_status,
+        "check_runs": check_runs(session),
+    }
 
 
 def _today_alerts(request: Request, session: Any, context: dict[str, Any]) -> dict[str, Any]:
