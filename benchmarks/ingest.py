@@ -5,7 +5,7 @@
    Prints alerts/s and the p50/p99 latency of a webhook request. wrk keeps --concurrency
    webhooks in flight (16: as many aggregation groups of an Alertmanager waiting for their
    notification's answer), so this is the server at saturation.
-   Then the same webhooks again at fixed rates (--paced, 3,000 alerts/s by default; open loop,
+   Then the same webhooks again at fixed rates (--paced, 500 alerts/s by default; open loop,
    paced.py), for the latency at a given load rather than at saturation.
 2. The same alerts posted to a real Prometheus Alertmanager on the same machine, in the same run
    (its /api/v2/alerts), and the ratio of the two rates.
@@ -15,8 +15,9 @@
 The HTTP load comes from wrk (Debian package `wrk`) with post_bodies.lua: every body is
 posted once; a Python client would be the bottleneck on this 2-core machine.
 
-Targets: >= 3,000 alerts/s at saturation, p99 per webhook request < 50 ms while 3,000 alerts/s
-arrive, >= 2,000 e-mails/s.
+Floor (issue 32): >= 1,000 alerts/s at saturation with 2 web workers, p99 per webhook request
+< 100 ms while 500 alerts/s arrive, >= 500 e-mails/s. A floor, not a target: once met, simpler
+code wins.
 
     python benchmarks/ingest.py [--alerts N] [--emails N] [--concurrency N] [--workers N]
                                 [--paced ALERTS_PER_S ...]
@@ -50,7 +51,10 @@ from opsweek.alerts.model import RawInput
 from opsweek.db.session import open_store
 from opsweek.tokens import Tokens
 
-FLOOR = 3000.0  # alerts/s: a storm of a few thousand alerts, stored as they come
+FLOOR = 1000.0  # alerts/s at saturation: a storm of a few thousand alerts, stored as they come
+PACED = 500.0  # alerts/s arriving, at which a webhook's p99 must stay under P99_MS
+P99_MS = 100.0
+EMAILS = 500.0  # e-mails/s
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "alerts"
 NAMES = [
@@ -411,7 +415,7 @@ def main() -> int:
         "--paced",
         type=float,
         nargs="*",
-        default=[FLOOR],
+        default=[PACED],
         metavar="ALERTS_PER_S",
         help="measure the latency at these fixed rates (open loop, see paced.py)",
     )
@@ -424,21 +428,21 @@ def main() -> int:
         tmp = Path(name)
         bodies = [webhook_body(b) for b in batches]
         ours, latency = bench_opsweek(tmp, bodies, len(alerts), args.concurrency, args.workers)
-        at_floor = latency  # the saturated run's, unless the floor's rate is measured
+        at_pace = latency  # the saturated run's, unless PACED is measured
         for rate in args.paced:
             paced_latency = bench_paced(tmp / f"paced-{rate:.0f}", bodies, rate, args.workers)
-            if rate == FLOOR:
-                at_floor = paced_latency
+            if rate == PACED:
+                at_pace = paced_latency
         theirs = bench_alertmanager(
             tmp, [am_body(b) for b in batches], len(alerts), args.concurrency
         )
         if theirs:
             print(f"  ratio opsweek / Alertmanager: {ours / theirs:.2f}")
         emails = bench_emails(tmp, args.emails)
-    ok = ours >= FLOOR and at_floor.p99 < 50 and emails >= 2000
+    ok = ours >= FLOOR and at_pace.p99 < P99_MS and emails >= EMAILS
     print(
-        f"targets (>= {FLOOR:,.0f} alerts/s, p99 < 50 ms at {FLOOR:,.0f} alerts/s, "
-        ">= 2,000 e-mails/s): " + ("met" if ok else "MISSED")
+        f"floor (>= {FLOOR:,.0f} alerts/s, p99 < {P99_MS:.0f} ms at {PACED:,.0f} alerts/s, "
+        f">= {EMAILS:,.0f} e-mails/s): " + ("met" if ok else "MISSED")
     )
     return 0 if ok else 1
 

@@ -27,10 +27,6 @@ class Unavailable(OpsweekError):
     """An outside service (tracker, chat, mail server) could not be reached or refused."""
 
 
-class IntakeUnavailable(Exception):
-    """The input could not be handed to the intake writer; the sender should retry."""
-
-
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (JVM errors carry pages of stack), or its
     type when it says nothing."""

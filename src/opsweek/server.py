@@ -1,6 +1,6 @@
 """What `opsweek serve` runs, as a library a test can start and stop: the web app (in this
-process, or in N worker processes whose intake one writer here stores), the SMTP listener and
-IMAP poller, the IRC bot, and the jobs on a schedule (handoff reminders, readings of the
+process, or in N worker processes, each storing what it is sent), the SMTP listener and IMAP
+poller, the IRC bot, and the jobs on a schedule (handoff reminders, readings of the
 tracker and chat, the checks). Several servers may share one store: each job, and the bot,
 runs on the one holding its leadership (opsweek.db.leadership).
 
@@ -21,7 +21,6 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from opsweek.adapters.mail import ImapPoller, SmtpListener
-from opsweek.alerts.writer_hub import SOCKET_ENV, IntakeHub, private_socket_path
 from opsweek.app import App
 from opsweek.bot.ircbot import BotConfig, SalBot, run_supervised
 from opsweek.db.checkpoints import WalCheckpointer
@@ -85,7 +84,6 @@ class Server:
         self._leaderships: list[Leadership] = []
         self._serving = Serving(ops.store.engine)  # no restore while this server runs
         self._stop_bot = threading.Event()
-        self._hub: IntakeHub | None = None
         self._web: Any = None  # what serve() runs: a uvicorn server, or its worker supervisor
 
     @property
@@ -108,13 +106,11 @@ class Server:
         ops, settings = self.ops, self.ops.settings
         self._serving.hold_shared()
         self._checkpointer = ops.store.checkpoint_in_background()
-        writer = self.app.state.writer  # SMTP and IMAP share the web app's intake writer
+        take = ops.alert_changes.take  # each message stored before it is answered or flagged
         intake = settings.intake
         if intake.smtp_listen:
             smtp_host, smtp_port = host_port(intake.smtp_listen)
-            self._listeners.append(
-                SmtpListener(smtp_host, smtp_port, writer, intake.max_body_bytes)
-            )
+            self._listeners.append(SmtpListener(smtp_host, smtp_port, take, intake.max_body_bytes))
         if intake.imap_host:
             self._listeners.append(
                 ImapPoller(
@@ -125,7 +121,7 @@ class Server:
                     intake.imap_folder,
                     intake.imap_ssl,
                     intake.imap_interval,
-                    writer.ingest,
+                    take,
                     intake.max_body_bytes,
                     lambda error: ops.keep_connection("imap", error),
                 )
@@ -207,7 +203,8 @@ class Server:
 
     def serve(self) -> None:
         """Serve the web app until `shutdown` (or Ctrl-C). With several workers, each builds
-        its app from the same settings and one intake writer here stores for them all."""
+        its app from the same settings and stores what it is sent (`Store.writing` takes
+        them one at a time)."""
         settle_for_serving()
         if self.workers == 1:
             config = uvicorn.Config(self.app, host=self.host, port=self.port, **UVICORN_OPTIONS)
@@ -217,9 +214,6 @@ class Server:
         config_path = self.ops.settings.config_path
         if config_path is not None:
             os.environ["OPSWEEK_CONFIG"] = str(config_path.resolve())
-        self._hub = IntakeHub(self.app.state.writer, private_socket_path())
-        self._hub.start()
-        os.environ[SOCKET_ENV] = str(self._hub.path)
         config = uvicorn.Config(
             "opsweek.web.worker:create",
             factory=True,
@@ -239,8 +233,6 @@ class Server:
             self._web.should_exit.set()
 
     def stop(self) -> None:
-        if self._hub is not None:
-            self._hub.stop()
         self._stop_bot.set()
         for job in self._jobs:
             job.stop()
@@ -250,5 +242,4 @@ class Server:
             self._checkpointer.stop()
         for listener in self._listeners:
             listener.stop()
-        self.app.state.writer.close()
         self._serving.release()  # last: a restore may begin

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from opsweek.alerts.writer_hub import PREFIX
 from opsweek.db.models import RawInputRow
 from opsweek.db.session import open_store
 from opsweek.tokens import Tokens
@@ -88,5 +86,3 @@ def test_kill_9_loses_no_acknowledged_webhook_and_frees_the_port(tmp_path: Path)
     assert stored is not None and stored >= len(acknowledged)
     missing = [n for n in acknowledged if webhook(n) not in names]
     assert not missing, f"acknowledged but not stored: {missing[:10]}"
-    # the killed server's private socket directory was removed by the next one
-    assert not list(Path(tempfile.gettempdir()).glob(f"{PREFIX}*"))

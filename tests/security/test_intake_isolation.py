@@ -16,7 +16,6 @@ from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.formats import ALERTMANAGER
 from opsweek.alerts.model import UNPARSED, ParsedAlert, RawInput
 from opsweek.alerts.parse import ParseOutcome, parse_raw
-from opsweek.alerts.writer import IntakeWriter
 from opsweek.db.models import Alert, RawInputRow
 from opsweek.db.session import Store
 from tests.alerts.helpers import ALERT_FIXTURES
@@ -39,14 +38,14 @@ def deep(depth: int, where: str) -> bytes:
 
 
 def test_a_batch_member_that_cannot_be_stored_fails_alone(store: Store) -> None:
-    writer = IntakeWriter(store)
+    changes = AlertChanges(store)
     good = [RawInput(GOOD, ALERTMANAGER, NOW) for _ in range(2)]
     poison_raw = RawInput(b'{"poison": true}', ALERTMANAGER, NOW)
     poison = ParseOutcome(
         [ParsedAlert("alertmanager", "alertmanager", "poison", "fp-poison", details={"x": {1, 2}})]
     )
     raws = [good[0], poison_raw, good[1]]
-    results = writer.write_each(raws, [parse_raw(good[0]), poison, parse_raw(good[1])])
+    results = changes.store_each(raws, [parse_raw(good[0]), poison, parse_raw(good[1])])
     assert not any(isinstance(r, Exception) for r in results)
     assert [r.unparsed for r in results] == [0, 1, 0]  # type: ignore[union-attr]
     with store.session() as session:

@@ -1,11 +1,10 @@
 """One input cannot fill the disk or hold the writer: storage grows linearly with an input,
-batches are bounded in bytes, e-mails are stored once however often they are delivered, the
+e-mails are stored once however often they are delivered, the
 SMTP listener answers in time, and an oversized or refused IMAP message does not block the
 mailbox."""
 
 from __future__ import annotations
 
-import asyncio
 import smtplib
 import threading
 import time
@@ -16,10 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from opsweek.adapters.mail import ImapPoller, SmtpListener
+from opsweek.alerts.changes import AlertChanges
 from opsweek.alerts.details_cap import DETAILS_LIMIT
 from opsweek.alerts.formats import EMAIL
 from opsweek.alerts.model import RawInput
-from opsweek.alerts.writer import IntakeWriter, batches
 from opsweek.db.models import Alert, RawInputRow
 from opsweek.db.session import Store, open_store
 from opsweek.jsontext import encode_json
@@ -51,9 +50,7 @@ def grown(tmp_path: Path, content: bytes) -> int:
     with store.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     before = path.stat().st_size
-    writer = IntakeWriter(store)
-    counts = writer.ingest(RawInput(content, EMAIL, NOW))
-    writer.close()
+    counts = AlertChanges(store).take(RawInput(content, EMAIL, NOW))
     with store.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         assert counts.new == connection.exec_driver_sql("select count(*) from alerts").scalar()
@@ -73,9 +70,7 @@ def test_storage_grows_linearly_with_the_input(tmp_path: Path) -> None:
 
 def test_one_alert_keeps_at_most_its_cap(store: Store) -> None:
     huge = refine_mail(3, exception=" Original exception: " + "x" * 500_000)
-    writer = IntakeWriter(store)
-    writer.ingest(RawInput(huge, EMAIL, NOW))
-    writer.close()
+    AlertChanges(store).take(RawInput(huge, EMAIL, NOW))
     with store.session() as session:
         for alert in session.scalars(select(Alert)):
             assert len(encode_json(alert.details)) <= DETAILS_LIMIT
@@ -83,18 +78,11 @@ def test_one_alert_keeps_at_most_its_cap(store: Store) -> None:
         assert raw.content == huge  # the raw input keeps everything
 
 
-def test_batches_are_bounded_in_bytes() -> None:
-    sizes = [1_200_000, 10, 10, 600_000, 600_000, 10]
-    found = list(batches(sizes, lambda n: n, max_count=200, max_bytes=1 << 20))
-    assert found == [[1_200_000], [10, 10, 600_000], [600_000, 10]]
-
-
 def test_an_email_delivered_twice_is_stored_once(store: Store) -> None:
     mail = (ALERT_FIXTURES / "refine_failure.eml").read_bytes()
-    writer = IntakeWriter(store)
-    first = writer.ingest(RawInput(mail, EMAIL, NOW, "smtp:relay1"))
-    again = writer.ingest(RawInput(mail, EMAIL, NOW, "imap:INBOX/7"))
-    writer.close()
+    changes = AlertChanges(store)
+    first = changes.take(RawInput(mail, EMAIL, NOW, "smtp:relay1"))
+    again = changes.take(RawInput(mail, EMAIL, NOW, "imap:INBOX/7"))
     assert (first.new, again.duplicates, again.received) == (3, 1, 0)
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(RawInputRow)) == 1
@@ -105,12 +93,12 @@ class SlowSink:
     """An intake that takes its time (a store under load) and stores for real."""
 
     def __init__(self, store: Store, seconds: float) -> None:
-        self.writer = IntakeWriter(store)
+        self.changes = AlertChanges(store)
         self.seconds = seconds
 
-    async def accept(self, raw: RawInput) -> object:
-        await asyncio.sleep(self.seconds)
-        return await self.writer.accept(raw)
+    def __call__(self, raw: RawInput) -> object:
+        time.sleep(self.seconds)
+        return self.changes.take(raw)
 
 
 def test_smtp_answers_within_its_time_and_a_retry_is_not_stored_twice(tmp_path: Path) -> None:
@@ -131,7 +119,6 @@ def test_smtp_answers_within_its_time_and_a_retry_is_not_stored_twice(tmp_path: 
             client.sendmail("noreply@wikimedia.org", ["opsweek@example.org"], mail)  # the retry
     finally:
         listener.stop()
-        sink.writer.close()
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(RawInputRow)) == 1
     store.close()
@@ -167,7 +154,6 @@ def test_a_slow_store_does_not_hold_other_smtp_senders(tmp_path: Path) -> None:
         assert time.monotonic() - began < 5  # concurrently, not 3 x 2 s one after the other
     finally:
         listener.stop()
-        sink.writer.close()
     store.close()
 
 
@@ -176,14 +162,14 @@ def test_imap_oversized_and_refused_messages_do_not_block_the_mailbox(tmp_path: 
     from tests.services.dovecot import dovecot
 
     store = open_store(f"sqlite:///{tmp_path / 'imap.db'}")
-    writer = IntakeWriter(store)
+    changes = AlertChanges(store)
     refused_once: list[str] = []
 
     def sink(raw: RawInput) -> None:
         if b"refuse me" in raw.content and not refused_once:
             refused_once.append(raw.origin)
             raise ValueError("a message the intake cannot take")
-        writer.ingest(raw)
+        changes.take(raw)
 
     with dovecot() as server:
         client = server.client()
@@ -206,7 +192,6 @@ def test_imap_oversized_and_refused_messages_do_not_block_the_mailbox(tmp_path: 
         )
         assert poller.poll_once() == 2  # the refused one is set aside, the others stored
         assert poller.poll_once() == 0
-    writer.close()
     with store.session() as session:
         raws = session.scalars(select(RawInputRow).order_by(RawInputRow.id)).all()
         assert len(raws) == 2

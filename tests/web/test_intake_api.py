@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import Future
 
 import pytest
 from fastapi.testclient import TestClient
@@ -112,12 +111,11 @@ def test_oversize_chunked_body_is_413_without_a_length(
 def test_store_failure_is_503_and_the_sender_retries(
     client: TestClient, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(_raw: object) -> Future[object]:
-        result: Future[object] = Future()
-        result.set_exception(OperationalError("INSERT", {}, Exception("disk I/O error")))
-        return result
+    def failing(_raw: object) -> object:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(client.app.state.writer, "submit", failing)  # type: ignore[attr-defined]
+    changes = client.app.state.opsweek.alert_changes  # type: ignore[attr-defined]
+    monkeypatch.setattr(changes, "take", failing)
     body = (ALERT_FIXTURES / "alertmanager_firing.json").read_bytes()
     response = client.post(WEBHOOK, content=body, headers=auth(token))
     assert response.status_code == 503

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -15,7 +15,6 @@ from sqlalchemy.exc import OperationalError
 
 from opsweek.alerts.formats import EMAIL
 from opsweek.alerts.model import RawInput
-from opsweek.errors import IntakeUnavailable
 from opsweek.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -25,12 +24,8 @@ Sink = Callable[[RawInput], object]
 ANSWER_SECONDS = 60.0
 
 
-class AcceptingSink(Protocol):
-    async def accept(self, raw: RawInput) -> object: ...
-
-
 class _Handler:
-    def __init__(self, sink: Sink | AcceptingSink, max_bytes: int, answer_seconds: float) -> None:
+    def __init__(self, sink: Sink, max_bytes: int, answer_seconds: float) -> None:
         self.sink = sink
         self.max_bytes = max_bytes
         self.answer_seconds = answer_seconds
@@ -54,24 +49,20 @@ class _Handler:
         return "250 Message accepted for delivery"
 
     async def _store(self, raw: RawInput) -> None:
-        """Store without holding the listener's event loop: other senders are answered
+        """Store in a thread, not on the listener's event loop: other senders are answered
         meanwhile."""
-        accept = getattr(self.sink, "accept", None)
-        if accept is not None:
-            await accept(raw)
-        else:
-            await asyncio.get_running_loop().run_in_executor(None, self.sink, raw)  # type: ignore[arg-type]
+        await asyncio.get_running_loop().run_in_executor(None, self.sink, raw)
 
 
 class SmtpListener:
-    """An SMTP server on ``host:port`` that feeds every message to ``sink``: an intake writer
-    (its ``accept``), or a plain function run in a thread."""
+    """An SMTP server on ``host:port`` that hands every message to ``sink`` (in a thread) and
+    answers once it returns: stored."""
 
     def __init__(
         self,
         host: str,
         port: int,
-        sink: Sink | AcceptingSink,
+        sink: Sink,
         max_bytes: int,
         answer_seconds: float = ANSWER_SECONDS,
     ) -> None:
@@ -142,7 +133,7 @@ class ImapPoller:
                 origin = f"imap:{self.folder}/{uid}"
                 try:
                     self.sink(RawInput(content, EMAIL, utcnow(), origin))
-                except (OperationalError, IntakeUnavailable, TimeoutError):
+                except (OperationalError, TimeoutError):
                     raise  # the store is away: this message and the rest wait for the next poll
                 except Exception:
                     log.exception("IMAP message %s was refused; setting it aside", uid)

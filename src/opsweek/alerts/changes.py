@@ -80,6 +80,19 @@ class AlertChanges:
             intake = Intake(writing.connection(), at or utcnow(), self.flap)
             return intake.store(raws, outcomes)
 
+    def take(self, raw: RawInput) -> IngestCounts:
+        """One input whose sender waits for the answer (a webhook, an SMTP or IMAP message):
+        parsed, then stored before the answer. Raises only when the store cannot be written
+        at all; the sender retries."""
+        try:
+            outcome = parse_raw(raw)
+        except Exception as exc:  # parse_raw never raises; if it did, the input is kept
+            outcome = unparsed(raw, f"parser error: {exc}")
+        result = self.store_each([raw], [outcome])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
     def store_each(
         self, raws: Sequence[RawInput], outcomes: Sequence[ParseOutcome]
     ) -> list[IngestCounts | Exception]:

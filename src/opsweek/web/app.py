@@ -16,31 +16,26 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
 
 from opsweek import __version__
-from opsweek.alerts.writer import IntakeWriter, Submitter
 from opsweek.app import App
 from opsweek.db.commit_marker import change_marker
 from opsweek.web import problems
 from opsweek.web.auth import TokenCache
-from opsweek.web.intake_endpoint import IntakeEndpoints, document
 from opsweek.web.live import LiveChanges
 from opsweek.web.login_guard import LoginGuard
 from opsweek.web.metrics import LatencyMiddleware, Metrics
 from opsweek.web.page_cache import PageCache
-from opsweek.web.routes import api, forms, live, pages, sal
+from opsweek.web.routes import api, forms, intake, live, pages, sal
 from opsweek.web.session_auth import read_access, secret_key
 
 
-def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
-    """The web app of ``ops``; its intake goes to ``writer``, by default a writer of its own."""
+def create_app(ops: App) -> FastAPI:
+    """The web app of ``ops``."""
     settings, store = ops.settings, ops.store
-    if writer is None:
-        writer = IntakeWriter(store, ops.flap_rule)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await app.state.live.stop()
-        writer.close()
         app.state.pages.marker.close()
 
     app = FastAPI(
@@ -55,7 +50,6 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
     app.state.opsweek = ops
     app.state.settings = settings
     app.state.store = store
-    app.state.writer = writer
     app.state.tokens = TokenCache()
     app.state.login_guard = LoginGuard(store)
     app.state.streams = Counter()  # open /events streams per client address
@@ -67,6 +61,7 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
         store, app.state.pages.marker, lambda: on_duty(ops), saw=app.state.pages.saw
     )
     problems.install(app)
+    app.include_router(intake.router)
     app.include_router(live.router)
     app.include_router(sal.router)
     app.include_router(api.router)
@@ -85,15 +80,6 @@ def create_app(ops: App, writer: Submitter | None = None) -> FastAPI:
     )
 
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
-    app.add_middleware(  # outermost: webhooks skip the rest of the stack
-        IntakeEndpoints,
-        store=store,
-        writer=writer,
-        tokens=app.state.tokens,
-        metrics=app.state.metrics,
-        max_body_bytes=settings.intake.max_body_bytes,
-    )
-    document(app)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -13,11 +13,9 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
 from fastapi import FastAPI
 
-from opsweek.alerts.writer_hub import SOCKET_ENV, RemoteWriter
 from opsweek.app import App
 from opsweek.config import load_settings
 from opsweek.web.app import create_app
@@ -38,8 +36,7 @@ def create() -> FastAPI:
     die_with_parent()
     ops = App(load_settings())
     ops.store.checkpoint_in_background()  # a daemon thread: it ends with the worker
-    hub = os.environ.get(SOCKET_ENV)  # `opsweek serve` stores every worker's intake
-    app = create_app(ops, RemoteWriter(Path(hub)) if hub else None)
+    app = create_app(ops)
     settle_for_serving()
     return app
 
