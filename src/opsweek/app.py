@@ -9,7 +9,7 @@ libraries it uses (Spark, DuckDB, SSH, Slack, the web framework)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from opsweek.duties.today import ChannelWatch, TodayView
     from opsweek.duties.train import TrainProject
     from opsweek.handoff.service import HandoffConfig, HandoffService
-    from opsweek.offboard.service import OffboardAdapters
+    from opsweek.offboard.service import OffboardAdapters, Offboarding
     from opsweek.rotation.service import Rotation
     from opsweek.rotation.views import RotationConfig
     from opsweek.sal.log import SalLog
@@ -390,15 +390,32 @@ class App:
 
         return lambda wiki: table_count(url, wiki)
 
-    @contextmanager
-    def offboard_adapters(self, with_hive: bool = True) -> Iterator[OffboardAdapters]:
-        from opsweek.offboard.service import offboard_adapters
+    @cached_property
+    def offboarding(self) -> Offboarding:
+        """Offboarding's check, plan and execute, on the configured adapters."""
+        from opsweek.offboard.service import Offboarding, offboard_adapters
 
         settings = self.settings
-        with offboard_adapters(
-            self, settings.hive.warehouse_dir, settings.offboard.summarize_above, with_hive
-        ) as adapters:
-            yield adapters
+
+        def connect(with_hive: bool) -> AbstractContextManager[OffboardAdapters]:
+            return offboard_adapters(
+                lambda: self.files,
+                self.hosts(),
+                self.metastore,
+                settings.hive.warehouse_dir,
+                settings.offboard.summarize_above,
+                with_hive,
+            )
+
+        return Offboarding(
+            self.store,
+            self.duties,
+            connect,
+            self.tracker,
+            settings.offboard,
+            settings.hive.warehouse_dir,
+            self.user,
+        )
 
     # --- services -------------------------------------------------------------------------
     def rotation(

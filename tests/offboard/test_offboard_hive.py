@@ -192,7 +192,7 @@ def test_plan_execute_interrupt_resume(cli: Cli, cluster: Cluster, tmp_path: Pat
         if len(calls) == 4:
             raise KeyboardInterrupt
 
-    with App(settings).offboard_adapters() as found, pytest.raises(KeyboardInterrupt):
+    with App(settings).offboarding.connect(True) as found, pytest.raises(KeyboardInterrupt):
         Executor(
             plan,
             found.files,

@@ -5,6 +5,7 @@ MkDocs in strict mode (no broken link)."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,15 @@ def test_the_readme_reads_in_two_minutes() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(readme.splitlines()) <= 150
     assert readme.count("```sh") >= 2 and "](docs/guide.md)" in readme
+
+
+def test_the_architecture_page_names_files_that_exist() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([a-z_]+/[a-z_/]+\.py)`", page))
+    assert len(named) >= 10
+    missing = [
+        path
+        for path in named
+        if not (ROOT / "src" / "opsweek" / path).exists() and not (ROOT / path).exists()
+    ]
+    assert not missing, missing

@@ -11,6 +11,7 @@ from typing import Any
 from opsweek.adapters.chat import Question
 from opsweek.adapters.tracker import Task
 from opsweek.alerts.areas import AREAS, DUMPS, PIPELINES, area_of
+from opsweek.alerts.model import FIRING
 from opsweek.alerts.service import AlertFilter, Inbox, inbox_order
 from opsweek.db.models import Alert, DutyInstance
 from opsweek.duties.schedule import Occurrence
@@ -22,7 +23,14 @@ from opsweek.timeutil import iso
 from opsweek.watch.channel import Mention, mentions, recent_lines
 from opsweek.watch.readings import AirflowPoll, Connection, Reading
 
-FIRING_SHOWN = 10
+FIRING_SHOWN = 10  # opsweek today prints the first firing alerts
+OPEN_SHOWN = 100  # the page shows the first open ones
+
+
+def todays_alerts(inbox: Inbox) -> list[Alert]:
+    """The open alerts Today shows, unacknowledged first (`inbox_order`): the one read of
+    them for the page, its live part and `opsweek today`."""
+    return inbox_order(inbox.list(AlertFilter(status="open", limit=OPEN_SHOWN)))
 
 
 @dataclass
@@ -33,7 +41,7 @@ class TodayView:
     duties: list[tuple[DutyInstance, int]]
     later_today: list[Occurrence]
     alert_counts: dict[str, int]
-    firing: list[Alert]
+    open_alerts: list[Alert]  # todays_alerts
     tasks: list[Task] | None = None
     questions: list[Question] | None = None
     unavailable: list[str] = field(default_factory=list)
@@ -41,6 +49,11 @@ class TodayView:
     areas: dict[str, int] = field(default_factory=dict)  # open alerts per responsibility
     airflow: list[AirflowPoll] | None = None  # None: no [[airflow.instances]]
     connections: list[Connection] = field(default_factory=list)  # configured ones
+
+    @property
+    def firing(self) -> list[Alert]:
+        """The first firing alerts, not acknowledged."""
+        return [a for a in self.open_alerts if a.status == FIRING][:FIRING_SHOWN]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,7 +116,6 @@ def gather_today(
     rule = rotation.config.rule
     week_start, handoff_at = rule.bounds(rule.containing(now))
     today = duties.today(week_start)
-    firing = inbox_order(inbox.list(AlertFilter(status="firing", limit=500)))
     on_duty = rotation.who(now)
     said = channel_mentions(inbox, on_duty, channel, now) if channel is not None else None
     areas = open_by_area(inbox, dumps_instances)
@@ -114,7 +126,7 @@ def gather_today(
         duties=today.open,
         later_today=today.later_today,
         alert_counts=inbox.counts(),
-        firing=firing[:FIRING_SHOWN],
+        open_alerts=todays_alerts(inbox),
         tasks=reading.tasks,
         questions=reading.questions,
         unavailable=[f"{name}: {why}" for name, why in reading.unavailable.items()],

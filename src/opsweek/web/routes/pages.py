@@ -30,7 +30,7 @@ from opsweek.alerts.sources.refine_failure import KIND as REFINE_FAILURE
 from opsweek.charts import bars_svg
 from opsweek.checks.airflow import LABELS as AIRFLOW_LABELS
 from opsweek.duties.service import status as duty_status
-from opsweek.duties.today import channel_mentions, open_by_area
+from opsweek.duties.today import channel_mentions, open_by_area, todays_alerts
 from opsweek.errors import OpsweekError
 from opsweek.handoff.charts import week_chart
 from opsweek.handoff.render import to_html
@@ -198,7 +198,7 @@ def _today_duties(request: Request, session: Any) -> dict[str, Any]:
 
 def _today_alerts(request: Request, session: Any, context: dict[str, Any]) -> dict[str, Any]:
     inbox, open_counts = Inbox(session), context["open_counts"]
-    open_alerts = inbox_order(inbox.list(AlertFilter(status="open", limit=100)))
+    open_alerts = todays_alerts(inbox)
     dumps_instances = request.app.state.opsweek.dumps_instances
     return {
         "counts": inbox.counts(open_only=True, open_counts=open_counts),
