@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opsweek.adapters.hive import HiveMetastore, MetastoreConfig
     from opsweek.adapters.hosts import Host, SshHost
     from opsweek.adapters.mailer import SmtpMailer
+    from opsweek.adapters.prometheus import Prometheus
     from opsweek.adapters.tracker import Tracker
     from opsweek.adapters.warehouse import Warehouse
     from opsweek.alerts.acks import AckPolicy
@@ -159,6 +160,9 @@ class App:
             yield session
 
     def close(self) -> None:
+        prometheus = self.__dict__.get("prometheus")
+        if prometheus is not None:
+            prometheus.close()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -216,6 +220,15 @@ class App:
             self.settings.duty_entries,
             self.dashboards,
         )
+
+    @cached_property
+    def prometheus(self) -> Prometheus | None:
+        """The Prometheus the dashboards' queries ask (`prometheus.url`); None without one."""
+        if not self.settings.prometheus_url:
+            return None
+        from opsweek.adapters.prometheus import Prometheus
+
+        return Prometheus(self.settings.prometheus_url)
 
     @cached_property
     def dashboards(self) -> list[Dashboard]:
@@ -527,19 +540,13 @@ class App:
 
     def channel_watch(self, session: Session) -> ChannelWatch | None:
         """What Today needs to pick the IRC lines that matter; None without a bot."""
-        from sqlalchemy import select
-
-        from opsweek.db.models import Person
         from opsweek.duties.today import ChannelWatch
+        from opsweek.rotation.team import Team
 
         irc = self.settings.irc
         if not irc.server:
             return None
-        nicks = {
-            username: [nick]
-            for username, nick in session.execute(select(Person.username, Person.irc_nick))
-            if nick
-        }
+        nicks = Team(session).irc_nicks()
         return ChannelWatch(
             timedelta(hours=irc.mentions_hours), irc.watch_words, nicks, (irc.nick,)
         )

@@ -334,21 +334,16 @@ def _warehouse(ops: App) -> str:
 
 
 def _prometheus(ops: App) -> str:
-    from opsweek.adapters.prometheus import Prometheus
-
-    prometheus = Prometheus(ops.settings.prometheus_url)
-    try:
-        prometheus.query("vector(1)")
-        failing = []
-        for dashboard in ops.dashboards:
-            if dashboard.prometheus:
-                try:
-                    prometheus.query(dashboard.prometheus)
-                except OpsweekError as exc:
-                    failing.append(f"{dashboard.name}: {exc}")
-    finally:
-        with contextlib.suppress(Exception):
-            prometheus.close()
+    prometheus = ops.prometheus
+    assert prometheus is not None
+    prometheus.query("vector(1)")
+    failing = []
+    for dashboard in ops.dashboards:
+        if dashboard.prometheus:
+            try:
+                prometheus.query(dashboard.prometheus)
+            except OpsweekError as exc:
+                failing.append(f"{dashboard.name}: {exc}")
     if failing:
         raise ConfigError("the dashboards' queries fail: " + "; ".join(failing))
     queries = sum(1 for d in ops.dashboards if d.prometheus)

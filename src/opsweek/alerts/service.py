@@ -183,6 +183,11 @@ class Inbox:
             del found[RESOLVED]
         return found
 
+    def status_kind_counts(self) -> dict[tuple[str, str], int]:
+        """Every alert per (status, kind), resolved ones included (the metrics' gauge)."""
+        query = select(Alert.status, Alert.kind, func.count()).group_by(Alert.status, Alert.kind)
+        return {(status, kind): count for status, kind, count in self.session.execute(query)}
+
     def open_counts(self) -> dict[tuple[str, str], int]:
         """Open alerts per (status, kind): one scan of the open ones gives both what the
         title counts (firing) and what the areas count (kinds)."""

@@ -245,18 +245,9 @@ def dashboards(ctx: typer.Context, json_: JsonOption = False) -> None:
     (prometheus.url). Exit 1 when a query could not be answered."""
     from opsweek.duties.dashboards import read_all
 
-    app_state = state(ctx)
-    url = app_state.settings.prometheus_url
-    client = None
-    if url:
-        from opsweek.adapters.prometheus import Prometheus
-
-        client = Prometheus(url)
-    try:
-        readings = read_all(app_state.app.dashboards, client.query if client else None)
-    finally:
-        if client is not None:
-            client.close()
+    ops = state(ctx).app
+    client = ops.prometheus
+    readings = read_all(ops.dashboards, client.query if client else None)
     if json_:
         print_json({"dashboards": [r.as_json() for r in readings]})
     else:

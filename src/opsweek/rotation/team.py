@@ -42,6 +42,11 @@ class Team:
             query = query.where(Person.active.is_(True))
         return list(self.session.scalars(query))
 
+    def irc_nicks(self) -> dict[str, list[str]]:
+        """Each member's IRC nick, by username (those who gave one)."""
+        rows = self.session.execute(select(Person.username, Person.irc_nick))
+        return {username: [nick] for username, nick in rows if nick}
+
     def chat_ids(self) -> set[str]:
         """The chat (Slack) ids of the team's members: their replies answer a question."""
         return {p.slack_id for p in self.members() if p.slack_id}

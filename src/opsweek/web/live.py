@@ -29,11 +29,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from opsweek.db.change_feed import (
+    alert_events_since,
+    firing_count,
+    newest_event_id,
+    newest_sal_id,
+    still_firing,
+)
 from opsweek.db.commit_marker import ChangeMarker
-from opsweek.db.models import Alert, AlertEvent, SalEntry
 from opsweek.db.session import Store
 
 log = logging.getLogger(__name__)
@@ -80,23 +85,15 @@ class Change:
 
 def newest(store: Store) -> Cursor:
     with store.session() as session:
-        return Cursor(
-            session.scalar(select(func.max(AlertEvent.id))) or 0,
-            session.scalar(select(func.max(SalEntry.id))) or 0,
-        )
+        return Cursor(newest_event_id(session), newest_sal_id(session))
 
 
 def read_change(store: Store, cursor: Cursor) -> tuple[Cursor, Change]:
     """What changed since ``cursor``: each read is a range of a primary key."""
     change = Change()
     with store.session() as session:
-        events = session.execute(
-            select(AlertEvent.id, AlertEvent.alert_id, AlertEvent.action)
-            .where(AlertEvent.id > cursor.event)
-            .order_by(AlertEvent.id)
-            .limit(10_000)
-        ).all()
-        sal = session.scalar(select(func.max(SalEntry.id))) or 0
+        events = alert_events_since(session, cursor.event, 10_000)
+        sal = newest_sal_id(session)
         if events:
             changed = {alert_id for _, alert_id, _ in events}
             change.topics.add("alerts")
@@ -106,11 +103,7 @@ def read_change(store: Store, cursor: Cursor) -> tuple[Cursor, Change]:
                 change.topics.add("alert-unnamed")
             fired = [a for _, a, action in events if action in ("created", "refired")][-MAX_NEW:]
             if fired:
-                rows = session.execute(
-                    select(Alert.id, Alert.title, Alert.kind).where(
-                        Alert.id.in_(fired), Alert.status == "firing"
-                    )
-                )
+                rows = still_firing(session, fired)
                 change.new = [{"id": i, "title": t[:200], "kind": k} for i, t, k in rows]
         if sal > cursor.sal:
             change.topics.add("sal")
@@ -197,9 +190,7 @@ class LiveChanges:
         self._on_duty = self.on_duty() if change.new else None
         if "alerts" in change.topics:
             with self.store.session() as session:
-                change.unacked = session.scalar(
-                    select(func.count()).select_from(Alert).where(Alert.status == "firing")
-                )
+                change.unacked = firing_count(session)
 
     def _tell(self, data: str) -> None:
         self.sent += 1

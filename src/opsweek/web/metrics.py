@@ -7,11 +7,10 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opsweek.alerts.intake import IngestCounts
-from opsweek.db.models import Alert
+from opsweek.alerts.service import Inbox
 from opsweek.db.session import Store
 
 
@@ -26,10 +25,7 @@ class AlertsCollector(Collector):
             "opsweek_alerts", "Alerts in the store, by status and kind.", labels=["status", "kind"]
         )
         with self.store.session() as session:
-            rows = session.execute(
-                select(Alert.status, Alert.kind, func.count()).group_by(Alert.status, Alert.kind)
-            )
-            for status, kind, count in rows:
+            for (status, kind), count in Inbox(session).status_kind_counts().items():
                 gauge.add_metric([status, kind], count)
         yield gauge
 
