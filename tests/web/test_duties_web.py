@@ -155,3 +155,16 @@ def test_a_duty_step_that_is_an_opsweek_command_is_the_action_itself(
     assert said["by"] == "alertbot" and said["summary"].startswith("snapshot ")
     refused = client.post("/api/v1/checks/canary/run", headers=headers)
     assert refused.status_code == 400 and "no check 'canary'" in refused.json()["detail"]
+
+
+def test_the_api_lists_a_week_as_the_cli_does(
+    client: TestClient, web_store: Store, now: datetime
+) -> None:
+    load_demo(web_store, now)
+    listed = client.get("/api/v1/duties").json()["duties"]
+    due = client.get("/api/v1/duties?status=due").json()["duties"]
+    assert due and {d["status"] for d in due} == {"due"}
+    assert {d["id"] for d in due} <= {d["id"] for d in listed}
+    assert any(d["duty"] == "new-wiki" for d in due)  # an on-demand one, still open
+    refused = client.get("/api/v1/duties?status=bogus")
+    assert refused.status_code == 400 and "unknown status" in refused.json()["detail"]

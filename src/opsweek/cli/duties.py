@@ -147,28 +147,16 @@ def list_(
     """Every occurrence of the ops week, with its state."""
     from rich.table import Table
 
-    from opsweek.duties.service import STATES, instance_json, status
+    from opsweek.duties.service import instance_json
 
     ops = state(ctx).app
     tz = ops.timezone
-    if status_ and status_ not in (*STATES, "overdue"):
-        raise BadInput(f"unknown status {status_!r}: expected due, done, skipped or overdue")
     rule = ops.rotation_config.rule
     with ops.session() as session:
         duties = ops.duties(session)
         first = rule.normalize(parse_date(week)) if week else rule.containing(duties.now)
         start, end = rule.bounds(first)
-        rows = [
-            instance_json(i, duties.now)
-            for i in duties.list(start, end)
-            if status_ is None or status(i, duties.now) == status_
-        ]
-        on_demand = [
-            instance_json(i, duties.now)
-            for i in duties.open_on_demand()
-            if i.due_at < start and (status_ is None or status(i, duties.now) == status_)
-        ]
-    rows = on_demand + rows
+        rows = [instance_json(i, duties.now) for i in duties.of_week(start, end, status_)]
     if json_:
         print_json({"week": first.isoformat(), "duties": rows})
         return

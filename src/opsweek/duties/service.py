@@ -194,6 +194,18 @@ class Duties:
             query = query.where(DutyInstance.state.in_(list(states)))
         return list(self.session.scalars(query))
 
+    def of_week(
+        self, start: datetime, end: datetime, status_: str | None = None
+    ) -> list[DutyInstance]:
+        """An ops week's occurrences as the CLI, the API and the pages list them: the
+        on-demand duties still open from before it first, then the week's, oldest first;
+        ``status_``: only those in that state (due, done, skipped or overdue)."""
+        if status_ is not None and status_ not in (*STATES, "overdue"):
+            raise BadInput(f"unknown status {status_!r}: expected due, done, skipped or overdue")
+        earlier = [i for i in self.open_on_demand() if i.due_at < start]
+        found = earlier + self.list(start, end)
+        return [i for i in found if status_ is None or status(i, self.now) == status_]
+
     def link_alerts(self) -> int:
         """Alerts that name a duty (``details.duty``: a new MediaWiki history snapshot names
         the redeploy) are linked to that duty's open occurrence, whichever source raised them;

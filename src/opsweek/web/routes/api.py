@@ -285,9 +285,15 @@ class DutySkip(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("/duties", summary="Duty occurrences of the current ops week (or of ?week=DATE)")
+@router.get(
+    "/duties",
+    summary="Duty occurrences of the current ops week (or of ?week=DATE), the on-demand ones "
+    "still open from before it first (?status=due|done|skipped|overdue)",
+)
 def list_duties(
-    request: Request, week: Annotated[str | None, Query(max_length=10)] = None
+    request: Request,
+    week: Annotated[str | None, Query(max_length=10)] = None,
+    status: Annotated[str | None, Query(max_length=10)] = None,
 ) -> dict[str, Any]:
     with request.app.state.store.session() as session:
         rota = rotation_for(request, session)
@@ -297,7 +303,7 @@ def list_duties(
         duties = duties_for(request, session)
         return {
             "week": first.isoformat(),
-            "duties": [instance_json(i, duties.now) for i in duties.list(start, end)],
+            "duties": [instance_json(i, duties.now) for i in duties.of_week(start, end, status)],
         }
 
 
