@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from opsweek.duties.service import Duties
     from opsweek.duties.today import ChannelWatch, TodayView
     from opsweek.duties.train import TrainProject
+    from opsweek.handoff.decisions import Decisions
     from opsweek.handoff.service import HandoffConfig, HandoffService
     from opsweek.offboard.service import OffboardAdapters, Offboarding
     from opsweek.rotation.service import Rotation
@@ -461,6 +462,12 @@ class App:
         from opsweek.sal.log import SalLog
 
         return SalLog(session)
+
+    def decisions(self, session: Session) -> Decisions:
+        """Decisions taken with part of the team, recorded as this machine's user."""
+        from opsweek.handoff.decisions import Decisions
+
+        return Decisions(session, self.user)
 
     def handoff(
         self,

@@ -22,16 +22,14 @@ import irc.client
 import irc.connection
 import jaraco.stream.buffer
 
-from opsweek.alerts.service import Inbox
 from opsweek.app import App
 from opsweek.bot.commands import Ack, LogEntry, Question, parse
 from opsweek.config.areas import IrcSettings, SalSettings
-from opsweek.db.models import Person
 from opsweek.errors import OpsweekError
 from opsweek.handoff.reminders import INTERVAL_SECONDS, send_due_reminders
 from opsweek.quoting import irc_text
+from opsweek.rotation.team import Team
 from opsweek.sal import outbox
-from opsweek.sal.log import SalLog
 from opsweek.sal.relay import relay_line
 from opsweek.timeutil import utcnow
 from opsweek.watch.channel import keep_line
@@ -209,7 +207,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
     def handle(self, command: LogEntry | Question | Ack, sender: str, channel: str) -> str:
         with self.app.session() as session:
             if isinstance(command, LogEntry):
-                entry = SalLog(session).append(
+                entry = self.app.sal(session).append(
                     command.nick,
                     command.message,
                     actor=sender,  # a relay bot's line credits the user, recorded by the bot
@@ -223,11 +221,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
                 return self._answer(session, command.topic)
             if not self.config.allow_ack:
                 return ""
-            person = (
-                session.query(Person)
-                .filter(Person.irc_nick == sender, Person.active.is_(True))
-                .one_or_none()
-            )
+            person = Team(session).by_irc_nick(sender)
             if person is None:
                 return f"{sender}: only team members can !ack (set your IRC nick in opsweek)"
             username = person.username
@@ -243,7 +237,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
             until = duty.current.ends_at.astimezone(tz).strftime("%a %d %b %H:%M %Z")
             after = f"; next: {duty.next.username}" if duty.next else ""
             return f"{duty.current.username} is on ops duty until {until}{after}"
-        counts = Inbox(session).counts(open_only=True)
+        counts = self.app.inbox(session).counts(open_only=True)
         open_alerts = counts["firing"] + counts["acknowledged"]
         return (
             f"{open_alerts} open alert(s), {counts['firing']} unacknowledged: "

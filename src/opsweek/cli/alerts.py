@@ -111,7 +111,7 @@ def list_(
 
     from opsweek.alerts.groups import group_alerts
     from opsweek.alerts.query import Query
-    from opsweek.alerts.service import AlertFilter, Inbox, alert_json, inbox_order
+    from opsweek.alerts.service import AlertFilter, alert_json, inbox_order
     from opsweek.timeutil import utcnow
 
     app_state = state(ctx)
@@ -119,7 +119,7 @@ def list_(
     flt = AlertFilter(status, kind, source, parse_since(since, tz) if since else None, limit)
     query = Query.parse(filter_)
     with app_state.session() as session:
-        inbox = Inbox(session)
+        inbox = state(ctx).app.inbox(session)
         alerts = inbox_order(inbox.search(query, flt, utcnow()))
         related = inbox.with_related_sal(alerts, _window(app_state))
         rows = [
@@ -190,12 +190,12 @@ def show(
     json_: JsonOption = False,
 ) -> None:
     """An alert's details, runbook steps and history."""
-    from opsweek.alerts.service import Inbox, alert_json, event_json
+    from opsweek.alerts.service import alert_json, event_json
     from opsweek.sal.log import entry_json
 
     app_state = state(ctx)
     with app_state.session() as session:
-        inbox = Inbox(session)
+        inbox = state(ctx).app.inbox(session)
         alert = inbox.get(alert_id)
         data = alert_json(alert, site=app_state.app.site)
         data["history"] = [event_json(e) for e in inbox.history(alert_id)]

@@ -160,12 +160,12 @@ def decision(
     json_: JsonOption = False,
 ) -> None:
     """Record a decision taken with part of the team and mail it to the alerts list."""
-    from opsweek.handoff.decisions import Decisions, decision_json
+    from opsweek.handoff.decisions import decision_json
 
     ops = state(ctx).app
     alerts_list = ops.settings.mail.alerts_list
     with ops.session() as session:
-        decisions = Decisions(session, ops.user)
+        decisions = ops.decisions(session)
         recorded = decisions.record(text)
         session.commit()  # kept even when mailing fails
         error = None
@@ -195,14 +195,14 @@ def decisions_list(
     json_: JsonOption = False,
 ) -> None:
     """Recorded decisions, oldest first."""
-    from opsweek.handoff.decisions import Decisions, decision_json
+    from opsweek.handoff.decisions import decision_json
 
     ops = state(ctx).app
     with ops.session() as session:
         start = None
         if since:
             start = datetime.combine(parse_date(since), time(), ops.timezone)
-        rows = [decision_json(d) for d in Decisions(session, ops.user).list(start)]
+        rows = [decision_json(d) for d in ops.decisions(session).list(start)]
     if json_:
         print_json({"decisions": rows})
         return
@@ -221,11 +221,11 @@ def decisions_send(
     json_: JsonOption = False,
 ) -> None:
     """Mail a recorded decision to the alerts list (again only if it was never sent)."""
-    from opsweek.handoff.decisions import Decisions, decision_json
+    from opsweek.handoff.decisions import decision_json
 
     ops = state(ctx).app
     with ops.session() as session:
-        decisions = Decisions(session, ops.user)
+        decisions = ops.decisions(session)
         recorded = decisions.get(decision_id)
         sent = decisions.mail(recorded, ops.require_mailer(), ops.settings.mail.alerts_list)
         data = {**decision_json(recorded), "sent_now": sent}

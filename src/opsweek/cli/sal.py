@@ -25,12 +25,12 @@ def log(
     json_: JsonOption = False,
 ) -> None:
     """Log an entry to the SAL, like `!log` on IRC."""
-    from opsweek.sal.log import SalLog, entry_json
+    from opsweek.sal.log import entry_json
 
     app_state = state(ctx)
     settings = app_state.settings
     with app_state.session() as session:
-        sal = SalLog(session)
+        sal = state(ctx).app.sal(session)
         entry = sal.append(
             nick or settings.user,
             message,
@@ -65,13 +65,13 @@ def list_(
     json_: JsonOption = False,
 ) -> None:
     """The newest SAL entries."""
-    from opsweek.sal.log import SalFilter, SalLog, entry_json
+    from opsweek.sal.log import SalFilter, entry_json
 
     app_state = state(ctx)
     tz = zone(app_state.settings.team_timezone)
     flt = SalFilter(since=parse_instant(since, tz) if since else None, nick=nick, limit=limit)
     with app_state.session() as session:
-        sal = SalLog(session)
+        sal = state(ctx).app.sal(session)
         entries = sal.list(flt)
         refs = sal.refs([e.id for e in entries])
         rows = [entry_json(e, refs[e.id]) for e in entries]
@@ -89,10 +89,10 @@ def search(
     json_: JsonOption = False,
 ) -> None:
     """Full-text search of the SAL (every word must appear), newest first."""
-    from opsweek.sal.log import SalLog, entry_json
+    from opsweek.sal.log import entry_json
 
     with state(ctx).session() as session:
-        sal = SalLog(session)
+        sal = state(ctx).app.sal(session)
         entries = sal.search(query, limit)
         refs = sal.refs([e.id for e in entries])
         rows = [entry_json(e, refs[e.id]) for e in entries]
@@ -112,7 +112,7 @@ def wiki(
     json_: JsonOption = False,
 ) -> None:
     """The SAL in its wiki form: == YYYY-MM-DD == headings, newest first."""
-    from opsweek.sal.log import SalFilter, SalLog
+    from opsweek.sal.log import SalFilter
     from opsweek.sal.wiki import WikiEntry, render
 
     since = until = None
@@ -121,7 +121,7 @@ def wiki(
         since = datetime.combine(first, time(), tzinfo=UTC)
         until = since + timedelta(days=1)
     with state(ctx).session() as session:
-        entries = SalLog(session).list(SalFilter(since=since, until=until, limit=limit))
+        entries = state(ctx).app.sal(session).list(SalFilter(since=since, until=until, limit=limit))
         text = render(WikiEntry(e.logged_at, e.nick, e.message) for e in entries)
     if json_:
         print_json({"wiki": text, "entries": len(entries)})
@@ -137,7 +137,6 @@ def import_(
     json_: JsonOption = False,
 ) -> None:
     """Import an existing SAL in wiki form (skipping entries already present)."""
-    from opsweek.sal.log import SalLog
     from opsweek.sal.wiki import parse
 
     try:
@@ -147,8 +146,12 @@ def import_(
     entries = parse(text)
     app_state = state(ctx)
     with app_state.session() as session:
-        added = SalLog(session).import_entries(
-            entries, source="import", project=project or app_state.settings.sal.project
+        added = (
+            state(ctx)
+            .app.sal(session)
+            .import_entries(
+                entries, source="import", project=project or app_state.settings.sal.project
+            )
         )
     result = {"read": len(entries), "added": added, "skipped": len(entries) - added}
     if json_:

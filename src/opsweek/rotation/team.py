@@ -42,6 +42,11 @@ class Team:
             query = query.where(Person.active.is_(True))
         return list(self.session.scalars(query))
 
+    def by_irc_nick(self, nick: str) -> Person | None:
+        """The active member whose IRC nick is ``nick``."""
+        query = select(Person).where(Person.irc_nick == nick, Person.active.is_(True))
+        return self.session.scalar(query)
+
     def irc_nicks(self) -> dict[str, list[str]]:
         """Each member's IRC nick, by username (those who gave one)."""
         rows = self.session.execute(select(Person.username, Person.irc_nick))

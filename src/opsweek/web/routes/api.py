@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from opsweek.alerts.groups import group_alerts
-from opsweek.alerts.service import AlertFilter, Inbox, alert_json, event_json, inbox_order
+from opsweek.alerts.service import AlertFilter, alert_json, event_json, inbox_order
 from opsweek.duties.service import instance_json
 from opsweek.sal.log import entry_json
 from opsweek.timeutil import parse_date, parse_since, utcnow, zone
 from opsweek.web.auth import require_token
-from opsweek.web.services import duties_for, handoff_for, rotation_for
+from opsweek.web.services import duties_for, handoff_for, inbox_for, rotation_for
 from opsweek.web.session_auth import read_access
 
 router = APIRouter(
@@ -68,7 +68,7 @@ def list_alerts(
     flt = AlertFilter(status, kind, source, parse_since(since, tz) if since else None, limit)
     query = Filter.parse(q)
     with request.app.state.store.session() as session:
-        inbox = Inbox(session)
+        inbox = inbox_for(request, session)
         alerts = inbox_order(inbox.search(query, flt, utcnow()))
         related = inbox.with_related_sal(alerts, _window(request))
         shown = {
@@ -88,7 +88,7 @@ def list_alerts(
 @router.get("/alerts/{alert_id}", summary="One alert: details, runbook, history, related SAL")
 def get_alert(request: Request, alert_id: int) -> dict[str, Any]:
     with request.app.state.store.session() as session:
-        inbox = Inbox(session)
+        inbox = inbox_for(request, session)
         alert = inbox.get(alert_id)
         return alert_json(alert, site=request.app.state.opsweek.site) | {
             "history": [event_json(e) for e in inbox.history(alert_id)],

@@ -14,11 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from opsweek.errors import BadInput, OpsweekError
 from opsweek.passwords import check_password
-from opsweek.sal.log import SalLog
 from opsweek.timeutil import parse_date
 from opsweek.web.login_guard import LoginGuard, Reservation
 from opsweek.web.problems import problem
-from opsweek.web.services import duties_for, rotation_for
+from opsweek.web.services import duties_for, rotation_for, sal_for
 from opsweek.web.session_auth import (
     check_form,
     client_address,
@@ -293,7 +292,7 @@ async def log_form(
 
     def run() -> None:
         with request.app.state.store.session() as session:
-            SalLog(session).append(user, message, project=project, source="web")
+            sal_for(request, session).append(user, message, project=project, source="web")
 
     await run_in_threadpool(run)
     return _back(request, "/sal")

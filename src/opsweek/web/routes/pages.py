@@ -37,13 +37,13 @@ from opsweek.handoff.render import to_html
 from opsweek.handoff.report import AlertLine
 from opsweek.rotation.calendar_grid import month_grid
 from opsweek.rotation.solver import WEEK
-from opsweek.sal.log import SalFilter, SalLog
+from opsweek.sal.log import SalFilter
 from opsweek.steps import Step
 from opsweek.timeutil import iso, parse_date, parse_since, utcnow, zone
 from opsweek.watch.answers import answer_status
 from opsweek.watch.readings import airflow_polls, check_runs, connections, last_readings
 from opsweek.web.page_cache import PageCache
-from opsweek.web.services import duties_for, handoff_for, rotation_for
+from opsweek.web.services import duties_for, handoff_for, inbox_for, rotation_for, sal_for
 from opsweek.web.session_auth import changed_since, csrf_token, current_user, read_access
 from opsweek.web.step_actions import step_action
 
@@ -83,7 +83,7 @@ def _context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
     user = current_user(request)
     with request.app.state.store.session() as session:
-        open_counts = Inbox(session).open_counts()
+        open_counts = inbox_for(request, session).open_counts()
     unacked = sum(n for (status, _), n in open_counts.items() if status == "firing")
     return {
         "unacked": unacked,  # in the title and the icon of every page
@@ -149,11 +149,11 @@ def today(
         if part in (None, "alerts"):
             values |= _today_alerts(request, session, context)
         if part in (None, "sal"):
-            values["sal"] = SalLog(session).list(SalFilter(limit=10))
+            values["sal"] = sal_for(request, session).list(SalFilter(limit=10))
         if part is not None:
             return _render(request, TODAY_PARTS[part], values)
         rotation = rotation_for(request, session)
-        inbox = Inbox(session)
+        inbox = inbox_for(request, session)
         values["duty"] = rotation.who()
         values["people"] = {p.username: p for p in rotation.team.members(include_inactive=True)}
         values["outside"] = last_readings(session)
@@ -176,7 +176,7 @@ def _week_chart(request: Request, session: Any, tz: Any) -> dict[str, Any]:
     """This ops week's alerts per day by kind, with the day's median time to acknowledge."""
     rotation = rotation_for(request, session)
     start, _ = rotation.config.rule.bounds(rotation.current_week)
-    rows = Inbox(session).seen_since(start, WEEK_CHART_ALERTS)
+    rows = inbox_for(request, session).seen_since(start, WEEK_CHART_ALERTS)
     alerts = [
         AlertLine(0, kind, "", 1, "", first_seen, first_seen, acked_at=acked_at)
         for kind, first_seen, acked_at in rows
@@ -197,7 +197,7 @@ def _today_duties(request: Request, session: Any) -> dict[str, Any]:
 
 
 def _today_alerts(request: Request, session: Any, context: dict[str, Any]) -> dict[str, Any]:
-    inbox, open_counts = Inbox(session), context["open_counts"]
+    inbox, open_counts = inbox_for(request, session), context["open_counts"]
     open_alerts = todays_alerts(inbox)
     dumps_instances = request.app.state.opsweek.dumps_instances
     return {
@@ -258,7 +258,7 @@ def inbox(
         limit=INBOX_LIMIT,
     )
     with request.app.state.store.session() as session:
-        box = Inbox(session)
+        box = inbox_for(request, session)
         alerts = inbox_order(box.search(query, flt, utcnow()))
         groups = storm_groups(alerts) if view == "groups" else []
         values = {
@@ -284,7 +284,7 @@ def inbox(
 def alert_page(request: Request, alert_id: int) -> HTMLResponse:
     context = _context(request)
     with request.app.state.store.session() as session:
-        box = Inbox(session)
+        box = inbox_for(request, session)
         alert = box.get(alert_id)
         raw = box.raw(alert)
         runbook = steps_for(
@@ -347,7 +347,7 @@ def airflow_confirm(request: Request, alert_id: int, action: str) -> HTMLRespons
     context = _context(request)
     watch = request.app.state.opsweek.airflow
     with request.app.state.store.session() as session:
-        alert = Inbox(session).get(alert_id)
+        alert = inbox_for(request, session).get(alert_id)
     values: dict[str, Any] = {**context, "alert": alert, "action": action}
     if action == "log":
         values["log"] = watch.log_tail(alert_id, 200)
@@ -369,7 +369,7 @@ def refine_rerun_confirm(request: Request, alert_id: int) -> HTMLResponse:
     """The command a Refine rerun will run, and where, to confirm before it runs."""
     context = _context(request)
     with request.app.state.store.session() as session:
-        alert = Inbox(session).get(alert_id)
+        alert = inbox_for(request, session).get(alert_id)
     plan = request.app.state.opsweek.refine_runner.plan(alert_id)
     values = {**context, "alert": alert, "runner": plan.runner, "command": plan.command}
     return _render(request, "refine_rerun.html", values)
@@ -394,7 +394,7 @@ def step_run_confirm(request: Request, alert_id: int, step: str) -> HTMLResponse
     """A step that changes something, its exact command shown, to confirm before it runs."""
     context = _context(request)
     with request.app.state.store.session() as session:
-        alert = Inbox(session).get(alert_id)
+        alert = inbox_for(request, session).get(alert_id)
     planned = request.app.state.opsweek.step_runner.plan(alert_id, step)
     return _render(request, "step_run.html", {**context, "alert": alert, "planned": planned})
 
@@ -430,7 +430,7 @@ def sal_page(
     context = _context(request)
     shown_day = parse_date(day, "day") if day else None
     with request.app.state.store.session() as session:
-        sal = SalLog(session)
+        sal = sal_for(request, session)
         if q and q.strip():
             entries = sal.search(q, 100)
         elif shown_day is not None:
@@ -451,7 +451,7 @@ def sal_entry(request: Request, entry_id: int) -> HTMLResponse:
     """The page the IRC bot links to: one entry (and its corrections' target)."""
     context = _context(request)
     with request.app.state.store.session() as session:
-        entry = SalLog(session).get(entry_id)
+        entry = sal_for(request, session).get(entry_id)
         return _render(request, "sal.html", {**context, "entries": [entry], "q": None})
 
 
@@ -476,18 +476,18 @@ def rotation_page(request: Request) -> HTMLResponse:
             "months": month_grid(
                 today_local, 2, rotation.weeks(current - WEEK * 6), away, today_local, tz
             ),
-            "load": _rotation_load(session, rotation, people),
+            "load": _rotation_load(inbox_for(request, session), rotation, people),
         }
         return _render(request, "rotation.html", values)
 
 
-def _rotation_load(session: Any, rotation: Any, people: list[str]) -> dict[str, Any]:
+def _rotation_load(inbox: Inbox, rotation: Any, people: list[str]) -> dict[str, Any]:
     """Each member's weeks on duty over the planner's lookback window (the fairness it keeps),
     the weeks planned ahead, and the alerts each acknowledged in that window."""
     lookback = rotation.config.lookback_weeks
     done, ahead = rotation.load()
     start, _ = rotation.config.rule.bounds(rotation.current_week - WEEK * lookback)
-    acked = Inbox(session).acknowledged_by(start)
+    acked = inbox.acknowledged_by(start)
     rows = sorted(people, key=lambda name: (-done.get(name, 0), name))
     title = f"Weeks on duty over the last {lookback} weeks"
     bars = [(name, done.get(name, 0)) for name in rows]

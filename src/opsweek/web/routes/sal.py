@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from opsweek.sal.log import MAX_MESSAGE, SalFilter, SalLog, entry_json
+from opsweek.sal.log import MAX_MESSAGE, SalFilter, entry_json
 from opsweek.web.auth import require_token
+from opsweek.web.services import sal_for
 from opsweek.web.session_auth import read_access
 
 router = APIRouter(prefix="/api/v1/sal", tags=["sal"], dependencies=[Depends(read_access)])
@@ -44,7 +45,7 @@ async def create(entry: NewEntry, request: Request, caller: Caller) -> dict[str,
 
     def write() -> dict[str, Any]:
         with request.app.state.store.session() as session:
-            sal = SalLog(session)
+            sal = sal_for(request, session)
             row = sal.append(
                 entry.nick or caller,
                 entry.message,
@@ -66,7 +67,7 @@ def read(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     with request.app.state.store.session() as session:
-        sal = SalLog(session)
+        sal = sal_for(request, session)
         entries = sal.search(q, limit) if q else sal.list(SalFilter(nick=nick, limit=limit))
         refs = sal.refs([e.id for e in entries])
         return {"entries": [entry_json(e, refs[e.id]) for e in entries]}
