@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from opsweek.alerts.formats import ALERTMANAGER, EMAIL
 from opsweek.alerts.model import RawInput
@@ -21,7 +22,6 @@ from opsweek.web.auth import require_token
 BEARER = HTTPBearer(auto_error=False, scheme_name="bearer")
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"], dependencies=[Depends(BEARER)])
 Caller = Annotated[str, Depends(require_token)]
-PATHS = {"/api/v1/intake/alertmanager": ALERTMANAGER, "/api/v1/intake/email": EMAIL}
 
 PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -40,11 +40,14 @@ async def _read(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body larger than {limit} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"body larger than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise HTTPException(400, "the client went away before sending the whole body") from None
     return b"".join(chunks)
 
 
