@@ -516,6 +516,7 @@ class App:
         names += [f"airflow {name}" for name in self.airflow_urls]
         names += [n for n, on in (("tracker", self.tracker), ("chat", self.chat)) if on]
         names += ["sal wiki"] if s.sal.wiki_api else []
+        names += ["irc"] if s.irc.server else []
         return names
 
     def keep_connection(self, name: str, error: str | None) -> None:

@@ -28,6 +28,7 @@ from opsweek.rotation.team import Team
 from opsweek.rotation.views import RotationConfig
 from opsweek.sal.log import SalLog
 from opsweek.sal.outbox import summary
+from opsweek.watch.readings import Connection, connections
 from tests.alerts.helpers import raw_inputs
 from tests.services.ngircd import IrcClient, IrcServer, ngircd
 
@@ -162,15 +163,25 @@ def test_bot_survives_a_server_restart(irc_server: IrcServer, bot: SalBot, store
     alice.say(CHANNEL, "!log before the restart")
     alice.wait_for(lambda line: "Logged the message at" in line)
     alice.close()
+    assert irc_connection(store).ok_at is not None and not irc_connection(store).failing
     irc_server.stop()
     time.sleep(1)
+    down = irc_connection(store)  # Today's connections panel says so
+    assert down.failing and str(irc_server.port) in (down.error or ""), down
     irc_server.start()
     bob = IrcClient(irc_server.port, "bob")
     join(bob)  # the bot reconnected and rejoined
     bob.say(CHANNEL, "!log after the restart")
     bob.wait_for(lambda line: "Logged the message at" in line)
     assert [e.message for e in entries(store)] == ["before the restart", "after the restart"]
+    assert not irc_connection(store).failing
     bob.close()
+
+
+def irc_connection(store: Store) -> Connection:
+    with store.session() as session:
+        (found,) = connections(session, ["irc"])
+    return found
 
 
 def test_bot_says_the_handoff_reminder_once(

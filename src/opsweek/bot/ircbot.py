@@ -106,6 +106,7 @@ class SalBot(irc.bot.SingleServerIRCBot):
         self.config = config
         self.app = app
         self._scheduled = False
+        self._leaving = False  # a disconnection opsweek asked for is no failure
 
     def run(
         self, stop: threading.Event | None = None, may_run: Callable[[], bool] = lambda: True
@@ -122,9 +123,23 @@ class SalBot(irc.bot.SingleServerIRCBot):
                 asked = time.monotonic()
                 if not may_run():
                     break
+        self._leaving = True
         self.connection.disconnect("opsweek stopping")
 
+    def _keep_connection(self, error: str | None) -> None:
+        """How the connection went, for Today's connections panel; never stops the bot."""
+        try:
+            self.app.keep_connection("irc", error)
+        except Exception:
+            log.exception("could not keep the IRC connection's state")
+
+    def on_disconnect(self, _connection: irc.client.ServerConnection, event: Any) -> None:
+        if not self._leaving:
+            why = " ".join(str(a) for a in event.arguments) or "connection closed"
+            self._keep_connection(f"{self.config.server}:{self.config.port}: {why}"[:500])
+
     def on_welcome(self, connection: irc.client.ServerConnection, _event: Any) -> None:
+        self._keep_connection(None)
         for channel in self.config.channels:
             connection.join(channel)
         if not self._scheduled:
