@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shlex
 import socket
 import ssl
 import warnings
@@ -173,18 +174,23 @@ def _imap(ops: App) -> str:
 
 def _listen(address: str) -> str:
     host, _, port = address.rpartition(":")
-    with socket.socket() as sock:
-        try:
-            sock.bind((host or "0.0.0.0", int(port)))
-            return "free: opsweek serve can listen there"
-        except OSError:
-            pass
+    if _can_bind(host or "0.0.0.0", int(port)):
+        return "free: opsweek serve can listen there"
     with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5) as sock:
         banner = sock.recv(512).decode(errors="replace").strip()
         sock.sendall(b"QUIT\r\n")
     if not banner.startswith("220"):
         raise ConfigError(f"in use by something that is not an SMTP server: {banner[:80]!r}")
     return f"an SMTP server listens there (opsweek serve?): {banner[:80]}"
+
+
+def _can_bind(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _smtp_out(ops: App) -> str:
@@ -310,7 +316,7 @@ def _ssh(ops: App, host: Any) -> Callable[[], str]:
         said = f"logged in as {done.stdout.strip()}"
         kerberos = ops.settings.cluster.kerberos
         if kerberos and host.name in ops.runner_hosts:
-            check = asyncio.run(host.execute(f"command -v {kerberos}", TIMEOUT))
+            check = asyncio.run(host.execute(f"command -v {shlex.quote(kerberos)}", TIMEOUT))
             if check.exit_status != 0:
                 raise ConfigError(f"{said}, but {kerberos} is not there (cluster.kerberos)")
             said += f"; {kerberos} there"

@@ -86,7 +86,9 @@ def render(answers: Answers) -> Written:
     if answers.imap:
         found = IMAP.match(answers.imap)
         if found is None:
-            raise BadInput(f"--imap {answers.imap!r}: user@host[:port][/folder]")
+            raise BadInput(
+                f"--imap {answers.imap!r}: user@host, user@host:993/Folder or imap://user@host:143"
+            )
         intake += [
             "# alert e-mails read from a mailbox (the password: opsweek.env)",
             f"imap_host = {q(found['host'])}",

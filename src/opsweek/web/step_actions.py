@@ -22,7 +22,6 @@ LINKS = {
     ),
     "opsweek sal list --limit 20": StepAction("the SAL", "/sal"),
     "opsweek handoff": StepAction("the Handoff", "/handoff"),
-    "opsweek handoff --publish slack,email": StepAction("the Handoff, to post it", "/handoff"),
     "opsweek today": StepAction("below: waiting on the team, the channel", "/#waiting"),
 }
 
