@@ -21,6 +21,7 @@ from opsweek.adapters.hive import HiveMetastore
 from opsweek.adapters.hosts import Host
 from opsweek.adapters.tracker import Tracker
 from opsweek.config.areas import OffboardSettings
+from opsweek.db.models import DutyInstance
 from opsweek.db.session import Store
 from opsweek.duties.service import Duties
 from opsweek.errors import BadInput, OpsweekError
@@ -217,18 +218,22 @@ class Offboarding:
         """The open offboarding duty of this user (started when there is none), with
         ``detail`` added, so it shows in Today and the handoff."""
         with self.store.session() as session:
-            duties = self.duties(session)
-            instance, _ = duties.ensure_open("offboarding", {"user": user}, f"offboarding {user}")
+            instance = self._open_duty(session, user)
             instance.detail = {**instance.detail, **detail}
             return instance.id
+
+    def _open_duty(self, session: Session, user: str) -> DutyInstance:
+        instance, _ = self.duties(session).ensure_open(
+            "offboarding", {"user": user}, f"offboarding {user}"
+        )
+        return instance
 
     def _post(self, user: str, task: str | None, text: str) -> str:
         """Comment ``text`` on the offboarding's tracker task; the task's reference."""
         if self.tracker is None:
             raise BadInput("--post needs a tracker: set tracker.kind and tracker.url")
         with self.store.session() as session:
-            duties = self.duties(session)
-            instance, _ = duties.ensure_open("offboarding", {"user": user}, f"offboarding {user}")
+            instance = self._open_duty(session, user)
             ref = task or str(instance.detail.get("task") or "")
             if not TASK.fullmatch(ref):
                 raise BadInput(f"no tracker task known for {user}'s offboarding: give --task T123")
